@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gfplab/linux/gfp.h - the kernel's gfp helpers (Linux 6.12 include/linux/gfp.h semantics).
+ * The allocation entry points (alloc_pages ...) join this header with the page allocator.
+ */
+#ifndef GFPLAB_LINUX_GFP_H
+#define GFPLAB_LINUX_GFP_H
+
+#include <gfplab/linux/compiler.h>
+#include <gfplab/linux/gfp_types.h>
+#include <gfplab/linux/mmzone.h>
+
+/*
+ * The zone table: entry i (i = the four zone-modifier bits) holds the highest zone the
+ * request may use. Combinations listed in GFP_ZONE_BAD have a zero entry, which is what a
+ * kernel without CONFIG_DEBUG_VM silently hands out (ZONE_DMA); we refuse them instead
+ * (gfp_zone_bad(), and the validator in gfplab/gfp.hpp).
+ */
+#define GFPLAB_ZT(bits, zone) ((unsigned long long)(zone) << ((bits) * GFP_ZONES_SHIFT))
+#define GFP_ZONE_TABLE                                                                             \
+    (GFPLAB_ZT(0, ZONE_NORMAL) | GFPLAB_ZT(___GFP_DMA, OPT_ZONE_DMA) |                             \
+     GFPLAB_ZT(___GFP_HIGHMEM, OPT_ZONE_HIGHMEM) | GFPLAB_ZT(___GFP_DMA32, OPT_ZONE_DMA32) |       \
+     GFPLAB_ZT(___GFP_MOVABLE, ZONE_NORMAL) |                                                      \
+     GFPLAB_ZT(___GFP_MOVABLE | ___GFP_DMA, OPT_ZONE_DMA) |                                        \
+     GFPLAB_ZT(___GFP_MOVABLE | ___GFP_HIGHMEM, ZONE_MOVABLE) |                                    \
+     GFPLAB_ZT(___GFP_MOVABLE | ___GFP_DMA32, OPT_ZONE_DMA32))
+
+#define GFP_ZONE_BAD                                                                               \
+    (1u << (___GFP_DMA | ___GFP_HIGHMEM) | 1u << (___GFP_DMA | ___GFP_DMA32) |                     \
+     1u << (___GFP_DMA32 | ___GFP_HIGHMEM) | 1u << (___GFP_DMA | ___GFP_DMA32 | ___GFP_HIGHMEM) |  \
+     1u << (___GFP_MOVABLE | ___GFP_HIGHMEM | ___GFP_DMA) |                                        \
+     1u << (___GFP_MOVABLE | ___GFP_DMA32 | ___GFP_DMA) |                                          \
+     1u << (___GFP_MOVABLE | ___GFP_DMA32 | ___GFP_HIGHMEM) |                                      \
+     1u << (___GFP_MOVABLE | ___GFP_DMA32 | ___GFP_DMA | ___GFP_HIGHMEM))
+
+/* True for the zone-modifier combinations the kernel treats as a bug (VM_BUG_ON). */
+GFPLAB_INLINE int gfp_zone_bad(gfp_t flags) {
+    return (GFP_ZONE_BAD >> (flags & GFP_ZONEMASK)) & 1;
+}
+
+/* The highest zone the mask allows; BAD combinations read the zero entry (ZONE_DMA). */
+GFPLAB_INLINE enum zone_type gfp_zone(gfp_t flags) {
+    unsigned int bit = flags & GFP_ZONEMASK;
+    return (enum zone_type)((GFP_ZONE_TABLE >> (bit * GFP_ZONES_SHIFT)) &
+                            ((1u << GFP_ZONES_SHIFT) - 1));
+}
+
+/*
+ * Mobility from the two hint bits. Both at once is a kernel VM_WARN_ON; the raw value (3)
+ * then aliases MIGRATE_HIGHATOMIC, which is what the kernel would use.
+ */
+GFPLAB_INLINE enum migratetype gfp_migratetype(gfp_t flags) {
+    return (enum migratetype)((flags & GFP_MOVABLE_MASK) >> GFP_MOVABLE_SHIFT);
+}
+
+GFPLAB_INLINE int gfpflags_allow_blocking(gfp_t flags) {
+    return !!(flags & __GFP_DIRECT_RECLAIM);
+}
+
+GFPLAB_INLINE int gfp_has_io_fs(gfp_t flags) {
+    return (flags & (__GFP_IO | __GFP_FS)) == (__GFP_IO | __GFP_FS);
+}
+
+/* Process context that may reclaim and is not itself a reserve user (5.4-6.1 helper). */
+GFPLAB_INLINE int gfpflags_normal_context(gfp_t flags) {
+    return (flags & (__GFP_DIRECT_RECLAIM | __GFP_MEMALLOC)) == __GFP_DIRECT_RECLAIM;
+}
+
+/* CONFIG_COMPACTION is on in the model's kernel; compaction needs IO. */
+GFPLAB_INLINE int gfp_compaction_allowed(gfp_t flags) {
+    return !!(flags & __GFP_IO);
+}
+
+/* The mask for an allocation nested inside another (6.12): never retry hard, never warn. */
+GFPLAB_INLINE gfp_t gfp_nested_mask(gfp_t flags) {
+    return (flags & (GFP_KERNEL | GFP_ATOMIC | __GFP_NOLOCKDEP)) | __GFP_NORETRY |
+           __GFP_NOMEMALLOC | __GFP_NOWARN;
+}
+
+enum {
+    ZONELIST_FALLBACK,   /* every node, nearest first */
+    ZONELIST_NOFALLBACK, /* __GFP_THISNODE: the local node only */
+    MAX_ZONELISTS
+};
+
+/* CONFIG_NUMA is on in the model. */
+GFPLAB_INLINE int gfp_zonelist(gfp_t flags) {
+    return (flags & __GFP_THISNODE) ? ZONELIST_NOFALLBACK : ZONELIST_FALLBACK;
+}
+
+#endif /* GFPLAB_LINUX_GFP_H */
