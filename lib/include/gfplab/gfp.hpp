@@ -19,18 +19,18 @@
 
 namespace gfplab {
 
+using ::gfp_compaction_allowed;
+using ::gfp_has_io_fs;
+using ::gfp_migratetype;
+using ::gfp_nested_mask;
 using ::gfp_t;
-using ::zone_type;
-using ::migratetype;
 using ::gfp_zone;
 using ::gfp_zone_bad;
-using ::gfp_migratetype;
-using ::gfpflags_allow_blocking;
-using ::gfp_has_io_fs;
-using ::gfpflags_normal_context;
-using ::gfp_compaction_allowed;
-using ::gfp_nested_mask;
 using ::gfp_zonelist;
+using ::gfpflags_allow_blocking;
+using ::gfpflags_normal_context;
+using ::migratetype;
+using ::zone_type;
 
 // The kernel's zone_names[] and migratetype_names[] spellings.
 std::string_view zone_name(zone_type z) noexcept;
@@ -52,15 +52,15 @@ enum class gfp_severity {
 };
 
 enum class gfp_problem_kind {
-    bits_outside_layout,     // bits above __GFP_BITS_MASK
-    unused_bit,              // 0x200, free since __GFP_ATOMIC was removed in 6.3
-    bad_zone_combination,    // GFP_ZONE_BAD
-    both_mobility_hints,     // __GFP_RECLAIMABLE|__GFP_MOVABLE (VM_WARN_ON in gfp_migratetype)
-    nofail_without_reclaim,  // __GFP_NOFAIL that cannot block cannot be honoured (6.12 WARN)
-    order_too_large,         // order > MAX_PAGE_ORDER (WARN_ON_ONCE_GFP, NULL)
-    nofail_large_order,      // __GFP_NOFAIL with order > 1 (6.12 WARN_ON_ONCE)
-    nofail_with_noretry,     // NOFAIL wins over NORETRY
-    nofail_with_retry_mayfail, // NOFAIL wins over RETRY_MAYFAIL
+    bits_outside_layout,        // bits above __GFP_BITS_MASK
+    unused_bit,                 // 0x200, free since __GFP_ATOMIC was removed in 6.3
+    bad_zone_combination,       // GFP_ZONE_BAD
+    both_mobility_hints,        // __GFP_RECLAIMABLE|__GFP_MOVABLE (VM_WARN_ON in gfp_migratetype)
+    nofail_without_reclaim,     // __GFP_NOFAIL that cannot block cannot be honoured (6.12 WARN)
+    order_too_large,            // order > MAX_PAGE_ORDER (WARN_ON_ONCE_GFP, NULL)
+    nofail_large_order,         // __GFP_NOFAIL with order > 1 (6.12 WARN_ON_ONCE)
+    nofail_with_noretry,        // NOFAIL wins over NORETRY
+    nofail_with_retry_mayfail,  // NOFAIL wins over RETRY_MAYFAIL
     noretry_with_retry_mayfail, // NORETRY wins
     memalloc_with_nomemalloc,   // NOMEMALLOC wins
     zerotags_without_zero,      // __GFP_ZEROTAGS means nothing without __GFP_ZERO
@@ -75,8 +75,13 @@ struct gfp_problem {
 // Every problem with a mask (and, when order >= 0, with that order). Empty means clean.
 std::vector<gfp_problem> gfp_validate(gfp_t gfp, int order = -1);
 
-// No problem of severity error.
-bool gfp_valid(gfp_t gfp, int order = -1);
+// No problem of severity error: the allocator's cheap admission test (no strings, no
+// allocation). tests/gfp_test.cpp checks that it agrees with gfp_validate().
+constexpr bool gfp_valid(gfp_t gfp, int order = -1) noexcept {
+    return !(gfp & ~__GFP_BITS_MASK) && !(gfp & GFPLAB_BIT(___GFP_UNUSED_BIT)) &&
+           !gfp_zone_bad(gfp) && (gfp & GFP_MOVABLE_MASK) != GFP_MOVABLE_MASK &&
+           !((gfp & __GFP_NOFAIL) && !(gfp & __GFP_DIRECT_RECLAIM)) && order <= MAX_PAGE_ORDER;
+}
 
 // --- printing and parsing (model layout: 6.12, SLAB_OBJ_EXT on) ---------------------------
 

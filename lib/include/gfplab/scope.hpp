@@ -34,15 +34,15 @@ struct scope_frame {
 // A restore that did not match the innermost save.
 struct scope_mismatch {
     enum class what {
-        out_of_order,     // it matches a save deeper in the stack
-        value_mismatch,   // it names the innermost save's kind with a different value
-        without_save,     // no save on this thread matches it
+        out_of_order,   // it matches a save deeper in the stack
+        value_mismatch, // it names the innermost save's kind with a different value
+        without_save,   // no save on this thread matches it
     };
     what kind;
-    scope_frame innermost;   // the save a correct restore would have matched (if any)
+    scope_frame innermost; // the save a correct restore would have matched (if any)
     bool has_innermost;
-    scope_frame restore;     // the offending restore: requested kind (0 = any), value, site
-    std::string message;     // one line, names both sites and the scope stack
+    scope_frame restore; // the offending restore: requested kind (0 = any), value, site
+    std::string message; // one line, names both sites and the scope stack
 };
 
 using scope_report_fn = void (*)(const scope_mismatch &report, void *ctx);
