@@ -6,9 +6,9 @@
 #ifdef __cplusplus
 /* In C++ the kernel's small helpers are constexpr, so tables and tests can use them at
  * compile time; in C they are the usual static inline functions. */
-#define GFPLAB_INLINE constexpr inline
+#define GFPLAB_INLINE         constexpr inline
 #define GFPLAB_EXTERN_C_BEGIN extern "C" {
-#define GFPLAB_EXTERN_C_END }
+#define GFPLAB_EXTERN_C_END   }
 #else
 #define GFPLAB_INLINE static inline
 #define GFPLAB_EXTERN_C_BEGIN

@@ -16,7 +16,7 @@
  * kernel without CONFIG_DEBUG_VM silently hands out (ZONE_DMA); we refuse them instead
  * (gfp_zone_bad(), and the validator in gfplab/gfp.hpp).
  */
-#define GFPLAB_ZT(bits, zone) ((unsigned long long)(zone) << ((bits) * GFP_ZONES_SHIFT))
+#define GFPLAB_ZT(bits, zone) ((unsigned long long)(zone) << ((bits)*GFP_ZONES_SHIFT))
 #define GFP_ZONE_TABLE                                                                             \
     (GFPLAB_ZT(0, ZONE_NORMAL) | GFPLAB_ZT(___GFP_DMA, OPT_ZONE_DMA) |                             \
      GFPLAB_ZT(___GFP_HIGHMEM, OPT_ZONE_HIGHMEM) | GFPLAB_ZT(___GFP_DMA32, OPT_ZONE_DMA32) |       \

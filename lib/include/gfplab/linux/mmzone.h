@@ -19,13 +19,7 @@
 #define pageblock_nr_pages      (1ul << pageblock_order)
 
 /* The order of the kernel's enum with CONFIG_ZONE_DMA and CONFIG_ZONE_DMA32 on x86-64. */
-enum zone_type {
-    ZONE_DMA,
-    ZONE_DMA32,
-    ZONE_NORMAL,
-    ZONE_MOVABLE,
-    __MAX_NR_ZONES
-};
+enum zone_type { ZONE_DMA, ZONE_DMA32, ZONE_NORMAL, ZONE_MOVABLE, __MAX_NR_ZONES };
 #define MAX_NR_ZONES __MAX_NR_ZONES
 
 /* ZONES_SHIFT for four zones; GFP_ZONE_TABLE packs one zone index per 2 bits. */
@@ -46,12 +40,6 @@ enum migratetype {
     MIGRATE_TYPES
 };
 
-enum zone_watermarks {
-    WMARK_MIN,
-    WMARK_LOW,
-    WMARK_HIGH,
-    WMARK_PROMO,
-    NR_WMARK
-};
+enum zone_watermarks { WMARK_MIN, WMARK_LOW, WMARK_HIGH, WMARK_PROMO, NR_WMARK };
 
 #endif /* GFPLAB_LINUX_MMZONE_H */

@@ -19,10 +19,10 @@
 using gfplab::current_gfp_context;
 using gfplab::memalloc_flags_restore;
 using gfplab::memalloc_flags_save;
-using gfplab::memalloc_noio_restore;
-using gfplab::memalloc_noio_save;
 using gfplab::memalloc_nofs_restore;
 using gfplab::memalloc_nofs_save;
+using gfplab::memalloc_noio_restore;
+using gfplab::memalloc_noio_save;
 using gfplab::memalloc_noreclaim_restore;
 using gfplab::memalloc_noreclaim_save;
 using gfplab::memalloc_pin_restore;
@@ -36,17 +36,17 @@ void gfplab_scope_restore(unsigned int kind, unsigned int saved, const char *fil
 gfp_t gfplab_current_gfp_context(gfp_t flags);
 unsigned int gfplab_current_task_flags(void);
 
-#define memalloc_flags_save(f)     gfplab_scope_save((f), __FILE__, __LINE__)
-#define memalloc_flags_restore(s)  gfplab_scope_restore(0, (s), __FILE__, __LINE__)
-#define memalloc_nofs_save()       gfplab_scope_save(PF_MEMALLOC_NOFS, __FILE__, __LINE__)
-#define memalloc_nofs_restore(s)   gfplab_scope_restore(PF_MEMALLOC_NOFS, (s), __FILE__, __LINE__)
-#define memalloc_noio_save()       gfplab_scope_save(PF_MEMALLOC_NOIO, __FILE__, __LINE__)
-#define memalloc_noio_restore(s)   gfplab_scope_restore(PF_MEMALLOC_NOIO, (s), __FILE__, __LINE__)
-#define memalloc_noreclaim_save()  gfplab_scope_save(PF_MEMALLOC, __FILE__, __LINE__)
+#define memalloc_flags_save(f)        gfplab_scope_save((f), __FILE__, __LINE__)
+#define memalloc_flags_restore(s)     gfplab_scope_restore(0, (s), __FILE__, __LINE__)
+#define memalloc_nofs_save()          gfplab_scope_save(PF_MEMALLOC_NOFS, __FILE__, __LINE__)
+#define memalloc_nofs_restore(s)      gfplab_scope_restore(PF_MEMALLOC_NOFS, (s), __FILE__, __LINE__)
+#define memalloc_noio_save()          gfplab_scope_save(PF_MEMALLOC_NOIO, __FILE__, __LINE__)
+#define memalloc_noio_restore(s)      gfplab_scope_restore(PF_MEMALLOC_NOIO, (s), __FILE__, __LINE__)
+#define memalloc_noreclaim_save()     gfplab_scope_save(PF_MEMALLOC, __FILE__, __LINE__)
 #define memalloc_noreclaim_restore(s) gfplab_scope_restore(PF_MEMALLOC, (s), __FILE__, __LINE__)
-#define memalloc_pin_save()        gfplab_scope_save(PF_MEMALLOC_PIN, __FILE__, __LINE__)
-#define memalloc_pin_restore(s)    gfplab_scope_restore(PF_MEMALLOC_PIN, (s), __FILE__, __LINE__)
-#define current_gfp_context(f)     gfplab_current_gfp_context(f)
+#define memalloc_pin_save()           gfplab_scope_save(PF_MEMALLOC_PIN, __FILE__, __LINE__)
+#define memalloc_pin_restore(s)       gfplab_scope_restore(PF_MEMALLOC_PIN, (s), __FILE__, __LINE__)
+#define current_gfp_context(f)        gfplab_current_gfp_context(f)
 
 #endif
 
