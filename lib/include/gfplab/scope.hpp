@@ -139,7 +139,8 @@ std::string format_scope_stack();
 std::string task_flags_name(unsigned int pflags);
 
 // Where this thread's mismatch reports go. nullptr restores the default, which prints the
-// report on stderr. Returns the previous handler.
+// report on stderr. Returns the previous handler (nullptr for the default, so it can be put
+// back as it was).
 scope_report_fn set_scope_report_handler(scope_report_fn fn, void *ctx = nullptr) noexcept;
 // Mismatched restores seen on this thread.
 std::uint64_t scope_mismatch_count() noexcept;
