@@ -54,6 +54,9 @@ std::vector<std::string> explain_lines(const gfplab::gfp_layout &layout, gfp_t m
 
 // --- mask.cpp --------------------------------------------------------------------------
 
+// "6.12 (config SLAB_OBJ_EXT)" for eras whose bits move with the config, else "4.19".
+std::string kernel_label(const gfplab::gfp_layout &layout);
+
 // Bits of mask that this layout does not define (printed as hex leftovers by the kernel).
 gfp_t unknown_bits(const gfplab::gfp_layout &layout, gfp_t mask);
 

@@ -123,8 +123,8 @@ std::vector<std::string> explain_lines(const gfp_layout &layout, gfp_t mask) {
         if (flag.value != 0 && (mask & flag.value) == flag.value)
             lines.push_back(flag_line(flag.name, flag.value));
     if (const gfp_t unknown = unknown_bits(layout, mask); unknown != 0)
-        lines.push_back(fmt::format("{:<22} {:>#10x}  not a GFP bit in {} (config {})", "?",
-                                    unknown, layout.version().str(), layout.config().str()));
+        lines.push_back(fmt::format("{:<22} {:>#10x}  not a GFP bit in {}", "?", unknown,
+                                    kernel_label(layout)));
     const gfp_t model = to_model_placement(layout, mask);
     lines.push_back(zone_line(model));
     lines.push_back(migratetype_line(model));

@@ -49,6 +49,9 @@ log_text read_log(std::FILE *in) {
 // "Linux version 5.10.0-28-amd64 ...", "... Not tainted 6.1.0-18-amd64 #1",
 // "... Tainted: G        W  O      4.19.0 #1": the release the log came from.
 std::optional<kernel_version> version_in(const std::string &line) {
+    // std::regex is slow; most lines of a long log cannot match.
+    if (line.find("Linux version") == std::string::npos && line.find("ainted") == std::string::npos)
+        return std::nullopt;
     static const std::regex banner{R"(Linux version (\d+\.\d+\S*))"};
     static const std::regex taint{R"((?:Not tainted|Tainted:[ A-Z]*?)\s+(\d+\.\d+\S*))"};
     std::smatch m;
@@ -173,6 +176,8 @@ std::optional<mask_site> site_of(const std::smatch &m) {
 }
 
 std::string annotate_line(const std::string &line, const gfp_layout *from_log, const target &t) {
+    if (line.find("mode:") == std::string::npos && line.find("gfp") == std::string::npos)
+        return line;
     std::string out;
     std::size_t copied = 0;
     for (std::sregex_iterator it{line.begin(), line.end(), mask_pattern()}, end; it != end; ++it) {

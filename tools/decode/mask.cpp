@@ -22,10 +22,10 @@ void warn_unknown_bits(const gfp_layout &layout, gfp_t mask) {
     const gfp_t unknown = unknown_bits(layout, mask);
     if (unknown == 0)
         return;
-    fmt::print(stderr,
-               "gfplab-decode: warning: {:#x}: bits {:#x} are not GFP flags in {} (config {}); "
-               "printed as hex\n",
-               mask, unknown, layout.version().str(), layout.config().str());
+    fmt::print(
+        stderr,
+        "gfplab-decode: warning: {:#x}: bits {:#x} are not GFP flags in {}; printed as hex\n", mask,
+        unknown, kernel_label(layout));
 }
 
 void print_mask(const gfp_layout &layout, gfp_t mask, bool chosen_automatically, bool explain) {
@@ -64,6 +64,13 @@ bool decode_one(const std::string &text, const target &t, bool explain) {
 }
 
 } // namespace
+
+std::string kernel_label(const gfp_layout &layout) {
+    for (const auto &era : gfplab::gfp_eras())
+        if (era.name == layout.era() && era.config_dependent)
+            return fmt::format("{} (config {})", layout.version().str(), layout.config().str());
+    return layout.version().str();
+}
 
 gfp_t unknown_bits(const gfp_layout &layout, gfp_t mask) {
     return mask & ~layout.known_bits();
