@@ -97,10 +97,15 @@ class gfp_layout {
     gfp_parse_result parse(std::string_view text) const;
 
     // Built by the layout registry (layout.cpp); public for std::make_unique only.
+    // flags may hold config-off flags (value 0): value_of knows them, flags() lists only
+    // the others. other_names are names value_of also knows (mm-internal helper masks such
+    // as GFP_RECLAIM_MASK); zero_print is what the name table shows for 0 (3.x tracepoints:
+    // "GFP_NOWAIT"; %pGg: nothing).
     struct build_tag {};
     gfp_layout(build_tag, std::string_view era, kernel_version v, kconfig cfg, gfp_print_style s,
                std::vector<gfp_name> flags, std::vector<gfp_name> composites,
-               std::vector<gfp_name> print_table, gfp_t bits_mask);
+               std::vector<gfp_name> print_table, gfp_t bits_mask,
+               std::vector<gfp_name> other_names = {}, std::string_view zero_print = {});
 
   private:
     std::string_view era_;
@@ -110,16 +115,18 @@ class gfp_layout {
     std::vector<gfp_name> flags_;
     std::vector<gfp_name> composites_;
     std::vector<gfp_name> print_table_;
+    std::vector<gfp_name> other_names_; // config-off flags (0) and helper masks
+    std::string_view zero_print_;
     gfp_t known_bits_ = 0;
     gfp_t bits_mask_ = 0;
 };
 
 // Summary of one era, oldest first, for --kernel auto and for listing.
 struct gfp_era {
-    std::string_view name;       // "3.0-4.3", ..., "6.15+"
-    kernel_version first;        // first release of the era
-    kernel_version last;         // last release (for the open-ended newest era: first)
-    bool config_dependent;       // tail bits move with kconfig
+    std::string_view name; // "3.0-4.3", ..., "6.15+"
+    kernel_version first;  // first release of the era
+    kernel_version last;   // last release (for the open-ended newest era: first)
+    bool config_dependent; // tail bits move with kconfig
 };
 std::span<const gfp_era> gfp_eras() noexcept;
 
