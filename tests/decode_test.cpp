@@ -408,15 +408,22 @@ TEST(DecodeLog, OtherSitesSlubPageOwnerSlab) {
         "SLUB: Unable to allocate memory on node -1 (gfp=0x820)\n"
         "page last allocated via order 0, migratetype Movable, gfp_mask "
         "0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), pid 1, tgid 1\n"
-        "Unexpected gfp: 0x4 (GFP_DMA32). Fixing up to gfp: 0xcc0 (GFP_KERNEL). Fix your code!\n";
+        "Unexpected gfp: 0x4 (GFP_DMA32). Fixing up to gfp: 0xcc0 (GFP_KERNEL). Fix your code!\n"
+        "Page allocated via order 9, mask 0x1c20ca(GFP_TRANSHUGE_LIGHT), pid 7, tgid 7 "
+        "(khugepaged)\n"
+        "SLAB: Unable to allocate memory on node 0, cpumask 0x3, nodemask 0x1\n";
     const auto l = lines(run({"--log"}, log).out);
-    ASSERT_EQ(l.size(), 4u);
+    ASSERT_EQ(l.size(), 6u);
     EXPECT_EQ(l[1], "SLUB: Unable to allocate memory on node -1 (gfp=0x820 [6.12: GFP_ATOMIC])");
     EXPECT_TRUE(mentions(l[2], "gfp_mask 0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP) [6.12: "
                                "GFP_HIGHUSER_MOVABLE|__GFP_COMP], pid 1"))
         << l[2];
     EXPECT_EQ(l[3], "Unexpected gfp: 0x4 (GFP_DMA32) [6.12: GFP_DMA32]. Fixing up to gfp: 0xcc0 "
                     "(GFP_KERNEL) [6.12: GFP_KERNEL]. Fix your code!");
+    EXPECT_EQ(l[4], "Page allocated via order 9, mask 0x1c20ca(GFP_TRANSHUGE_LIGHT) [6.12: "
+                    "GFP_TRANSHUGE_LIGHT], pid 7, tgid 7 (khugepaged)");
+    // Other masks are not GFP masks.
+    EXPECT_EQ(l[5], "SLAB: Unable to allocate memory on node 0, cpumask 0x3, nodemask 0x1");
 }
 
 TEST(DecodeLog, WithoutVersionUsesKernelElseAuto) {

@@ -97,11 +97,13 @@ struct mask_site {
 };
 
 // The printk sites: "mode:%#x(%pGg)", "gfp_mask=%#x(%pGg)", page_owner's
-// "gfp_mask %#x(%pGg)", SLUB's "gfp=%#x(%pGg)" and "(gfp=0x%x)", slab's
-// "gfp: %#x (%pGg)", and the 3.x forms with bare hex.
+// "gfp_mask %#x(%pGg)" (dump_page) and "via order %u, mask %#x(%pGg)" (debugfs), SLUB's
+// "gfp=%#x(%pGg)" and SLAB's "(gfp=0x%x)", kmalloc_fix_flags' "gfp: %#x (%pGg)", and the
+// 3.x forms with bare hex.
 const std::regex &mask_pattern() {
-    static const std::regex re{R"((?:mode:|gfp_mask=|gfp_mask |gfp=|gfp: )(0x[0-9a-fA-F]+))"
-                               R"((?: ?\(([^()]*)\))?)"};
+    static const std::regex re{
+        R"((?:mode:|gfp_mask[= ]|gfp=|gfp: |via order \d+, mask )(0x[0-9a-fA-F]+))"
+        R"((?: ?\(([^()]*)\))?)"};
     return re;
 }
 
@@ -176,7 +178,8 @@ std::optional<mask_site> site_of(const std::smatch &m) {
 }
 
 std::string annotate_line(const std::string &line, const gfp_layout *from_log, const target &t) {
-    if (line.find("mode:") == std::string::npos && line.find("gfp") == std::string::npos)
+    if (line.find("mode:") == std::string::npos && line.find("mask") == std::string::npos &&
+        line.find("gfp") == std::string::npos)
         return line;
     std::string out;
     std::size_t copied = 0;

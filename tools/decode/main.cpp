@@ -37,8 +37,9 @@ Examples:
   gfplab-decode --list-eras
 
 --log reads a kernel log on stdin and copies it to stdout, inserting after every mask
-(mode:, gfp_mask=, gfp_mask, gfp=, gfp:) an annotation such as " [6.12: GFP_KERNEL]" and
-noting where the log's own names disagree. The kernel version comes from the log ("Linux
+(mode:, gfp_mask=, gfp_mask, gfp=, gfp:, page_owner's "mask") an annotation such as
+" [6.12: GFP_KERNEL]", noting where the log's own names disagree with ours (and which
+--config would explain it). --explain applies to MASK arguments only. The kernel version comes from the log ("Linux
 version ...", "CPU: ... Not tainted 6.1.0-18-amd64 #1"): each mask uses the nearest
 mention. Without one, --kernel is used if given, else auto per mask.
 

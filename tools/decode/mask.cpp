@@ -44,10 +44,11 @@ bool decode_one(const std::string &text, const target &t, bool explain) {
     if (t.layout == nullptr) {
         const auto choice = pick_layout(text, t.config);
         if (!choice) {
+            // The default kernel's parser explains what is wrong and suggests names.
+            const gfp_layout *newest = gfplab::find_gfp_layout(gfplab::kernel_version{}, t.config);
             fmt::print(stderr,
-                       "gfplab-decode: cannot parse mask '{}' with any kernel's layout "
-                       "(config {})\n",
-                       text, t.config.str());
+                       "gfplab-decode: cannot parse mask '{}' with any kernel's layout{}{}\n", text,
+                       newest ? "; " : "", newest ? newest->parse(text).error : "");
             return false;
         }
         print_mask(*choice->layout, choice->mask, true, explain);
