@@ -86,7 +86,8 @@ class gfp_layout {
     gfp_t known_bits() const noexcept { return known_bits_; } // OR of all single flags
     gfp_t bits_mask() const noexcept { return bits_mask_; }   // __GFP_BITS_MASK
 
-    // A flag or composite defined by this kernel (value may be 0 for config-off flags).
+    // A flag or composite defined by this kernel (value may be 0 for config-off flags); also
+    // its mm-internal helper masks (GFP_RECLAIM_MASK ...) and __GFP_BITS_MASK.
     std::optional<gfp_t> value_of(std::string_view name) const;
 
     // %pGg of this kernel (for hex_only eras: the tracepoint names, never printed by printk).
@@ -123,10 +124,10 @@ class gfp_layout {
 
 // Summary of one era, oldest first, for --kernel auto and for listing.
 struct gfp_era {
-    std::string_view name; // "3.0-4.3", ..., "6.15+"
-    kernel_version first;  // first release of the era
-    kernel_version last;   // last release (for the open-ended newest era: first)
-    bool config_dependent; // tail bits move with kconfig
+    std::string_view name;       // "3.0-4.3", ..., "6.15+"
+    kernel_version first;        // first release of the era
+    kernel_version last;         // last release (for the open-ended newest era: first)
+    bool config_dependent;       // tail bits move with kconfig
 };
 std::span<const gfp_era> gfp_eras() noexcept;
 

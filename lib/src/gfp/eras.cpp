@@ -57,7 +57,8 @@ constexpr std::array flags_3_0{
     flag_def{"__GFP_HARDWALL", 0x20000},
     flag_def{"__GFP_THISNODE", 0x40000},
     flag_def{"__GFP_RECLAIMABLE", 0x80000},
-    // kmem accounting, 3.8-3.14 (best effort; present in 3.10, gone in 3.19).
+    // kmem accounting, 3.8-3.14 (present in 3.10 and 3.14.17, gone in 3.19; the 3.8 start
+    // is best effort).
     flag_def{"__GFP_KMEMCG", 0x100000, O::always, between(3, 8, 3, 14)},
     // The opt-out that replaced it at the same bit, 4.2-4.4 (best effort).
     flag_def{"__GFP_NOACCOUNT", 0x100000, O::always, since(4, 2)},
