@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+//
+// gfplab/page.hpp - struct page: the metadata of one 4 KiB page frame.
+//
+// One struct page per page frame of the System, in one array indexed by pfn, so pfn <->
+// page is pointer arithmetic. It must stay small: DESIGN.md allows 1% of managed memory for
+// all metadata, i.e. 40 bytes per page; this one is 24.
+//
+// Who may write what:
+//  - a free page (PG_buddy set) belongs to its zone: everything is written under zone->lock;
+//  - an allocated page belongs to whoever holds it (the allocating thread until it returns);
+//  - flags are atomic because the buddy merge on free reads a neighbour's PG_buddy while
+//    the neighbour's owner may be setting up its compound metadata.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace gfplab {
+
+// Page flags, a subset of the kernel's PG_* and page types.
+enum page_flag : std::uint32_t {
+    PG_buddy = 1u << 0,    // free, on a buddy free list; `order` is the block order
+    PG_head = 1u << 1,     // first page of a compound page (__GFP_COMP); `order` is its order
+    PG_tail = 1u << 2,     // a tail page of a compound page; `lru.next` is the head's pfn
+    PG_pcp = 1u << 3,      // free, on a per-CPU list (not counted in NR_FREE_PAGES)
+    PG_owned = 1u << 4,    // checking: handed out, head of an allocation of `order`
+    PG_poisoned = 1u << 5, // checking: freed with poisoning on; contents are the poison
+};
+
+inline constexpr std::uint32_t pfn_nil = 0xffffffffu;
+
+struct page {
+    std::atomic<std::uint32_t> flags{0};
+    std::atomic<std::int32_t> refcount{0};
+    std::uint8_t order = 0;    // see PG_buddy and PG_head
+    std::uint8_t alloc_mt = 0; // migratetype the allocation asked for (pageblock stealing)
+    std::uint8_t node = 0;     // page_to_nid()
+    std::uint8_t zone = 0;     // zone_idx() within the node
+    struct {
+        std::uint32_t next = pfn_nil; // free list links (pfns), or the head pfn on a tail
+        std::uint32_t prev = pfn_nil;
+    } lru;
+    std::uint32_t owner = 0; // checking: who holds it (an allocation sequence number)
+};
+
+static_assert(sizeof(page) <= 24, "struct page grew: check the 1% metadata budget");
+
+} // namespace gfplab

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+//
+// gfplab/system.hpp - one simulated machine: memory, nodes, zones, CPUs and all the page
+// allocator's state. Systems are fully independent; many can live in one process. The
+// kernel face (gfplab/linux/gfp.h: alloc_pages ...) works on the default System.
+#pragma once
+
+#include <gfplab/gfp.hpp>
+#include <gfplab/page.hpp>
+#include <gfplab/report.hpp>
+#include <gfplab/zone.hpp>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace gfplab {
+
+enum class check_level {
+    off,   // bad input is still refused; nothing else is checked
+    cheap, // O(1) checks on every operation (ownership tags, compound metadata, counters)
+    full,  // also O(order) content checks: poison, zeroing
+};
+
+struct system_config {
+    std::uint64_t memory_bytes = 256ull << 20; // physical memory, split evenly over nodes
+    unsigned nodes = 1;                        // 1..8 simulated NUMA nodes
+    unsigned cpus = 0;                         // 0: the machine's
+    // Zone boundaries by physical address, as on x86-64: ZONE_DMA below 16 MiB, ZONE_DMA32
+    // below 4 GiB, ZONE_NORMAL above. Small test machines lower them to get all zones.
+    std::uint64_t dma_limit = 16ull << 20;
+    std::uint64_t dma32_limit = 4ull << 30;
+    // Bytes at the top of each node given to ZONE_MOVABLE (the kernel's movablecore=).
+    std::uint64_t movable_bytes_per_node = 0;
+
+    unsigned min_free_kbytes = 0; // 0: the kernel's default for this much lowmem
+    unsigned watermark_scale_factor = 10;
+    unsigned watermark_boost_factor = 15000;
+    std::array<unsigned, MAX_NR_ZONES> lowmem_reserve_ratio{256, 256, 32, 0};
+
+    check_level checking = check_level::cheap;
+    bool poison = false; // fill freed pages with a pattern and verify it on reuse (I12)
+    report_action on_report = report_action::count;
+    bool warn_alloc = true;         // print "page allocation failure" reports (rate limited)
+    unsigned stall_warn_ms = 10000; // a __GFP_NOFAIL request looping this long is reported
+};
+
+// Slow-path events, counted per System (the fast path counts nothing: no shared cache line).
+struct alloc_stats {
+    std::atomic<std::uint64_t> slowpath{0};       // allocations that left the fast path
+    std::atomic<std::uint64_t> failures{0};       // allocations that returned NULL
+    std::atomic<std::uint64_t> reserve_allocs{0}; // served with reserve access (pfmemalloc)
+    std::atomic<std::uint64_t> nofail_loops{0};   // extra rounds __GFP_NOFAIL had to wait
+    std::atomic<std::uint64_t> kswapd_wakeups{0}; // wake requests (kswapd lands with reclaim)
+    std::atomic<std::uint64_t> refused{0};        // bad input refused (I16)
+};
+
+class System {
+  public:
+    explicit System(const system_config &cfg = {});
+    ~System();
+    System(const System &) = delete;
+    System &operator=(const System &) = delete;
+
+    const system_config &config() const noexcept { return cfg_; }
+
+    // --- the allocation API (the kernel face wraps these) ---------------------------------
+    // NULL on failure. order 0..MAX_PAGE_ORDER; the mask is validated and refused (with a
+    // report, I16) when the kernel would treat it as a bug.
+    page *alloc_pages(gfp_t gfp, unsigned order);
+    // Prefer node nid (-1: the calling CPU's node).
+    page *alloc_pages_node(int nid, gfp_t gfp, unsigned order);
+    // __free_pages: drops the reference; the last one frees the block. A double free, a
+    // foreign page or a wrong order is reported and refused.
+    void free_pages(page *p, unsigned order);
+
+    // --- the memory map -----------------------------------------------------------------
+    unsigned long max_pfn() const noexcept { return nr_pages_; }
+    page *pfn_to_page(unsigned long pfn) const noexcept { return mem_map_ + pfn; }
+    unsigned long page_to_pfn(const page *p) const noexcept {
+        return static_cast<unsigned long>(p - mem_map_);
+    }
+    void *page_address(const page *p) const noexcept {
+        return arena_ + (page_to_pfn(p) << PAGE_SHIFT);
+    }
+    // nullptr when the address is not inside this System's memory.
+    page *virt_to_page(const void *addr) const noexcept;
+    bool owns(const page *p) const noexcept { return p >= mem_map_ && p < mem_map_ + nr_pages_; }
+    zone &page_zone(const page *p) noexcept { return nodes_[p->node]->node_zones[p->zone]; }
+
+    int nr_nodes() const noexcept { return int(nodes_.size()); }
+    pglist_data &node(int nid) noexcept { return *nodes_[nid]; }
+    unsigned nr_cpus() const noexcept { return cpus_; }
+    int cpu_to_node(unsigned cpu) const noexcept { return int(cpu * nodes_.size() / cpus_); }
+    // Bytes of metadata per managed byte (struct pages + pageblock types).
+    double metadata_ratio() const noexcept;
+
+    // --- checking -------------------------------------------------------------------------
+    // Quiescent recount of everything (I2, I13): call with no allocation in flight.
+    std::vector<violation> verify();
+    std::uint64_t report_count() const noexcept { return reports_.load(); }
+    // The most recent reports (at most 256 are kept).
+    std::vector<violation> recent_reports() const;
+    // Where reports go besides the counter; default: stderr. Not thread-safe against
+    // concurrent reports: set it before starting workers.
+    void set_report_sink(std::function<void(const violation &)> sink);
+
+    // Reports a violation or bad input per config().on_report. Used by every layer.
+    void report(violation v);
+
+    // Where warn_alloc() and stall reports go (default: stderr). Set before starting workers.
+    void set_log_sink(std::function<void(const std::string &)> sink);
+    void log(const std::string &line);
+
+    alloc_stats &stats() noexcept { return stats_; }
+
+  private:
+    friend struct page_allocator;
+    void warn_alloc(gfp_t gfp, unsigned order);
+    void setup_memory();
+    void setup_zones();
+    void setup_zonelists();
+    void setup_watermarks();
+
+    system_config cfg_;
+    unsigned cpus_ = 1;
+    unsigned long nr_pages_ = 0;
+    std::uint8_t *arena_ = nullptr;
+    page *mem_map_ = nullptr;
+    std::size_t mem_map_bytes_ = 0;
+    std::vector<std::unique_ptr<pglist_data>> nodes_;
+
+    std::atomic<std::uint64_t> reports_{0};
+    std::atomic<std::uint64_t> alloc_seq_{0};
+    mutable std::mutex report_lock_;
+    std::vector<violation> recent_;
+    std::function<void(const violation &)> sink_;
+    std::function<void(const std::string &)> log_sink_;
+    std::atomic<long long> last_warn_ns_{-1};
+    alloc_stats stats_;
+};
+
+} // namespace gfplab

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+//
+// gfplab/zone.hpp - nodes and zones: the buddy free areas, watermarks and counters of one
+// range of page frames (the kernel's struct zone and pglist_data, reduced to what the
+// model uses).
+//
+// Invariants (checked by System::verify at quiescence, I2):
+//   NR_FREE_PAGES = sum over orders o and migratetypes mt of free_area[o].nr_free[mt] << o
+//                   (HIGHATOMIC included, as in the kernel)
+//   buddy free + per-CPU cached + allocated = managed_pages
+#pragma once
+
+#include <gfplab/linux/gfp.h>
+#include <gfplab/linux/mmzone.h>
+#include <gfplab/page.hpp>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+namespace gfplab {
+
+class System;
+
+// One order of a zone's buddy allocator: a free list per migratetype. Lists are doubly
+// linked through struct page's lru links, by pfn, so that merging can unlink a buddy from
+// the middle of its list.
+struct free_area {
+    std::array<std::uint32_t, MIGRATE_TYPES> head;
+    std::array<std::uint32_t, MIGRATE_TYPES> tail;
+    // Written under zone->lock, read without it by the watermark check's block search.
+    std::array<std::atomic<unsigned long>, MIGRATE_TYPES> nr_free{};
+
+    bool has(migratetype mt) const noexcept {
+        return nr_free[mt].load(std::memory_order_relaxed) != 0;
+    }
+};
+
+enum zone_stat_item {
+    NR_FREE_PAGES,
+    NR_ZONE_ALLOCATED, // pages handed out from this zone and not yet freed (model only)
+    NR_VM_ZONE_STAT_ITEMS
+};
+
+// zone->flags bits (6.12 enum zone_flags).
+enum zone_flags : unsigned {
+    ZONE_BOOSTED_WATERMARK = 1u << 0,
+    ZONE_RECLAIM_ACTIVE = 1u << 1,
+    ZONE_BELOW_HIGH = 1u << 2,
+};
+
+struct zone {
+    System *sys = nullptr;
+    page *mem_map = nullptr; // the System's page array (indexed by pfn)
+    const char *name = "";
+    int node = 0;
+    zone_type idx = ZONE_NORMAL;
+
+    unsigned long zone_start_pfn = 0;
+    unsigned long spanned_pages = 0;
+    unsigned long managed_pages = 0; // every spanned page is managed in the model
+
+    // Watermarks (min, low, high, promo) before boost, and the boost kswapd works off.
+    std::array<unsigned long, NR_WMARK> _watermark{};
+    std::atomic<unsigned long> watermark_boost{0};
+    // lowmem_reserve[j]: pages this zone keeps back from requests whose highest zone is j.
+    std::array<long, MAX_NR_ZONES> lowmem_reserve{};
+
+    std::atomic<unsigned> flags{0};
+
+    // The buddy allocator: free areas and highatomic bookkeeping, under `lock`.
+    std::mutex lock;
+    std::array<free_area, NR_PAGE_ORDERS> area{};
+    unsigned long nr_reserved_highatomic = 0;
+    std::atomic<long> nr_free_highatomic{0};
+
+    // One migratetype per pageblock (pageblock_order pages), read without the lock on the
+    // free path as the kernel does, hence atomic.
+    std::unique_ptr<std::atomic<std::uint8_t>[]> pageblock_mt;
+
+    // Counters. The per-CPU delta scheme (vmstat) lands with the per-CPU lists; until then
+    // they are exact atomics updated under `lock` or by the owner of the pages.
+    std::array<std::atomic<long>, NR_VM_ZONE_STAT_ITEMS> vm_stat{};
+
+    bool populated() const noexcept { return managed_pages != 0; }
+    unsigned long end_pfn() const noexcept { return zone_start_pfn + spanned_pages; }
+    bool contains(unsigned long pfn) const noexcept {
+        return pfn >= zone_start_pfn && pfn < end_pfn();
+    }
+    unsigned long wmark_pages(zone_watermarks w) const noexcept {
+        return _watermark[w] + watermark_boost.load(std::memory_order_relaxed);
+    }
+    unsigned long min_wmark_pages() const noexcept { return wmark_pages(WMARK_MIN); }
+    unsigned long low_wmark_pages() const noexcept { return wmark_pages(WMARK_LOW); }
+    unsigned long high_wmark_pages() const noexcept { return wmark_pages(WMARK_HIGH); }
+    long page_state(zone_stat_item item) const noexcept {
+        long v = vm_stat[item].load(std::memory_order_relaxed);
+        return v < 0 ? 0 : v;
+    }
+
+    migratetype pageblock_migratetype(unsigned long pfn) const noexcept {
+        return migratetype(pageblock_mt[(pfn - zone_start_pfn) >> pageblock_order].load(
+            std::memory_order_relaxed));
+    }
+    void set_pageblock_migratetype(unsigned long pfn, migratetype mt) noexcept {
+        pageblock_mt[(pfn - zone_start_pfn) >> pageblock_order].store(std::uint8_t(mt),
+                                                                      std::memory_order_relaxed);
+    }
+};
+
+// A NUMA node (pglist_data): its zones and its two zonelists.
+struct pglist_data {
+    int node_id = 0;
+    unsigned long node_start_pfn = 0;
+    unsigned long node_spanned_pages = 0;
+    std::array<zone, MAX_NR_ZONES> node_zones;
+    // ZONELIST_FALLBACK: every node nearest first, each from its highest zone down;
+    // ZONELIST_NOFALLBACK (__GFP_THISNODE): this node only. Null-terminated.
+    std::array<std::array<zone *, MAX_NR_ZONES * 8 + 1>, MAX_ZONELISTS> zonelists{};
+};
+
+} // namespace gfplab

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: MIT
+//
+// System::verify(): a quiescent recount of every zone. With no allocation in flight:
+//   I2   NR_FREE_PAGES, the free-list counts and the highatomic counts equal a walk of the
+//        free lists; free + allocated = managed; NR_ZONE_ALLOCATED equals the allocations.
+//   I1   no two free blocks or allocations overlap; every free block is aligned, in its
+//        zone, on the list of its pageblock's migratetype.
+//   I13  compound pages have consistent head and tail metadata.
+#include <gfplab/system.hpp>
+
+#include <fmt/format.h>
+
+#include <vector>
+
+namespace gfplab {
+namespace {
+
+struct zone_checker {
+    zone &z;
+    std::vector<violation> &out;
+    std::vector<bool> covered; // pages already accounted for by a free block or allocation
+
+    void bad(int inv, const char *what, std::string msg, long long pfn = -1) {
+        out.push_back({inv, what,
+                       fmt::format("node {} zone {}: {}", z.node, z.name, std::move(msg)), 0, -1,
+                       pfn, ""});
+    }
+
+    // Marks [pfn, pfn + n) as accounted for; false (and a report) on overlap.
+    bool cover(unsigned long pfn, unsigned long n, const char *what) {
+        for (unsigned long i = 0; i < n; i++) {
+            unsigned long off = pfn - z.zone_start_pfn + i;
+            if (covered[off]) {
+                bad(1, "overlap",
+                    fmt::format("pfn {:#x} belongs to two blocks (found again as {})", pfn + i,
+                                what),
+                    (long long)(pfn + i));
+                return false;
+            }
+            covered[off] = true;
+        }
+        return true;
+    }
+
+    unsigned long walk_free_lists(unsigned long &highatomic) {
+        unsigned long free_pages = 0;
+        for (unsigned order = 0; order < NR_PAGE_ORDERS; order++) {
+            for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
+                unsigned long entries = 0;
+                std::uint32_t prev = pfn_nil;
+                for (std::uint32_t pfn = z.area[order].head[mt]; pfn != pfn_nil;
+                     prev = pfn, pfn = z.mem_map[pfn].lru.next) {
+                    const page &p = z.mem_map[pfn];
+                    if (!z.contains(pfn) || entries > z.spanned_pages) {
+                        bad(2, "corrupt free list",
+                            fmt::format("order {} {} list reaches pfn {:#x} outside the zone",
+                                        order, migratetype_name(migratetype(mt)), pfn));
+                        break;
+                    }
+                    entries++;
+                    if (!(p.flags.load() & PG_buddy) || p.order != order || p.lru.prev != prev ||
+                        (pfn & ((1u << order) - 1)))
+                        bad(2, "corrupt free block",
+                            fmt::format("pfn {:#x} on the order {} {} list has flags {:#x}, "
+                                        "order {}, prev {:#x}",
+                                        pfn, order, migratetype_name(migratetype(mt)),
+                                        p.flags.load(), p.order, p.lru.prev),
+                            pfn);
+                    // Since 6.10 a free block sits on the list of its pageblock's type.
+                    if (z.pageblock_migratetype(pfn) != mt)
+                        bad(6, "free block on the wrong list",
+                            fmt::format("pfn {:#x} (order {}) is on the {} list but its "
+                                        "pageblock is {}",
+                                        pfn, order, migratetype_name(migratetype(mt)),
+                                        migratetype_name(z.pageblock_migratetype(pfn))),
+                            pfn);
+                    cover(pfn, 1ul << order, "free block");
+                    free_pages += 1ul << order;
+                    if (mt == MIGRATE_HIGHATOMIC)
+                        highatomic += 1ul << order;
+                }
+                if (entries != z.area[order].nr_free[mt].load())
+                    bad(2, "free count",
+                        fmt::format("order {} {}: nr_free says {}, the list holds {}", order,
+                                    migratetype_name(migratetype(mt)),
+                                    z.area[order].nr_free[mt].load(), entries));
+            }
+        }
+        return free_pages;
+    }
+
+    unsigned long walk_allocations() {
+        unsigned long allocated = 0;
+        for (unsigned long pfn = z.zone_start_pfn; pfn < z.end_pfn();) {
+            const page &p = z.mem_map[pfn];
+            std::uint32_t f = p.flags.load();
+            unsigned long off = pfn - z.zone_start_pfn;
+            if (f & PG_buddy) {
+                pfn += 1ul << p.order;
+                continue;
+            }
+            if (!(f & PG_owned)) {
+                if (!covered[off])
+                    bad(2, "lost page", fmt::format("pfn {:#x} is neither free nor allocated", pfn),
+                        pfn);
+                pfn++;
+                continue;
+            }
+            const unsigned long n = 1ul << p.order;
+            if (p.refcount.load() <= 0)
+                bad(1, "allocated page without a reference",
+                    fmt::format("pfn {:#x} (order {}) has refcount {}", pfn, p.order,
+                                p.refcount.load()),
+                    pfn);
+            for (unsigned long i = 1; (f & PG_head) && i < n; i++) {
+                const page &t = z.mem_map[pfn + i];
+                if (!(t.flags.load() & PG_tail) || t.lru.next != pfn)
+                    bad(13, "corrupt compound page",
+                        fmt::format("tail {} of the compound page at pfn {:#x} has flags {:#x}, "
+                                    "head {:#x}",
+                                    i, pfn, t.flags.load(), t.lru.next),
+                        (long long)(pfn + i));
+            }
+            cover(pfn, n, "allocation");
+            allocated += n;
+            pfn += n;
+        }
+        return allocated;
+    }
+
+    void run() {
+        std::lock_guard<std::mutex> guard(z.lock);
+        covered.assign(z.spanned_pages, false);
+        unsigned long highatomic = 0;
+        const unsigned long free_pages = walk_free_lists(highatomic);
+        const unsigned long allocated = walk_allocations();
+        auto expect = [&](const char *name, long counter, unsigned long recount) {
+            if (counter != long(recount))
+                bad(2, "counter drift",
+                    fmt::format("{} is {} but a recount finds {}", name, counter, recount));
+        };
+        expect("NR_FREE_PAGES", z.vm_stat[NR_FREE_PAGES].load(), free_pages);
+        expect("NR_ZONE_ALLOCATED", z.vm_stat[NR_ZONE_ALLOCATED].load(), allocated);
+        expect("nr_free_highatomic", z.nr_free_highatomic.load(), highatomic);
+        if (free_pages + allocated != z.managed_pages)
+            bad(2, "pages unaccounted",
+                fmt::format("free {} + allocated {} != managed {}", free_pages, allocated,
+                            z.managed_pages));
+        unsigned long highatomic_blocks = 0;
+        for (unsigned long b = 0; b < (z.spanned_pages >> pageblock_order); b++)
+            highatomic_blocks += z.pageblock_mt[b].load() == MIGRATE_HIGHATOMIC;
+        if (highatomic_blocks * pageblock_nr_pages != z.nr_reserved_highatomic)
+            bad(2, "highatomic reserve",
+                fmt::format("nr_reserved_highatomic is {} but {} pageblocks are HIGHATOMIC",
+                            z.nr_reserved_highatomic, highatomic_blocks));
+    }
+};
+
+} // namespace
+
+std::vector<violation> System::verify() {
+    std::vector<violation> out;
+    for (auto &n : nodes_)
+        for (auto &z : n->node_zones)
+            if (z.populated())
+                zone_checker{z, out, {}}.run();
+    return out;
+}
+
+} // namespace gfplab

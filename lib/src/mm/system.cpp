@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+//
+// Booting a System: the memory map (arena and struct pages), nodes and zones laid out by
+// physical address as on x86-64, every page handed to the buddy allocator, the zonelists,
+// and the watermarks.
+#include <gfplab/system.hpp>
+
+#include "../buddy/buddy.hpp"
+
+#include <fmt/format.h>
+
+#include <new>
+#include <stdexcept>
+#include <sys/mman.h>
+#include <thread>
+
+namespace gfplab {
+namespace {
+
+// Everything is laid out in MAX_PAGE_ORDER blocks (4 MiB), so that zones start and end on
+// a whole buddy block and pageblock, as the kernel's do on real machines.
+constexpr std::uint64_t layout_unit = PAGE_SIZE << MAX_PAGE_ORDER;
+
+void check_config(const system_config &c) {
+    auto fail = [](std::string msg) { throw std::invalid_argument("gfplab: " + msg); };
+    if (c.nodes < 1 || c.nodes > 8)
+        fail(fmt::format("nodes must be 1..8, not {}", c.nodes));
+    if (c.memory_bytes == 0 || c.memory_bytes % (layout_unit * c.nodes))
+        fail(fmt::format("memory ({} bytes) must be a non-zero multiple of {} MiB per node",
+                         c.memory_bytes, layout_unit >> 20));
+    if ((c.memory_bytes >> PAGE_SHIFT) > 0xffffffffull)
+        fail("memory above 16 TiB: pfns no longer fit in 32 bits");
+    if (c.dma_limit % layout_unit || c.dma32_limit % layout_unit || c.dma_limit > c.dma32_limit)
+        fail("dma_limit and dma32_limit must be multiples of 4 MiB with dma_limit <= "
+             "dma32_limit");
+    std::uint64_t node_bytes = c.memory_bytes / c.nodes;
+    if (c.movable_bytes_per_node % layout_unit || c.movable_bytes_per_node >= node_bytes)
+        fail("movable_bytes_per_node must be a multiple of 4 MiB below the node size");
+    if (c.watermark_scale_factor < 1 || c.watermark_scale_factor > 3000)
+        fail("watermark_scale_factor must be 1..3000 (the sysctl's range)");
+}
+
+void *map_lazily(std::size_t bytes) {
+    void *p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        throw std::bad_alloc();
+    return p;
+}
+
+const char *const zone_names[MAX_NR_ZONES] = {"DMA", "DMA32", "Normal", "Movable"};
+
+} // namespace
+
+System::System(const system_config &cfg) : cfg_(cfg) {
+    check_config(cfg_);
+    cpus_ = cfg_.cpus ? cfg_.cpus : std::max(1u, std::thread::hardware_concurrency());
+    setup_memory();
+    setup_zones();
+    setup_zonelists();
+    setup_watermarks();
+}
+
+System::~System() {
+    if (mem_map_) {
+        // struct page is trivially destructible apart from its atomics, which need nothing.
+        munmap(mem_map_, mem_map_bytes_);
+    }
+    if (arena_)
+        munmap(arena_, nr_pages_ << PAGE_SHIFT);
+}
+
+void System::setup_memory() {
+    nr_pages_ = cfg_.memory_bytes >> PAGE_SHIFT;
+    // Physical memory is reserved, not committed: a page costs RAM only once touched.
+    arena_ = static_cast<std::uint8_t *>(map_lazily(nr_pages_ << PAGE_SHIFT));
+    mem_map_bytes_ = nr_pages_ * sizeof(page);
+    mem_map_ = static_cast<page *>(map_lazily(mem_map_bytes_));
+}
+
+void System::setup_zones() {
+    const std::uint64_t node_pages = nr_pages_ / cfg_.nodes;
+    const std::uint64_t dma_end = cfg_.dma_limit >> PAGE_SHIFT;
+    const std::uint64_t dma32_end = cfg_.dma32_limit >> PAGE_SHIFT;
+    const std::uint64_t movable_pages = cfg_.movable_bytes_per_node >> PAGE_SHIFT;
+
+    for (unsigned nid = 0; nid < cfg_.nodes; nid++) {
+        auto pgdat = std::make_unique<pglist_data>();
+        pgdat->node_id = int(nid);
+        pgdat->node_start_pfn = nid * node_pages;
+        pgdat->node_spanned_pages = node_pages;
+        const std::uint64_t start = pgdat->node_start_pfn, end = start + node_pages;
+        const std::uint64_t movable_start = end - movable_pages;
+        // ZONE_MOVABLE is carved from the top of ZONE_NORMAL only, like movablecore=.
+        if (movable_pages && movable_start < std::max(start, dma32_end))
+            throw std::invalid_argument(
+                fmt::format("gfplab: node {}: ZONE_MOVABLE ({} MiB) would reach below dma32_limit",
+                            nid, cfg_.movable_bytes_per_node >> 20));
+        // [first, last) of each zone, clipped to this node.
+        const std::uint64_t bounds[MAX_NR_ZONES][2] = {
+            {start, std::min(end, dma_end)},
+            {std::max(start, dma_end), std::min(end, dma32_end)},
+            {std::max(start, dma32_end), movable_start},
+            {movable_start, end},
+        };
+        for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
+            zone &z = pgdat->node_zones[zi];
+            z.sys = this;
+            z.mem_map = mem_map_;
+            z.name = zone_names[zi];
+            z.node = int(nid);
+            z.idx = zone_type(zi);
+            std::uint64_t first = bounds[zi][0], last = bounds[zi][1];
+            if (last <= first)
+                first = last = std::min(first, end);
+            z.zone_start_pfn = first;
+            z.spanned_pages = last - first;
+            z.managed_pages = z.spanned_pages;
+            for (auto &a : z.area) {
+                a.head.fill(pfn_nil);
+                a.tail.fill(pfn_nil);
+            }
+            unsigned long blocks = z.spanned_pages >> pageblock_order;
+            z.pageblock_mt = std::make_unique<std::atomic<std::uint8_t>[]>(blocks ? blocks : 1);
+            // Boot marks every pageblock movable (memmap_init); fallbacks retype them later.
+            for (unsigned long b = 0; b < blocks; b++)
+                z.pageblock_mt[b].store(MIGRATE_MOVABLE, std::memory_order_relaxed);
+            for (std::uint64_t pfn = first; pfn < last; pfn++) {
+                page *p = new (mem_map_ + pfn) page;
+                p->node = std::uint8_t(nid);
+                p->zone = std::uint8_t(zi);
+            }
+            // Hand the zone to the buddy allocator in maximal blocks (memblock_free_all).
+            for (std::uint64_t pfn = first; pfn < last; pfn += 1ul << MAX_PAGE_ORDER)
+                buddy::free_one_page(z, mem_map_ + pfn, pfn, MAX_PAGE_ORDER);
+        }
+        nodes_.push_back(std::move(pgdat));
+    }
+}
+
+void System::setup_zonelists() {
+    const int n = int(nodes_.size());
+    for (int nid = 0; nid < n; nid++) {
+        pglist_data &pgdat = *nodes_[nid];
+        // Nodes sit on a ring: distance grows with |a - b| around it, so the fallback order
+        // is this node, then its neighbours outward (node order, as since 4.14).
+        std::size_t k = 0;
+        for (int step = 0; step < n; step++) {
+            int other = (nid + step) % n;
+            for (int zi = MAX_NR_ZONES - 1; zi >= 0; zi--) {
+                zone &z = nodes_[other]->node_zones[zi];
+                if (z.populated())
+                    pgdat.zonelists[ZONELIST_FALLBACK][k++] = &z;
+            }
+        }
+        pgdat.zonelists[ZONELIST_FALLBACK][k] = nullptr;
+        k = 0;
+        for (int zi = MAX_NR_ZONES - 1; zi >= 0; zi--)
+            if (pgdat.node_zones[zi].populated())
+                pgdat.zonelists[ZONELIST_NOFALLBACK][k++] = &pgdat.node_zones[zi];
+        pgdat.zonelists[ZONELIST_NOFALLBACK][k] = nullptr;
+    }
+}
+
+page *System::virt_to_page(const void *addr) const noexcept {
+    auto a = static_cast<const std::uint8_t *>(addr);
+    if (a < arena_ || a >= arena_ + (nr_pages_ << PAGE_SHIFT))
+        return nullptr;
+    return mem_map_ + ((a - arena_) >> PAGE_SHIFT);
+}
+
+double System::metadata_ratio() const noexcept {
+    double meta = double(mem_map_bytes_);
+    for (const auto &n : nodes_)
+        for (const auto &z : n->node_zones)
+            meta += double(z.spanned_pages >> pageblock_order) + double(sizeof(zone));
+    return meta / double(nr_pages_ << PAGE_SHIFT);
+}
+
+} // namespace gfplab

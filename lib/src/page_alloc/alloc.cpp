@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: MIT
+//
+// The allocation path: entry checks, the fast path at the low watermark, and the slow path.
+// Reclaim (kswapd, direct reclaim, OOM) lands with the reclaim issue; until then the slow
+// path does everything else the kernel's does (min watermark, reserves, NOFAIL) and a
+// request that would need reclaim fails, or for __GFP_NOFAIL waits for frees.
+#include "page_allocator.hpp"
+
+#include "../buddy/buddy.hpp"
+
+#include <gfplab/alloc_flags.hpp>
+#include <gfplab/scope.hpp>
+#include <gfplab/watermark.hpp>
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstring>
+#include <sched.h>
+#include <thread>
+
+namespace gfplab {
+namespace {
+
+// The poison a freed page carries when poisoning is on (PAGE_POISON in the kernel).
+constexpr std::uint8_t page_poison = 0xaa;
+
+bool watermark_fast(const zone &z, unsigned order, unsigned long mark, zone_type highest,
+                    unsigned alloc_flags) {
+    auto probe = [&z](unsigned o, int mt) { return z.area[o].has(migratetype(mt)); };
+    zone_wmark_state st;
+    st.free_pages = z.page_state(NR_FREE_PAGES);
+    st.lowmem_reserve = z.lowmem_reserve[highest];
+    st.nr_free_highatomic = z.nr_free_highatomic.load(std::memory_order_relaxed);
+    st.watermark_boost = z.watermark_boost.load(std::memory_order_relaxed);
+    st.min_unboosted = z._watermark[WMARK_MIN];
+    st.free_area = probe;
+    return zone_watermark_fast(st, order, mark, alloc_flags);
+}
+
+page *rmqueue(System &s, zone &z, unsigned order, unsigned alloc_flags, migratetype mt) {
+    page *p;
+    {
+        std::lock_guard<std::mutex> guard(z.lock);
+        p = buddy::rmqueue(z, order, mt, alloc_flags);
+        // A successful high-order atomic allocation sets a pageblock aside for the next one.
+        if (p && order > 0 && (alloc_flags & ALLOC_HIGHATOMIC))
+            buddy::reserve_highatomic_pageblock(z, p, order);
+    }
+    // A fallback boosted the watermarks: have kswapd reclaim ahead of the next one.
+    if ((alloc_flags & ALLOC_KSWAPD) &&
+        (z.flags.load(std::memory_order_relaxed) & ZONE_BOOSTED_WATERMARK)) {
+        z.flags.fetch_and(~ZONE_BOOSTED_WATERMARK, std::memory_order_relaxed);
+        s.stats().kswapd_wakeups.fetch_add(1, std::memory_order_relaxed);
+    }
+    return p;
+}
+
+} // namespace
+
+unsigned current_cpu(const System &s) noexcept {
+    int cpu = sched_getcpu();
+    return cpu < 0 ? 0 : unsigned(cpu) % s.nr_cpus();
+}
+
+page *page_allocator::get_page_from_freelist(System &s, gfp_t gfp, unsigned order,
+                                             unsigned alloc_flags, const alloc_context &ac) {
+retry:
+    const bool no_fallback = alloc_flags & ALLOC_NOFRAGMENT;
+    for (zone *const *zp = ac.zonelist; *zp; zp++) {
+        zone &z = **zp;
+        if (z.idx > ac.highest_zoneidx)
+            continue;
+        // Fragmentation avoidance is worth a local fallback, not a remote node: the first
+        // step off the preferred node restarts without ALLOC_NOFRAGMENT.
+        if (no_fallback && z.node != ac.preferred_nid) {
+            alloc_flags &= ~ALLOC_NOFRAGMENT;
+            goto retry;
+        }
+        // Note the zone going below high (the per-CPU lists shrink while it is).
+        if (!(z.flags.load(std::memory_order_relaxed) & ZONE_BELOW_HIGH)) {
+            if (watermark_fast(z, order, z.high_wmark_pages(), ac.highest_zoneidx, alloc_flags))
+                goto try_this_zone;
+            z.flags.fetch_or(ZONE_BELOW_HIGH, std::memory_order_relaxed);
+        }
+        if (!watermark_fast(z, order,
+                            z.wmark_pages(zone_watermarks(alloc_flags & ALLOC_WMARK_MASK)),
+                            ac.highest_zoneidx, alloc_flags) &&
+            !(alloc_flags & ALLOC_NO_WATERMARKS))
+            continue;
+    try_this_zone:
+        if (page *p = rmqueue(s, z, order, alloc_flags, ac.mt)) {
+            prep_new_page(s, p, order, gfp, ac.mt);
+            return p;
+        }
+    }
+    if (no_fallback) {
+        alloc_flags &= ~ALLOC_NOFRAGMENT;
+        goto retry;
+    }
+    return nullptr;
+}
+
+void page_allocator::prep_new_page(System &s, page *p, unsigned order, gfp_t gfp, migratetype mt) {
+    const unsigned long n = 1ul << order;
+    const bool checking = s.config().checking != check_level::off;
+    // I1: the head of a block coming off the free lists is nobody's.
+    if (checking && (p->refcount.load(std::memory_order_relaxed) != 0 ||
+                     (p->flags.load(std::memory_order_relaxed) & (PG_owned | PG_buddy))))
+        s.report({1, "page handed out twice",
+                  fmt::format("pfn {:#x} order {} comes off the free lists still owned (flags "
+                              "{:#x}, refcount {})",
+                              s.page_to_pfn(p), order, p->flags.load(), p->refcount.load()),
+                  gfp, int(order), (long long)s.page_to_pfn(p), format_scope_stack()});
+
+    auto *mem = static_cast<std::uint8_t *>(s.page_address(p));
+    if (s.config().poison) {
+        // I12: a poisoned page must come back exactly as it was left.
+        for (unsigned long i = 0; i < n; i++) {
+            page &q = p[i];
+            if (!(q.flags.load(std::memory_order_relaxed) & PG_poisoned))
+                continue;
+            q.flags.fetch_and(~PG_poisoned, std::memory_order_relaxed);
+            const std::uint8_t *b = mem + (i << PAGE_SHIFT);
+            for (unsigned long off = 0; off < PAGE_SIZE; off++)
+                if (b[off] != page_poison) {
+                    s.report(
+                        {12, "poison overwritten",
+                         fmt::format("pfn {:#x}: byte {:#x} is {:#04x}, not the poison {:#04x}: "
+                                     "written after it was freed",
+                                     s.page_to_pfn(&q), off, b[off], page_poison),
+                         gfp, int(order), (long long)s.page_to_pfn(&q), format_scope_stack()});
+                    break;
+                }
+        }
+    }
+    if (gfp & __GFP_ZERO)
+        std::memset(mem, 0, n << PAGE_SHIFT);
+
+    p->alloc_mt = std::uint8_t(mt);
+    p->order = std::uint8_t(order);
+    p->owner = std::uint32_t(s.alloc_seq_.fetch_add(1, std::memory_order_relaxed));
+    std::uint32_t flags = PG_owned;
+    if ((gfp & __GFP_COMP) && order > 0) {
+        // prep_compound_page(): tails point at their head.
+        flags |= PG_head;
+        const auto head = std::uint32_t(s.page_to_pfn(p));
+        for (unsigned long i = 1; i < n; i++) {
+            p[i].lru.next = head;
+            p[i].flags.store(PG_tail, std::memory_order_relaxed);
+        }
+    }
+    p->flags.store(flags, std::memory_order_relaxed);
+    p->refcount.store(1, std::memory_order_release);
+    s.page_zone(p).vm_stat[NR_ZONE_ALLOCATED].fetch_add(long(n), std::memory_order_relaxed);
+}
+
+page *page_allocator::slowpath(System &s, gfp_t gfp, unsigned order, alloc_context &ac) {
+    s.stats().slowpath.fetch_add(1, std::memory_order_relaxed);
+    const auto started = std::chrono::steady_clock::now();
+    auto next_stall_report = started + std::chrono::milliseconds(s.config().stall_warn_ms);
+
+    unsigned alloc_flags = gfp_to_alloc_flags(gfp, order);
+    if (alloc_flags & ALLOC_KSWAPD)
+        s.stats().kswapd_wakeups.fetch_add(1, std::memory_order_relaxed);
+    if (page *p = get_page_from_freelist(s, gfp, order, alloc_flags, ac))
+        return p;
+
+    for (;;) {
+        // retry: reserve access is re-evaluated every round (PF_MEMALLOC may have changed).
+        unsigned reserve = gfp_pfmemalloc_flags(gfp, current_task_flags(), false);
+        unsigned flags = alloc_flags_with_reserves(alloc_flags, reserve);
+        if (page *p = get_page_from_freelist(s, gfp, order, flags, ac)) {
+            if (reserve)
+                s.stats().reserve_allocs.fetch_add(1, std::memory_order_relaxed);
+            return p;
+        }
+        // Direct reclaim, the retry rules (NORETRY, costly orders, RETRY_MAYFAIL,
+        // should_reclaim_retry) and OOM come with the reclaim issue. Without reclaim no
+        // round can make progress, so every one of those paths ends in nopage here.
+
+        // nopage: __GFP_NOFAIL never returns NULL. Try the min reserve, then wait for frees.
+        if (!(gfp & __GFP_NOFAIL))
+            break;
+        for (unsigned fb : {ALLOC_MIN_RESERVE | ALLOC_CPUSET, ALLOC_MIN_RESERVE})
+            if (page *p = get_page_from_freelist(s, gfp, order, fb, ac))
+                return p;
+        s.stats().nofail_loops.fetch_add(1, std::memory_order_relaxed);
+        auto now = std::chrono::steady_clock::now();
+        if (now >= next_stall_report) {
+            auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - started);
+            s.log(fmt::format("gfplab: page allocation stalls for {}ms, order:{}, mode:{}, scope "
+                              "stack: {}",
+                              ms.count(), order, gfp_describe(gfp), format_scope_stack()));
+            next_stall_report = now + std::chrono::milliseconds(s.config().stall_warn_ms);
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+    s.stats().failures.fetch_add(1, std::memory_order_relaxed);
+    s.warn_alloc(gfp, order);
+    return nullptr;
+}
+
+page *System::alloc_pages(gfp_t gfp, unsigned order) {
+    return alloc_pages_node(-1, gfp, order);
+}
+
+page *System::alloc_pages_node(int nid, gfp_t gfp, unsigned order) {
+    // Requests the kernel treats as bugs are refused before anything is touched (I16).
+    if (!gfp_valid(gfp, int(order)) || nid >= nr_nodes()) {
+        std::string why;
+        for (const auto &p : gfp_validate(gfp, int(order)))
+            if (p.severity == gfp_severity::error)
+                why += (why.empty() ? "" : "; ") + p.message;
+        if (nid >= nr_nodes())
+            why += fmt::format("{}node {} does not exist ({} nodes)", why.empty() ? "" : "; ", nid,
+                               nr_nodes());
+        stats_.refused.fetch_add(1, std::memory_order_relaxed);
+        report({16, "invalid request",
+                fmt::format("alloc_pages(mode:{}, order:{}): {}", gfp_describe(gfp), order, why),
+                gfp, int(order), -1, format_scope_stack()});
+        return nullptr;
+    }
+    // gfp_allowed_mask has every bit after boot; the task's scopes narrow the mask.
+    gfp = current_gfp_context(gfp);
+
+    alloc_context ac;
+    ac.preferred_nid = nid >= 0 ? nid : cpu_to_node(current_cpu(*this));
+    ac.highest_zoneidx = gfp_zone(gfp);
+    ac.mt = gfp_migratetype(gfp);
+    ac.zonelist = node(ac.preferred_nid).zonelists[gfp_zonelist(gfp)].data();
+
+    const zone &local_normal = node(ac.preferred_nid).node_zones[ZONE_NORMAL];
+    const bool has_dma32 = node(ac.preferred_nid).node_zones[ZONE_DMA32].populated();
+    unsigned alloc_flags = fastpath_alloc_flags(
+        gfp, ac.highest_zoneidx >= ZONE_NORMAL && local_normal.populated(), has_dma32);
+    if (page *p = page_allocator::get_page_from_freelist(*this, gfp, order, alloc_flags, ac))
+        return p;
+    return page_allocator::slowpath(*this, gfp, order, ac);
+}
+
+void System::warn_alloc(gfp_t gfp, unsigned order) {
+    if (!cfg_.warn_alloc || (gfp & __GFP_NOWARN))
+        return;
+    // One report per 10 s, as the kernel's nopage_rs ratelimit since 5.10.
+    const long long now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::steady_clock::now().time_since_epoch())
+                              .count();
+    long long last = last_warn_ns_.load(std::memory_order_relaxed);
+    if (last >= 0 && now - last < 10'000'000'000ll)
+        return;
+    if (!last_warn_ns_.compare_exchange_strong(last, now))
+        return;
+    std::string msg = fmt::format("gfplab: page allocation failure: order:{}, mode:{}, "
+                                  "nodemask=(null), scope stack: {}",
+                                  order, gfp_describe(gfp), format_scope_stack());
+    for (auto &n : nodes_)
+        for (auto &z : n->node_zones)
+            if (z.populated())
+                msg += fmt::format("\n  Node {} {} free:{}kB min:{}kB low:{}kB high:{}kB "
+                                   "reserved_highatomic:{}KB managed:{}kB",
+                                   z.node, z.name, z.page_state(NR_FREE_PAGES) * 4,
+                                   z.min_wmark_pages() * 4, z.low_wmark_pages() * 4,
+                                   z.high_wmark_pages() * 4, z.nr_reserved_highatomic * 4,
+                                   z.managed_pages * 4);
+    log(msg);
+}
+
+} // namespace gfplab

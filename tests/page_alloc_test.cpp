@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: MIT
+//
+// The page allocator engine: boot layout, buddy split and merge, zone placement, compound
+// pages, zeroing and poison, bad input, watermark levels per allocation class, and random
+// fill/drain properties with verify() clean throughout.
+#include <gfplab/alloc_flags.hpp>
+#include <gfplab/scope.hpp>
+#include <gfplab/system.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+#include <vector>
+
+namespace {
+
+using namespace gfplab;
+
+// 64 MiB with every zone: DMA [0,16M), DMA32 [16M,32M), NORMAL [32M,64M).
+system_config small_config() {
+    system_config c;
+    c.memory_bytes = 64ull << 20;
+    c.dma32_limit = 32ull << 20;
+    c.cpus = 2;
+    c.warn_alloc = false;
+    return c;
+}
+
+struct collected {
+    std::vector<violation> v;
+    void attach(System &s) {
+        s.set_report_sink([this](const violation &x) { v.push_back(x); });
+    }
+    bool has(int inv, const std::string &what) const {
+        return std::any_of(v.begin(), v.end(), [&](const violation &x) {
+            return x.invariant == inv && x.what == what;
+        });
+    }
+};
+
+void expect_clean(System &s) {
+    auto v = s.verify();
+    for (const auto &x : v)
+        ADD_FAILURE() << format_violation(x);
+}
+
+unsigned long total_free(System &s) {
+    unsigned long f = 0;
+    for (int n = 0; n < s.nr_nodes(); n++)
+        for (auto &z : s.node(n).node_zones)
+            f += z.page_state(NR_FREE_PAGES);
+    return f;
+}
+
+TEST(SystemBoot, LayoutCountersAndMetadata) {
+    System s(small_config());
+    ASSERT_EQ(s.nr_nodes(), 1);
+    auto &n = s.node(0);
+    EXPECT_EQ(n.node_zones[ZONE_DMA].managed_pages, 4096u);
+    EXPECT_EQ(n.node_zones[ZONE_DMA32].managed_pages, 4096u);
+    EXPECT_EQ(n.node_zones[ZONE_NORMAL].managed_pages, 8192u);
+    EXPECT_FALSE(n.node_zones[ZONE_MOVABLE].populated());
+    EXPECT_EQ(total_free(s), 16384u);
+    // Every zone starts as free order-10 blocks on the MOVABLE lists.
+    EXPECT_EQ(n.node_zones[ZONE_NORMAL].area[MAX_PAGE_ORDER].nr_free[MIGRATE_MOVABLE].load(), 8u);
+    for (auto &z : n.node_zones)
+        if (z.populated()) {
+            EXPECT_GT(z._watermark[WMARK_MIN], 0u) << z.name;
+            EXPECT_LT(z._watermark[WMARK_MIN], z._watermark[WMARK_LOW]);
+            EXPECT_LT(z._watermark[WMARK_LOW], z._watermark[WMARK_HIGH]);
+        }
+    // Lower zones keep pages back from requests that could have gone higher.
+    EXPECT_GT(n.node_zones[ZONE_DMA].lowmem_reserve[ZONE_NORMAL], 0);
+    EXPECT_EQ(n.node_zones[ZONE_NORMAL].lowmem_reserve[ZONE_NORMAL], 0);
+    EXPECT_LT(s.metadata_ratio(), 0.01);
+    expect_clean(s);
+}
+
+TEST(SystemBoot, BadConfigurationsAreRefusedClearly) {
+    auto c = small_config();
+    c.memory_bytes = 63ull << 20;
+    EXPECT_THROW(System{c}, std::invalid_argument);
+    c = small_config();
+    c.nodes = 9;
+    EXPECT_THROW(System{c}, std::invalid_argument);
+    c = small_config();
+    c.movable_bytes_per_node = 48ull << 20; // would reach into DMA32
+    EXPECT_THROW(System{c}, std::invalid_argument);
+}
+
+TEST(Buddy, EveryOrderSplitsAndMergesBack) {
+    System s(small_config());
+    for (unsigned order = 0; order <= MAX_PAGE_ORDER; order++) {
+        page *p = s.alloc_pages(GFP_KERNEL, order);
+        ASSERT_NE(p, nullptr) << order;
+        EXPECT_EQ(s.page_to_pfn(p) % (1ul << order), 0u) << "naturally aligned";
+        EXPECT_EQ(s.page_zone(p).idx, ZONE_NORMAL);
+        EXPECT_EQ(total_free(s), 16384u - (1u << order));
+        std::memset(s.page_address(p), 0x5a, PAGE_SIZE << order); // the memory is usable
+        expect_clean(s);
+        s.free_pages(p, order);
+        EXPECT_EQ(total_free(s), 16384u);
+        // Everything merged back into maximal blocks (the first GFP_KERNEL request claimed one
+        // movable block for MIGRATE_UNMOVABLE whole, as the kernel's fallback does).
+        const auto &top = s.node(0).node_zones[ZONE_NORMAL].area[MAX_PAGE_ORDER];
+        EXPECT_EQ(top.nr_free[MIGRATE_MOVABLE].load() + top.nr_free[MIGRATE_UNMOVABLE].load(), 8u);
+        EXPECT_EQ(top.nr_free[MIGRATE_UNMOVABLE].load(), 1u);
+    }
+    expect_clean(s);
+}
+
+TEST(Buddy, AddressConversionsRoundTrip) {
+    System s(small_config());
+    page *p = s.alloc_pages(GFP_KERNEL, 2);
+    void *addr = s.page_address(p);
+    EXPECT_EQ(s.virt_to_page(addr), p);
+    EXPECT_EQ(s.virt_to_page(static_cast<char *>(addr) + 3 * PAGE_SIZE + 17), p + 3);
+    EXPECT_EQ(s.pfn_to_page(s.page_to_pfn(p)), p);
+    int local = 0;
+    EXPECT_EQ(s.virt_to_page(&local), nullptr);
+    s.free_pages(p, 2);
+}
+
+TEST(Placement, ZoneModifiersPickTheZone) {
+    auto c = small_config();
+    c.memory_bytes = 128ull << 20;
+    c.movable_bytes_per_node = 32ull << 20;
+    System s(c);
+    struct row {
+        gfp_t gfp;
+        zone_type zone;
+    } rows[] = {
+        {GFP_KERNEL, ZONE_NORMAL},
+        {GFP_KERNEL | __GFP_DMA, ZONE_DMA},
+        {GFP_KERNEL | __GFP_DMA32, ZONE_DMA32},
+        {GFP_HIGHUSER, ZONE_NORMAL},
+        {GFP_HIGHUSER_MOVABLE, ZONE_MOVABLE},
+        {GFP_KERNEL | __GFP_MOVABLE, ZONE_NORMAL}, // movable alone does not reach ZONE_MOVABLE
+    };
+    for (const auto &r : rows) {
+        page *p = s.alloc_pages(r.gfp, 0);
+        ASSERT_NE(p, nullptr);
+        EXPECT_EQ(s.page_zone(p).idx, r.zone) << gfp_describe(r.gfp);
+        s.free_pages(p, 0);
+    }
+    expect_clean(s);
+}
+
+TEST(Placement, LowerZonesAreUsedOnlyDownward) {
+    System s(small_config());
+    // Drain DMA32 with GFP_DMA32 requests: they never take NORMAL pages, but may fall to DMA.
+    std::vector<page *> held;
+    while (page *p = s.alloc_pages(GFP_KERNEL | __GFP_DMA32 | __GFP_NOWARN, 0)) {
+        ASSERT_LE(s.page_zone(p).idx, ZONE_DMA32);
+        held.push_back(p);
+    }
+    EXPECT_EQ(s.node(0).node_zones[ZONE_NORMAL].page_state(NR_FREE_PAGES), 8192);
+    for (page *p : held)
+        s.free_pages(p, 0);
+    expect_clean(s);
+}
+
+TEST(CompoundPages, HeadTailMetadataAndWrongOrder) {
+    System s(small_config());
+    collected r;
+    r.attach(s);
+    page *p = s.alloc_pages(GFP_KERNEL | __GFP_COMP, 3);
+    ASSERT_NE(p, nullptr);
+    EXPECT_TRUE(p->flags.load() & PG_head);
+    for (int i = 1; i < 8; i++) {
+        EXPECT_TRUE(p[i].flags.load() & PG_tail);
+        EXPECT_EQ(p[i].lru.next, s.page_to_pfn(p));
+    }
+    expect_clean(s);
+    s.free_pages(p, 2); // wrong order
+    EXPECT_TRUE(r.has(13, "wrong order"));
+    s.free_pages(p + 1, 0); // a tail
+    EXPECT_TRUE(r.has(13, "free of a tail page"));
+    expect_clean(s); // refused: nothing changed
+    s.free_pages(p, 3);
+    EXPECT_EQ(total_free(s), 16384u);
+    expect_clean(s);
+}
+
+TEST(BadInput, RefusedReportedAndStateIntact) {
+    System s(small_config());
+    collected r;
+    r.attach(s);
+    EXPECT_EQ(s.alloc_pages(GFP_KERNEL | __GFP_DMA | __GFP_DMA32, 0), nullptr);
+    EXPECT_TRUE(r.has(16, "invalid request"));
+    EXPECT_NE(r.v.back().message.find("GFP_DMA|GFP_DMA32"), std::string::npos)
+        << r.v.back().message;
+    EXPECT_EQ(s.alloc_pages(GFP_KERNEL, 11), nullptr);
+    EXPECT_EQ(s.alloc_pages(GFP_ATOMIC | __GFP_NOFAIL, 0), nullptr);
+    EXPECT_EQ(s.alloc_pages(0x4000000u, 0), nullptr);
+    EXPECT_EQ(r.v.size(), 4u);
+
+    page *p = s.alloc_pages(GFP_KERNEL, 0);
+    s.free_pages(p, 0);
+    s.free_pages(p, 0);
+    EXPECT_TRUE(r.has(1, "double free"));
+    page *q = s.alloc_pages(GFP_KERNEL, 1);
+    s.free_pages(q, 0);
+    EXPECT_TRUE(r.has(13, "wrong order"));
+    page stray;
+    s.free_pages(&stray, 0);
+    EXPECT_TRUE(r.has(16, "foreign page"));
+    s.free_pages(q + 1, 0); // inside an allocation, not its head
+    EXPECT_TRUE(r.has(1, "double free"));
+    s.free_pages(q, 1);
+    EXPECT_EQ(s.report_count(), r.v.size());
+    EXPECT_EQ(total_free(s), 16384u);
+    expect_clean(s);
+}
+
+TEST(Contents, ZeroAndPoison) {
+    auto c = small_config();
+    c.poison = true;
+    System s(c);
+    collected r;
+    r.attach(s);
+    page *p = s.alloc_pages(GFP_KERNEL, 1);
+    std::memset(s.page_address(p), 0x11, 2 * PAGE_SIZE);
+    s.free_pages(p, 1);
+    page *z = s.alloc_pages(GFP_KERNEL | __GFP_ZERO, 1);
+    auto *b = static_cast<unsigned char *>(s.page_address(z));
+    EXPECT_TRUE(std::all_of(b, b + 2 * PAGE_SIZE, [](unsigned char x) { return x == 0; }));
+    EXPECT_TRUE(r.v.empty());
+    s.free_pages(z, 1);
+    // Use after free: the next allocation of that page finds the poison broken (I12).
+    b[100] = 0x42;
+    std::vector<page *> held;
+    while (!r.has(12, "poison overwritten")) {
+        page *x = s.alloc_pages(GFP_KERNEL | __GFP_NOWARN, 0);
+        if (!x)
+            break;
+        held.push_back(x);
+    }
+    EXPECT_TRUE(r.has(12, "poison overwritten"));
+    for (page *x : held)
+        s.free_pages(x, 0);
+    expect_clean(s);
+}
+
+// Takes order-0 pages with `gfp` from `zone_idx` until refused; returns them.
+std::vector<page *> drain(System &s, gfp_t gfp) {
+    std::vector<page *> held;
+    while (page *p = s.alloc_pages(gfp | __GFP_NOWARN, 0))
+        held.push_back(p);
+    return held;
+}
+
+TEST(Watermarks, EachAllocationClassStopsAtItsFloor) {
+    // One NORMAL zone only, so the floor is easy to read.
+    system_config c;
+    c.memory_bytes = 64ull << 20;
+    c.dma_limit = 0;
+    c.dma32_limit = 0;
+    c.cpus = 1;
+    c.warn_alloc = false;
+    c.min_free_kbytes = 4096; // min = 1024 pages
+    System s(c);
+    zone &z = s.node(0).node_zones[ZONE_NORMAL];
+    ASSERT_EQ(z.managed_pages, 16384u);
+    const long min = long(z._watermark[WMARK_MIN]);
+    ASSERT_EQ(min, 1024);
+
+    // Blocking requests stop at min: an allocation is allowed while free > min (6.12 fails
+    // the check at free <= min), so the last one leaves exactly min.
+    auto normal = drain(s, GFP_KERNEL);
+    EXPECT_EQ(z.page_state(NR_FREE_PAGES), min);
+    // __GFP_HIGH halves min; GFP_ATOMIC (HIGH + non-blocking) takes another quarter.
+    auto high = drain(s, GFP_KERNEL | __GFP_HIGH);
+    EXPECT_EQ(z.page_state(NR_FREE_PAGES), min - min / 2);
+    auto atomic = drain(s, GFP_ATOMIC);
+    EXPECT_EQ(z.page_state(NR_FREE_PAGES), (min - min / 2) - (min - min / 2) / 4);
+    // GFP_NOWAIT is non-blocking but not high: no lower than min, so nothing more.
+    auto nowait = drain(s, GFP_NOWAIT);
+    EXPECT_TRUE(nowait.empty());
+    // PF_MEMALLOC ignores watermarks unless __GFP_NOMEMALLOC.
+    std::vector<page *> reserve;
+    {
+        noreclaim_scope memalloc;
+        EXPECT_EQ(s.alloc_pages(GFP_KERNEL | __GFP_NOMEMALLOC | __GFP_NOWARN, 0), nullptr);
+        reserve = drain(s, GFP_KERNEL);
+    }
+    EXPECT_EQ(z.page_state(NR_FREE_PAGES), 0);
+    EXPECT_EQ(s.stats().reserve_allocs.load(), reserve.size());
+    for (auto *v : {&normal, &high, &atomic, &reserve})
+        for (page *p : *v)
+            s.free_pages(p, 0);
+    expect_clean(s);
+}
+
+TEST(Property, RandomFillToEmptyAndBack) {
+    System s(small_config());
+    std::mt19937 rng(7);
+    const gfp_t masks[] = {GFP_KERNEL,
+                           GFP_ATOMIC,
+                           GFP_NOWAIT,
+                           GFP_NOFS,
+                           GFP_KERNEL | __GFP_DMA32,
+                           GFP_HIGHUSER_MOVABLE,
+                           GFP_USER | __GFP_ZERO,
+                           GFP_KERNEL | __GFP_COMP,
+                           GFP_KERNEL | __GFP_RECLAIMABLE,
+                           GFP_KERNEL | __GFP_DMA};
+    struct held {
+        page *p;
+        unsigned order;
+    };
+    for (int round = 0; round < 3; round++) {
+        std::vector<held> live;
+        int failures = 0;
+        // Fill: random orders and masks until 200 requests in a row fail.
+        while (failures < 200) {
+            unsigned order = rng() % 4 == 0 ? rng() % (MAX_PAGE_ORDER + 1) : rng() % 3;
+            gfp_t m = masks[rng() % std::size(masks)] | __GFP_NOWARN;
+            if (page *p = s.alloc_pages(m, order)) {
+                live.push_back({p, order});
+                failures = 0;
+                if (rng() % 8 == 0) { // free a random one now and then
+                    std::swap(live[rng() % live.size()], live.back());
+                    s.free_pages(live.back().p, live.back().order);
+                    live.pop_back();
+                }
+            } else {
+                failures++;
+            }
+        }
+        expect_clean(s);
+        EXPECT_LT(total_free(s), 16384u / 8) << "the zones were filled";
+        std::shuffle(live.begin(), live.end(), rng);
+        for (auto &h : live)
+            s.free_pages(h.p, h.order);
+        EXPECT_EQ(total_free(s), 16384u);
+        expect_clean(s);
+    }
+    EXPECT_EQ(s.report_count(), 0u);
+}
+
+TEST(Fallback, UnmovableStealsPageblocksAndStaysConsistent) {
+    System s(small_config());
+    // All pageblocks start MOVABLE: unmovable and reclaimable requests must fall back.
+    std::vector<page *> held;
+    for (int i = 0; i < 3000; i++) {
+        gfp_t m = (i % 3 == 0 ? GFP_KERNEL | __GFP_RECLAIMABLE : GFP_KERNEL) | __GFP_NOWARN;
+        if (page *p = s.alloc_pages(m, 0))
+            held.push_back(p);
+    }
+    zone &z = s.node(0).node_zones[ZONE_NORMAL];
+    int unmovable_blocks = 0;
+    for (unsigned long b = 0; b < (z.spanned_pages >> pageblock_order); b++)
+        unmovable_blocks += z.pageblock_mt[b].load() != MIGRATE_MOVABLE;
+    EXPECT_GT(unmovable_blocks, 0) << "fallbacks claimed pageblocks";
+    expect_clean(s);
+    for (page *p : held)
+        s.free_pages(p, 0);
+    expect_clean(s);
+}
+
+} // namespace
