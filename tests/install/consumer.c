@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A C program outside the tree, built against an installed gfplab with pkg-config. */
 #include <gfplab/linux/gfp.h>
+#include <gfplab/linux/mm.h>
 #include <gfplab/linux/sched/mm.h>
 
 #include <stdio.h>
@@ -14,6 +15,13 @@ int main(void) {
         fprintf(stderr, "consumer.c: unexpected context %#x\n", inside);
         return 1;
     }
+    /* No setup call: the default System boots on first use. */
+    struct page *p = alloc_pages(GFP_KERNEL | __GFP_ZERO, 1);
+    if (!p || ((const char *)page_address(p))[PAGE_SIZE + 5] != 0) {
+        fprintf(stderr, "consumer.c: alloc_pages failed\n");
+        return 1;
+    }
+    __free_pages(p, 1);
     puts("consumer.c ok");
     return 0;
 }

@@ -33,10 +33,12 @@ inline constexpr std::uint32_t pfn_nil = 0xffffffffu;
 struct page {
     std::atomic<std::uint32_t> flags{0};
     std::atomic<std::int32_t> refcount{0};
-    std::uint8_t order = 0;    // see PG_buddy and PG_head
-    std::uint8_t alloc_mt = 0; // migratetype the allocation asked for (pageblock stealing)
-    std::uint8_t node = 0;     // page_to_nid()
-    std::uint8_t zone = 0;     // zone_idx() within the node
+    std::uint8_t order = 0; // see PG_buddy and PG_head
+    // The migratetype the allocation asked for; read racily by pageblock stealing on other
+    // CPUs (as the kernel reads PageLRU), hence atomic.
+    std::atomic<std::uint8_t> alloc_mt{0};
+    std::uint8_t node = 0; // page_to_nid()
+    std::uint8_t zone = 0; // zone_idx() within the node
     struct {
         std::uint32_t next = pfn_nil; // free list links (pfns), or the head pfn on a tail
         std::uint32_t prev = pfn_nil;

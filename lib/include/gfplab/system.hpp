@@ -146,3 +146,21 @@ class System {
 };
 
 } // namespace gfplab
+
+namespace gfplab {
+
+// The configuration the environment asks for, on top of the defaults:
+//   GFPLAB_MEMORY=256M|4G|...  GFPLAB_NODES=N  GFPLAB_CPUS=N  GFPLAB_DMA32_LIMIT=SIZE
+//   GFPLAB_CHECK=off|cheap|full  GFPLAB_POISON=0|1  GFPLAB_ON_REPORT=count|abort
+// Throws std::invalid_argument naming the variable when a value does not parse.
+system_config config_from_env();
+
+// The System the kernel face (alloc_pages ...) works on: the one set with
+// set_default_system(), else one booted on first use from config_from_env() (a bad
+// environment prints the reason and aborts: a C caller cannot be given an exception).
+System &default_system();
+// Makes s the default; nullptr goes back to the environment's. The caller keeps s alive
+// for as long as it is the default. Not for use while other threads allocate.
+void set_default_system(System *s) noexcept;
+
+} // namespace gfplab

@@ -76,7 +76,7 @@ block_census census_pageblock(const zone &z, unsigned long pfn) {
             i += 1ul << p.order;
             continue;
         }
-        if ((f & PG_owned) && p.alloc_mt == MIGRATE_MOVABLE)
+        if ((f & PG_owned) && p.alloc_mt.load(std::memory_order_relaxed) == MIGRATE_MOVABLE)
             c.movable_pages++;
         i++;
     }

@@ -137,7 +137,7 @@ void page_allocator::prep_new_page(System &s, page *p, unsigned order, gfp_t gfp
     if (gfp & __GFP_ZERO)
         std::memset(mem, 0, n << PAGE_SHIFT);
 
-    p->alloc_mt = std::uint8_t(mt);
+    p->alloc_mt.store(std::uint8_t(mt), std::memory_order_relaxed);
     p->order = std::uint8_t(order);
     p->owner = std::uint32_t(s.alloc_seq_.fetch_add(1, std::memory_order_relaxed));
     std::uint32_t flags = PG_owned;

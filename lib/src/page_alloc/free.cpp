@@ -90,7 +90,7 @@ void page_allocator::free_pages_prepare(System &s, page *p, unsigned order) {
         t.lru.next = pfn_nil;
     }
     p->owner = 0;
-    p->alloc_mt = 0;
+    p->alloc_mt.store(0, std::memory_order_relaxed);
     p->flags.store(0, std::memory_order_relaxed);
     if (s.config().poison) {
         std::memset(s.page_address(p), page_poison, n << PAGE_SHIFT);

@@ -88,4 +88,48 @@ GFPLAB_INLINE int gfp_zonelist(gfp_t flags) {
     return (flags & __GFP_THISNODE) ? ZONELIST_NOFALLBACK : ZONELIST_FALLBACK;
 }
 
+/*
+ * The allocation entry points, on the default System (gfplab/system.hpp). It boots on
+ * first use with the configuration from the environment (GFPLAB_MEMORY, GFPLAB_NODES,
+ * GFPLAB_CPUS, GFPLAB_CHECK, GFPLAB_POISON; see README.md) unless the program set one.
+ */
+#ifdef __cplusplus
+namespace gfplab {
+struct page;
+}
+#define GFPLAB_PAGE gfplab::page
+#else
+struct page;
+#define GFPLAB_PAGE struct page
+#endif
+
+GFPLAB_EXTERN_C_BEGIN
+GFPLAB_PAGE *alloc_pages(gfp_t gfp_mask, unsigned int order);
+GFPLAB_PAGE *alloc_pages_node(int nid, gfp_t gfp_mask, unsigned int order);
+void __free_pages(GFPLAB_PAGE *page, unsigned int order);
+unsigned long __get_free_pages(gfp_t gfp_mask, unsigned int order);
+unsigned long get_zeroed_page(gfp_t gfp_mask);
+void free_pages(unsigned long addr, unsigned int order);
+GFPLAB_EXTERN_C_END
+
+#ifdef __cplusplus
+inline gfplab::page *alloc_page(gfp_t gfp_mask) {
+    return alloc_pages(gfp_mask, 0);
+}
+inline unsigned long __get_free_page(gfp_t gfp_mask) {
+    return __get_free_pages(gfp_mask, 0);
+}
+inline void __free_page(gfplab::page *page) {
+    __free_pages(page, 0);
+}
+inline void free_page(unsigned long addr) {
+    free_pages(addr, 0);
+}
+#else
+#define alloc_page(gfp_mask)      alloc_pages((gfp_mask), 0)
+#define __get_free_page(gfp_mask) __get_free_pages((gfp_mask), 0)
+#define __free_page(page)         __free_pages((page), 0)
+#define free_page(addr)           free_pages((addr), 0)
+#endif
+
 #endif /* GFPLAB_LINUX_GFP_H */
