@@ -124,10 +124,10 @@ class gfp_layout {
 
 // Summary of one era, oldest first, for --kernel auto and for listing.
 struct gfp_era {
-    std::string_view name;       // "3.0-4.3", ..., "6.15+"
-    kernel_version first;        // first release of the era
-    kernel_version last;         // last release (for the open-ended newest era: first)
-    bool config_dependent;       // tail bits move with kconfig
+    std::string_view name; // "3.0-4.3", ..., "6.15+"
+    kernel_version first;  // first release of the era
+    kernel_version last;   // last release (for the open-ended newest era: first)
+    bool config_dependent; // tail bits move with kconfig
 };
 std::span<const gfp_era> gfp_eras() noexcept;
 
