@@ -294,6 +294,29 @@ TEST(Watermarks, EachAllocationClassStopsAtItsFloor) {
     expect_clean(s);
 }
 
+TEST(FaultInjection, FailPageAllocInPrepareAllocPages) {
+    System s(small_config());
+    auto &f = s.fault_injection();
+    f.set_probability(100);
+    f.set_times(2);
+    // Defaults: order 0 is never failed (min-order 1), nor requests that may reclaim
+    // (ignore-gfp-wait).
+    page *a = s.alloc_pages(GFP_ATOMIC, 0);
+    page *b = s.alloc_pages(GFP_KERNEL, 1);
+    EXPECT_NE(a, nullptr);
+    EXPECT_NE(b, nullptr);
+    EXPECT_EQ(s.alloc_pages(GFP_ATOMIC, 1), nullptr);
+    EXPECT_EQ(s.alloc_pages(GFP_NOWAIT, 2), nullptr);
+    page *c = s.alloc_pages(GFP_ATOMIC, 1); // `times` is used up
+    EXPECT_NE(c, nullptr);
+    EXPECT_EQ(s.stats().injected.load(), 2u);
+    EXPECT_EQ(s.stats().failures.load(), 0u) << "an injected failure is not a real one";
+    s.free_pages(a, 0);
+    s.free_pages(b, 1);
+    s.free_pages(c, 1);
+    expect_clean(s);
+}
+
 TEST(Property, RandomFillToEmptyAndBack) {
     System s(small_config());
     std::mt19937 rng(7);

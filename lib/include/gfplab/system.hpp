@@ -5,6 +5,7 @@
 // kernel face (gfplab/linux/gfp.h: alloc_pages ...) works on the default System.
 #pragma once
 
+#include <gfplab/fault_inject.hpp>
 #include <gfplab/gfp.hpp>
 #include <gfplab/page.hpp>
 #include <gfplab/report.hpp>
@@ -58,6 +59,7 @@ struct alloc_stats {
     std::atomic<std::uint64_t> nofail_loops{0};   // extra rounds __GFP_NOFAIL had to wait
     std::atomic<std::uint64_t> kswapd_wakeups{0}; // wake requests (kswapd lands with reclaim)
     std::atomic<std::uint64_t> refused{0};        // bad input refused (I16)
+    std::atomic<std::uint64_t> injected{0};       // failures injected by fail_page_alloc
 };
 
 class System {
@@ -119,6 +121,10 @@ class System {
 
     alloc_stats &stats() noexcept { return stats_; }
 
+    // The fail_page_alloc knobs of this System (probability 0: off), consulted where the
+    // kernel does, in prepare_alloc_pages(), before any watermark work.
+    fail_page_alloc &fault_injection() noexcept { return fail_page_alloc_; }
+
   private:
     friend struct page_allocator;
     void warn_alloc(gfp_t gfp, unsigned order);
@@ -143,6 +149,7 @@ class System {
     std::function<void(const std::string &)> log_sink_;
     std::atomic<long long> last_warn_ns_{-1};
     alloc_stats stats_;
+    fail_page_alloc fail_page_alloc_;
 };
 
 } // namespace gfplab

@@ -223,6 +223,12 @@ page *System::alloc_pages_node(int nid, gfp_t gfp, unsigned order) {
     }
     // gfp_allowed_mask has every bit after boot; the task's scopes narrow the mask.
     gfp = current_gfp_context(gfp);
+    // prepare_alloc_pages(): an injected failure returns NULL before any other work, and
+    // without a warn_alloc() report (fail_page_alloc prints its own when verbose).
+    if (fail_page_alloc_.should_fail_alloc_page(gfp, order)) {
+        stats_.injected.fetch_add(1, std::memory_order_relaxed);
+        return nullptr;
+    }
 
     alloc_context ac;
     ac.preferred_nid = nid >= 0 ? nid : cpu_to_node(current_cpu(*this));
