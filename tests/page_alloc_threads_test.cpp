@@ -67,34 +67,47 @@ void worker(System &s, handoff &h, unsigned id, int ops) {
         s.free_pages(p, order);
 }
 
-class PageAllocThreads : public ::testing::TestWithParam<unsigned> {};
+class PageAllocThreads : public ::testing::TestWithParam<std::tuple<unsigned, pcp_mode>> {};
 
 TEST_P(PageAllocThreads, RandomAllocFreeAcrossThreads) {
+    const auto [threads, mode] = GetParam();
     system_config c;
     c.memory_bytes = 64ull << 20;
     c.dma32_limit = 32ull << 20;
-    c.cpus = 4;
+    c.cpus = mode == pcp_mode::virtual_cpus ? 4 : 0; // rseq serves the machine's CPUs
+    c.pcp = mode;
     c.warn_alloc = false;
     c.poison = true;
     System s(c);
     handoff h;
-    const unsigned threads = GetParam();
     std::vector<std::thread> pool;
     for (unsigned t = 0; t < threads; t++)
-        pool.emplace_back(worker, std::ref(s), std::ref(h), t, 3000);
+        pool.emplace_back([&, t] {
+            set_current_vcpu(t); // used in virtual-CPU mode only
+            worker(s, h, t, 3000);
+        });
     for (auto &t : pool)
         t.join();
     for (auto &[p, order] : h.pages)
         s.free_pages(p, order);
     for (const auto &v : s.verify())
         ADD_FAILURE() << format_violation(v);
+    // Everything cached goes back, and the buddy allocator is whole again.
+    EXPECT_EQ(s.drain_all_pages(), 0u);
+    for (const auto &v : s.verify())
+        ADD_FAILURE() << format_violation(v);
     EXPECT_EQ(s.report_count(), 0u);
     unsigned long free_pages = 0;
     for (auto &z : s.node(0).node_zones)
-        free_pages += z.page_state(NR_FREE_PAGES);
+        free_pages += z.page_state(NR_FREE_PAGES) + s.pcp_count(z);
     EXPECT_EQ(free_pages, 16384u);
+    for (auto &z : s.node(0).node_zones)
+        EXPECT_EQ(s.pcp_count(z), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Threads, PageAllocThreads, ::testing::Values(2u, 4u, 8u, 16u));
+INSTANTIATE_TEST_SUITE_P(Threads, PageAllocThreads,
+                         ::testing::Combine(::testing::Values(2u, 4u, 8u, 16u),
+                                            ::testing::Values(pcp_mode::automatic, pcp_mode::locked,
+                                                              pcp_mode::virtual_cpus)));
 
 } // namespace

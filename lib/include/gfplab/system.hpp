@@ -22,6 +22,22 @@
 
 namespace gfplab {
 
+namespace pcp {
+class area;
+}
+
+// How threads reach their CPU's per-CPU page lists.
+enum class pcp_mode {
+    automatic,    // rseq where it works (and cpus is the machine's), else locked
+    rseq,         // restartable sequences; falls back to locked where unavailable
+    locked,       // a per-CPU trylock on the CPU sched_getcpu() names
+    virtual_cpus, // a per-CPU trylock on the CPU the thread chose (set_current_vcpu)
+};
+
+// Virtual-CPU mode: the CPU this thread's next operations run on (0..cpus-1).
+void set_current_vcpu(unsigned cpu) noexcept;
+unsigned current_vcpu() noexcept;
+
 enum class check_level {
     off,   // bad input is still refused; nothing else is checked
     cheap, // O(1) checks on every operation (ownership tags, compound metadata, counters)
@@ -44,6 +60,7 @@ struct system_config {
     unsigned watermark_boost_factor = 15000;
     std::array<unsigned, MAX_NR_ZONES> lowmem_reserve_ratio{256, 256, 32, 0};
 
+    pcp_mode pcp = pcp_mode::automatic;
     check_level checking = check_level::cheap;
     bool poison = false; // fill freed pages with a pattern and verify it on reuse (I12)
     report_action on_report = report_action::count;
@@ -80,6 +97,16 @@ class System {
     // __free_pages: drops the reference; the last one frees the block. A double free, a
     // foreign page or a wrong order is reported and refused.
     void free_pages(page *p, unsigned order);
+
+    // drain_all_pages(): every CPU's per-CPU lists back to the buddy allocator (zone z
+    // only, or all zones). Returns how many CPUs had to be skipped (locked mode: a holder
+    // that does not let go).
+    unsigned drain_all_pages(zone *z = nullptr);
+    // Pages cached on per-CPU lists for zone z (a racy sum while others run).
+    unsigned long pcp_count(const zone &z) const noexcept;
+    // Whether the per-CPU lists run in restartable sequences.
+    bool pcp_uses_rseq() const noexcept;
+    pcp::area &pcp_area() noexcept { return *pcp_; }
 
     // --- the memory map -----------------------------------------------------------------
     unsigned long max_pfn() const noexcept { return nr_pages_; }
@@ -132,6 +159,7 @@ class System {
     void setup_zones();
     void setup_zonelists();
     void setup_watermarks();
+    void setup_pcp();
 
     system_config cfg_;
     unsigned cpus_ = 1;
@@ -140,9 +168,9 @@ class System {
     page *mem_map_ = nullptr;
     std::size_t mem_map_bytes_ = 0;
     std::vector<std::unique_ptr<pglist_data>> nodes_;
+    std::unique_ptr<pcp::area> pcp_;
 
     std::atomic<std::uint64_t> reports_{0};
-    std::atomic<std::uint64_t> alloc_seq_{0};
     mutable std::mutex report_lock_;
     std::vector<violation> recent_;
     std::function<void(const violation &)> sink_;

@@ -38,11 +38,7 @@ struct free_area {
     }
 };
 
-enum zone_stat_item {
-    NR_FREE_PAGES,
-    NR_ZONE_ALLOCATED, // pages handed out from this zone and not yet freed (model only)
-    NR_VM_ZONE_STAT_ITEMS
-};
+enum zone_stat_item { NR_FREE_PAGES, NR_VM_ZONE_STAT_ITEMS };
 
 // zone->flags bits (6.12 enum zone_flags).
 enum zone_flags : unsigned {
@@ -69,6 +65,14 @@ struct zone {
     std::array<long, MAX_NR_ZONES> lowmem_reserve{};
 
     std::atomic<unsigned> flags{0};
+
+    // Per-CPU lists: this zone's slot in every CPU's block, the refill batch and the count
+    // at which a CPU drains (high_min: the kernel's untuned starting point; the 6.7+
+    // auto-tuning of high between high_min and high_max is not modelled).
+    unsigned pcp_slot = 0;
+    unsigned long pcp_batch = 1;
+    unsigned long pcp_high = 0;
+    unsigned long pcp_high_max = 0;
 
     // The buddy allocator: free areas and highatomic bookkeeping, under `lock`.
     std::mutex lock;

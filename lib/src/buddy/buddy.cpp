@@ -199,11 +199,6 @@ page *rmqueue_fallback(zone &z, unsigned order, migratetype start_mt, unsigned a
                                    can_steal);
 }
 
-page *rmqueue_normal(zone &z, unsigned order, migratetype mt, unsigned alloc_flags) {
-    page *p = rmqueue_smallest(z, order, mt);
-    return p ? p : rmqueue_fallback(z, order, mt, alloc_flags);
-}
-
 bool page_is_buddy(const zone &z, unsigned long pfn, unsigned order) {
     if (!z.contains(pfn))
         return false;
@@ -213,12 +208,17 @@ bool page_is_buddy(const zone &z, unsigned long pfn, unsigned order) {
 
 } // namespace
 
+page *rmqueue_one(zone &z, unsigned order, migratetype mt, unsigned alloc_flags) {
+    page *p = rmqueue_smallest(z, order, mt);
+    return p ? p : rmqueue_fallback(z, order, mt, alloc_flags);
+}
+
 page *rmqueue(zone &z, unsigned order, migratetype mt, unsigned alloc_flags) {
     page *p = nullptr;
     if (alloc_flags & ALLOC_HIGHATOMIC)
         p = rmqueue_smallest(z, order, MIGRATE_HIGHATOMIC);
     if (!p)
-        p = rmqueue_normal(z, order, mt, alloc_flags);
+        p = rmqueue_one(z, order, mt, alloc_flags);
     // Non-blocking and OOM-victim requests may dip into the highatomic reserve last.
     if (!p && (alloc_flags & (ALLOC_OOM | ALLOC_NON_BLOCK)))
         p = rmqueue_smallest(z, order, MIGRATE_HIGHATOMIC);

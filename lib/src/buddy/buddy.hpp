@@ -14,10 +14,13 @@ void add_to_free_list(zone &z, page *p, unsigned order, migratetype mt, bool tai
 void del_page_from_free_list(zone &z, page *p, unsigned order, migratetype mt);
 page *get_page_from_free_area(zone &z, unsigned order, migratetype mt);
 
-// Takes a block of exactly `order` for migratetype mt, from mt's own lists (splitting a
-// larger block if needed) or, failing that, from another migratetype per the kernel's
-// fallback order, stealing pageblocks where the kernel would. alloc_flags decide
-// ALLOC_NOFRAGMENT, ALLOC_HIGHATOMIC and reserve access. nullptr when the zone has nothing.
+// __rmqueue(): a block of exactly `order` from mt's lists, splitting a larger one if needed,
+// else from another migratetype by the fallback rules (what rmqueue_bulk() refills the
+// per-CPU lists with). nullptr when the zone has nothing.
+page *rmqueue_one(zone &z, unsigned order, migratetype mt, unsigned alloc_flags);
+
+// rmqueue_buddy(): rmqueue_one with the highatomic reserve rules: ALLOC_HIGHATOMIC tries
+// the reserve first, ALLOC_OOM|ALLOC_NON_BLOCK dip into it last.
 page *rmqueue(zone &z, unsigned order, migratetype mt, unsigned alloc_flags);
 
 // Returns a block to the free lists, merging with free buddies (the pfn's pageblock type

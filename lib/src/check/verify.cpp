@@ -2,11 +2,13 @@
 //
 // System::verify(): a quiescent recount of every zone. With no allocation in flight:
 //   I2   NR_FREE_PAGES, the free-list counts and the highatomic counts equal a walk of the
-//        free lists; free + allocated = managed; NR_ZONE_ALLOCATED equals the allocations.
+//        free lists; buddy free + per-CPU cached + allocated = managed.
 //   I1   no two free blocks or allocations overlap; every free block is aligned, in its
 //        zone, on the list of its pageblock's migratetype.
 //   I13  compound pages have consistent head and tail metadata.
 #include <gfplab/system.hpp>
+
+#include "../pcp/pcp.hpp"
 
 #include <fmt/format.h>
 
@@ -89,13 +91,30 @@ struct zone_checker {
         return free_pages;
     }
 
+    unsigned long walk_pcp_lists(const pcp::area &a) {
+        unsigned long cached = 0;
+        a.for_each_cached(z, [&](std::uint32_t pfn, unsigned order, unsigned list) {
+            const page &p = z.mem_map[pfn];
+            if (!z.contains(pfn) || !(p.flags.load() & PG_pcp) || p.order != order ||
+                (pfn & ((1u << order) - 1)))
+                bad(2, "corrupt per-CPU list",
+                    fmt::format("pfn {:#x} on per-CPU list {} (order {}) has flags {:#x}, "
+                                "order {}",
+                                pfn, list, order, p.flags.load(), p.order),
+                    pfn);
+            else if (cover(pfn, 1ul << order, "per-CPU page"))
+                cached += 1ul << order;
+        });
+        return cached;
+    }
+
     unsigned long walk_allocations() {
         unsigned long allocated = 0;
         for (unsigned long pfn = z.zone_start_pfn; pfn < z.end_pfn();) {
             const page &p = z.mem_map[pfn];
             std::uint32_t f = p.flags.load();
             unsigned long off = pfn - z.zone_start_pfn;
-            if (f & PG_buddy) {
+            if (f & (PG_buddy | PG_pcp)) {
                 pfn += 1ul << p.order;
                 continue;
             }
@@ -128,11 +147,12 @@ struct zone_checker {
         return allocated;
     }
 
-    void run() {
+    void run(const pcp::area &a) {
         std::lock_guard<std::mutex> guard(z.lock);
         covered.assign(z.spanned_pages, false);
         unsigned long highatomic = 0;
         const unsigned long free_pages = walk_free_lists(highatomic);
+        const unsigned long cached = walk_pcp_lists(a);
         const unsigned long allocated = walk_allocations();
         auto expect = [&](const char *name, long counter, unsigned long recount) {
             if (counter != long(recount))
@@ -140,12 +160,11 @@ struct zone_checker {
                     fmt::format("{} is {} but a recount finds {}", name, counter, recount));
         };
         expect("NR_FREE_PAGES", z.vm_stat[NR_FREE_PAGES].load(), free_pages);
-        expect("NR_ZONE_ALLOCATED", z.vm_stat[NR_ZONE_ALLOCATED].load(), allocated);
         expect("nr_free_highatomic", z.nr_free_highatomic.load(), highatomic);
-        if (free_pages + allocated != z.managed_pages)
+        if (free_pages + cached + allocated != z.managed_pages)
             bad(2, "pages unaccounted",
-                fmt::format("free {} + allocated {} != managed {}", free_pages, allocated,
-                            z.managed_pages));
+                fmt::format("buddy free {} + per-CPU {} + allocated {} != managed {}", free_pages,
+                            cached, allocated, z.managed_pages));
         unsigned long highatomic_blocks = 0;
         for (unsigned long b = 0; b < (z.spanned_pages >> pageblock_order); b++)
             highatomic_blocks += z.pageblock_mt[b].load() == MIGRATE_HIGHATOMIC;
@@ -163,7 +182,7 @@ std::vector<violation> System::verify() {
     for (auto &n : nodes_)
         for (auto &z : n->node_zones)
             if (z.populated())
-                zone_checker{z, out, {}}.run();
+                zone_checker{z, out, {}}.run(*pcp_);
     return out;
 }
 

@@ -6,6 +6,10 @@
 #include <gfplab/system.hpp>
 
 #include "../buddy/buddy.hpp"
+#include "../pcp/pcp.hpp"
+#include "../pcp/rseq_list.hpp"
+
+#include <gfplab/pcp_sizing.hpp>
 
 #include <fmt/format.h>
 
@@ -59,6 +63,7 @@ System::System(const system_config &cfg) : cfg_(cfg) {
     setup_zones();
     setup_zonelists();
     setup_watermarks();
+    setup_pcp();
 }
 
 System::~System() {
@@ -160,6 +165,41 @@ void System::setup_zonelists() {
                 pgdat.zonelists[ZONELIST_NOFALLBACK][k++] = &pgdat.node_zones[zi];
         pgdat.zonelists[ZONELIST_NOFALLBACK][k] = nullptr;
     }
+}
+
+void System::setup_pcp() {
+    // rseq blocks are indexed by the kernel's CPU number, so the simulated CPU count must be
+    // the machine's for rseq to serve it.
+    const bool machine_cpus = cfg_.cpus == 0 || cfg_.cpus == std::thread::hardware_concurrency();
+    const bool want_rseq = cfg_.pcp == pcp_mode::automatic || cfg_.pcp == pcp_mode::rseq;
+    const bool rseq = want_rseq && machine_cpus && pcp::rseq_usable();
+    for (auto &n : nodes_) {
+        // CPUs are spread evenly over nodes (cpu_to_node).
+        int cpus_on_node = 0;
+        for (unsigned c = 0; c < cpus_; c++)
+            cpus_on_node += cpu_to_node(c) == n->node_id;
+        for (auto &z : n->node_zones) {
+            z.pcp_slot = unsigned(n->node_id) * MAX_NR_ZONES + unsigned(z.idx);
+            auto hb = zone_pcp_high_and_batch(z.managed_pages, z.low_wmark_pages(), cpus_on_node,
+                                              int(cpus_));
+            z.pcp_batch = unsigned(std::max(1, hb.batch));
+            z.pcp_high = unsigned(std::max(0, hb.high_min));
+            z.pcp_high_max = unsigned(std::max(0, hb.high_max));
+        }
+    }
+    pcp_ = std::make_unique<pcp::area>(*this, rseq);
+}
+
+unsigned System::drain_all_pages(zone *z) {
+    return pcp_->drain_all(z);
+}
+
+unsigned long System::pcp_count(const zone &z) const noexcept {
+    return pcp_->count(z);
+}
+
+bool System::pcp_uses_rseq() const noexcept {
+    return pcp_->uses_rseq();
 }
 
 page *System::virt_to_page(const void *addr) const noexcept {

@@ -7,6 +7,7 @@
 #include "page_allocator.hpp"
 
 #include "../buddy/buddy.hpp"
+#include "../pcp/pcp.hpp"
 
 #include <gfplab/alloc_flags.hpp>
 #include <gfplab/scope.hpp>
@@ -25,6 +26,15 @@ namespace {
 // The poison a freed page carries when poisoning is on (PAGE_POISON in the kernel).
 constexpr std::uint8_t page_poison = 0xaa;
 
+// Who holds a page (I1): the allocating thread's number and its own allocation count. Per
+// thread, so the fast path writes no shared cache line for it.
+std::uint32_t next_owner_tag() noexcept {
+    static std::atomic<std::uint32_t> threads{0};
+    thread_local std::uint32_t id = threads.fetch_add(1, std::memory_order_relaxed) + 1;
+    thread_local std::uint32_t seq = 0;
+    return id << 20 | (++seq & 0xfffff);
+}
+
 bool watermark_fast(const zone &z, unsigned order, unsigned long mark, zone_type highest,
                     unsigned alloc_flags) {
     auto probe = [&z](unsigned o, int mt) { return z.area[o].has(migratetype(mt)); };
@@ -39,6 +49,11 @@ bool watermark_fast(const zone &z, unsigned order, unsigned long mark, zone_type
 }
 
 page *rmqueue(System &s, zone &z, unsigned order, unsigned alloc_flags, migratetype mt) {
+    // Small orders come from this CPU's list; a busy or exhausted list means the buddy
+    // allocator itself, with the highatomic rules (rmqueue()).
+    if (pcp::pcp_allowed_order(order))
+        if (page *p = s.pcp_area().alloc(z, order, mt, alloc_flags))
+            return p;
     page *p;
     {
         std::lock_guard<std::mutex> guard(z.lock);
@@ -58,7 +73,20 @@ page *rmqueue(System &s, zone &z, unsigned order, unsigned alloc_flags, migratet
 
 } // namespace
 
+namespace {
+thread_local unsigned vcpu = 0;
+}
+
+void set_current_vcpu(unsigned cpu) noexcept {
+    vcpu = cpu;
+}
+unsigned current_vcpu() noexcept {
+    return vcpu;
+}
+
 unsigned current_cpu(const System &s) noexcept {
+    if (s.config().pcp == pcp_mode::virtual_cpus)
+        return vcpu % s.nr_cpus();
     int cpu = sched_getcpu();
     return cpu < 0 ? 0 : unsigned(cpu) % s.nr_cpus();
 }
@@ -139,7 +167,7 @@ void page_allocator::prep_new_page(System &s, page *p, unsigned order, gfp_t gfp
 
     p->alloc_mt.store(std::uint8_t(mt), std::memory_order_relaxed);
     p->order = std::uint8_t(order);
-    p->owner = std::uint32_t(s.alloc_seq_.fetch_add(1, std::memory_order_relaxed));
+    p->owner = next_owner_tag();
     std::uint32_t flags = PG_owned;
     if ((gfp & __GFP_COMP) && order > 0) {
         // prep_compound_page(): tails point at their head.
@@ -152,7 +180,6 @@ void page_allocator::prep_new_page(System &s, page *p, unsigned order, gfp_t gfp
     }
     p->flags.store(flags, std::memory_order_relaxed);
     p->refcount.store(1, std::memory_order_release);
-    s.page_zone(p).vm_stat[NR_ZONE_ALLOCATED].fetch_add(long(n), std::memory_order_relaxed);
 }
 
 page *page_allocator::slowpath(System &s, gfp_t gfp, unsigned order, alloc_context &ac) {

@@ -7,6 +7,7 @@
 #include "page_allocator.hpp"
 
 #include "../buddy/buddy.hpp"
+#include "../pcp/pcp.hpp"
 
 #include <gfplab/scope.hpp>
 #include <gfplab/watermark.hpp>
@@ -97,7 +98,6 @@ void page_allocator::free_pages_prepare(System &s, page *p, unsigned order) {
         for (unsigned long i = 0; i < n; i++)
             p[i].flags.fetch_or(PG_poisoned, std::memory_order_relaxed);
     }
-    s.page_zone(p).vm_stat[NR_ZONE_ALLOCATED].fetch_sub(long(n), std::memory_order_relaxed);
 }
 
 void System::free_pages(page *p, unsigned order) {
@@ -121,10 +121,13 @@ void System::free_pages(page *p, unsigned order) {
         return;
     page_allocator::free_pages_prepare(*this, p, order);
     zone &z = page_zone(p);
-    std::lock_guard<std::mutex> guard(z.lock);
-    buddy::free_one_page(z, p, page_to_pfn(p), order);
-    // Until the per-CPU lists exist, the buddy free path is where a zone is seen back above
-    // its high watermark (free_unref_page_commit() in the kernel).
+    // Small orders go to this CPU's list (free_unref_page); a busy list means the buddy.
+    if (!pcp::pcp_allowed_order(order) || !pcp_->free(z, p, order)) {
+        std::lock_guard<std::mutex> guard(z.lock);
+        buddy::free_one_page(z, p, page_to_pfn(p), order);
+    }
+    // free_unref_page_commit(): a zone back above its high watermark is no longer "below
+    // high" (which the allocation side noted).
     if ((z.flags.load(std::memory_order_relaxed) & ZONE_BELOW_HIGH) &&
         zone_watermark_ok(z.page_state(NR_FREE_PAGES), 0, z.high_wmark_pages(),
                           z.lowmem_reserve[ZONE_MOVABLE], 0,

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+//
+// One per-CPU page list as a single 64-bit word: the head pfn in the low half (pfn_nil when
+// empty) and the number of entries in the high half. The entries are linked through
+// struct page::lru.next. Because the whole state is one word, a single store commits any
+// change, which is what a restartable sequence needs.
+#pragma once
+
+#include <gfplab/page.hpp>
+
+#include <atomic>
+#include <cstdint>
+
+namespace gfplab::pcp {
+
+inline constexpr std::uint64_t empty_word = pfn_nil;
+
+constexpr std::uint32_t word_head(std::uint64_t w) noexcept {
+    return std::uint32_t(w);
+}
+constexpr std::uint32_t word_count(std::uint64_t w) noexcept {
+    return std::uint32_t(w >> 32);
+}
+constexpr std::uint64_t make_word(std::uint32_t head, std::uint32_t count) noexcept {
+    return std::uint64_t(count) << 32 | head;
+}
+
+// The first bytes of every CPU's block in the per-CPU area. Lists follow at byte offsets
+// that the caller computes; the rseq sequences find the block from the CPU number.
+struct cpu_block_header {
+    // rseq mode: set while another CPU drains this one (drain_all_pages); every sequence
+    // checks it first and leaves the work to the buddy allocator while it is set.
+    std::atomic<std::uint32_t> stopped{0};
+    // portable mode: the per-CPU trylock (the kernel's pcp->lock); a failed trylock sends
+    // the caller to the buddy allocator, so a thread stopped while holding it stops nobody.
+    std::atomic<std::uint32_t> lock{0};
+};
+static_assert(sizeof(cpu_block_header) == 8);
+
+// Where the per-CPU blocks are.
+struct percpu_region {
+    std::uint8_t *base = nullptr;
+    std::size_t stride = 0; // bytes per CPU block (a multiple of the cache line)
+    unsigned ncpus = 0;
+
+    cpu_block_header &header(unsigned cpu) const noexcept {
+        return *reinterpret_cast<cpu_block_header *>(base + cpu * stride);
+    }
+    std::atomic<std::uint64_t> &list(unsigned cpu, std::size_t off) const noexcept {
+        return *reinterpret_cast<std::atomic<std::uint64_t> *>(base + cpu * stride + off);
+    }
+};
+
+enum class outcome {
+    ok,
+    empty, // pop: the list was empty
+    busy,  // the CPU is stopped (rseq) or its lock is taken (portable): use the buddy
+};
+
+} // namespace gfplab::pcp
