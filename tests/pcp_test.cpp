@@ -83,8 +83,10 @@ TEST(PcpLists, FreeingPastHighDrainsToTheBuddy) {
         s.free_pages(p, 0);
         peak = std::max(peak, s.pcp_count(z));
     }
-    // A CPU drains when it reaches high, back to high - batch.
-    EXPECT_LE(peak, z.pcp_high);
+    // A CPU drains once it holds high pages, back to high - batch. It notices within 8
+    // frees (pcp.cpp: the total is summed every 8th free).
+    EXPECT_GE(peak, z.pcp_high);
+    EXPECT_LE(peak, z.pcp_high + 8);
     EXPECT_GE(s.pcp_count(z), z.pcp_high - z.pcp_batch - 1);
     expect_clean(s);
 }

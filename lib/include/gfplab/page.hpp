@@ -48,4 +48,14 @@ struct page {
 
 static_assert(sizeof(page) <= 24, "struct page grew: check the 1% metadata budget");
 
+// Only a page's owner writes its flags (see above), so setting or clearing one is a load and
+// a store, not an atomic read-modify-write: the fast path issues none.
+inline void set_page_flags(page &p, std::uint32_t f,
+                           std::memory_order mo = std::memory_order_relaxed) noexcept {
+    p.flags.store(p.flags.load(std::memory_order_relaxed) | f, mo);
+}
+inline void clear_page_flags(page &p, std::uint32_t f) noexcept {
+    p.flags.store(p.flags.load(std::memory_order_relaxed) & ~f, std::memory_order_relaxed);
+}
+
 } // namespace gfplab

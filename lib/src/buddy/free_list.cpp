@@ -38,7 +38,7 @@ void add_to_free_list(zone &z, page *p, unsigned order, migratetype mt, bool tai
         a.head[mt] = pfn;
     }
     p->order = std::uint8_t(order);
-    p->flags.fetch_or(PG_buddy, std::memory_order_release);
+    set_page_flags(*p, PG_buddy, std::memory_order_release);
     a.nr_free[mt].store(a.nr_free[mt].load(std::memory_order_relaxed) + 1,
                         std::memory_order_relaxed);
     account_freepages(z, 1l << order, mt);
@@ -56,7 +56,7 @@ void del_page_from_free_list(zone &z, page *p, unsigned order, migratetype mt) {
     else
         a.tail[mt] = p->lru.prev;
     p->lru.next = p->lru.prev = pfn_nil;
-    p->flags.fetch_and(~PG_buddy, std::memory_order_relaxed);
+    clear_page_flags(*p, PG_buddy);
     p->order = 0;
     a.nr_free[mt].store(a.nr_free[mt].load(std::memory_order_relaxed) - 1,
                         std::memory_order_relaxed);

@@ -148,7 +148,7 @@ void page_allocator::prep_new_page(System &s, page *p, unsigned order, gfp_t gfp
             page &q = p[i];
             if (!(q.flags.load(std::memory_order_relaxed) & PG_poisoned))
                 continue;
-            q.flags.fetch_and(~PG_poisoned, std::memory_order_relaxed);
+            clear_page_flags(q, PG_poisoned);
             const std::uint8_t *b = mem + (i << PAGE_SHIFT);
             for (unsigned long off = 0; off < PAGE_SIZE; off++)
                 if (b[off] != page_poison) {
@@ -258,7 +258,7 @@ page *System::alloc_pages_node(int nid, gfp_t gfp, unsigned order) {
     }
 
     alloc_context ac;
-    ac.preferred_nid = nid >= 0 ? nid : cpu_to_node(current_cpu(*this));
+    ac.preferred_nid = nid >= 0 ? nid : nodes_.size() == 1 ? 0 : cpu_to_node(current_cpu(*this));
     ac.highest_zoneidx = gfp_zone(gfp);
     ac.mt = gfp_migratetype(gfp);
     ac.zonelist = node(ac.preferred_nid).zonelists[gfp_zonelist(gfp)].data();

@@ -96,7 +96,7 @@ void page_allocator::free_pages_prepare(System &s, page *p, unsigned order) {
     if (s.config().poison) {
         std::memset(s.page_address(p), page_poison, n << PAGE_SHIFT);
         for (unsigned long i = 0; i < n; i++)
-            p[i].flags.fetch_or(PG_poisoned, std::memory_order_relaxed);
+            set_page_flags(p[i], PG_poisoned);
     }
 }
 

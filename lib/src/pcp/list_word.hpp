@@ -34,8 +34,12 @@ struct cpu_block_header {
     // portable mode: the per-CPU trylock (the kernel's pcp->lock); a failed trylock sends
     // the caller to the buddy allocator, so a thread stopped while holding it stops nobody.
     std::atomic<std::uint32_t> lock{0};
+    // Frees on this CPU, counted racily (lost updates only delay a drain check): the CPU's
+    // total against high is summed every few frees instead of on each one.
+    std::atomic<std::uint32_t> frees{0};
+    std::uint32_t pad = 0;
 };
-static_assert(sizeof(cpu_block_header) == 8);
+static_assert(sizeof(cpu_block_header) == 16);
 
 // Where the per-CPU blocks are.
 struct percpu_region {

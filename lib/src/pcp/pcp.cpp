@@ -17,6 +17,7 @@ namespace gfplab::pcp {
 namespace {
 
 constexpr std::size_t cache_line = 64;
+constexpr std::uint32_t drain_check_interval = 8;
 
 // The kernel's pindex: lists of one order sit together, migratetypes within.
 constexpr unsigned list_index(unsigned order, migratetype mt) {
@@ -141,7 +142,7 @@ unsigned long area::refill(zone &z, unsigned order, migratetype mt, unsigned all
             break;
         auto pfn = std::uint32_t(p - z.mem_map);
         p->order = std::uint8_t(order);
-        p->flags.fetch_or(PG_pcp, std::memory_order_relaxed); // keep PG_poisoned
+        set_page_flags(*p, PG_pcp); // keep PG_poisoned
         p->lru.next = pfn_nil;
         if (last == pfn_nil)
             *head = pfn;
@@ -172,7 +173,7 @@ page *area::alloc(zone &z, unsigned order, migratetype mt, unsigned alloc_flags)
         }
     }
     page *p = z.mem_map + pfn;
-    p->flags.fetch_and(~PG_pcp, std::memory_order_relaxed);
+    clear_page_flags(*p, PG_pcp);
     p->lru.next = pfn_nil;
     return p;
 }
@@ -185,15 +186,22 @@ bool area::free(zone &z, page *p, unsigned order) {
         mt = MIGRATE_MOVABLE;
     const auto pfn = std::uint32_t(p - z.mem_map);
     p->order = std::uint8_t(order);
-    p->flags.fetch_or(PG_pcp, std::memory_order_relaxed);
+    set_page_flags(*p, PG_pcp);
     std::uint32_t count;
     if (push(list_offset(z, order, mt), pfn, pfn, 1, &count) == outcome::busy) {
-        p->flags.fetch_and(~PG_pcp, std::memory_order_relaxed);
+        clear_page_flags(*p, PG_pcp);
         return false;
     }
-    // Cheap test first: only a list holding a batch can have pushed the CPU past high.
-    if ((std::uint64_t(count) << order) >= z.pcp_batch) {
-        unsigned long held = cpu_count(z, this_cpu());
+    // The kernel keeps one count per CPU and tests it on every free. One word per list keeps
+    // our commit a single store, so the CPU's total is a sum over its lists, taken every
+    // drain_check_interval frees: a CPU may run past high by that many blocks before it
+    // drains.
+    const unsigned cpu = this_cpu();
+    auto &frees = region_.header(cpu).frees;
+    const std::uint32_t n = frees.load(std::memory_order_relaxed) + 1;
+    frees.store(n, std::memory_order_relaxed);
+    if (n % drain_check_interval == 0) {
+        unsigned long held = cpu_count(z, cpu);
         if (held >= z.pcp_high) {
             // nr_pcp_free(): bring the CPU back to high - batch, freeing at least a batch.
             unsigned long to_free = std::max(z.pcp_batch, held - (z.pcp_high - z.pcp_batch));
@@ -238,7 +246,7 @@ void area::release_chain(zone &z, std::uint32_t head, unsigned long n) {
         page *p = z.mem_map + head;
         std::uint32_t next = p->lru.next;
         unsigned order = p->order;
-        p->flags.fetch_and(~PG_pcp, std::memory_order_relaxed);
+        clear_page_flags(*p, PG_pcp);
         p->lru.next = pfn_nil;
         buddy::free_one_page(z, p, head, order);
         head = next;
