@@ -112,8 +112,26 @@ struct free_area_snapshot {
 };
 
 // 6.12 __zone_watermark_unusable_free(): pages the request cannot count as free.
-long zone_watermark_unusable_free(unsigned int order, unsigned int alloc_flags,
-                                  long nr_free_highatomic) noexcept;
+inline long zone_watermark_unusable_free(unsigned int order, unsigned int alloc_flags,
+                                         long nr_free_highatomic) noexcept {
+    // The request's own tail pages can never satisfy anything else.
+    long unusable = (1l << order) - 1;
+    // Highatomic pageblocks are held back from everyone without a reserve flag.
+    if (!(alloc_flags & ALLOC_RESERVES))
+        unusable += nr_free_highatomic;
+    // Without CMA, NR_FREE_CMA_PAGES is always 0: nothing to subtract for !ALLOC_CMA.
+    return unusable;
+}
+
+// zone_watermark_fast()'s cheap order-0 test, inline for the allocation fast path: free
+// pages minus everything possibly unusable (over-estimating the highatomic part), clamped at
+// 0, strictly above mark + reserve passes at once. false means: run the full check.
+inline bool zone_watermark_fast_order0(long free_pages, unsigned long mark, long lowmem_reserve,
+                                       unsigned int alloc_flags, long nr_free_highatomic) noexcept {
+    const long reserved = zone_watermark_unusable_free(0, alloc_flags, nr_free_highatomic);
+    const long usable = free_pages - (free_pages < reserved ? free_pages : reserved);
+    return usable > static_cast<long>(mark) + lowmem_reserve;
+}
 
 // 6.12 __zone_watermark_ok(), exactly. lowmem_reserve is zone->lowmem_reserve[highest_zoneidx];
 // free_pages is NR_FREE_PAGES as read (it may go negative inside, as in the kernel).

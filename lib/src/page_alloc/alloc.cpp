@@ -30,13 +30,20 @@ constexpr std::uint8_t page_poison = 0xaa;
 // thread, so the fast path writes no shared cache line for it.
 std::uint32_t next_owner_tag() noexcept {
     static std::atomic<std::uint32_t> threads{0};
-    thread_local std::uint32_t id = threads.fetch_add(1, std::memory_order_relaxed) + 1;
-    thread_local std::uint32_t seq = 0;
+    // Constant-initialised thread_locals: no TLS guard on the fast path.
+    static constinit thread_local std::uint32_t id = 0;
+    static constinit thread_local std::uint32_t seq = 0;
+    if (!id) [[unlikely]]
+        id = threads.fetch_add(1, std::memory_order_relaxed) % 4095 + 1;
     return id << 20 | (++seq & 0xfffff);
 }
 
 bool watermark_fast(const zone &z, unsigned order, unsigned long mark, zone_type highest,
                     unsigned alloc_flags) {
+    if (order == 0 && zone_watermark_fast_order0(
+                          z.page_state(NR_FREE_PAGES), mark, z.lowmem_reserve[highest], alloc_flags,
+                          z.nr_free_highatomic.load(std::memory_order_relaxed)))
+        return true;
     auto probe = [&z](unsigned o, int mt) { return z.area[o].has(migratetype(mt)); };
     zone_wmark_state st;
     st.free_pages = z.page_state(NR_FREE_PAGES);

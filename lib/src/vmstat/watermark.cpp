@@ -119,17 +119,6 @@ unsigned long calculate_totalreserve_pages(std::span<const wmark_zone> zones,
     return total;
 }
 
-long zone_watermark_unusable_free(unsigned int order, unsigned int alloc_flags,
-                                  long nr_free_highatomic) noexcept {
-    // The request's own tail pages can never satisfy anything else.
-    long unusable = (1l << order) - 1;
-    // Highatomic pageblocks are held back from everyone without a reserve flag.
-    if (!(alloc_flags & ALLOC_RESERVES))
-        unusable += nr_free_highatomic;
-    // Without CMA, NR_FREE_CMA_PAGES is always 0: nothing to subtract for !ALLOC_CMA.
-    return unusable;
-}
-
 long zone_watermark_floor(unsigned long mark, unsigned int alloc_flags) noexcept {
     long min = static_cast<long>(mark);
     if (alloc_flags & ALLOC_RESERVES) {
@@ -180,14 +169,9 @@ bool zone_watermark_fast(const zone_wmark_state &zone, unsigned int order, unsig
                          unsigned int alloc_flags) noexcept {
     const long free_pages = zone.free_pages;
 
-    if (order == 0) {
-        // Cheap order-0 test: free pages minus everything possibly unusable (over-estimating
-        // the highatomic part), clamped at 0, strictly above mark + reserve passes at once.
-        const long reserved = zone_watermark_unusable_free(0, alloc_flags, zone.nr_free_highatomic);
-        const long usable = free_pages - std::min(free_pages, reserved);
-        if (usable > static_cast<long>(mark) + zone.lowmem_reserve)
-            return true;
-    }
+    if (order == 0 && zone_watermark_fast_order0(free_pages, mark, zone.lowmem_reserve, alloc_flags,
+                                                 zone.nr_free_highatomic))
+        return true;
 
     if (zone_watermark_ok(free_pages, order, mark, zone.lowmem_reserve, alloc_flags,
                           zone.nr_free_highatomic, zone.free_area))
