@@ -6,17 +6,24 @@
 // 2. Runs worker threads that nest memalloc scopes at random for a while. After every step
 //    each worker checks current_gfp_context() against its own independent computation of
 //    the task flags, and now and then restores out of order on purpose to show that the
-//    scope stack catches it. Exit status 0 when every check held and every planted
-//    mismatch was reported, 1 otherwise, 2 for bad usage.
+//    scope stack catches it.
+// 3. Runs worker threads against one System: random orders and masks, inside random scopes,
+//    pages written and handed between threads, a few invalid masks planted on purpose;
+//    then frees everything and verifies the System (I1, I2, I6, I13).
+// Exit status 0 when every check held and every planted mistake was reported, 1 otherwise,
+// 2 for bad usage.
 #include <gfplab/gfp.hpp>
 #include <gfplab/gfp_layout.hpp>
 #include <gfplab/scope.hpp>
+#include <gfplab/system.hpp>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
+#include <mutex>
 #include <cstdio>
 #include <random>
 #include <thread>
@@ -132,6 +139,118 @@ void worker(unsigned id, std::uint64_t seed, clock_type::time_point end, totals 
     t.wrong += wrong;
 }
 
+struct alloc_totals {
+    std::atomic<std::uint64_t> allocs{0}, failed{0}, frees{0}, remote{0}, planted{0};
+};
+
+// One allocator worker: random orders and masks inside random scopes, memory written, some
+// pages handed to the next worker, and a planted invalid mask now and then.
+void alloc_worker(System &sys, unsigned id, std::uint64_t seed, clock_type::time_point end,
+                  std::vector<std::vector<std::pair<page *, unsigned>>> &handoff,
+                  std::vector<std::mutex> &locks, alloc_totals &t) {
+    std::mt19937_64 rng(seed * 31 + id);
+    const gfp_t mix[] = {GFP_KERNEL, GFP_KERNEL,      GFP_NOFS,   GFP_NOIO,
+                         GFP_ATOMIC, GFP_NOWAIT,      GFP_USER,   GFP_HIGHUSER_MOVABLE,
+                         GFP_DMA32,  GFP_KERNEL_ACCOUNT | __GFP_ZERO, GFP_KERNEL | __GFP_COMP};
+    std::vector<std::pair<page *, unsigned>> held;
+    std::uint64_t allocs = 0, failed = 0, frees = 0, remote = 0, planted = 0, step = 0;
+    const unsigned n = unsigned(handoff.size());
+    while ((step++ & 63) || clock_type::now() < end) {
+        unsigned r = unsigned(rng() % 100);
+        if (r < 50 && held.size() < 512) {
+            unsigned order = rng() % 16 == 0 ? unsigned(rng() % 6) : unsigned(rng() % 2);
+            gfp_t m = mix[rng() % std::size(mix)] | __GFP_NOWARN;
+            if (rng() % 2000 == 0) {
+                m |= __GFP_DMA | __GFP_DMA32; // a caller bug: refused and reported (I16)
+                planted++;
+            }
+            unsigned saved = rng() % 4 == 0 ? memalloc_flags_save(scope_kinds[rng() % 4]) : 0;
+            page *p = sys.alloc_pages(m, order);
+            if (saved)
+                memalloc_flags_restore(saved);
+            if (!p) {
+                failed++;
+                continue;
+            }
+            allocs++;
+            std::memset(sys.page_address(p), int(id), 64);
+            held.emplace_back(p, order);
+        } else if (r < 90 && !held.empty()) {
+            std::swap(held[rng() % held.size()], held.back());
+            sys.free_pages(held.back().first, held.back().second);
+            held.pop_back();
+            frees++;
+        } else if (!held.empty()) {
+            unsigned to = (id + 1) % n;
+            std::lock_guard<std::mutex> g(locks[to]);
+            handoff[to].push_back(held.back());
+            held.pop_back();
+        } else {
+            std::vector<std::pair<page *, unsigned>> mine;
+            {
+                std::lock_guard<std::mutex> g(locks[id]);
+                mine.swap(handoff[id]);
+            }
+            for (auto &[p, order] : mine)
+                sys.free_pages(p, order);
+            remote += mine.size();
+        }
+    }
+    for (auto &[p, order] : held)
+        sys.free_pages(p, order);
+    t.allocs += allocs;
+    t.failed += failed;
+    t.frees += frees + held.size();
+    t.remote += remote;
+    t.planted += planted;
+}
+
+bool run_allocator(unsigned threads, double seconds, std::uint64_t seed, std::uint64_t memory) {
+    system_config cfg;
+    cfg.memory_bytes = memory;
+    cfg.dma32_limit = std::min<std::uint64_t>(memory / 4, 4ull << 30) & ~((4ull << 20) - 1);
+    cfg.warn_alloc = false;
+    cfg.poison = true;
+    System sys(cfg);
+    std::atomic<std::uint64_t> invalid{0};
+    sys.set_report_sink([&](const violation &v) {
+        if (v.invariant == 16 && v.what == "invalid request")
+            invalid++;
+        else
+            fmt::print(stderr, "{}\n", format_violation(v));
+    });
+    fmt::print("== allocator: {} threads, {:.1f} s, {} MiB, per-CPU lists {}\n", threads,
+               seconds, memory >> 20, sys.pcp_uses_rseq() ? "in rseq" : "behind a trylock");
+    std::fflush(stdout);
+    std::vector<std::vector<std::pair<page *, unsigned>>> handoff(threads);
+    std::vector<std::mutex> locks(threads);
+    alloc_totals t;
+    auto start = clock_type::now();
+    auto end = start + std::chrono::duration_cast<clock_type::duration>(
+                           std::chrono::duration<double>(seconds));
+    std::vector<std::thread> pool;
+    for (unsigned i = 0; i < threads; i++)
+        pool.emplace_back(alloc_worker, std::ref(sys), i, seed, end, std::ref(handoff),
+                          std::ref(locks), std::ref(t));
+    for (auto &th : pool)
+        th.join();
+    for (auto &h : handoff)
+        for (auto &[p, order] : h)
+            sys.free_pages(p, order);
+    double el = std::chrono::duration<double>(clock_type::now() - start).count();
+    sys.drain_all_pages();
+    auto problems = sys.verify();
+    for (const auto &v : problems)
+        fmt::print(stderr, "{}\n", format_violation(v));
+    fmt::print("  allocations {} ({:.2f} M/s)  failed {}  remote frees {}  slow path {}\n",
+               t.allocs.load(), t.allocs / el / 1e6, t.failed.load(), t.remote.load(),
+               sys.stats().slowpath.load());
+    fmt::print("  planted invalid masks {}  refused and reported {}  verify: {} problems\n",
+               t.planted.load(), invalid.load(), problems.size());
+    return problems.empty() && t.planted == invalid &&
+           sys.report_count() == invalid.load();
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -143,6 +262,9 @@ int main(int argc, char **argv) {
     app.add_option("-d,--duration", seconds, "seconds of scope stress")
         ->check(CLI::Range(0.0, 86400.0));
     app.add_option("-s,--seed", seed, "seed (printed; rerun with it to repeat the streams)");
+    std::uint64_t memory_mib = 256;
+    app.add_option("-m,--memory", memory_mib, "MiB of simulated memory for the allocator phase")
+        ->check(CLI::Range(16, 1 << 20));
     CLI11_PARSE(app, argc, argv);
 
     decode_samples();
@@ -173,7 +295,8 @@ int main(int argc, char **argv) {
     fmt::print("  planted out-of-order restores {}  reported {}  wrong results {}\n",
                t.planted.load(), t.reported.load(), t.wrong.load());
     bool ok = t.wrong == 0 && t.planted == t.reported;
-    fmt::print("{}\n", ok ? "OK: every check held and every planted mismatch was reported"
+    ok &= run_allocator(threads, seconds, seed, (memory_mib << 20) & ~((4ull << 20) - 1));
+    fmt::print("{}\n", ok ? "OK: every check held and every planted mistake was reported"
                           : "FAIL: see the counts above");
     return ok ? 0 : 1;
 }
