@@ -99,7 +99,7 @@ TEST_P(PageAllocThreads, RandomAllocFreeAcrossThreads) {
     EXPECT_EQ(s.report_count(), 0u);
     unsigned long free_pages = 0;
     for (auto &z : s.node(0).node_zones)
-        free_pages += z.page_state(NR_FREE_PAGES) + s.pcp_count(z);
+        free_pages += z.page_state_snapshot(NR_FREE_PAGES) + s.pcp_count(z);
     EXPECT_EQ(free_pages, 16384u);
     for (auto &z : s.node(0).node_zones)
         EXPECT_EQ(s.pcp_count(z), 0u);

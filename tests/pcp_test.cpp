@@ -54,12 +54,12 @@ TEST(PcpLists, RefillTakesABatchAndFreeStaysCached) {
     System s(config(pcp_mode::virtual_cpus, 2));
     set_current_vcpu(1);
     zone &z = s.node(0).node_zones[ZONE_NORMAL];
-    const long before = z.page_state(NR_FREE_PAGES);
+    const long before = z.page_state_snapshot(NR_FREE_PAGES);
     page *p = s.alloc_pages(GFP_KERNEL, 0);
     ASSERT_NE(p, nullptr);
     // One page handed out, the rest of the batch cached on vCPU 1; none of them are "free".
     EXPECT_EQ(s.pcp_count(z), z.pcp_batch - 1);
-    EXPECT_EQ(z.page_state(NR_FREE_PAGES), before - long(z.pcp_batch));
+    EXPECT_EQ(z.page_state_snapshot(NR_FREE_PAGES), before - long(z.pcp_batch));
     s.free_pages(p, 0);
     EXPECT_EQ(s.pcp_count(z), z.pcp_batch);
     // LIFO: the page just freed is the next one handed out (cache-hot).
@@ -67,7 +67,7 @@ TEST(PcpLists, RefillTakesABatchAndFreeStaysCached) {
     s.free_pages(p, 0);
     EXPECT_EQ(s.drain_all_pages(), 0u);
     EXPECT_EQ(s.pcp_count(z), 0u);
-    EXPECT_EQ(z.page_state(NR_FREE_PAGES), before);
+    EXPECT_EQ(z.page_state_snapshot(NR_FREE_PAGES), before);
     expect_clean(s);
 }
 

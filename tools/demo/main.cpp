@@ -22,9 +22,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
-#include <cstdio>
 #include <random>
 #include <thread>
 #include <unistd.h>
@@ -149,9 +149,17 @@ void alloc_worker(System &sys, unsigned id, std::uint64_t seed, clock_type::time
                   std::vector<std::vector<std::pair<page *, unsigned>>> &handoff,
                   std::vector<std::mutex> &locks, alloc_totals &t) {
     std::mt19937_64 rng(seed * 31 + id);
-    const gfp_t mix[] = {GFP_KERNEL, GFP_KERNEL,      GFP_NOFS,   GFP_NOIO,
-                         GFP_ATOMIC, GFP_NOWAIT,      GFP_USER,   GFP_HIGHUSER_MOVABLE,
-                         GFP_DMA32,  GFP_KERNEL_ACCOUNT | __GFP_ZERO, GFP_KERNEL | __GFP_COMP};
+    const gfp_t mix[] = {GFP_KERNEL,
+                         GFP_KERNEL,
+                         GFP_NOFS,
+                         GFP_NOIO,
+                         GFP_ATOMIC,
+                         GFP_NOWAIT,
+                         GFP_USER,
+                         GFP_HIGHUSER_MOVABLE,
+                         GFP_DMA32,
+                         GFP_KERNEL_ACCOUNT | __GFP_ZERO,
+                         GFP_KERNEL | __GFP_COMP};
     std::vector<std::pair<page *, unsigned>> held;
     std::uint64_t allocs = 0, failed = 0, frees = 0, remote = 0, planted = 0, step = 0;
     const unsigned n = unsigned(handoff.size());
@@ -219,8 +227,8 @@ bool run_allocator(unsigned threads, double seconds, std::uint64_t seed, std::ui
         else
             fmt::print(stderr, "{}\n", format_violation(v));
     });
-    fmt::print("== allocator: {} threads, {:.1f} s, {} MiB, per-CPU lists {}\n", threads,
-               seconds, memory >> 20, sys.pcp_uses_rseq() ? "in rseq" : "behind a trylock");
+    fmt::print("== allocator: {} threads, {:.1f} s, {} MiB, per-CPU lists {}\n", threads, seconds,
+               memory >> 20, sys.pcp_uses_rseq() ? "in rseq" : "behind a trylock");
     std::fflush(stdout);
     std::vector<std::vector<std::pair<page *, unsigned>>> handoff(threads);
     std::vector<std::mutex> locks(threads);
@@ -247,8 +255,7 @@ bool run_allocator(unsigned threads, double seconds, std::uint64_t seed, std::ui
                sys.stats().slowpath.load());
     fmt::print("  planted invalid masks {}  refused and reported {}  verify: {} problems\n",
                t.planted.load(), invalid.load(), problems.size());
-    return problems.empty() && t.planted == invalid &&
-           sys.report_count() == invalid.load();
+    return problems.empty() && t.planted == invalid && sys.report_count() == invalid.load();
 }
 
 } // namespace

@@ -84,9 +84,14 @@ struct zone {
     // free path as the kernel does, hence atomic.
     std::unique_ptr<std::atomic<std::uint8_t>[]> pageblock_mt;
 
-    // Counters. The per-CPU delta scheme (vmstat) lands with the per-CPU lists; until then
-    // they are exact atomics updated under `lock` or by the owner of the pages.
+    // Counters, the vmstat way (mm/vmstat.c): a zone-wide atomic plus one small delta per
+    // CPU, folded into the atomic once it passes stat_threshold. Every update happens under
+    // `lock` (free list changes), so the deltas need no atomic read-modify-write; readers of
+    // page_state() see the atomic alone, off by at most drift_bound() pages (I3).
     std::array<std::atomic<long>, NR_VM_ZONE_STAT_ITEMS> vm_stat{};
+    std::unique_ptr<std::atomic<std::int8_t>[]> vm_stat_diff; // [cpu * items + item]
+    unsigned stat_cpus = 1;
+    int stat_threshold = 0;
 
     bool populated() const noexcept { return managed_pages != 0; }
     unsigned long end_pfn() const noexcept { return zone_start_pfn + spanned_pages; }
@@ -99,9 +104,29 @@ struct zone {
     unsigned long min_wmark_pages() const noexcept { return wmark_pages(WMARK_MIN); }
     unsigned long low_wmark_pages() const noexcept { return wmark_pages(WMARK_LOW); }
     unsigned long high_wmark_pages() const noexcept { return wmark_pages(WMARK_HIGH); }
+    // zone_page_state(): cheap and within drift_bound() of the truth.
     long page_state(zone_stat_item item) const noexcept {
         long v = vm_stat[item].load(std::memory_order_relaxed);
         return v < 0 ? 0 : v;
+    }
+    // zone_page_state_snapshot(): the atomic plus every CPU's delta.
+    long page_state_snapshot(zone_stat_item item) const noexcept {
+        long v = vm_stat[item].load(std::memory_order_relaxed);
+        for (unsigned cpu = 0; cpu < stat_cpus; cpu++)
+            v += vm_stat_diff[cpu * NR_VM_ZONE_STAT_ITEMS + item].load(std::memory_order_relaxed);
+        return v < 0 ? 0 : v;
+    }
+    // The exported drift bound: each CPU's delta stays within +-stat_threshold.
+    long drift_bound() const noexcept { return long(stat_cpus) * stat_threshold; }
+    // __mod_zone_page_state() on behalf of `cpu`; the caller holds `lock`.
+    void mod_page_state(unsigned cpu, zone_stat_item item, long delta) noexcept {
+        auto &diff = vm_stat_diff[(cpu % stat_cpus) * NR_VM_ZONE_STAT_ITEMS + item];
+        long x = diff.load(std::memory_order_relaxed) + delta;
+        if (x > stat_threshold || x < -stat_threshold) {
+            vm_stat[item].fetch_add(x, std::memory_order_relaxed);
+            x = 0;
+        }
+        diff.store(std::int8_t(x), std::memory_order_relaxed);
     }
 
     migratetype pageblock_migratetype(unsigned long pfn) const noexcept {

@@ -5,11 +5,13 @@
 // account_freepages(): every page on a buddy list is free, HIGHATOMIC ones included).
 #include "buddy.hpp"
 
+#include "../page_alloc/page_allocator.hpp"
+
 namespace gfplab::buddy {
 namespace {
 
 void account_freepages(zone &z, long nr_pages, migratetype mt) {
-    z.vm_stat[NR_FREE_PAGES].fetch_add(nr_pages, std::memory_order_relaxed);
+    z.mod_page_state(current_cpu(*z.sys), NR_FREE_PAGES, nr_pages);
     if (mt == MIGRATE_HIGHATOMIC)
         z.nr_free_highatomic.fetch_add(nr_pages, std::memory_order_relaxed);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 //
 // System::verify(): a quiescent recount of every zone. With no allocation in flight:
+//   I3   NR_FREE_PAGES as cheaply read is within the per-CPU drift bound of the truth.
 //   I2   NR_FREE_PAGES, the free-list counts and the highatomic counts equal a walk of the
 //        free lists; buddy free + per-CPU cached + allocated = managed.
 //   I1   no two free blocks or allocations overlap; every free block is aligned, in its
@@ -159,7 +160,15 @@ struct zone_checker {
                 bad(2, "counter drift",
                     fmt::format("{} is {} but a recount finds {}", name, counter, recount));
         };
-        expect("NR_FREE_PAGES", z.vm_stat[NR_FREE_PAGES].load(), free_pages);
+        expect("NR_FREE_PAGES", z.page_state_snapshot(NR_FREE_PAGES), free_pages);
+        // I3: the cheap read may be off, but never by more than the exported bound.
+        const long drift = z.vm_stat[NR_FREE_PAGES].load() - long(free_pages);
+        if (drift > z.drift_bound() || -drift > z.drift_bound())
+            bad(3, "counter drift beyond the bound",
+                fmt::format("NR_FREE_PAGES reads {} but is {}: off by {}, bound {} ({} CPUs x "
+                            "threshold {})",
+                            z.vm_stat[NR_FREE_PAGES].load(), free_pages, drift, z.drift_bound(),
+                            z.stat_cpus, z.stat_threshold));
         expect("nr_free_highatomic", z.nr_free_highatomic.load(), highatomic);
         if (free_pages + cached + allocated != z.managed_pages)
             bad(2, "pages unaccounted",

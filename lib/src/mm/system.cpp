@@ -121,6 +121,12 @@ void System::setup_zones() {
             z.zone_start_pfn = first;
             z.spanned_pages = last - first;
             z.managed_pages = z.spanned_pages;
+            // vmstat: one delta per CPU and item, folded past the normal threshold (kswapd
+            // will switch a node to the pressure threshold while it runs).
+            z.stat_cpus = cpus_;
+            z.stat_threshold = calculate_normal_threshold(int(cpus_), z.managed_pages);
+            z.vm_stat_diff =
+                std::make_unique<std::atomic<std::int8_t>[]>(cpus_ * NR_VM_ZONE_STAT_ITEMS);
             for (auto &a : z.area) {
                 a.head.fill(pfn_nil);
                 a.tail.fill(pfn_nil);
