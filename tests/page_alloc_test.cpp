@@ -166,6 +166,72 @@ TEST(Placement, LowerZonesAreUsedOnlyDownward) {
     expect_clean(s);
 }
 
+// Two nodes of 64 MiB: node 0 holds DMA, DMA32 and some NORMAL, node 1 only NORMAL.
+system_config numa_config() {
+    system_config c;
+    c.memory_bytes = 128ull << 20;
+    c.nodes = 2;
+    c.dma32_limit = 32ull << 20;
+    c.cpus = 2;
+    c.pcp = pcp_mode::virtual_cpus; // vCPU 0 on node 0, vCPU 1 on node 1
+    c.warn_alloc = false;
+    return c;
+}
+
+TEST(Numa, ZonelistsPreferTheLocalNodeThenFallBack) {
+    System s(numa_config());
+    ASSERT_EQ(s.nr_nodes(), 2);
+    EXPECT_EQ(s.cpu_to_node(0), 0);
+    EXPECT_EQ(s.cpu_to_node(1), 1);
+    EXPECT_TRUE(s.node(0).node_zones[ZONE_DMA].populated());
+    EXPECT_FALSE(s.node(1).node_zones[ZONE_DMA32].populated());
+    // Fallback order from node 1: its NORMAL, then node 0's NORMAL, DMA32, DMA.
+    auto &zl = s.node(1).zonelists[ZONELIST_FALLBACK];
+    ASSERT_NE(zl[3], nullptr);
+    EXPECT_EQ(zl[0], &s.node(1).node_zones[ZONE_NORMAL]);
+    EXPECT_EQ(zl[1], &s.node(0).node_zones[ZONE_NORMAL]);
+    EXPECT_EQ(zl[2], &s.node(0).node_zones[ZONE_DMA32]);
+    EXPECT_EQ(zl[3], &s.node(0).node_zones[ZONE_DMA]);
+    EXPECT_EQ(s.node(1).zonelists[ZONELIST_NOFALLBACK][1], nullptr);
+
+    set_current_vcpu(1);
+    page *p = s.alloc_pages(GFP_KERNEL, 0);
+    EXPECT_EQ(p->node, 1) << "the local node first";
+    s.free_pages(p, 0);
+    page *q = s.alloc_pages_node(0, GFP_KERNEL, 0);
+    EXPECT_EQ(q->node, 0) << "an explicit preferred node";
+    s.free_pages(q, 0);
+    // DMA32 requests from node 1 must go to node 0, the only node with that zone.
+    page *d = s.alloc_pages(GFP_KERNEL | __GFP_DMA32, 0);
+    EXPECT_EQ(d->node, 0);
+    EXPECT_LE(s.page_zone(d).idx, ZONE_DMA32);
+    s.free_pages(d, 0);
+    expect_clean(s);
+}
+
+TEST(Numa, ThisnodeNeverLeavesTheNode) {
+    System s(numa_config());
+    set_current_vcpu(1);
+    std::vector<page *> local;
+    while (page *p = s.alloc_pages(GFP_KERNEL | __GFP_THISNODE | __GFP_NOWARN, 0)) {
+        ASSERT_EQ(p->node, 1);
+        local.push_back(p);
+    }
+    // Node 1 is down to its floor, yet node 0 is untouched; without THISNODE the request
+    // falls back to node 0.
+    EXPECT_GT(local.size(), 14000u);
+    page *remote = s.alloc_pages(GFP_KERNEL, 0);
+    ASSERT_NE(remote, nullptr);
+    EXPECT_EQ(remote->node, 0);
+    // A THISNODE request for a zone the node lacks fails instead of crossing over.
+    EXPECT_EQ(s.alloc_pages(GFP_KERNEL | __GFP_DMA32 | __GFP_THISNODE | __GFP_NOWARN, 0),
+              nullptr);
+    s.free_pages(remote, 0);
+    for (page *p : local)
+        s.free_pages(p, 0);
+    expect_clean(s);
+}
+
 TEST(CompoundPages, HeadTailMetadataAndWrongOrder) {
     System s(small_config());
     collected r;
@@ -343,6 +409,47 @@ TEST(Vmstat, DeltasFoldPastTheThresholdWithinTheBound) {
     expect_clean(s); // I2 on the snapshot, I3 on the cheap read
     for (auto &[p, order] : held)
         s.free_pages(p, order);
+    expect_clean(s);
+}
+
+TEST(Accounting, GfpAccountChargesTheActiveGroupUpToItsLimit) {
+    System s(small_config());
+    const unsigned g = s.mem_cgroup_create("test", 10);
+    const mem_cgroup &cg = *s.memcg(g);
+    EXPECT_EQ(cg.name, "test");
+    EXPECT_EQ(s.memcg(200), nullptr);
+    std::vector<page *> held;
+    // The root group is never charged.
+    page *root = s.alloc_pages(GFP_KERNEL_ACCOUNT, 3);
+    ASSERT_NE(root, nullptr);
+    EXPECT_EQ(set_active_memcg(g), root_mem_cgroup);
+    // Unaccounted allocations never charge, whatever the group.
+    page *plain = s.alloc_pages(GFP_KERNEL, 4);
+    EXPECT_EQ(cg.usage_pages.load(), 0u);
+    for (int i = 0; i < 5; i++) {
+        held.push_back(s.alloc_pages(GFP_KERNEL_ACCOUNT, 1));
+        ASSERT_NE(held.back(), nullptr);
+    }
+    EXPECT_EQ(cg.usage_pages.load(), 10u);
+    // Over the limit: the page goes back and the caller gets NULL.
+    const unsigned long before = total_free(s);
+    EXPECT_EQ(s.alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_NOWARN, 0), nullptr);
+    EXPECT_EQ(total_free(s), before);
+    EXPECT_EQ(cg.failcnt.load(), 1u);
+    // __GFP_NOFAIL charges are forced past the limit.
+    page *forced = s.alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_NOFAIL, 0);
+    ASSERT_NE(forced, nullptr);
+    EXPECT_EQ(cg.usage_pages.load(), 11u);
+    EXPECT_EQ(cg.forced.load(), 1u);
+    set_active_memcg(root_mem_cgroup);
+    // The charge follows the page, not the thread's current group.
+    s.free_pages(forced, 0);
+    for (page *p : held)
+        s.free_pages(p, 1);
+    EXPECT_EQ(cg.usage_pages.load(), 0u);
+    EXPECT_EQ(cg.max_usage_pages.load(), 11u);
+    s.free_pages(root, 3);
+    s.free_pages(plain, 4);
     expect_clean(s);
 }
 

@@ -26,6 +26,7 @@ enum page_flag : std::uint32_t {
     PG_pcp = 1u << 3,      // free, on a per-CPU list (not counted in NR_FREE_PAGES)
     PG_owned = 1u << 4,    // checking: handed out, head of an allocation of `order`
     PG_poisoned = 1u << 5, // checking: freed with poisoning on; contents are the poison
+    PG_memcg = 1u << 6,    // charged to the mem_cgroup whose id is in lru.prev (memcg_data)
 };
 
 inline constexpr std::uint32_t pfn_nil = 0xffffffffu;

@@ -7,6 +7,7 @@
 
 #include <gfplab/fault_inject.hpp>
 #include <gfplab/gfp.hpp>
+#include <gfplab/memcontrol.hpp>
 #include <gfplab/page.hpp>
 #include <gfplab/report.hpp>
 #include <gfplab/zone.hpp>
@@ -108,6 +109,12 @@ class System {
     bool pcp_uses_rseq() const noexcept;
     pcp::area &pcp_area() noexcept { return *pcp_; }
 
+    // --- accounting groups (__GFP_ACCOUNT) -------------------------------------------------
+    // A new group; ids start at 1 (0 is the root). Throws std::length_error past 255 groups.
+    unsigned mem_cgroup_create(std::string name, std::uint64_t limit_pages = 0);
+    // nullptr for an unknown id.
+    const mem_cgroup *memcg(unsigned id) const noexcept;
+
     // --- the memory map -----------------------------------------------------------------
     unsigned long max_pfn() const noexcept { return nr_pages_; }
     page *pfn_to_page(unsigned long pfn) const noexcept { return mem_map_ + pfn; }
@@ -154,6 +161,8 @@ class System {
 
   private:
     friend struct page_allocator;
+    bool memcg_charge(page *p, gfp_t gfp, unsigned order);
+    void memcg_uncharge(page *p, unsigned order);
     void warn_alloc(gfp_t gfp, unsigned order);
     void setup_memory();
     void setup_zones();
@@ -169,6 +178,9 @@ class System {
     std::size_t mem_map_bytes_ = 0;
     std::vector<std::unique_ptr<pglist_data>> nodes_;
     std::unique_ptr<pcp::area> pcp_;
+    std::array<std::atomic<mem_cgroup *>, max_mem_cgroups> memcgs_{};
+    std::vector<std::unique_ptr<mem_cgroup>> memcg_owner_;
+    std::mutex memcg_lock_;
 
     std::atomic<std::uint64_t> reports_{0};
     mutable std::mutex report_lock_;

@@ -287,9 +287,16 @@ page *System::alloc_pages_node(int nid, gfp_t gfp, unsigned order) {
     const bool has_dma32 = node(ac.preferred_nid).node_zones[ZONE_DMA32].populated();
     unsigned alloc_flags = fastpath_alloc_flags(
         gfp, ac.highest_zoneidx >= ZONE_NORMAL && local_normal.populated(), has_dma32);
-    if (page *p = page_allocator::get_page_from_freelist(*this, gfp, order, alloc_flags, ac))
-        return p;
-    return page_allocator::slowpath(*this, gfp, order, ac);
+    page *p = page_allocator::get_page_from_freelist(*this, gfp, order, alloc_flags, ac);
+    if (!p)
+        p = page_allocator::slowpath(*this, gfp, order, ac);
+    // A __GFP_ACCOUNT page the group cannot take goes straight back (memcg charge failure).
+    if (p && (gfp & __GFP_ACCOUNT) && !memcg_charge(p, gfp, order)) [[unlikely]] {
+        free_pages(p, order);
+        stats_.failures.fetch_add(1, std::memory_order_relaxed);
+        return nullptr;
+    }
+    return p;
 }
 
 void System::warn_alloc(gfp_t gfp, unsigned order) {

@@ -90,6 +90,7 @@ void page_allocator::free_pages_prepare(System &s, page *p, unsigned order) {
         t.flags.store(0, std::memory_order_relaxed);
         t.lru.next = pfn_nil;
     }
+    s.memcg_uncharge(p, order);
     p->owner = 0;
     p->alloc_mt.store(0, std::memory_order_relaxed);
     p->flags.store(0, std::memory_order_relaxed);

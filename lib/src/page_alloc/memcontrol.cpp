@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+//
+// __GFP_ACCOUNT charging (6.12 __memcg_kmem_charge_page / __memcg_kmem_uncharge_page),
+// without memcg reclaim. The group id rides in the head page's lru.prev, unused while a page
+// is allocated (the kernel's page->memcg_data).
+#include <gfplab/system.hpp>
+
+#include <stdexcept>
+
+namespace gfplab {
+namespace {
+thread_local unsigned active = root_mem_cgroup;
+}
+
+unsigned set_active_memcg(unsigned id) noexcept {
+    unsigned old = active;
+    active = id;
+    return old;
+}
+
+unsigned active_memcg() noexcept {
+    return active;
+}
+
+unsigned System::mem_cgroup_create(std::string name, std::uint64_t limit_pages) {
+    std::lock_guard<std::mutex> guard(memcg_lock_);
+    unsigned id = unsigned(memcg_owner_.size()) + 1;
+    if (id >= max_mem_cgroups)
+        throw std::length_error("gfplab: at most 255 accounting groups per System");
+    auto g = std::make_unique<mem_cgroup>();
+    g->name = std::move(name);
+    g->limit_pages = limit_pages;
+    memcgs_[id].store(g.get(), std::memory_order_release);
+    memcg_owner_.push_back(std::move(g));
+    return id;
+}
+
+const mem_cgroup *System::memcg(unsigned id) const noexcept {
+    return id < max_mem_cgroups ? memcgs_[id].load(std::memory_order_acquire) : nullptr;
+}
+
+bool System::memcg_charge(page *p, gfp_t gfp, unsigned order) {
+    const unsigned id = active;
+    mem_cgroup *g = id ? memcgs_[id % max_mem_cgroups].load(std::memory_order_acquire) : nullptr;
+    if (!g)
+        return true; // the root, or a group of another System: nothing to charge
+    const std::uint64_t n = 1ull << order;
+    std::uint64_t now = g->usage_pages.fetch_add(n, std::memory_order_relaxed) + n;
+    if (g->limit_pages && now > g->limit_pages) {
+        if (!(gfp & __GFP_NOFAIL)) {
+            g->usage_pages.fetch_sub(n, std::memory_order_relaxed);
+            g->failcnt.fetch_add(1, std::memory_order_relaxed);
+            return false;
+        }
+        g->forced.fetch_add(1, std::memory_order_relaxed);
+    }
+    std::uint64_t max = g->max_usage_pages.load(std::memory_order_relaxed);
+    while (now > max && !g->max_usage_pages.compare_exchange_weak(max, now))
+        ;
+    p->lru.prev = id;
+    set_page_flags(*p, PG_memcg);
+    return true;
+}
+
+void System::memcg_uncharge(page *p, unsigned order) {
+    if (!(p->flags.load(std::memory_order_relaxed) & PG_memcg))
+        return;
+    if (mem_cgroup *g = memcgs_[p->lru.prev % max_mem_cgroups].load(std::memory_order_acquire))
+        g->usage_pages.fetch_sub(1ull << order, std::memory_order_relaxed);
+    clear_page_flags(*p, PG_memcg);
+    p->lru.prev = pfn_nil;
+}
+
+} // namespace gfplab
