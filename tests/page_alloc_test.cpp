@@ -224,8 +224,7 @@ TEST(Numa, ThisnodeNeverLeavesTheNode) {
     ASSERT_NE(remote, nullptr);
     EXPECT_EQ(remote->node, 0);
     // A THISNODE request for a zone the node lacks fails instead of crossing over.
-    EXPECT_EQ(s.alloc_pages(GFP_KERNEL | __GFP_DMA32 | __GFP_THISNODE | __GFP_NOWARN, 0),
-              nullptr);
+    EXPECT_EQ(s.alloc_pages(GFP_KERNEL | __GFP_DMA32 | __GFP_THISNODE | __GFP_NOWARN, 0), nullptr);
     s.free_pages(remote, 0);
     for (page *p : local)
         s.free_pages(p, 0);
@@ -473,6 +472,102 @@ TEST(FaultInjection, FailPageAllocInPrepareAllocPages) {
     s.free_pages(a, 0);
     s.free_pages(b, 1);
     s.free_pages(c, 1);
+    expect_clean(s);
+}
+
+// setup_per_zone_lowmem_reserve(): a request that could have used NORMAL must leave
+// lowmem_reserve[NORMAL] pages in DMA32 and DMA for the requests that can only use those.
+TEST(Watermarks, LowmemReserveProtectsLowerZones) {
+    System s(small_config());
+    zone &dma32 = s.node(0).node_zones[ZONE_DMA32];
+    const long reserve = dma32.lowmem_reserve[ZONE_NORMAL];
+    EXPECT_EQ(reserve, 8192 / 256);     // NORMAL's pages / the DMA32 ratio
+    auto kernel = drain(s, GFP_KERNEL); // NORMAL, then DMA32, then DMA
+    const long left = dma32.page_state_snapshot(NR_FREE_PAGES);
+    EXPECT_GT(left, long(dma32.min_wmark_pages()) + reserve - long(dma32.pcp_batch) -
+                        dma32.drift_bound());
+    // GFP_DMA32 requests (highest zone DMA32: no reserve) may go further.
+    auto low = drain(s, GFP_KERNEL | __GFP_DMA32);
+    EXPECT_FALSE(low.empty());
+    EXPECT_LT(dma32.page_state_snapshot(NR_FREE_PAGES), left);
+    for (auto *v : {&kernel, &low})
+        for (page *p : *v)
+            s.free_pages(p, 0);
+    expect_clean(s);
+}
+
+TEST(Reports, WarnAllocIsRateLimitedAndNowarnSilences) {
+    auto c = small_config();
+    c.warn_alloc = true;
+    System s(c);
+    std::vector<std::string> lines;
+    s.set_log_sink([&](const std::string &l) { lines.push_back(l); });
+    auto dma = drain(s, GFP_KERNEL | __GFP_DMA); // ends with one silent failure
+    EXPECT_EQ(s.alloc_pages(GFP_KERNEL | __GFP_DMA | __GFP_NOWARN, 0), nullptr);
+    EXPECT_TRUE(lines.empty());
+    EXPECT_EQ(s.alloc_pages(GFP_KERNEL | __GFP_DMA, 0), nullptr);
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_NE(lines[0].find("page allocation failure: order:0, mode:0xcc1(GFP_KERNEL|GFP_DMA)"),
+              std::string::npos)
+        << lines[0];
+    EXPECT_NE(lines[0].find("Node 0 DMA free:"), std::string::npos);
+    EXPECT_EQ(s.alloc_pages(GFP_KERNEL | __GFP_DMA, 0), nullptr);
+    EXPECT_EQ(lines.size(), 1u) << "one report per 10 s";
+    EXPECT_EQ(s.stats().failures.load(), 4u);
+    for (page *p : dma)
+        s.free_pages(p, 0);
+    expect_clean(s);
+}
+
+// gfp_to_alloc_flags(): a non-blocking order > 0 request gets ALLOC_HIGHATOMIC, and a
+// successful one sets a pageblock aside as MIGRATE_HIGHATOMIC for the next one.
+TEST(Highatomic, NonBlockingHighOrderReservesAPageblock) {
+    // ZONE_NORMAL only, so that nothing lower takes the request in the fast path.
+    auto c = small_config();
+    c.dma_limit = c.dma32_limit = 0;
+    System s(c);
+    zone &z = s.node(0).node_zones[ZONE_NORMAL];
+    // Down to min in NORMAL so that the fast path (at low) fails and the slow path runs.
+    std::vector<page *> held;
+    while (z.page_state_snapshot(NR_FREE_PAGES) > long(z.low_wmark_pages()))
+        held.push_back(s.alloc_pages(GFP_KERNEL, 0));
+    page *a = s.alloc_pages(GFP_ATOMIC, 2);
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(z.nr_reserved_highatomic, pageblock_nr_pages);
+    EXPECT_EQ(z.pageblock_migratetype(s.page_to_pfn(a)), MIGRATE_HIGHATOMIC);
+    expect_clean(s); // the reserve's counters agree with the pageblocks
+    s.free_pages(a, 2);
+    // The freed block returns to the reserve's own lists.
+    s.drain_all_pages();
+    EXPECT_GT(z.nr_free_highatomic.load(), 0);
+    for (page *p : held)
+        s.free_pages(p, 0);
+    expect_clean(s);
+}
+
+// steal_suitable_fallback(): taking a small block from another type's pageblock boosts the
+// zone's watermarks (boost_watermark()) so that kswapd reclaims ahead of the next fallback.
+TEST(Fallback, StealingASmallBlockBoostsTheWatermarks) {
+    auto c = small_config();
+    c.dma_limit = c.dma32_limit = 0;
+    System s(c);
+    zone &z = s.node(0).node_zones[ZONE_NORMAL];
+    auto movable = drain(s, GFP_HIGHUSER_MOVABLE);
+    // Free every other page: the movable lists now hold only scattered order-0 pages.
+    for (std::size_t i = 0; i < movable.size(); i += 2)
+        s.free_pages(movable[i], 0);
+    s.drain_all_pages();
+    EXPECT_EQ(z.watermark_boost.load(), 0u);
+    page *p = s.alloc_pages(GFP_KERNEL, 0);
+    ASSERT_NE(p, nullptr);
+    // min(boost + pageblock, max(pageblock, high * 15000 / 10000)).
+    EXPECT_EQ(z.watermark_boost.load(),
+              std::min(pageblock_nr_pages,
+                       std::max(pageblock_nr_pages, z._watermark[WMARK_HIGH] * 15000 / 10000)));
+    EXPECT_TRUE(z.flags.load() & ZONE_BOOSTED_WATERMARK || s.stats().kswapd_wakeups.load() > 0);
+    s.free_pages(p, 0);
+    for (std::size_t i = 1; i < movable.size(); i += 2)
+        s.free_pages(movable[i], 0);
     expect_clean(s);
 }
 

@@ -76,9 +76,6 @@ page *rmqueue(System &s, zone &z, unsigned order, unsigned alloc_flags, migratet
     {
         std::lock_guard<std::mutex> guard(z.lock);
         p = buddy::rmqueue(z, order, mt, alloc_flags);
-        // A successful high-order atomic allocation sets a pageblock aside for the next one.
-        if (p && order > 0 && (alloc_flags & ALLOC_HIGHATOMIC))
-            buddy::reserve_highatomic_pageblock(z, p, order);
     }
     // A fallback boosted the watermarks: have kswapd reclaim ahead of the next one.
     if ((alloc_flags & ALLOC_KSWAPD) &&
@@ -109,6 +106,23 @@ unsigned current_cpu(const System &s) noexcept {
     return cpu < 0 ? 0 : unsigned(cpu) % s.nr_cpus();
 }
 
+// I5, online: the page lies in a zone the mask allows (at or below gfp_zone()) and, with
+// __GFP_THISNODE, on the preferred node.
+void check_placement(System &s, const page *p, unsigned order, gfp_t gfp, const alloc_context &ac) {
+    const bool zone_ok = zone_type(p->zone) <= ac.highest_zoneidx;
+    const bool node_ok = !(gfp & __GFP_THISNODE) || p->node == ac.preferred_nid;
+    if (zone_ok && node_ok) [[likely]]
+        return;
+    s.report({5, "placement",
+              fmt::format("mode:{} order {} got pfn {:#x} in node {} zone {}, but the mask allows "
+                          "zones up to {}{}",
+                          gfp_describe(gfp), order, s.page_to_pfn(p), p->node,
+                          zone_name(zone_type(p->zone)), zone_name(ac.highest_zoneidx),
+                          gfp & __GFP_THISNODE ? fmt::format(" on node {} only", ac.preferred_nid)
+                                               : std::string()),
+              gfp, int(order), (long long)s.page_to_pfn(p), format_scope_stack()});
+}
+
 page *page_allocator::get_page_from_freelist(System &s, gfp_t gfp, unsigned order,
                                              unsigned alloc_flags, const alloc_context &ac) {
 retry:
@@ -136,7 +150,15 @@ retry:
             continue;
     try_this_zone:
         if (page *p = rmqueue(s, z, order, alloc_flags, ac.mt)) {
+            // A successful high-order atomic allocation sets its pageblock aside for the
+            // next one (only the slow path grants ALLOC_HIGHATOMIC, and only for order > 0).
+            if (alloc_flags & ALLOC_HIGHATOMIC) [[unlikely]] {
+                std::lock_guard<std::mutex> guard(z.lock);
+                buddy::reserve_highatomic_pageblock(z, p, order);
+            }
             prep_new_page(s, p, order, gfp, ac.mt);
+            if (s.config().checking != check_level::off)
+                check_placement(s, p, order, gfp, ac);
             return p;
         }
     }
