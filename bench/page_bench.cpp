@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+//
+// gfplab-bench and peer-bench-*: the page allocator's workloads, built once per backend
+// (backend.hpp) so that gfplab and real allocators run the same code in the same way.
+//
+// Every workload runs at 1, 2, 4 and 8 threads on wall-clock time, and counts blocks as
+// items, so items_per_second is the aggregate throughput of all threads: 2 threads on 2
+// cores should nearly double it, 8 threads on 2 cores should not lose it (DESIGN.md).
+#include "backend.hpp"
+#include "spsc_ring.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+namespace {
+
+using bench::block;
+
+// A run whose allocator failed, reported or did not recount clean: main() exits non-zero,
+// so that the CI smoke test notices.
+std::atomic<bool> broken{false};
+
+block alloc_or_die(unsigned order) {
+    block b = bench::alloc_block(order);
+    if (!b) {
+        // Aborting, not SkipWithError: in BM_remote_free the consumer would wait forever.
+        std::fprintf(stderr, "%s: order-%u allocation failed\n", bench::backend_name, order);
+        std::abort();
+    }
+    bench::touch(b);
+    return b;
+}
+
+// BM_remote_free's hand-over rings, one per producer/consumer pair of the current run.
+using ring = bench::spsc_ring<block, 256>;
+std::unique_ptr<ring[]> rings;
+
+// Aggregate throughput over wall-clock time. Google Benchmark's real time for a threaded
+// run is the average of each thread's own loop time, so when threads take turns (a lock
+// that hands itself back to the thread that just released it, or 8 threads on 2 cores)
+// the early finishers pull the average down and items_per_second overstates the aggregate.
+// This clock runs from the end of setup() until the last thread of the run is done, and
+// the last one reports total items / that time as items_per_second_wall.
+struct run_clock {
+    std::chrono::steady_clock::time_point start;
+    std::atomic<std::int64_t> items{0};
+    std::atomic<int> finished{0};
+};
+run_clock run;
+
+void setup(const benchmark::State &state) {
+    bench::setup_backend();
+    rings = std::make_unique<ring[]>(std::size_t(state.threads() / 2 + 1));
+    run.items = 0;
+    run.finished = 0;
+    run.start = std::chrono::steady_clock::now();
+}
+
+// Called by every thread after its loop, with the blocks that thread counts.
+void count_items(benchmark::State &state, std::int64_t items) {
+    state.SetItemsProcessed(items);
+    run.items.fetch_add(items, std::memory_order_relaxed);
+    if (run.finished.fetch_add(1, std::memory_order_acq_rel) + 1 == state.threads()) {
+        const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - run.start;
+        state.counters["items_per_second_wall"] =
+            double(run.items.load(std::memory_order_relaxed)) / wall.count();
+    }
+}
+
+void teardown(const benchmark::State &) {
+    if (!bench::teardown_backend())
+        broken = true;
+    rings.reset();
+}
+
+// The per-CPU cache hit (orders 0 and 3: pcp lists hold orders 0..3), or for orders 9 and
+// 10 a block straight from the buddy, split and merged on every pair.
+void pair(benchmark::State &state, unsigned order) {
+    for (auto _ : state)
+        bench::free_block(alloc_or_die(order), order);
+    count_items(state, state.iterations());
+}
+
+void BM_pair_order0(benchmark::State &state) {
+    pair(state, 0);
+}
+void BM_pair_order3(benchmark::State &state) {
+    pair(state, 3);
+}
+void BM_pair_order9(benchmark::State &state) {
+    pair(state, 9);
+}
+void BM_pair_order10(benchmark::State &state) {
+    pair(state, 10);
+}
+
+// More pages than a per-CPU list keeps (pcp high is a few hundred at most on small zones),
+// so every round refills the list from the buddy in batches and drains it back.
+void BM_hold512_order0(benchmark::State &state) {
+    std::array<block, 512> held;
+    for (auto _ : state) {
+        for (block &b : held)
+            b = alloc_or_die(0);
+        for (block b : held)
+            bench::free_block(b, 0);
+    }
+    count_items(state, state.iterations() * std::int64_t(held.size()));
+}
+
+// Thread 2k allocates, thread 2k+1 frees what it got: the free lands on another CPU's
+// list (or another thread's heap, for the peers). Items are blocks, counted once, on the
+// producer. Alone (1 thread, or the odd one out), a thread hands blocks to itself.
+void BM_remote_free(benchmark::State &state) {
+    const int t = state.thread_index();
+    ring &r = rings[std::size_t(t / 2)];
+    const bool alone = state.threads() % 2 && t == state.threads() - 1;
+    if (alone) {
+        for (auto _ : state) {
+            r.push(alloc_or_die(0));
+            bench::free_block(r.pop(), 0);
+        }
+        count_items(state, state.iterations());
+    } else if (t % 2 == 0) {
+        for (auto _ : state)
+            r.push(alloc_or_die(0));
+        count_items(state, state.iterations());
+    } else {
+        // Every thread of a run does the same number of iterations, so the consumer pops
+        // exactly what its producer pushed and the ring ends the run empty.
+        for (auto _ : state)
+            bench::free_block(r.pop(), 0);
+        count_items(state, 0);
+    }
+}
+
+void threaded(benchmark::internal::Benchmark *b) {
+    b->Threads(1)->Threads(2)->Threads(4)->Threads(8);
+}
+
+#define PAGE_BENCHMARK(fn) BENCHMARK(fn)->UseRealTime()->Setup(setup)->Teardown(teardown)
+
+PAGE_BENCHMARK(BM_pair_order0)->Apply(threaded);
+PAGE_BENCHMARK(BM_pair_order3)->Apply(threaded);
+PAGE_BENCHMARK(BM_hold512_order0)->Apply(threaded);
+PAGE_BENCHMARK(BM_remote_free)->Apply(threaded);
+// DESIGN.md's target for these is absolute and single-threaded.
+PAGE_BENCHMARK(BM_pair_order9)->Threads(1);
+PAGE_BENCHMARK(BM_pair_order10)->Threads(1);
+
+} // namespace
+
+// BENCHMARK_MAIN, except that a run that measured nothing, or measured a broken allocator,
+// fails.
+int main(int argc, char **argv) {
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv))
+        return 1;
+    benchmark::AddCustomContext("backend", bench::backend_name);
+    const std::size_t ran = benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    if (ran == 0) {
+        std::fprintf(stderr, "%s: no benchmark matched the filter\n", bench::backend_name);
+        return 1;
+    }
+    return broken ? 1 : 0;
+}
