@@ -284,6 +284,31 @@ TEST(BadInput, RefusedReportedAndStateIntact) {
     expect_clean(s);
 }
 
+// Full checking sees a block's inner pages: an allocation overlapping a live one is caught
+// even when the corruption left the head page looking free.
+TEST(Checking, FullCheckingSeesEveryPageOfABlock) {
+    auto c = small_config();
+    c.checking = check_level::full;
+    c.pcp = pcp_mode::virtual_cpus;
+    System s(c);
+    collected r;
+    r.attach(s);
+    page *big = s.alloc_pages(GFP_KERNEL, 3);
+    s.free_pages(big, 3);
+    s.drain_all_pages();
+    // Simulate a corrupted free block: page 5 of it claims to be allocated.
+    big[5].flags.store(PG_owned);
+    big[5].refcount.store(1);
+    std::vector<page *> held;
+    while (!r.has(1, "page handed out twice") && held.size() < 20000)
+        if (page *p = s.alloc_pages(GFP_KERNEL | __GFP_NOWARN, 3))
+            held.push_back(p);
+        else
+            break;
+    EXPECT_TRUE(r.has(1, "page handed out twice"));
+    EXPECT_EQ(r.v.back().pfn, (long long)s.page_to_pfn(big + 5));
+}
+
 TEST(Contents, ZeroAndPoison) {
     auto c = small_config();
     c.poison = true;

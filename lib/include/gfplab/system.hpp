@@ -40,9 +40,10 @@ void set_current_vcpu(unsigned cpu) noexcept;
 unsigned current_vcpu() noexcept;
 
 enum class check_level {
-    off,   // bad input is still refused; nothing else is checked
-    cheap, // O(1) checks on every operation (ownership tags, compound metadata, counters)
-    full,  // also O(order) content checks: poison, zeroing
+    off,   // bad input is still refused (the page metadata needed for that is always kept)
+    cheap, // O(1) checks per operation: the head page's state on allocation (I1), the
+           // placement (I5), compound tails on free (I13)
+    full,  // also O(pages) checks: every page of a block handed out must be unused (I1)
 };
 
 struct system_config {

@@ -180,6 +180,20 @@ void page_allocator::prep_new_page(System &s, page *p, unsigned order, gfp_t gfp
                               "{:#x}, refcount {})",
                               s.page_to_pfn(p), order, p->flags.load(), p->refcount.load()),
                   gfp, int(order), (long long)s.page_to_pfn(p), format_scope_stack()});
+    // Full checking looks at every page of the block: none may belong to anyone else.
+    if (s.config().checking == check_level::full)
+        for (unsigned long i = 1; i < n; i++) {
+            const std::uint32_t f = p[i].flags.load(std::memory_order_relaxed);
+            if ((f & (PG_owned | PG_buddy | PG_pcp | PG_tail | PG_head)) ||
+                p[i].refcount.load(std::memory_order_relaxed) != 0) {
+                s.report({1, "page handed out twice",
+                          fmt::format("pfn {:#x}, page {} of the order {} block at pfn {:#x}, is "
+                                      "still in use (flags {:#x})",
+                                      s.page_to_pfn(p + i), i, order, s.page_to_pfn(p), f),
+                          gfp, int(order), (long long)s.page_to_pfn(p + i), format_scope_stack()});
+                break;
+            }
+        }
 
     auto *mem = static_cast<std::uint8_t *>(s.page_address(p));
     if (s.config().poison) {
