@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+//
+// gfplab/lockdep.hpp - lock classes, held-lock tracking and the fs_reclaim dependency
+// checker (the kernel's lockdep idea reduced to what reclaim recursion needs; 6.12
+// mm/page_alloc.c fs_reclaim_acquire/release, might_alloc).
+//
+// Every lock belongs to a class (a name). A thread records the classes it holds, whether it
+// takes them through gfplab::Lock or annotates any other mutex with lock_acquire/release.
+// The checker keeps a graph of "held A while taking B" edges between classes, with the
+// pseudo-class fs_reclaim standing for "reclaim that may enter filesystems":
+//   - an allocation that may reclaim with __GFP_FS (after the task's scopes) while holding A
+//     adds A -> fs_reclaim (might_alloc: whether or not reclaim actually runs);
+//   - reclaim holds fs_reclaim while it runs, so a shrinker taking B adds fs_reclaim -> B.
+// A cycle (A -> fs_reclaim -> A) is a possible deadlock: reported once per pair of classes,
+// naming both sides with their call sites. Inside memalloc_nofs_save() the first edge is
+// never added, so the correct caller is never reported. The kernel's rules apply:
+// __GFP_NOLOCKDEP and PF_MEMALLOC tasks record nothing.
+#pragma once
+
+#include <gfplab/linux/gfp_types.h>
+#include <gfplab/report.hpp>
+#include <gfplab/scope.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace gfplab {
+
+class lock_class {
+  public:
+    explicit lock_class(std::string name);
+    ~lock_class();
+    lock_class(const lock_class &) = delete;
+    lock_class &operator=(const lock_class &) = delete;
+    const std::string &name() const noexcept { return name_; }
+    unsigned id() const noexcept { return id_; }
+
+  private:
+    std::string name_;
+    unsigned id_;
+};
+
+// The pseudo-lock of reclaim that may enter filesystems (lockdep's "fs_reclaim").
+lock_class &fs_reclaim_class();
+
+// Annotations for any lock: call right after taking it and right before letting it go.
+void lock_acquire(const lock_class &c, srcloc at = srcloc::current());
+void lock_release(const lock_class &c) noexcept;
+
+// A mutex that reports itself to the checker.
+class Lock {
+  public:
+    explicit Lock(lock_class &c) : class_(c) {}
+    void lock(srcloc at = srcloc::current()) {
+        m_.lock();
+        lock_acquire(class_, at);
+    }
+    bool try_lock(srcloc at = srcloc::current()) {
+        if (!m_.try_lock())
+            return false;
+        lock_acquire(class_, at);
+        return true;
+    }
+    void unlock() {
+        lock_release(class_);
+        m_.unlock();
+    }
+    const lock_class &klass() const noexcept { return class_; }
+
+  private:
+    std::mutex m_;
+    lock_class &class_;
+};
+
+// What the calling thread holds, innermost last.
+struct held_lock {
+    const lock_class *cls;
+    const char *file;
+    unsigned line;
+};
+std::vector<held_lock> current_held_locks();
+bool current_holds(const lock_class &c) noexcept;
+
+// might_alloc(gfp): record what an allocation with this mask (narrowed by the task's
+// scopes) could do while the current locks are held. Called at allocation entry.
+void might_alloc(gfp_t gfp, srcloc at = srcloc::current());
+// fs_reclaim_acquire/release(gfp): around reclaim. With __GFP_FS in the (scoped) mask the
+// thread holds fs_reclaim for the duration, so locks taken inside record fs_reclaim -> B.
+void fs_reclaim_acquire(gfp_t gfp, srcloc at = srcloc::current());
+void fs_reclaim_release(gfp_t gfp) noexcept;
+
+// A possible deadlock: the two edges that close the cycle, with their sites.
+struct lockdep_report {
+    std::string message; // "possible circular locking dependency: ..."
+    std::string first;   // "A -> fs_reclaim at file:line (allocation mode:0x...)"
+    std::string second;  // "fs_reclaim -> A at file:line (inside reclaim)"
+};
+
+// Where reports go (process-wide; default: stderr). Each pair of classes is reported once
+// until lockdep_reset().
+void set_lockdep_report_handler(std::function<void(const lockdep_report &)> fn);
+std::uint64_t lockdep_report_count() noexcept;
+// Forgets every recorded edge and report (tests; a new stress round).
+void lockdep_reset();
+
+} // namespace gfplab
