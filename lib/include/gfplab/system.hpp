@@ -26,6 +26,7 @@ namespace gfplab {
 namespace pcp {
 class area;
 }
+class shrinker_registry; // gfplab/shrinker.hpp
 
 // How threads reach their CPU's per-CPU page lists.
 enum class pcp_mode {
@@ -160,6 +161,9 @@ class System {
     // kernel does, in prepare_alloc_pages(), before any watermark work.
     fail_page_alloc &fault_injection() noexcept { return fail_page_alloc_; }
 
+    // The shrinkers registered on this System (shrinker_alloc() & co. on the default one).
+    shrinker_registry &shrinkers() noexcept;
+
   private:
     friend struct page_allocator;
     bool memcg_charge(page *p, gfp_t gfp, unsigned order);
@@ -191,6 +195,8 @@ class System {
     std::atomic<long long> last_warn_ns_{-1};
     alloc_stats stats_;
     fail_page_alloc fail_page_alloc_;
+    // Last: destroyed first, while the report path it points to is still alive.
+    std::unique_ptr<shrinker_registry> shrinkers_;
 };
 
 } // namespace gfplab

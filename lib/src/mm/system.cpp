@@ -10,6 +10,7 @@
 #include "../pcp/rseq_list.hpp"
 
 #include <gfplab/pcp_sizing.hpp>
+#include <gfplab/shrinker.hpp>
 
 #include <fmt/format.h>
 
@@ -64,6 +65,8 @@ System::System(const system_config &cfg) : cfg_(cfg) {
     setup_zonelists();
     setup_watermarks();
     setup_pcp();
+    shrinkers_ = std::make_unique<shrinker_registry>(nr_nodes());
+    shrinkers_->set_report_sink([this](violation v) { report(std::move(v)); });
 }
 
 System::~System() {
@@ -73,6 +76,10 @@ System::~System() {
     }
     if (arena_)
         munmap(arena_, nr_pages_ << PAGE_SHIFT);
+}
+
+shrinker_registry &System::shrinkers() noexcept {
+    return *shrinkers_;
 }
 
 void System::setup_memory() {

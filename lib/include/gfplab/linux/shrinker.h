@@ -63,6 +63,10 @@ struct shrinker *shrinker_alloc(unsigned int flags, const char *fmt, ...)
     ;
 void shrinker_register(struct shrinker *shrinker);
 void shrinker_free(struct shrinker *shrinker);
+
+/* gfplab extension: drop_slab() on the default System (what "echo 2 > drop_caches" does to
+ * slab caches); returns the objects freed over all passes. */
+unsigned long gfplab_drop_slab(void);
 GFPLAB_EXTERN_C_END
 
 #endif /* GFPLAB_LINUX_SHRINKER_H */
