@@ -49,6 +49,10 @@ lock_class &fs_reclaim_class();
 // Annotations for any lock: call right after taking it and right before letting it go.
 void lock_acquire(const lock_class &c, srcloc at = srcloc::current());
 void lock_release(const lock_class &c) noexcept;
+// A lock taken by trylock: held like any other (later locks still depend on it), but its own
+// acquisition adds no dependency, because a trylock never waits (lockdep's check_prevs_add
+// skips trylock acquisitions the same way).
+void lock_acquire_try(const lock_class &c, srcloc at = srcloc::current());
 
 // A mutex that reports itself to the checker.
 class Lock {
@@ -61,7 +65,7 @@ class Lock {
     bool try_lock(srcloc at = srcloc::current()) {
         if (!m_.try_lock())
             return false;
-        lock_acquire(class_, at);
+        lock_acquire_try(class_, at);
         return true;
     }
     void unlock() {
@@ -91,6 +95,24 @@ void might_alloc(gfp_t gfp, srcloc at = srcloc::current());
 // thread holds fs_reclaim for the duration, so locks taken inside record fs_reclaim -> B.
 void fs_reclaim_acquire(gfp_t gfp, srcloc at = srcloc::current());
 void fs_reclaim_release(gfp_t gfp) noexcept;
+// The unconditional forms (6.12 __fs_reclaim_acquire/release): kswapd holds fs_reclaim for all
+// of balance_pgdat although it runs with PF_MEMALLOC, which the gfp forms would refuse.
+void __fs_reclaim_acquire(srcloc at = srcloc::current());
+void __fs_reclaim_release() noexcept;
+
+// Model-only opt-out, standing in for __GFP_NOLOCKDEP (0 in the model's configuration, as in
+// a kernel without CONFIG_LOCKDEP): while a guard lives, the thread's might_alloc() and
+// fs_reclaim_acquire() record nothing, as if every mask carried __GFP_NOLOCKDEP. Locks taken
+// meanwhile are still tracked, so the held-lock stack stays balanced. Guards nest.
+class lockdep_off {
+  public:
+    lockdep_off() noexcept;
+    ~lockdep_off();
+    lockdep_off(const lockdep_off &) = delete;
+    lockdep_off &operator=(const lockdep_off &) = delete;
+};
+// Whether a lockdep_off guard is alive on the calling thread.
+bool lockdep_is_off() noexcept;
 
 // A possible deadlock: the two edges that close the cycle, with their sites.
 struct lockdep_report {
@@ -101,9 +123,12 @@ struct lockdep_report {
 
 // Where reports go (process-wide; default: stderr). Each pair of classes is reported once
 // until lockdep_reset().
+// An empty fn puts the default back.
 void set_lockdep_report_handler(std::function<void(const lockdep_report &)> fn);
+// Reports made since the start (or the last lockdep_reset()), all threads.
 std::uint64_t lockdep_report_count() noexcept;
-// Forgets every recorded edge and report (tests; a new stress round).
+// Forgets every recorded edge and report, and zeroes the count (tests; a new stress round).
+// Held-lock stacks are per thread and stay as they are.
 void lockdep_reset();
 
 } // namespace gfplab
