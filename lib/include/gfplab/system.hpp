@@ -27,6 +27,8 @@ namespace pcp {
 class area;
 }
 class shrinker_registry; // gfplab/shrinker.hpp
+struct kswapd_state; // lib/src/reclaim/kswapd.hpp
+struct oom_state;    // lib/src/reclaim/oom_kill.hpp
 
 // How threads reach their CPU's per-CPU page lists.
 enum class pcp_mode {
@@ -35,6 +37,21 @@ enum class pcp_mode {
     locked,       // a per-CPU trylock on the CPU sched_getcpu() names
     virtual_cpus, // a per-CPU trylock on the CPU the thread chose (set_current_vcpu)
 };
+
+// kswapd's work on one node, as counters.
+struct kswapd_stats {
+    std::uint64_t wakeups = 0;   // wakeup_kswapd() calls that woke it
+    std::uint64_t rounds = 0;    // balance_pgdat() runs
+    std::uint64_t reclaimed = 0; // pages reclaimed
+    std::uint64_t scanned = 0;
+    int failures = 0;            // consecutive runs without progress (16: hopeless)
+    bool running = false;        // a thread exists for the node
+};
+
+// OOM victims are tasks; in the model, threads that registered themselves. A victim may dip
+// into the reserves (ALLOC_OOM) until it clears the mark.
+bool current_is_oom_victim() noexcept;
+void clear_oom_victim() noexcept;
 
 // Virtual-CPU mode: the CPU this thread's next operations run on (0..cpus-1).
 void set_current_vcpu(unsigned cpu) noexcept;
@@ -68,7 +85,8 @@ struct system_config {
     bool poison = false; // fill freed pages with a pattern and verify it on reuse (I12)
     report_action on_report = report_action::count;
     bool warn_alloc = true;         // print "page allocation failure" reports (rate limited)
-    unsigned stall_warn_ms = 10000; // a __GFP_NOFAIL request looping this long is reported
+    unsigned stall_warn_ms = 10000; // a slow-path request looping this long is reported
+    bool kswapd = true; // one background reclaim thread per node (off: kswapd_run_once)
 };
 
 // Slow-path events, counted per System (the fast path counts nothing: no shared cache line).
@@ -77,6 +95,13 @@ struct alloc_stats {
     std::atomic<std::uint64_t> failures{0};       // allocations that returned NULL
     std::atomic<std::uint64_t> reserve_allocs{0}; // served with reserve access (pfmemalloc)
     std::atomic<std::uint64_t> nofail_loops{0};   // extra rounds __GFP_NOFAIL had to wait
+    std::atomic<std::uint64_t> direct_reclaim{0};   // __alloc_pages_direct_reclaim calls
+    std::atomic<std::uint64_t> direct_reclaimed{0}; // pages they freed
+    std::atomic<std::uint64_t> drains{0};           // drain_all_pages after reclaim
+    std::atomic<std::uint64_t> oom_invocations{0};  // out_of_memory() calls
+    std::atomic<std::uint64_t> oom_kills{0};        // victims killed
+    std::atomic<std::uint64_t> oom_nofs{0};         // progress reported without a kill (!__GFP_FS)
+    std::atomic<std::uint64_t> stalls{0};           // stall reports
     std::atomic<std::uint64_t> kswapd_wakeups{0}; // wake requests (kswapd lands with reclaim)
     std::atomic<std::uint64_t> refused{0};        // bad input refused (I16)
     std::atomic<std::uint64_t> injected{0};       // failures injected by fail_page_alloc
@@ -110,6 +135,20 @@ class System {
     // Whether the per-CPU lists run in restartable sequences.
     bool pcp_uses_rseq() const noexcept;
     pcp::area &pcp_area() noexcept { return *pcp_; }
+
+    // --- reclaim ------------------------------------------------------------------------
+    // One balance_pgdat() pass on node nid, on the calling thread, as kswapd would do it
+    // (for Systems without a kswapd thread, and fuzzers: no thread outlives an input).
+    // Returns pages reclaimed.
+    unsigned long kswapd_run_once(int nid);
+    kswapd_stats kswapd_statistics(int nid) const;
+    // The OOM killer's victims: the calling thread registers itself with `badness` (how many
+    // pages killing it would free; the largest is chosen) and `kill` (frees them; called on
+    // the allocating thread, so it must be safe to call from any thread; returns pages
+    // freed). Returns an id for unregister_oom_victim().
+    unsigned register_oom_victim(std::string name, std::function<unsigned long()> badness,
+                                 std::function<unsigned long()> kill);
+    void unregister_oom_victim(unsigned id);
 
     // --- accounting groups (__GFP_ACCOUNT) -------------------------------------------------
     // A new group; ids start at 1 (0 is the root). Throws std::length_error past 255 groups.
@@ -166,6 +205,7 @@ class System {
 
   private:
     friend struct page_allocator;
+    friend struct reclaim_internals;
     bool memcg_charge(page *p, gfp_t gfp, unsigned order);
     void memcg_uncharge(page *p, unsigned order);
     void warn_alloc(gfp_t gfp, unsigned order);
@@ -174,6 +214,8 @@ class System {
     void setup_zonelists();
     void setup_watermarks();
     void setup_pcp();
+    void start_kswapd();
+    void stop_kswapd();
 
     system_config cfg_;
     unsigned cpus_ = 1;
@@ -186,6 +228,8 @@ class System {
     std::array<std::atomic<mem_cgroup *>, max_mem_cgroups> memcgs_{};
     std::vector<std::unique_ptr<mem_cgroup>> memcg_owner_;
     std::mutex memcg_lock_;
+    std::vector<std::unique_ptr<kswapd_state>> kswapd_;
+    std::unique_ptr<oom_state> oom_;
 
     std::atomic<std::uint64_t> reports_{0};
     mutable std::mutex report_lock_;

@@ -92,6 +92,9 @@ struct zone {
     std::unique_ptr<std::atomic<std::int8_t>[]> vm_stat_diff; // [cpu * items + item]
     unsigned stat_cpus = 1;
     int stat_threshold = 0;
+    // Below this many free pages the cheap count may hide a watermark breach: kswapd's
+    // balance checks count exactly (refresh_zone_stat_thresholds()); 0 when never needed.
+    unsigned long percpu_drift_mark = 0;
 
     bool populated() const noexcept { return managed_pages != 0; }
     unsigned long end_pfn() const noexcept { return zone_start_pfn + spanned_pages; }

@@ -8,6 +8,8 @@
 #include "../buddy/buddy.hpp"
 #include "../pcp/pcp.hpp"
 #include "../pcp/rseq_list.hpp"
+#include "../reclaim/kswapd.hpp"
+#include "../reclaim/oom_kill.hpp"
 
 #include <gfplab/pcp_sizing.hpp>
 #include <gfplab/shrinker.hpp>
@@ -67,9 +69,13 @@ System::System(const system_config &cfg) : cfg_(cfg) {
     setup_pcp();
     shrinkers_ = std::make_unique<shrinker_registry>(nr_nodes());
     shrinkers_->set_report_sink([this](violation v) { report(std::move(v)); });
+    oom_ = std::make_unique<oom_state>();
+    start_kswapd();
 }
 
 System::~System() {
+    // kswapd reclaims from this System: it goes first.
+    stop_kswapd();
     if (mem_map_) {
         // struct page is trivially destructible apart from its atomics, which need nothing.
         munmap(mem_map_, mem_map_bytes_);
@@ -198,6 +204,9 @@ void System::setup_pcp() {
             z.pcp_batch = unsigned(std::max(1, hb.batch));
             z.pcp_high = unsigned(std::max(0, hb.high_min));
             z.pcp_high_max = unsigned(std::max(0, hb.high_max));
+            z.percpu_drift_mark =
+                percpu_drift_mark(z.high_wmark_pages(), int(cpus_), z.stat_threshold,
+                                  z.low_wmark_pages(), z.min_wmark_pages());
         }
     }
     pcp_ = std::make_unique<pcp::area>(*this, rseq);

@@ -238,52 +238,6 @@ void page_allocator::prep_new_page(System &s, page *p, unsigned order, gfp_t gfp
     p->refcount.store(1, std::memory_order_release);
 }
 
-page *page_allocator::slowpath(System &s, gfp_t gfp, unsigned order, alloc_context &ac) {
-    s.stats().slowpath.fetch_add(1, std::memory_order_relaxed);
-    const auto started = std::chrono::steady_clock::now();
-    auto next_stall_report = started + std::chrono::milliseconds(s.config().stall_warn_ms);
-
-    unsigned alloc_flags = gfp_to_alloc_flags(gfp, order);
-    if (alloc_flags & ALLOC_KSWAPD)
-        s.stats().kswapd_wakeups.fetch_add(1, std::memory_order_relaxed);
-    if (page *p = get_page_from_freelist(s, gfp, order, alloc_flags, ac))
-        return p;
-
-    for (;;) {
-        // retry: reserve access is re-evaluated every round (PF_MEMALLOC may have changed).
-        unsigned reserve = gfp_pfmemalloc_flags(gfp, current_task_flags(), false);
-        unsigned flags = alloc_flags_with_reserves(alloc_flags, reserve);
-        if (page *p = get_page_from_freelist(s, gfp, order, flags, ac)) {
-            if (reserve)
-                s.stats().reserve_allocs.fetch_add(1, std::memory_order_relaxed);
-            return p;
-        }
-        // Direct reclaim, the retry rules (NORETRY, costly orders, RETRY_MAYFAIL,
-        // should_reclaim_retry) and OOM come with the reclaim issue. Without reclaim no
-        // round can make progress, so every one of those paths ends in nopage here.
-
-        // nopage: __GFP_NOFAIL never returns NULL. Try the min reserve, then wait for frees.
-        if (!(gfp & __GFP_NOFAIL))
-            break;
-        for (unsigned fb : {ALLOC_MIN_RESERVE | ALLOC_CPUSET, ALLOC_MIN_RESERVE})
-            if (page *p = get_page_from_freelist(s, gfp, order, fb, ac))
-                return p;
-        s.stats().nofail_loops.fetch_add(1, std::memory_order_relaxed);
-        auto now = std::chrono::steady_clock::now();
-        if (now >= next_stall_report) {
-            auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - started);
-            s.log(fmt::format("gfplab: page allocation stalls for {}ms, order:{}, mode:{}, scope "
-                              "stack: {}",
-                              ms.count(), order, gfp_describe(gfp), format_scope_stack()));
-            next_stall_report = now + std::chrono::milliseconds(s.config().stall_warn_ms);
-        }
-        std::this_thread::sleep_for(std::chrono::microseconds(100));
-    }
-    s.stats().failures.fetch_add(1, std::memory_order_relaxed);
-    s.warn_alloc(gfp, order);
-    return nullptr;
-}
-
 page *System::alloc_pages(gfp_t gfp, unsigned order) {
     return alloc_pages_node(-1, gfp, order);
 }

@@ -8,6 +8,7 @@
 
 #include "../buddy/buddy.hpp"
 #include "../pcp/pcp.hpp"
+#include "../reclaim/vmscan.hpp"
 
 #include <gfplab/scope.hpp>
 #include <gfplab/watermark.hpp>
@@ -121,6 +122,9 @@ void System::free_pages(page *p, unsigned order) {
     if (was != 1)
         return;
     page_allocator::free_pages_prepare(*this, p, order);
+    // Reclaim in progress on this thread gets the credit (reclaim_state->reclaimed).
+    if (reclaim_state *rs = current_reclaim_state())
+        rs->reclaimed += 1ul << order;
     zone &z = page_zone(p);
     // Small orders go to this CPU's list (free_unref_page); a busy list means the buddy.
     if (!pcp::pcp_allowed_order(order) || !pcp_->free(z, p, order)) {
