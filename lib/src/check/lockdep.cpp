@@ -117,14 +117,18 @@ std::string format_edge(const lockdep_graph &g, unsigned from, unsigned to, cons
 }
 
 // "fs lock@inode.c:12 > fs_reclaim@vmscan.c:40": the calling thread's stack, outermost first.
-std::string format_held() {
+// Names come from the graph (g.m held), not from the classes: a class may have died while
+// held.
+std::string format_held(const lockdep_graph &g) {
     if (held.empty())
         return "-";
     std::string out;
     for (const auto &h : held) {
         if (!out.empty())
             out += " > ";
-        out += fmt::format("{}@{}:{}", h.cls->name(), base_name(h.file), h.line);
+        const bool live = h.id < g.live.size() && g.live[h.id];
+        out += fmt::format("{}@{}:{}", live ? g.names[h.id] : "(dead class)", base_name(h.file),
+                           h.line);
     }
     return out;
 }
@@ -163,6 +167,9 @@ std::vector<unsigned> find_path(const lockdep_graph &g, unsigned start, unsigned
 // any, is handed back to be delivered after the lock is dropped.
 bool add_edge(lockdep_graph &g, unsigned from, unsigned to, unsigned reclaim_id, const srcloc &at,
               edge_kind kind, gfp_t gfp, lockdep_report &out) {
+    // from == to: a second lock of a class already held (two inodes). The kernel reports it
+    // as recursive locking unless annotated with a subclass; the model has no subclasses and
+    // records nothing. A class that died while held records nothing either.
     if (from == to || from >= g.live.size() || to >= g.live.size() || !g.live[from] || !g.live[to])
         return false;
     const std::uint64_t key = edge_key(from, to);
@@ -188,7 +195,7 @@ bool add_edge(lockdep_graph &g, unsigned from, unsigned to, unsigned reclaim_id,
         out.message = fmt::format("possible circular locking dependency{}: {} -> {} closes the "
                                   "cycle {} [held by this thread: {}]",
                                   recursion ? " (reclaim recursion)" : "", g.names[from],
-                                  g.names[to], cycle, format_held());
+                                  g.names[to], cycle, format_held(g));
         out.first = std::move(chain);
         out.second = format_edge(g, from, to, info);
         report = true;
