@@ -37,7 +37,10 @@ void worker(System &s, handoff &h, unsigned id, int ops) {
         unsigned r = rng() % 16;
         if (r < 8 || mine.empty()) {
             unsigned order = rng() % 8 == 0 ? rng() % (MAX_PAGE_ORDER + 1) : rng() % 4;
-            if (page *p = s.alloc_pages(masks[rng() % std::size(masks)] | __GFP_NOWARN, order)) {
+            // NORETRY: a full System with nothing reclaimable would otherwise livelock small
+            // NOFS requests, as the kernel does ("too small to fail").
+            if (page *p = s.alloc_pages(
+                    masks[rng() % std::size(masks)] | __GFP_NOWARN | __GFP_NORETRY, order)) {
                 // Touch the memory: the owner may write it, nobody else may.
                 std::memset(s.page_address(p), int(id), PAGE_SIZE);
                 mine.emplace_back(p, order);

