@@ -183,6 +183,9 @@ unsigned long shrinker_registry::impl::do_shrink_slab(struct shrink_control &sc,
                                                       int priority) {
     shrinker_info_gfplab &info = *s->info;
     const long batch_size = s->batch ? s->batch : SHRINK_BATCH;
+    // The deferred slot (xchg_nr_deferred: node 0 for unaware shrinkers), chosen before the
+    // callee can touch sc->nid: a slot out of range would be memory corruption here.
+    const int slot = (s->flags & SHRINKER_NUMA_AWARE) ? sc.nid : 0;
 
     const unsigned long count = s->count_objects(s, &sc);
     if (count == 0 || count == SHRINK_EMPTY)
@@ -199,7 +202,6 @@ unsigned long shrinker_registry::impl::do_shrink_slab(struct shrink_control &sc,
     const long freeable = static_cast<long>(count);
 
     // Take the deferred work for ourselves so concurrent callers do not scan it too.
-    const int slot = (s->flags & SHRINKER_NUMA_AWARE) ? sc.nid : 0;
     std::atomic<long> &deferred = info.nr_deferred[slot];
     const long nr = deferred.exchange(0, std::memory_order_relaxed);
 
