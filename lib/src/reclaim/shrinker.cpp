@@ -447,7 +447,9 @@ unsigned long shrinker_registry::shrink_slab(gfp_t gfp_mask, int nid, int priori
             impl_->check_context(gfp_mask);
             context_checked = true;
         }
-        // The kernel-doc promise: unaware shrinkers are told node 0 (their only slot).
+        // shrink_slab()'s kernel-doc promise: unaware shrinkers are told node 0 (their only
+        // deferred slot). The 6.12 code itself passes the real nid to every shrinker and only
+        // picks slot 0 for unaware ones; no unaware shrinker may depend on either.
         struct shrink_control sc = {};
         sc.gfp_mask = gfp_mask;
         sc.nid = (s->flags & SHRINKER_NUMA_AWARE) ? nid : 0;
