@@ -279,7 +279,9 @@ TEST(Oom, NofsNeverKillsButKeepsTryingAndReportsTheStall) {
         "hog", [&] { return (unsigned long)hog.size(); }, [] { return 0ul; });
     std::thread freer([&] {
         std::this_thread::sleep_for(100ms);
-        for (int i = 0; i < 64; i++) {
+        // Enough that the freeing CPU's list passes high and drains into the buddy: pages
+        // cached on a per-CPU list do not count as free for the watermarks.
+        for (int i = 0; i < 2048; i++) {
             s.free_pages(hog.back(), 0);
             hog.pop_back();
         }

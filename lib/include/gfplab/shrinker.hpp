@@ -9,6 +9,10 @@
 // count_objects reported and the batch; after SHRINK_STOP no further call that round) and
 // the context (I8: the gfp_mask a shrinker sees never has __GFP_FS inside a NOFS scope, nor
 // __GFP_IO or __GFP_FS inside NOIO), reporting violations through a callback.
+// The calling side holds by construction (nr_to_scan = min(batch, target); note that 6.12
+// asks a cache smaller than a batch for up to twice its count at priority 0); what is
+// checked is the callee (nr_scanned raised or left at 0, more freed than nr_to_scan, a bad
+// count) and the caller's mask against the thread's scope.
 #pragma once
 
 #include <gfplab/linux/shrinker.h>

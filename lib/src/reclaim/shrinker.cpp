@@ -4,12 +4,12 @@
 // (mm/shrinker.c, include/linux/shrinker.h), plus the checks the kernel cannot make (I8,
 // I15) and the C face on the default System.
 //
-// Lifetime, as in 6.7+: a registered shrinker holds one reference of its own. Reclaim walks
-// the list under a shared lock (the kernel's RCU read side), takes a reference with
+// Lifetime, as in 6.7+: a registered shrinker holds one reference of its own. Reclaim steps
+// along the list under the registry lock (the kernel's RCU read side), takes a reference with
 // inc-not-zero (shrinker_try_get) and lets the lock go while it calls the shrinker, then
 // retakes the lock before dropping the reference, so neither this entry nor the next can be
 // unlinked under the walk. shrinker_free() drops the initial reference, waits on the
-// completion the last reference fires, and only then unlinks under the exclusive lock: no
+// completion the last reference fires, and only then unlinks under the lock: no
 // callback can start after the count reached zero, and none is still running.
 #include <gfplab/gfp.hpp>
 #include <gfplab/scope.hpp>
@@ -25,7 +25,7 @@
 #include <cstdio>
 #include <list>
 #include <mutex>
-#include <shared_mutex>
+#include <thread>
 #include <unordered_set>
 #include <utility>
 
@@ -112,11 +112,28 @@ struct shrinker_registry::impl {
 
     const int nr_node_ids;
 
-    // Exclusive: list changes and declared locks; shared: walks (the RCU read side).
-    mutable std::shared_mutex lock;
+    // Held only for list changes, declared locks and each step of a walk (the kernel's
+    // shrinker_mutex and RCU read side in one): never across a callback. A plain mutex
+    // rather than a reader-writer lock: with reclaim walking all the time, a reader-preferring
+    // rwlock starves shrinker_register/free, and the steps are a few loads long anyway.
+    mutable std::mutex lock;
     std::list<struct shrinker *> shrinker_list; // registered, in registration order
     std::unordered_set<struct shrinker *> allocated;
     std::atomic<std::size_t> nr_registered{0};
+
+    // Registration and freeing waiting for the lock. Walks step under the same lock all the
+    // time, and a mutex is not fair: with more reclaimers than CPUs a waiting change could
+    // starve for long stretches (a lock holder preempted mid-step). New walks hold back
+    // while one waits; walks already under way do not, since shrinker_free() may be waiting
+    // for exactly their shrinker_put().
+    std::atomic<int> changes_waiting{0};
+
+    std::unique_lock<std::mutex> lock_for_change() {
+        changes_waiting.fetch_add(1, std::memory_order_relaxed);
+        std::unique_lock<std::mutex> guard(lock);
+        changes_waiting.fetch_sub(1, std::memory_order_relaxed);
+        return guard;
+    }
 
     std::mutex sink_lock;
     std::function<void(violation)> sink;
@@ -166,6 +183,9 @@ unsigned long shrinker_registry::impl::do_shrink_slab(struct shrink_control &sc,
                                                       int priority) {
     shrinker_info_gfplab &info = *s->info;
     const long batch_size = s->batch ? s->batch : SHRINK_BATCH;
+    // The deferred slot (xchg_nr_deferred: node 0 for unaware shrinkers), chosen before the
+    // callee can touch sc->nid: a slot out of range would be memory corruption here.
+    const int slot = (s->flags & SHRINKER_NUMA_AWARE) ? sc.nid : 0;
 
     const unsigned long count = s->count_objects(s, &sc);
     if (count == 0 || count == SHRINK_EMPTY)
@@ -182,7 +202,6 @@ unsigned long shrinker_registry::impl::do_shrink_slab(struct shrink_control &sc,
     const long freeable = static_cast<long>(count);
 
     // Take the deferred work for ourselves so concurrent callers do not scan it too.
-    const int slot = (s->flags & SHRINKER_NUMA_AWARE) ? sc.nid : 0;
     std::atomic<long> &deferred = info.nr_deferred[slot];
     const long nr = deferred.exchange(0, std::memory_order_relaxed);
 
@@ -291,7 +310,7 @@ struct shrinker *shrinker_registry::alloc(unsigned flags, std::string name) {
     s->name = info->name.c_str();
     s->info = info.get();
 
-    std::unique_lock<std::shared_mutex> guard(impl_->lock);
+    std::unique_lock<std::mutex> guard = impl_->lock_for_change();
     impl_->allocated.insert(s.get());
     info.release();
     return s.release();
@@ -300,7 +319,7 @@ struct shrinker *shrinker_registry::alloc(unsigned flags, std::string name) {
 bool shrinker_registry::register_shrinker(struct shrinker *s) {
     const char *why = nullptr;
     {
-        std::unique_lock<std::shared_mutex> guard(impl_->lock);
+        std::unique_lock<std::mutex> guard = impl_->lock_for_change();
         if (!s)
             why = "NULL shrinker";
         else if (!(s->flags & SHRINKER_ALLOCATED) || !impl_->owns(s))
@@ -335,7 +354,7 @@ void shrinker_registry::free(struct shrinker *s) {
     if (!s)
         return;
     {
-        std::shared_lock<std::shared_mutex> guard(impl_->lock);
+        std::unique_lock<std::mutex> guard = impl_->lock_for_change();
         if (!impl_->owns(s)) {
             guard.unlock();
             impl_->report(make_violation(
@@ -352,7 +371,7 @@ void shrinker_registry::free(struct shrinker *s) {
         info->wait_for_completion();
     }
     {
-        std::unique_lock<std::shared_mutex> guard(impl_->lock);
+        std::unique_lock<std::mutex> guard = impl_->lock_for_change();
         if (s->flags & SHRINKER_REGISTERED) {
             impl_->shrinker_list.remove(s);
             s->flags &= ~SHRINKER_REGISTERED;
@@ -361,15 +380,15 @@ void shrinker_registry::free(struct shrinker *s) {
         impl_->allocated.erase(s);
     }
     // The kernel frees after an RCU grace period because walkers may still look at the
-    // entry; here every walker that could have seen it held the lock we just had
-    // exclusively, so the memory can go now.
+    // entry; here walkers only look at it under the lock, and we had the lock after the
+    // last of them, so the memory can go now.
     delete info;
     delete s;
 }
 
 void shrinker_registry::declare_lock(struct shrinker *s, lock_class &lock, gfp_t when) {
     {
-        std::unique_lock<std::shared_mutex> guard(impl_->lock);
+        std::unique_lock<std::mutex> guard = impl_->lock_for_change();
         if (s && impl_->owns(s)) {
             s->info->locks.push_back({&lock, when});
             return;
@@ -391,7 +410,7 @@ void shrinker_registry::for_each_declared_lock(
     // Copied out so fn runs without the lock (it may register or free shrinkers).
     std::vector<entry> entries;
     {
-        std::shared_lock<std::shared_mutex> guard(impl_->lock);
+        std::unique_lock<std::mutex> guard(impl_->lock);
         for (struct shrinker *s : impl_->shrinker_list)
             for (const auto &l : s->info->locks)
                 entries.push_back({s->info->name, l.lock, l.when});
@@ -414,7 +433,9 @@ unsigned long shrinker_registry::shrink_slab(gfp_t gfp_mask, int nid, int priori
 
     unsigned long freed = 0;
     bool context_checked = false;
-    std::shared_lock<std::shared_mutex> guard(impl_->lock);
+    while (impl_->changes_waiting.load(std::memory_order_relaxed) != 0)
+        std::this_thread::yield();
+    std::unique_lock<std::mutex> guard(impl_->lock);
     for (auto it = impl_->shrinker_list.begin(); it != impl_->shrinker_list.end(); ++it) {
         struct shrinker *s = *it;
         if (!s->info->try_get())
@@ -426,7 +447,9 @@ unsigned long shrinker_registry::shrink_slab(gfp_t gfp_mask, int nid, int priori
             impl_->check_context(gfp_mask);
             context_checked = true;
         }
-        // The kernel-doc promise: unaware shrinkers are told node 0 (their only slot).
+        // shrink_slab()'s kernel-doc promise: unaware shrinkers are told node 0 (their only
+        // deferred slot). The 6.12 code itself passes the real nid to every shrinker and only
+        // picks slot 0 for unaware ones; no unaware shrinker may depend on either.
         struct shrink_control sc = {};
         sc.gfp_mask = gfp_mask;
         sc.nid = (s->flags & SHRINKER_NUMA_AWARE) ? nid : 0;
@@ -437,7 +460,7 @@ unsigned long shrinker_registry::shrink_slab(gfp_t gfp_mask, int nid, int priori
         freed += ret;
 
         // Back under the lock before the put: our entry cannot be unlinked until the
-        // freeing thread gets the lock exclusively, so ++it stays valid.
+        // freeing thread gets the lock after us, so ++it stays valid.
         guard.lock();
         s->info->put();
     }
@@ -468,7 +491,7 @@ void shrinker_registry::set_report_sink(std::function<void(violation)> sink) {
 
 std::vector<shrinker_stats> shrinker_registry::stats() const {
     std::vector<shrinker_stats> out;
-    std::shared_lock<std::shared_mutex> guard(impl_->lock);
+    std::unique_lock<std::mutex> guard(impl_->lock);
     out.reserve(impl_->shrinker_list.size());
     for (struct shrinker *s : impl_->shrinker_list) {
         const shrinker_info_gfplab &info = *s->info;
