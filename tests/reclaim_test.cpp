@@ -232,7 +232,7 @@ TEST(Oom, KillsTheLargestVictimForAGfpKernelRequest) {
         "small", [&] { return (unsigned long)small_holder.size(); },
         [&] { return free_all(small_holder); });
     std::atomic<bool> big_marked{false};
-    unsigned big_id = 0;
+    std::atomic<unsigned> big_id{0};
     std::thread victim([&] {
         big_id = s.register_oom_victim(
             "big", [&] { return (unsigned long)big_holder.size(); },
@@ -251,10 +251,14 @@ TEST(Oom, KillsTheLargestVictimForAGfpKernelRequest) {
     EXPECT_EQ(s.stats().oom_kills.load(), 1u);
     EXPECT_TRUE(big_holder.empty());
     EXPECT_EQ(small_holder.size(), 100u);
-    ASSERT_FALSE(log.empty());
-    EXPECT_NE(log.back().find("invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL)"), std::string::npos)
-        << log.back();
-    EXPECT_NE(log.back().find("Killed victim"), std::string::npos);
+    // The OOM report (stall reports may come before it on a slow machine).
+    auto oom_line = std::find_if(log.begin(), log.end(), [](const std::string &l) {
+        return l.find("invoked oom-killer") != std::string::npos;
+    });
+    ASSERT_NE(oom_line, log.end());
+    EXPECT_NE(oom_line->find("invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL)"), std::string::npos)
+        << *oom_line;
+    EXPECT_NE(oom_line->find("Killed victim"), std::string::npos) << *oom_line;
     s.unregister_oom_victim(small_id);
     s.unregister_oom_victim(big_id);
     s.free_pages(p, 0);
@@ -358,7 +362,8 @@ TEST(Kswapd, WakesBelowLowAndBalancesToHigh) {
         std::this_thread::sleep_for(2ms);
     auto st = s.kswapd_statistics(0);
     EXPECT_TRUE(st.running);
-    EXPECT_GE(st.wakeups, 1u);
+    // A request made while kswapd is between runs is picked up without a wake-up proper,
+    // so count its runs, not its wake-ups.
     EXPECT_GE(st.rounds, 1u);
     EXPECT_GT(st.reclaimed, 0u);
     EXPECT_GT(z.page_state_snapshot(NR_FREE_PAGES) + long(s.pcp_count(z)),
@@ -377,7 +382,8 @@ TEST(Kswapd, HopelessAfterMaxReclaimRetriesWithoutProgress) {
     page_cache_shrinker cache(s);
     release(s, rest);
     cache.fill(1000);
-    exhaust(s, GFP_KERNEL | __GFP_NORETRY).swap(rest);
+    exhaust(s).swap(rest); // GFP_NOWAIT: no reclaim of the cache on the way
+    ASSERT_GT(cache.size(), 0u);
     EXPECT_GT(s.kswapd_run_once(0), 0u);
     EXPECT_EQ(s.kswapd_statistics(0).failures, 0);
     release(s, rest);

@@ -27,8 +27,8 @@ namespace pcp {
 class area;
 }
 class shrinker_registry; // gfplab/shrinker.hpp
-struct kswapd_state; // lib/src/reclaim/kswapd.hpp
-struct oom_state;    // lib/src/reclaim/oom_kill.hpp
+struct kswapd_state;     // lib/src/reclaim/kswapd.hpp
+struct oom_state;        // lib/src/reclaim/oom_kill.hpp
 
 // How threads reach their CPU's per-CPU page lists.
 enum class pcp_mode {
@@ -44,8 +44,8 @@ struct kswapd_stats {
     std::uint64_t rounds = 0;    // balance_pgdat() runs
     std::uint64_t reclaimed = 0; // pages reclaimed
     std::uint64_t scanned = 0;
-    int failures = 0;            // consecutive runs without progress (16: hopeless)
-    bool running = false;        // a thread exists for the node
+    int failures = 0;     // consecutive runs without progress (16: hopeless)
+    bool running = false; // a thread exists for the node
 };
 
 // OOM victims are tasks; in the model, threads that registered themselves. A victim may dip
@@ -86,15 +86,15 @@ struct system_config {
     report_action on_report = report_action::count;
     bool warn_alloc = true;         // print "page allocation failure" reports (rate limited)
     unsigned stall_warn_ms = 10000; // a slow-path request looping this long is reported
-    bool kswapd = true; // one background reclaim thread per node (off: kswapd_run_once)
+    bool kswapd = true;             // one background reclaim thread per node (off: kswapd_run_once)
 };
 
 // Slow-path events, counted per System (the fast path counts nothing: no shared cache line).
 struct alloc_stats {
-    std::atomic<std::uint64_t> slowpath{0};       // allocations that left the fast path
-    std::atomic<std::uint64_t> failures{0};       // allocations that returned NULL
-    std::atomic<std::uint64_t> reserve_allocs{0}; // served with reserve access (pfmemalloc)
-    std::atomic<std::uint64_t> nofail_loops{0};   // extra rounds __GFP_NOFAIL had to wait
+    std::atomic<std::uint64_t> slowpath{0};         // allocations that left the fast path
+    std::atomic<std::uint64_t> failures{0};         // allocations that returned NULL
+    std::atomic<std::uint64_t> reserve_allocs{0};   // served with reserve access (pfmemalloc)
+    std::atomic<std::uint64_t> nofail_loops{0};     // extra rounds __GFP_NOFAIL had to wait
     std::atomic<std::uint64_t> direct_reclaim{0};   // __alloc_pages_direct_reclaim calls
     std::atomic<std::uint64_t> direct_reclaimed{0}; // pages they freed
     std::atomic<std::uint64_t> drains{0};           // drain_all_pages after reclaim
@@ -102,9 +102,9 @@ struct alloc_stats {
     std::atomic<std::uint64_t> oom_kills{0};        // victims killed
     std::atomic<std::uint64_t> oom_nofs{0};         // progress reported without a kill (!__GFP_FS)
     std::atomic<std::uint64_t> stalls{0};           // stall reports
-    std::atomic<std::uint64_t> kswapd_wakeups{0}; // wake requests (kswapd lands with reclaim)
-    std::atomic<std::uint64_t> refused{0};        // bad input refused (I16)
-    std::atomic<std::uint64_t> injected{0};       // failures injected by fail_page_alloc
+    std::atomic<std::uint64_t> kswapd_wakeups{0};   // wake requests (kswapd lands with reclaim)
+    std::atomic<std::uint64_t> refused{0};          // bad input refused (I16)
+    std::atomic<std::uint64_t> injected{0};         // failures injected by fail_page_alloc
 };
 
 class System {

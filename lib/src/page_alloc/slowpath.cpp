@@ -161,8 +161,7 @@ page *page_allocator::slowpath(System &s, gfp_t gfp, unsigned order, alloc_conte
         if ((p = alloc_pages_may_oom(s, gfp, order, ac, &did_some_progress)))
             return p;
         // An OOM victim that has taken its reserves (or may not) stops here.
-        if (current_is_oom_victim() &&
-            ((flags & ALLOC_OOM) || (gfp & __GFP_NOMEMALLOC)))
+        if (current_is_oom_victim() && ((flags & ALLOC_OOM) || (gfp & __GFP_NOMEMALLOC)))
             goto nopage;
         if (did_some_progress) {
             no_progress_loops = 0;
@@ -176,7 +175,7 @@ page *page_allocator::slowpath(System &s, gfp_t gfp, unsigned order, alloc_conte
             if ((p = get_page_from_freelist(s, gfp, order, fb, ac)))
                 return p;
         s.stats().nofail_loops.fetch_add(1, std::memory_order_relaxed);
-    stall_check: {
+    stall_check : {
         // A request that keeps looping is reported, so that a livelock shows instead of a
         // silent hang (the old "page allocation stalls" warning, with the scope stack).
         auto now = clock_type::now();

@@ -76,7 +76,9 @@ bool current_is_oom_victim() noexcept {
     return task_oom_mark()->load(std::memory_order_acquire);
 }
 
-void clear_oom_victim() noexcept { task_oom_mark()->store(false, std::memory_order_release); }
+void clear_oom_victim() noexcept {
+    task_oom_mark()->store(false, std::memory_order_release);
+}
 
 unsigned System::register_oom_victim(std::string name, std::function<unsigned long()> badness,
                                      std::function<unsigned long()> kill) {
@@ -125,8 +127,7 @@ page *alloc_pages_may_oom(System &s, gfp_t gfp, unsigned order, const alloc_cont
         *did_some_progress = 1;
         // __GFP_NOFAIL with nothing killed may take the last reserves.
         if (gfp & __GFP_NOFAIL)
-            return page_allocator::get_page_from_freelist(s, gfp, order, ALLOC_NO_WATERMARKS,
-                                                          ac);
+            return page_allocator::get_page_from_freelist(s, gfp, order, ALLOC_NO_WATERMARKS, ac);
     }
     return nullptr;
 }

@@ -26,8 +26,8 @@ struct oom_victim {
 };
 
 struct oom_state {
-    std::mutex oom_lock;       // one OOM decision at a time (the kernel's oom_lock)
-    std::mutex victims_lock;   // the list below
+    std::mutex oom_lock;     // one OOM decision at a time (the kernel's oom_lock)
+    std::mutex victims_lock; // the list below
     std::vector<oom_victim> victims;
     unsigned next_id = 1;
 };

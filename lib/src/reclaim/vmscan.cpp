@@ -16,10 +16,16 @@ namespace {
 thread_local reclaim_state *current_rs = nullptr;
 }
 
-reclaim_state *current_reclaim_state() noexcept { return current_rs; }
-void set_current_reclaim_state(reclaim_state *rs) noexcept { current_rs = rs; }
+reclaim_state *current_reclaim_state() noexcept {
+    return current_rs;
+}
+void set_current_reclaim_state(reclaim_state *rs) noexcept {
+    current_rs = rs;
+}
 
-unsigned long zone_reclaimable_pages(const zone &) noexcept { return 0; }
+unsigned long zone_reclaimable_pages(const zone &) noexcept {
+    return 0;
+}
 
 void shrink_node(System &s, int nid, scan_control &sc) {
     // Pages the shrinkers' frees return are credited through the reclaim state, as slab
