@@ -3,6 +3,7 @@
 // Reclaim and the slow path's rules: direct reclaim through shrinkers with the scoped mask,
 // the retry modifiers, the OOM killer's conditions, "too small to fail" with its stall
 // report, the PF_MEMALLOC recursion guard, and kswapd's wake and balance.
+#include <gfplab/lockdep.hpp>
 #include <gfplab/scope.hpp>
 #include <gfplab/shrinker.hpp>
 #include <gfplab/system.hpp>
@@ -346,6 +347,55 @@ TEST(SlowPath, ReclaimNeverRecursesAndMayUseReserves) {
     EXPECT_GT(nested_ok.load(), 0) << "reserves served reclaim's own allocation";
     s.free_pages(p, 0);
     release(s, rest);
+}
+
+// The deadlock the NOFS scope exists to prevent: a filesystem holds its lock and allocates
+// with GFP_KERNEL; reclaim may call that filesystem's shrinker, which takes the same lock.
+// Reported whether or not reclaim runs this time; never with the scope or GFP_NOFS.
+TEST(RecursionDetector, AllocatingUnderTheFsLockIsReportedUnlessNofs) {
+    System s(config());
+    std::vector<violation> reports;
+    s.set_report_sink([&](const violation &v) { reports.push_back(v); });
+    lock_class fs_lock_class("test_fs->s_umount");
+    Lock fs_lock(fs_lock_class);
+    page_cache_shrinker cache(s, "sb-testfs");
+    s.shrinkers().declare_lock(cache.shr, fs_lock_class, __GFP_FS);
+
+    // The right callers: NOFS by scope or by mask; IO-only reclaim cannot reach the
+    // shrinker's FS path.
+    fs_lock.lock();
+    {
+        nofs_scope nofs;
+        page *p = s.alloc_pages(GFP_KERNEL, 0);
+        s.free_pages(p, 0);
+    }
+    page *q = s.alloc_pages(GFP_NOFS, 0);
+    s.free_pages(q, 0);
+    page *r = s.alloc_pages(GFP_ATOMIC, 0); // cannot reclaim at all
+    s.free_pages(r, 0);
+    fs_lock.unlock();
+    EXPECT_TRUE(reports.empty());
+    EXPECT_EQ(s.stats().recursion_hazards.load(), 0u);
+
+    // The wrong caller, with plenty of memory: no reclaim happens, the hazard is reported.
+    fs_lock.lock();
+    page *bad = s.alloc_pages(GFP_KERNEL, 0);
+    page *again = s.alloc_pages(GFP_KERNEL, 0);
+    fs_lock.unlock();
+    ASSERT_EQ(reports.size(), 1u) << "reported once per (lock, shrinker)";
+    EXPECT_EQ(s.stats().recursion_hazards.load(), 2u) << "counted every time";
+    const violation &v = reports[0];
+    EXPECT_EQ(v.invariant, 9);
+    EXPECT_NE(v.message.find("test_fs->s_umount"), std::string::npos) << v.message;
+    EXPECT_NE(v.message.find("sb-testfs"), std::string::npos) << v.message;
+    EXPECT_NE(v.message.find("reclaim_test.cpp"), std::string::npos) << "names the caller";
+    EXPECT_NE(v.message.find("0xcc0(GFP_KERNEL)"), std::string::npos) << v.message;
+    s.free_pages(bad, 0);
+    s.free_pages(again, 0);
+    // Without the lock held nothing is reported.
+    page *fine = s.alloc_pages(GFP_KERNEL, 0);
+    s.free_pages(fine, 0);
+    EXPECT_EQ(reports.size(), 1u);
 }
 
 TEST(Kswapd, WakesBelowLowAndBalancesToHigh) {

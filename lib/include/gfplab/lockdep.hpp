@@ -87,6 +87,8 @@ struct held_lock {
 };
 std::vector<held_lock> current_held_locks();
 bool current_holds(const lock_class &c) noexcept;
+// How many locks the calling thread holds (cheap: the allocation path asks on every call).
+std::size_t current_held_count() noexcept;
 
 // might_alloc(gfp): record what an allocation with this mask (narrowed by the task's
 // scopes) could do while the current locks are held. Called at allocation entry.

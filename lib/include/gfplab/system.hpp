@@ -10,6 +10,7 @@
 #include <gfplab/memcontrol.hpp>
 #include <gfplab/page.hpp>
 #include <gfplab/report.hpp>
+#include <gfplab/scope.hpp>
 #include <gfplab/zone.hpp>
 
 #include <array>
@@ -91,20 +92,21 @@ struct system_config {
 
 // Slow-path events, counted per System (the fast path counts nothing: no shared cache line).
 struct alloc_stats {
-    std::atomic<std::uint64_t> slowpath{0};         // allocations that left the fast path
-    std::atomic<std::uint64_t> failures{0};         // allocations that returned NULL
-    std::atomic<std::uint64_t> reserve_allocs{0};   // served with reserve access (pfmemalloc)
-    std::atomic<std::uint64_t> nofail_loops{0};     // extra rounds __GFP_NOFAIL had to wait
-    std::atomic<std::uint64_t> direct_reclaim{0};   // __alloc_pages_direct_reclaim calls
-    std::atomic<std::uint64_t> direct_reclaimed{0}; // pages they freed
-    std::atomic<std::uint64_t> drains{0};           // drain_all_pages after reclaim
-    std::atomic<std::uint64_t> oom_invocations{0};  // out_of_memory() calls
-    std::atomic<std::uint64_t> oom_kills{0};        // victims killed
-    std::atomic<std::uint64_t> oom_nofs{0};         // progress reported without a kill (!__GFP_FS)
-    std::atomic<std::uint64_t> stalls{0};           // stall reports
-    std::atomic<std::uint64_t> kswapd_wakeups{0};   // wake requests (kswapd lands with reclaim)
-    std::atomic<std::uint64_t> refused{0};          // bad input refused (I16)
-    std::atomic<std::uint64_t> injected{0};         // failures injected by fail_page_alloc
+    std::atomic<std::uint64_t> slowpath{0};          // allocations that left the fast path
+    std::atomic<std::uint64_t> failures{0};          // allocations that returned NULL
+    std::atomic<std::uint64_t> reserve_allocs{0};    // served with reserve access (pfmemalloc)
+    std::atomic<std::uint64_t> nofail_loops{0};      // extra rounds __GFP_NOFAIL had to wait
+    std::atomic<std::uint64_t> direct_reclaim{0};    // __alloc_pages_direct_reclaim calls
+    std::atomic<std::uint64_t> direct_reclaimed{0};  // pages they freed
+    std::atomic<std::uint64_t> drains{0};            // drain_all_pages after reclaim
+    std::atomic<std::uint64_t> oom_invocations{0};   // out_of_memory() calls
+    std::atomic<std::uint64_t> oom_kills{0};         // victims killed
+    std::atomic<std::uint64_t> oom_nofs{0};          // progress reported without a kill (!__GFP_FS)
+    std::atomic<std::uint64_t> stalls{0};            // stall reports
+    std::atomic<std::uint64_t> recursion_hazards{0}; // I9: allocations that could deadlock
+    std::atomic<std::uint64_t> kswapd_wakeups{0};    // wake requests (kswapd lands with reclaim)
+    std::atomic<std::uint64_t> refused{0};           // bad input refused (I16)
+    std::atomic<std::uint64_t> injected{0};          // failures injected by fail_page_alloc
 };
 
 class System {
@@ -119,9 +121,10 @@ class System {
     // --- the allocation API (the kernel face wraps these) ---------------------------------
     // NULL on failure. order 0..MAX_PAGE_ORDER; the mask is validated and refused (with a
     // report, I16) when the kernel would treat it as a bug.
-    page *alloc_pages(gfp_t gfp, unsigned order);
+    // `at` names the caller in reports (the reclaim-recursion detector, I9).
+    page *alloc_pages(gfp_t gfp, unsigned order, srcloc at = srcloc::current());
     // Prefer node nid (-1: the calling CPU's node).
-    page *alloc_pages_node(int nid, gfp_t gfp, unsigned order);
+    page *alloc_pages_node(int nid, gfp_t gfp, unsigned order, srcloc at = srcloc::current());
     // __free_pages: drops the reference; the last one frees the block. A double free, a
     // foreign page or a wrong order is reported and refused.
     void free_pages(page *p, unsigned order);
@@ -206,6 +209,7 @@ class System {
   private:
     friend struct page_allocator;
     friend struct reclaim_internals;
+    void check_reclaim_recursion(gfp_t gfp, unsigned order, srcloc at);
     bool memcg_charge(page *p, gfp_t gfp, unsigned order);
     void memcg_uncharge(page *p, unsigned order);
     void warn_alloc(gfp_t gfp, unsigned order);
@@ -230,6 +234,8 @@ class System {
     std::mutex memcg_lock_;
     std::vector<std::unique_ptr<kswapd_state>> kswapd_;
     std::unique_ptr<oom_state> oom_;
+    std::mutex hazards_lock_;
+    std::vector<std::pair<unsigned, std::string>> hazards_reported_; // (lock class, shrinker)
 
     std::atomic<std::uint64_t> reports_{0};
     mutable std::mutex report_lock_;

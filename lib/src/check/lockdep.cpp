@@ -356,6 +356,10 @@ std::vector<held_lock> current_held_locks() {
     return out;
 }
 
+std::size_t current_held_count() noexcept {
+    return held.size();
+}
+
 bool current_holds(const lock_class &c) noexcept {
     return std::any_of(held.begin(), held.end(), [&](const held_entry &h) { return h.cls == &c; });
 }

@@ -10,11 +10,14 @@
 #include "../pcp/pcp.hpp"
 
 #include <gfplab/alloc_flags.hpp>
+#include <gfplab/lockdep.hpp>
 #include <gfplab/scope.hpp>
+#include <gfplab/shrinker.hpp>
 #include <gfplab/watermark.hpp>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstring>
@@ -238,11 +241,11 @@ void page_allocator::prep_new_page(System &s, page *p, unsigned order, gfp_t gfp
     p->refcount.store(1, std::memory_order_release);
 }
 
-page *System::alloc_pages(gfp_t gfp, unsigned order) {
-    return alloc_pages_node(-1, gfp, order);
+page *System::alloc_pages(gfp_t gfp, unsigned order, srcloc at) {
+    return alloc_pages_node(-1, gfp, order, at);
 }
 
-page *System::alloc_pages_node(int nid, gfp_t gfp, unsigned order) {
+page *System::alloc_pages_node(int nid, gfp_t gfp, unsigned order, srcloc at) {
     // Requests the kernel treats as bugs are refused before anything is touched (I16).
     if (!gfp_valid(gfp, int(order)) || nid >= nr_nodes()) {
         std::string why;
@@ -260,6 +263,12 @@ page *System::alloc_pages_node(int nid, gfp_t gfp, unsigned order) {
     }
     // gfp_allowed_mask has every bit after boot; the task's scopes narrow the mask.
     gfp = current_gfp_context(gfp);
+    // might_alloc(): what this allocation could do under the locks the thread holds, whether
+    // or not it reclaims this time (only threads holding declared locks pay for it).
+    if (current_held_count()) [[unlikely]] {
+        might_alloc(gfp, at);
+        check_reclaim_recursion(gfp, order, at);
+    }
     // prepare_alloc_pages(): an injected failure returns NULL before any other work, and
     // without a warn_alloc() report (fail_page_alloc prints its own when verbose).
     if (fail_page_alloc_.should_fail_alloc_page(gfp, order)) {
@@ -287,6 +296,37 @@ page *System::alloc_pages_node(int nid, gfp_t gfp, unsigned order) {
         return nullptr;
     }
     return p;
+}
+
+// I9, the declared side: an allocation that may reclaim in a context where a registered
+// shrinker takes a lock this thread holds would deadlock the moment that shrinker runs on
+// this thread. Reported once per (lock, shrinker) pair, counted every time.
+void System::check_reclaim_recursion(gfp_t gfp, unsigned order, srcloc at) {
+    if (!(gfp & __GFP_DIRECT_RECLAIM) || (current_task_flags() & PF_MEMALLOC))
+        return;
+    shrinkers_->for_each_declared_lock([&](const char *name, const lock_class &lock, gfp_t when) {
+        if ((gfp & when) != when || !current_holds(lock))
+            return;
+        stats_.recursion_hazards.fetch_add(1, std::memory_order_relaxed);
+        {
+            std::lock_guard<std::mutex> g(hazards_lock_);
+            std::pair<unsigned, std::string> key{lock.id(), name};
+            if (std::find(hazards_reported_.begin(), hazards_reported_.end(), key) !=
+                hazards_reported_.end())
+                return;
+            hazards_reported_.push_back(std::move(key));
+        }
+        std::string held;
+        for (const auto &h : current_held_locks())
+            if (h.cls == &lock)
+                held = fmt::format("{}:{}", h.file, h.line);
+        report({9, "possible reclaim recursion deadlock",
+                fmt::format("alloc_pages(mode:{}, order:{}) at {}:{} holds {} (taken at {}); "
+                            "the reclaim it may enter calls shrinker {}, which takes {} with {}",
+                            gfp_describe(gfp), order, at.file_name(), at.line_no(), lock.name(),
+                            held, name, lock.name(), gfp_describe(when)),
+                gfp, int(order), -1, format_scope_stack()});
+    });
 }
 
 void System::warn_alloc(gfp_t gfp, unsigned order) {

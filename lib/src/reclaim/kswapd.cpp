@@ -38,8 +38,9 @@ unsigned long reclaim_internals::balance_pgdat(System &s, int nid, unsigned orde
     sc.order = order;
     sc.reclaim_idx = highest_zoneidx;
     sc.priority = DEF_PRIORITY;
-    // kswapd holds fs_reclaim for the whole run: locks its shrinkers take are reclaim locks.
-    fs_reclaim_acquire(GFP_KERNEL);
+    // kswapd holds fs_reclaim for the whole run (unconditionally: it is PF_MEMALLOC), so
+    // locks its shrinkers take are reclaim locks.
+    __fs_reclaim_acquire();
     k.rounds.fetch_add(1, std::memory_order_relaxed);
     do {
         const bool balanced = pgdat_balanced(s, nid, sc.order, highest_zoneidx);
@@ -71,7 +72,7 @@ unsigned long reclaim_internals::balance_pgdat(System &s, int nid, unsigned orde
         if (nr_boost_reclaim && sc.priority < DEF_PRIORITY - 2)
             break;
     } while (sc.priority >= 1);
-    fs_reclaim_release(GFP_KERNEL);
+    __fs_reclaim_release();
 
     if (!sc.nr_reclaimed)
         k.failures.fetch_add(1, std::memory_order_relaxed);
