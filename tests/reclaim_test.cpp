@@ -83,7 +83,8 @@ struct page_cache_shrinker {
     // cache itself): it stops at the min watermark.
     void fill(unsigned long n) {
         for (unsigned long i = 0; i < n; i++) {
-            page *p = s.alloc_pages((GFP_KERNEL & ~__GFP_DIRECT_RECLAIM) | __GFP_NOWARN, 0);
+            // Neither direct reclaim nor a kswapd wake-up: filling must not reclaim.
+            page *p = s.alloc_pages((GFP_KERNEL & ~__GFP_RECLAIM) | __GFP_NOWARN, 0);
             if (!p)
                 break;
             std::lock_guard<std::mutex> g(lock);
@@ -407,7 +408,9 @@ TEST(Kswapd, WakesBelowLowAndBalancesToHigh) {
     cache.fill(z.managed_pages - z.low_wmark_pages() + 8);
     page *p = s.alloc_pages(GFP_KERNEL, 0);
     ASSERT_NE(p, nullptr);
-    for (int i = 0; i < 1000 && z.page_state_snapshot(NR_FREE_PAGES) <= long(z.high_wmark_pages());
+    for (int i = 0;
+         i < 2500 && (z.page_state_snapshot(NR_FREE_PAGES) <= long(z.high_wmark_pages()) ||
+                      !s.kswapd_statistics(0).reclaimed);
          i++)
         std::this_thread::sleep_for(2ms);
     auto st = s.kswapd_statistics(0);
