@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+//
+// The statistics snapshot: zones, kswapd, shrinkers, accounting groups and the slow-path
+// counters, read without stopping anyone (so zone figures are as racy as /proc's).
+#include <gfplab/shrinker.hpp>
+#include <gfplab/system.hpp>
+#include <gfplab/vmstat.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace gfplab {
+
+vmstat_snapshot take_vmstat_snapshot(System &s) {
+    vmstat_snapshot v;
+    v.pcp_rseq = s.pcp_uses_rseq();
+    for (int n = 0; n < s.nr_nodes(); n++) {
+        for (auto &z : s.node(n).node_zones) {
+            if (!z.populated())
+                continue;
+            zone_snapshot zs;
+            zs.node = n;
+            zs.name = z.name;
+            zs.managed = z.managed_pages;
+            zs.free = z.page_state(NR_FREE_PAGES);
+            zs.free_exact = z.page_state_snapshot(NR_FREE_PAGES);
+            zs.pcp = s.pcp_count(z);
+            zs.min = z.min_wmark_pages();
+            zs.low = z.low_wmark_pages();
+            zs.high = z.high_wmark_pages();
+            zs.boost = z.watermark_boost.load(std::memory_order_relaxed);
+            zs.lowmem_reserve.assign(z.lowmem_reserve.begin(), z.lowmem_reserve.end());
+            zs.reserved_highatomic = z.nr_reserved_highatomic;
+            zs.pcp_batch = z.pcp_batch;
+            zs.pcp_high = z.pcp_high;
+            zs.stat_threshold = z.stat_threshold;
+            zs.drift_bound = z.drift_bound();
+            v.zones.push_back(std::move(zs));
+        }
+        auto k = s.kswapd_statistics(n);
+        v.kswapd.push_back({n, k.wakeups, k.rounds, k.reclaimed, k.scanned, k.failures, k.running});
+    }
+    for (const auto &st : s.shrinkers().stats())
+        v.shrinkers.push_back({st.name, st.calls, st.scanned, st.freed, st.stops, st.deferred});
+    for (unsigned id = 1; id < max_mem_cgroups; id++)
+        if (const mem_cgroup *g = s.memcg(id))
+            v.memcgs.push_back({id, g->name, g->limit_pages, g->usage_pages.load(),
+                                g->max_usage_pages.load(), g->failcnt.load()});
+    const alloc_stats &a = s.stats();
+    v.counters = {
+        {"allocstall_slowpath", a.slowpath.load()},
+        {"pgalloc_fail", a.failures.load()},
+        {"pgalloc_reserve", a.reserve_allocs.load()},
+        {"nofail_loops", a.nofail_loops.load()},
+        {"allocstall_direct_reclaim", a.direct_reclaim.load()},
+        {"pgsteal_direct", a.direct_reclaimed.load()},
+        {"drain_all_pages", a.drains.load()},
+        {"kswapd_wake_requests", a.kswapd_wakeups.load()},
+        {"oom_invocations", a.oom_invocations.load()},
+        {"oom_kill", a.oom_kills.load()},
+        {"oom_nofs_no_kill", a.oom_nofs.load()},
+        {"allocation_stalls", a.stalls.load()},
+        {"reclaim_recursion_hazards", a.recursion_hazards.load()},
+        {"refused_bad_input", a.refused.load()},
+        {"fail_page_alloc_injected", a.injected.load()},
+        {"reports", s.report_count()},
+    };
+    return v;
+}
+
+std::string format_vmstat(const vmstat_snapshot &v) {
+    std::string out;
+    for (const auto &z : v.zones) {
+        out += fmt::format("Node {}, zone {:>8}\n", z.node, z.name);
+        out += fmt::format("  pages free     {}\n        exact    {}\n        min      {}\n"
+                           "        low      {}\n        high     {}\n        boost    {}\n"
+                           "        managed  {}\n        protection: ({})\n"
+                           "        reserved_highatomic {}\n",
+                           z.free, z.free_exact, z.min, z.low, z.high, z.boost, z.managed,
+                           fmt::join(z.lowmem_reserve, ", "), z.reserved_highatomic);
+        out += fmt::format("  pagesets ({})\n    count: {}\n    high:  {}\n    batch: {}\n"
+                           "  vm stats threshold: {} (drift bound {})\n",
+                           v.pcp_rseq ? "rseq" : "locked", z.pcp, z.pcp_high, z.pcp_batch,
+                           z.stat_threshold, z.drift_bound);
+    }
+    for (const auto &k : v.kswapd)
+        out += fmt::format("kswapd{} wakeups {} rounds {} reclaimed {} scanned {} failures {}{}\n",
+                           k.node, k.wakeups, k.rounds, k.reclaimed, k.scanned, k.failures,
+                           k.running ? "" : " (no thread)");
+    for (const auto &sh : v.shrinkers)
+        out += fmt::format("shrinker {} calls {} scanned {} freed {} stops {} deferred {}\n",
+                           sh.name, sh.calls, sh.scanned, sh.freed, sh.stops, sh.deferred);
+    for (const auto &g : v.memcgs)
+        out += fmt::format("memcg {} ({}) usage {} max {} limit {} failcnt {}\n", g.id, g.name,
+                           g.usage, g.max_usage, g.limit, g.failcnt);
+    for (const auto &[name, value] : v.counters)
+        out += fmt::format("{} {}\n", name, value);
+    return out;
+}
+
+std::string vmstat_json(const vmstat_snapshot &v) {
+    using nlohmann::json;
+    json j;
+    j["pcp_mode"] = v.pcp_rseq ? "rseq" : "locked";
+    j["zones"] = json::array();
+    for (const auto &z : v.zones)
+        j["zones"].push_back({{"node", z.node},
+                              {"zone", z.name},
+                              {"managed", z.managed},
+                              {"free", z.free},
+                              {"free_exact", z.free_exact},
+                              {"pcp", z.pcp},
+                              {"min", z.min},
+                              {"low", z.low},
+                              {"high", z.high},
+                              {"boost", z.boost},
+                              {"lowmem_reserve", z.lowmem_reserve},
+                              {"reserved_highatomic", z.reserved_highatomic},
+                              {"pcp_batch", z.pcp_batch},
+                              {"pcp_high", z.pcp_high},
+                              {"stat_threshold", z.stat_threshold},
+                              {"drift_bound", z.drift_bound}});
+    j["kswapd"] = json::array();
+    for (const auto &k : v.kswapd)
+        j["kswapd"].push_back({{"node", k.node},
+                               {"wakeups", k.wakeups},
+                               {"rounds", k.rounds},
+                               {"reclaimed", k.reclaimed},
+                               {"scanned", k.scanned},
+                               {"failures", k.failures},
+                               {"running", k.running}});
+    j["shrinkers"] = json::array();
+    for (const auto &sh : v.shrinkers)
+        j["shrinkers"].push_back({{"name", sh.name},
+                                  {"calls", sh.calls},
+                                  {"scanned", sh.scanned},
+                                  {"freed", sh.freed},
+                                  {"stops", sh.stops},
+                                  {"deferred", sh.deferred}});
+    j["memcgs"] = json::array();
+    for (const auto &g : v.memcgs)
+        j["memcgs"].push_back({{"id", g.id},
+                               {"name", g.name},
+                               {"limit", g.limit},
+                               {"usage", g.usage},
+                               {"max_usage", g.max_usage},
+                               {"failcnt", g.failcnt}});
+    json counters = json::object();
+    for (const auto &[name, value] : v.counters)
+        counters[name] = value;
+    j["counters"] = counters;
+    return j.dump(2);
+}
+
+} // namespace gfplab

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+//
+// The statistics snapshot: what it reports agrees with the System, as text and as JSON.
+#include <gfplab/system.hpp>
+#include <gfplab/vmstat.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+using namespace gfplab;
+
+TEST(Vmstat, SnapshotTextAndJsonAgreeWithTheSystem) {
+    system_config c;
+    c.memory_bytes = 64ull << 20;
+    c.dma32_limit = 32ull << 20;
+    c.cpus = 2;
+    c.pcp = pcp_mode::virtual_cpus;
+    c.kswapd = false;
+    System s(c);
+    const unsigned g = s.mem_cgroup_create("web", 100);
+    set_active_memcg(g);
+    page *p = s.alloc_pages(GFP_KERNEL_ACCOUNT, 2);
+    set_active_memcg(root_mem_cgroup);
+    EXPECT_EQ(s.alloc_pages(GFP_KERNEL | __GFP_DMA | __GFP_DMA32, 0), nullptr); // refused
+
+    auto v = take_vmstat_snapshot(s);
+    ASSERT_EQ(v.zones.size(), 3u);
+    const auto &normal = v.zones[2];
+    EXPECT_EQ(normal.name, "Normal");
+    EXPECT_EQ(normal.managed, 8192u);
+    EXPECT_EQ(normal.free_exact + long(normal.pcp), 8192 - 4);
+    EXPECT_EQ(normal.high, s.node(0).node_zones[ZONE_NORMAL].high_wmark_pages());
+    ASSERT_EQ(v.memcgs.size(), 1u);
+    EXPECT_EQ(v.memcgs[0].usage, 4u);
+
+    std::string text = format_vmstat(v);
+    EXPECT_NE(text.find("Node 0, zone   Normal"), std::string::npos) << text;
+    EXPECT_NE(text.find("refused_bad_input 1"), std::string::npos) << text;
+    EXPECT_NE(text.find("memcg 1 (web) usage 4"), std::string::npos) << text;
+
+    auto j = nlohmann::json::parse(vmstat_json(v));
+    EXPECT_EQ(j["zones"].size(), 3u);
+    EXPECT_EQ(j["zones"][2]["managed"], 8192);
+    EXPECT_EQ(j["counters"]["refused_bad_input"], 1);
+    EXPECT_EQ(j["counters"]["reports"], 1);
+    EXPECT_EQ(j["kswapd"][0]["running"], false);
+    EXPECT_EQ(j["memcgs"][0]["name"], "web");
+    s.free_pages(p, 2);
+}
+
+} // namespace
