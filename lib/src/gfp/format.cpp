@@ -3,6 +3,8 @@
 // format.cpp - printing a mask as a given kernel prints it (%pGg, or bare hex), and reading
 // masks back from names, hex, or the kernel's own "%#x(%pGg)" text.
 
+#include "text.hpp"
+
 #include <gfplab/gfp_layout.hpp>
 
 #include <fmt/format.h>
@@ -46,14 +48,6 @@ std::string gfp_layout::format_mask(gfp_t gfp) const {
 }
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0)
-        s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0)
-        s.remove_suffix(1);
-    return s;
-}
 
 // Hex with or without 0x; nullopt if the token is not hex or does not fit in a gfp_t.
 std::optional<gfp_t> parse_hex(std::string_view token) {

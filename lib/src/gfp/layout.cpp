@@ -3,6 +3,8 @@
 // layout.cpp - kernel versions, kconfig, and the registry that builds a gfp_layout from
 // the era data (eras.cpp) for one version and configuration.
 
+#include "text.hpp"
+
 #include "era_data.hpp"
 
 #include <gfplab/gfp_layout.hpp>
@@ -90,14 +92,6 @@ std::string kernel_version::str() const {
 // kconfig
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0)
-        s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0)
-        s.remove_suffix(1);
-    return s;
-}
 
 std::string upper(std::string_view s) {
     std::string out(s);

@@ -72,25 +72,33 @@ unsigned area::this_cpu() const noexcept {
     return current_cpu(sys_);
 }
 
-outcome area::pop(std::size_t off, std::uint32_t *pfn) {
-#if GFPLAB_HAVE_RSEQ
-    if (rseq_)
-        return rseq_pop(region_, off, sys_.pfn_to_page(0), pfn);
-#endif
+// Locked mode: fn runs on this CPU's list at `off` under the CPU's trylock; a taken lock
+// means busy (the caller goes to the buddy allocator).
+template <class Fn>
+outcome area::locked(std::size_t off, Fn &&fn) {
     unsigned cpu = this_cpu();
     cpu_lock l(region_.header(cpu));
     if (!l.held)
         return outcome::busy;
     if (hook_)
         hook_();
-    auto &list = region_.list(cpu, off);
-    std::uint64_t w = list.load(std::memory_order_relaxed);
-    if (word_head(w) == pfn_nil)
-        return outcome::empty;
-    *pfn = word_head(w);
-    list.store(make_word(sys_.pfn_to_page(*pfn)->lru.next, word_count(w) - 1),
-               std::memory_order_relaxed);
-    return outcome::ok;
+    return fn(region_.list(cpu, off));
+}
+
+outcome area::pop(std::size_t off, std::uint32_t *pfn) {
+#if GFPLAB_HAVE_RSEQ
+    if (rseq_)
+        return rseq_pop(region_, off, sys_.pfn_to_page(0), pfn);
+#endif
+    return locked(off, [&](std::atomic<std::uint64_t> &list) {
+        std::uint64_t w = list.load(std::memory_order_relaxed);
+        if (word_head(w) == pfn_nil)
+            return outcome::empty;
+        *pfn = word_head(w);
+        list.store(make_word(sys_.pfn_to_page(*pfn)->lru.next, word_count(w) - 1),
+                   std::memory_order_relaxed);
+        return outcome::ok;
+    });
 }
 
 outcome area::push(std::size_t off, std::uint32_t head, std::uint32_t tail, std::uint32_t n,
@@ -99,18 +107,13 @@ outcome area::push(std::size_t off, std::uint32_t head, std::uint32_t tail, std:
     if (rseq_)
         return rseq_push(region_, off, sys_.pfn_to_page(0), head, tail, n, count);
 #endif
-    unsigned cpu = this_cpu();
-    cpu_lock l(region_.header(cpu));
-    if (!l.held)
-        return outcome::busy;
-    if (hook_)
-        hook_();
-    auto &list = region_.list(cpu, off);
-    std::uint64_t w = list.load(std::memory_order_relaxed);
-    sys_.pfn_to_page(tail)->lru.next = word_head(w);
-    *count = word_count(w) + n;
-    list.store(make_word(head, *count), std::memory_order_relaxed);
-    return outcome::ok;
+    return locked(off, [&](std::atomic<std::uint64_t> &list) {
+        std::uint64_t w = list.load(std::memory_order_relaxed);
+        sys_.pfn_to_page(tail)->lru.next = word_head(w);
+        *count = word_count(w) + n;
+        list.store(make_word(head, *count), std::memory_order_relaxed);
+        return outcome::ok;
+    });
 }
 
 outcome area::steal(std::size_t off, std::uint64_t *word) {
@@ -118,12 +121,10 @@ outcome area::steal(std::size_t off, std::uint64_t *word) {
     if (rseq_)
         return rseq_steal(region_, off, word);
 #endif
-    unsigned cpu = this_cpu();
-    cpu_lock l(region_.header(cpu));
-    if (!l.held)
-        return outcome::busy;
-    *word = region_.list(cpu, off).exchange(empty_word, std::memory_order_relaxed);
-    return outcome::ok;
+    return locked(off, [&](std::atomic<std::uint64_t> &list) {
+        *word = list.exchange(empty_word, std::memory_order_relaxed);
+        return outcome::ok;
+    });
 }
 
 // rmqueue_bulk(): up to nr blocks of `order` from the buddy allocator under one zone lock,

@@ -67,6 +67,8 @@ class area {
   private:
     std::size_t list_offset(const zone &z, unsigned order, migratetype mt) const noexcept;
     unsigned this_cpu() const noexcept;
+    template <class Fn>
+    outcome locked(std::size_t off, Fn &&fn);
     outcome pop(std::size_t off, std::uint32_t *pfn);
     outcome push(std::size_t off, std::uint32_t head, std::uint32_t tail, std::uint32_t n,
                  std::uint32_t *count);
