@@ -178,23 +178,29 @@ TEST(CachesThreads, PageCacheObjectsAndAllocatorsUnderPressure) {
     page_cache &pc = s.page_cache();
     object_cache objects(s, "threadfs");
     deferred_free_list deferred(s);
-    constexpr int iters = 4000;
+    constexpr int iters = 8000;
+    // Memory starts full of clean page cache (as after reading files): every thread's
+    // allocations have to reclaim from it, or wait for kswapd to.
+    std::vector<cache_page_id> prefilled;
+    while (cache_page_id id =
+               pc.add_file(false, -1, (GFP_HIGHUSER_MOVABLE & ~__GFP_RECLAIM) | __GFP_NOWARN))
+        prefilled.push_back(id);
     std::vector<std::thread> threads;
     for (int t = 0; t < 2; t++)
         threads.emplace_back([&, t] {
             std::mt19937 rng{unsigned(t)};
             std::vector<cache_page_id> ids;
             for (int i = 0; i < iters; i++) {
-                unsigned r = rng() % 8;
-                if (r < 4 || ids.empty()) {
+                unsigned r = rng() % 9;
+                if (r < 5 || ids.empty()) {
                     cache_page_id id = r == 0 ? pc.add_anon() : pc.add_file(r == 1);
                     if (id)
                         ids.push_back(id);
-                } else if (r == 4) {
-                    pc.touch(ids[rng() % ids.size()]);
                 } else if (r == 5) {
-                    pc.mark_dirty(ids[rng() % ids.size()]);
+                    pc.touch(ids[rng() % ids.size()]);
                 } else if (r == 6) {
+                    pc.mark_dirty(ids[rng() % ids.size()]);
+                } else if (r == 7) {
                     pc.swap_in(ids[rng() % ids.size()]);
                 } else {
                     std::size_t k = rng() % ids.size();
@@ -240,12 +246,16 @@ TEST(CachesThreads, PageCacheObjectsAndAllocatorsUnderPressure) {
     for (auto &th : threads)
         th.join();
     deferred.flush();
+    for (cache_page_id id : prefilled)
+        pc.remove(id);
     while (objects.remove())
         ;
     EXPECT_EQ(pc.nr_file_pages() + pc.nr_anon_pages() + pc.nr_swapped(), 0u);
     s.drain_all_pages();
     expect_clean(s);
     EXPECT_EQ(s.report_count(), 0u);
+    // It was under pressure: reclaim took from the page cache.
+    EXPECT_GT(pc.stats().pgsteal, 0u);
 }
 
 } // namespace
