@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 //
 // Direct reclaim and the node shrinking both it and kswapd use (mm/vmscan.c 6.12, reduced:
-// the page-cache LRUs arrive with the page-cache model; until then a node's reclaimable
-// memory is what its shrinkers hold).
+// a node's reclaimable memory is its page-cache LRUs (lru.cpp) and what its shrinkers hold).
 #include "vmscan.hpp"
 
 #include "kswapd.hpp"
