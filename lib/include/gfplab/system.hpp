@@ -28,6 +28,7 @@ namespace pcp {
 class area;
 }
 class shrinker_registry; // gfplab/shrinker.hpp
+class page_cache;        // gfplab/page_cache.hpp
 struct kswapd_state;     // lib/src/reclaim/kswapd.hpp
 struct oom_state;        // lib/src/reclaim/oom_kill.hpp
 
@@ -88,6 +89,7 @@ struct system_config {
     bool warn_alloc = true;         // print "page allocation failure" reports (rate limited)
     unsigned stall_warn_ms = 10000; // a slow-path request looping this long is reported
     bool kswapd = true;             // one background reclaim thread per node (off: kswapd_run_once)
+    std::uint64_t swap_pages = 0;   // swap space for anon pages (0: none; anon stays in memory)
 };
 
 // Slow-path events, counted per System (the fast path counts nothing: no shared cache line).
@@ -205,6 +207,8 @@ class System {
 
     // The shrinkers registered on this System (shrinker_alloc() & co. on the default one).
     shrinker_registry &shrinkers() noexcept;
+    // The page cache and anon pages reclaim takes from (gfplab/page_cache.hpp).
+    class page_cache &page_cache() noexcept;
 
   private:
     friend struct page_allocator;
@@ -234,6 +238,7 @@ class System {
     std::mutex memcg_lock_;
     std::vector<std::unique_ptr<kswapd_state>> kswapd_;
     std::unique_ptr<oom_state> oom_;
+    std::unique_ptr<class page_cache> page_cache_; // reset before the memory map goes
     std::mutex hazards_lock_;
     std::vector<std::pair<unsigned, std::string>> hazards_reported_; // (lock class, shrinker)
 

@@ -11,6 +11,7 @@
 #include "../reclaim/kswapd.hpp"
 #include "../reclaim/oom_kill.hpp"
 
+#include <gfplab/page_cache.hpp>
 #include <gfplab/pcp_sizing.hpp>
 #include <gfplab/shrinker.hpp>
 
@@ -70,12 +71,15 @@ System::System(const system_config &cfg) : cfg_(cfg) {
     shrinkers_ = std::make_unique<shrinker_registry>(nr_nodes());
     shrinkers_->set_report_sink([this](violation v) { report(std::move(v)); });
     oom_ = std::make_unique<oom_state>();
+    page_cache_ = std::make_unique<class page_cache>(*this, cfg_.swap_pages);
     start_kswapd();
 }
 
 System::~System() {
     // kswapd reclaims from this System: it goes first.
     stop_kswapd();
+    // The page cache frees its pages while the memory map is still there.
+    page_cache_.reset();
     if (mem_map_) {
         // struct page is trivially destructible apart from its atomics, which need nothing.
         munmap(mem_map_, mem_map_bytes_);
@@ -86,6 +90,10 @@ System::~System() {
 
 shrinker_registry &System::shrinkers() noexcept {
     return *shrinkers_;
+}
+
+page_cache &System::page_cache() noexcept {
+    return *page_cache_;
 }
 
 void System::setup_memory() {

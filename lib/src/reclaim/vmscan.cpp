@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 //
 // Direct reclaim and the node shrinking both it and kswapd use (mm/vmscan.c 6.12, reduced:
-// the page-cache LRUs arrive with the page-cache model; until then a node's reclaimable
-// memory is what its shrinkers hold).
+// a node's reclaimable memory is its page-cache LRUs (lru.cpp) and what its shrinkers hold).
 #include "vmscan.hpp"
 
 #include "kswapd.hpp"
+#include "lru.hpp"
 
 #include <gfplab/scope.hpp>
 #include <gfplab/shrinker.hpp>
@@ -23,8 +23,9 @@ void set_current_reclaim_state(reclaim_state *rs) noexcept {
     current_rs = rs;
 }
 
-unsigned long zone_reclaimable_pages(const zone &) noexcept {
-    return 0;
+unsigned long zone_reclaimable_pages(const zone &z) noexcept {
+    // The LRU pages reclaim could free there at all (file, and anon while swap has room).
+    return z.sys ? z.sys->page_cache().zone_reclaimable_pages(z.node, z.idx) : 0;
 }
 
 void shrink_node(System &s, int nid, scan_control &sc) {
@@ -33,6 +34,8 @@ void shrink_node(System &s, int nid, scan_control &sc) {
     reclaim_state rs;
     reclaim_state *outer = current_reclaim_state();
     set_current_reclaim_state(&rs);
+    // The LRUs first, then the slab caches (shrink_node_memcgs: shrink_lruvec, shrink_slab).
+    shrink_lruvec(s, nid, sc);
     unsigned long objects = s.shrinkers().shrink_slab(sc.gfp_mask, nid, sc.priority);
     set_current_reclaim_state(outer);
     if (outer)

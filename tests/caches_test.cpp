@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: MIT
+//
+// The ready-made shrinkers: object_cache (super_cache_scan's rules: no __GFP_FS or a busy
+// filesystem lock means SHRINK_STOP; its declared lock makes allocating under it a reported
+// recursion hazard, I9) and deferred_free_list (kfree_rcu's shrinker), then everything at
+// once from several threads with the page cache under pressure.
+#include <gfplab/caches.hpp>
+#include <gfplab/page_cache.hpp>
+#include <gfplab/scope.hpp>
+#include <gfplab/shrinker.hpp>
+#include <gfplab/system.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <random>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace gfplab;
+
+system_config config(bool kswapd = false) {
+    system_config c;
+    c.memory_bytes = 64ull << 20;
+    c.dma_limit = c.dma32_limit = 0;
+    c.cpus = 2;
+    c.pcp = pcp_mode::virtual_cpus;
+    c.warn_alloc = false;
+    c.kswapd = kswapd;
+    c.stall_warn_ms = 10000;
+    return c;
+}
+
+// Neither direct reclaim nor a kswapd wake-up: filling must not reclaim.
+constexpr gfp_t no_reclaim = (GFP_KERNEL & ~__GFP_RECLAIM) | __GFP_NOWARN;
+
+std::vector<page *> exhaust(System &s) {
+    std::vector<page *> held;
+    while (page *p = s.alloc_pages(GFP_NOWAIT | __GFP_NOWARN, 0))
+        held.push_back(p);
+    return held;
+}
+
+void release(System &s, std::vector<page *> &v) {
+    for (page *p : v)
+        s.free_pages(p, 0);
+    v.clear();
+}
+
+void expect_clean(System &s) {
+    for (const auto &v : s.verify())
+        ADD_FAILURE() << format_violation(v);
+}
+
+std::uint64_t stops(System &s, const std::string &name) {
+    for (const auto &st : s.shrinkers().stats())
+        if (st.name == name)
+            return st.stops;
+    return 0;
+}
+
+TEST(ObjectCache, RefusesWithoutFsAndWhenTheLockIsBusy) {
+    System s(config());
+    object_cache cache(s, "testfs");
+    for (int i = 0; i < 1000; i++)
+        ASSERT_TRUE(cache.add(no_reclaim));
+    EXPECT_EQ(s.shrinkers().shrink_slab(GFP_NOFS, 0, 0), 0u);
+    EXPECT_EQ(s.shrinkers().shrink_slab(GFP_NOIO, 0, 0), 0u);
+    EXPECT_EQ(cache.size(), 1000u);
+    EXPECT_EQ(stops(s, "sb-testfs"), 2u);
+
+    // Another thread holds the filesystem lock (a mount in progress): trylock fails.
+    std::atomic<bool> held{false}, done{false};
+    std::thread holder([&] {
+        cache.fs_lock().lock();
+        held = true;
+        while (!done)
+            std::this_thread::yield();
+        cache.fs_lock().unlock();
+    });
+    while (!held)
+        std::this_thread::yield();
+    EXPECT_EQ(s.shrinkers().shrink_slab(GFP_KERNEL, 0, 0), 0u);
+    EXPECT_EQ(cache.size(), 1000u);
+    EXPECT_EQ(stops(s, "sb-testfs"), 3u);
+    done = true;
+    holder.join();
+
+    EXPECT_EQ(s.shrinkers().shrink_slab(GFP_KERNEL, 0, 0), 1000u);
+    EXPECT_EQ(cache.size(), 0u);
+    EXPECT_EQ(s.report_count(), 0u);
+    expect_clean(s);
+}
+
+TEST(ObjectCache, DirectReclaimFreesObjectsForGfpKernelOnly) {
+    System s(config());
+    object_cache cache(s, "testfs");
+    while (cache.add(no_reclaim))
+        ;
+    auto rest = exhaust(s);
+    const unsigned long cached = cache.size();
+    ASSERT_GT(cached, 10000u);
+    EXPECT_EQ(s.alloc_pages(GFP_NOFS | __GFP_NORETRY | __GFP_NOWARN, 0), nullptr);
+    EXPECT_EQ(cache.size(), cached);
+    page *p = s.alloc_pages(GFP_KERNEL, 0);
+    ASSERT_NE(p, nullptr);
+    EXPECT_LT(cache.size(), cached);
+    s.free_pages(p, 0);
+    release(s, rest);
+    expect_clean(s);
+}
+
+TEST(ObjectCache, AllocatingUnderItsLockIsAReportedRecursion) {
+    System s(config());
+    std::vector<violation> reports;
+    s.set_report_sink([&](const violation &v) { reports.push_back(v); });
+    lock_class sb_umount("cachetestfs->s_umount");
+    object_cache cache(s, "cachetestfs", &sb_umount);
+    cache.fs_lock().lock();
+    {
+        nofs_scope nofs; // the right way: no report
+        ASSERT_TRUE(cache.add());
+    }
+    EXPECT_TRUE(reports.empty());
+    ASSERT_TRUE(cache.add()); // GFP_KERNEL under the lock its shrinker takes
+    cache.fs_lock().unlock();
+    ASSERT_EQ(reports.size(), 1u);
+    EXPECT_EQ(reports[0].invariant, 9);
+    EXPECT_NE(reports[0].message.find("cachetestfs->s_umount"), std::string::npos)
+        << reports[0].message;
+    EXPECT_NE(reports[0].message.find("sb-cachetestfs"), std::string::npos) << reports[0].message;
+}
+
+TEST(DeferredFreeList, FlushFreesEverything) {
+    System s(config());
+    deferred_free_list list(s);
+    EXPECT_EQ(list.shrinker()->count_objects(list.shrinker(), nullptr), SHRINK_EMPTY);
+    for (int i = 0; i < 100; i++)
+        list.queue(s.alloc_pages(GFP_KERNEL, 0));
+    list.queue(s.alloc_pages(GFP_KERNEL | __GFP_COMP, 3), 3);
+    EXPECT_EQ(list.pending(), 101u);
+    EXPECT_EQ(list.flush(), 101u);
+    EXPECT_EQ(list.pending(), 0u);
+    shrink_control sc{GFP_KERNEL, 0, 10, 10, nullptr};
+    EXPECT_EQ(list.shrinker()->scan_objects(list.shrinker(), &sc), SHRINK_STOP)
+        << "nothing to free: stop";
+    expect_clean(s);
+}
+
+TEST(DeferredFreeList, TheShrinkerFreesUnderPressure) {
+    System s(config());
+    deferred_free_list list(s);
+    while (page *p = s.alloc_pages(no_reclaim, 0))
+        list.queue(p);
+    auto rest = exhaust(s);
+    const unsigned long queued = list.pending();
+    ASSERT_GT(queued, 10000u);
+    // No __GFP_FS needed: freeing deferred objects enters no filesystem.
+    page *p = s.alloc_pages(GFP_NOFS, 0);
+    ASSERT_NE(p, nullptr);
+    EXPECT_LT(list.pending(), queued);
+    EXPECT_GT(s.shrinkers().shrink_slab(GFP_KERNEL, 0, 0), 0u);
+    s.free_pages(p, 0);
+    release(s, rest);
+    list.flush();
+    expect_clean(s);
+    EXPECT_EQ(s.report_count(), 0u);
+}
+
+// Page-cache users, object-cache users and allocators under pressure, all at once, with
+// kswapd running; afterwards every page is accounted for.
+TEST(CachesThreads, PageCacheObjectsAndAllocatorsUnderPressure) {
+    system_config c = config(true);
+    c.swap_pages = 2048;
+    System s(c);
+    page_cache &pc = s.page_cache();
+    object_cache objects(s, "threadfs");
+    deferred_free_list deferred(s);
+    constexpr int iters = 8000;
+    // Memory starts full of clean page cache (as after reading files): every thread's
+    // allocations have to reclaim from it, or wait for kswapd to.
+    std::vector<cache_page_id> prefilled;
+    while (cache_page_id id =
+               pc.add_file(false, -1, (GFP_HIGHUSER_MOVABLE & ~__GFP_RECLAIM) | __GFP_NOWARN))
+        prefilled.push_back(id);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 2; t++)
+        threads.emplace_back([&, t] {
+            std::mt19937 rng{unsigned(t)};
+            std::vector<cache_page_id> ids;
+            for (int i = 0; i < iters; i++) {
+                unsigned r = rng() % 9;
+                if (r < 5 || ids.empty()) {
+                    cache_page_id id = r == 0 ? pc.add_anon() : pc.add_file(r == 1);
+                    if (id)
+                        ids.push_back(id);
+                } else if (r == 5) {
+                    pc.touch(ids[rng() % ids.size()]);
+                } else if (r == 6) {
+                    pc.mark_dirty(ids[rng() % ids.size()]);
+                } else if (r == 7) {
+                    pc.swap_in(ids[rng() % ids.size()]);
+                } else {
+                    std::size_t k = rng() % ids.size();
+                    pc.remove(ids[k]);
+                    ids[k] = ids.back();
+                    ids.pop_back();
+                }
+            }
+            for (cache_page_id id : ids)
+                pc.remove(id);
+        });
+    for (int t = 0; t < 2; t++)
+        threads.emplace_back([&, t] {
+            std::mt19937 rng{unsigned(t + 10)};
+            for (int i = 0; i < iters; i++) {
+                if (rng() % 3)
+                    objects.add();
+                else
+                    objects.remove();
+            }
+        });
+    for (int t = 0; t < 2; t++)
+        threads.emplace_back([&, t] {
+            set_current_vcpu(unsigned(t));
+            std::mt19937 rng{unsigned(t + 20)};
+            std::vector<page *> held;
+            for (int i = 0; i < iters; i++) {
+                gfp_t gfp = t ? GFP_KERNEL : GFP_NOFS | __GFP_NORETRY | __GFP_NOWARN;
+                if (held.size() < 3000 && rng() % 4) {
+                    if (page *p = s.alloc_pages(gfp, 0))
+                        held.push_back(p);
+                } else if (!held.empty()) {
+                    if (rng() % 2)
+                        deferred.queue(held.back());
+                    else
+                        s.free_pages(held.back(), 0);
+                    held.pop_back();
+                }
+            }
+            for (page *p : held)
+                s.free_pages(p, 0);
+        });
+    for (auto &th : threads)
+        th.join();
+    deferred.flush();
+    for (cache_page_id id : prefilled)
+        pc.remove(id);
+    while (objects.remove())
+        ;
+    EXPECT_EQ(pc.nr_file_pages() + pc.nr_anon_pages() + pc.nr_swapped(), 0u);
+    s.drain_all_pages();
+    expect_clean(s);
+    EXPECT_EQ(s.report_count(), 0u);
+    // It was under pressure: reclaim took from the page cache.
+    EXPECT_GT(pc.stats().pgsteal, 0u);
+}
+
+} // namespace
