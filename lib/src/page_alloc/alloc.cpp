@@ -8,6 +8,7 @@
 
 #include "../buddy/buddy.hpp"
 #include "../pcp/pcp.hpp"
+#include "../reclaim/vmscan.hpp"
 
 #include <gfplab/alloc_flags.hpp>
 #include <gfplab/lockdep.hpp>
@@ -72,19 +73,20 @@ bool watermark_fast(const zone &z, unsigned order, unsigned long mark, zone_type
 page *rmqueue(System &s, zone &z, unsigned order, unsigned alloc_flags, migratetype mt) {
     // Small orders come from this CPU's list; a busy or exhausted list means the buddy
     // allocator itself, with the highatomic rules (rmqueue()).
+    page *p = nullptr;
     if (pcp::pcp_allowed_order(order))
-        if (page *p = s.pcp_area().alloc(z, order, mt, alloc_flags))
-            return p;
-    page *p;
-    {
+        p = s.pcp_area().alloc(z, order, mt, alloc_flags);
+    if (!p) {
         std::lock_guard<std::mutex> guard(z.lock);
         p = buddy::rmqueue(z, order, mt, alloc_flags);
     }
-    // A fallback boosted the watermarks: have kswapd reclaim ahead of the next one.
+    // A fallback boosted the watermarks: have kswapd reclaim ahead of the next one, however
+    // this page was served (test first: the flag is rarely set).
     if ((alloc_flags & ALLOC_KSWAPD) &&
-        (z.flags.load(std::memory_order_relaxed) & ZONE_BOOSTED_WATERMARK)) {
+        (z.flags.load(std::memory_order_relaxed) & ZONE_BOOSTED_WATERMARK)) [[unlikely]] {
         z.flags.fetch_and(~ZONE_BOOSTED_WATERMARK, std::memory_order_relaxed);
         s.stats().kswapd_wakeups.fetch_add(1, std::memory_order_relaxed);
+        wakeup_kswapd(s, z, 0, 0, z.idx);
     }
     return p;
 }

@@ -34,15 +34,16 @@ struct reclaim_state {
 reclaim_state *current_reclaim_state() noexcept;
 void set_current_reclaim_state(reclaim_state *rs) noexcept;
 
-// Reclaims from node nid with sc (the page-cache LRUs arrive with the page-cache model;
-// today: the shrinkers), crediting sc.nr_reclaimed and sc.nr_scanned.
+// Reclaims from node nid with sc: the page-cache LRUs, then the shrinkers, crediting
+// sc.nr_reclaimed and sc.nr_scanned.
 void shrink_node(System &s, int nid, scan_control &sc);
 
 // Direct reclaim (try_to_free_pages / do_try_to_free_pages): SWAP_CLUSTER_MAX pages from the
 // nodes of the zonelist, priority falling from DEF_PRIORITY until enough came back.
 unsigned long try_to_free_pages(System &s, const alloc_context &ac, gfp_t gfp, unsigned order);
 
-// Pages reclaim could still free in a zone (LRU pages; 0 until the page-cache model).
+// Pages reclaim could still free in a zone (file LRU pages, and anon ones while swap has
+// room).
 unsigned long zone_reclaimable_pages(const zone &z) noexcept;
 
 // zone_watermark_ok_safe(): the exact count (snapshot) when the cheap one is close to the
