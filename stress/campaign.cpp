@@ -123,9 +123,8 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
         res.ops += w->ops_done();
         res.pages_killed += w->pages_killed();
     }
-    const auto snap = take_vmstat_snapshot(st.sys);
-    res.vmstat_text = format_vmstat(snap);
-    res.vmstat_json = vmstat_json(snap);
+    res.vmstat = take_vmstat_snapshot(st.sys);
+    res.vmstat_json = vmstat_json(res.vmstat);
 
     // Everything back, then the last recount: nothing may be missing.
     for (const auto &w : st.workers)
@@ -157,6 +156,12 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
         res.verdict.push_back(fmt::format("the wrong caller allocated GFP_KERNEL under the fs "
                                           "lock {} times and no I9 was reported",
                                           o.planted_i9.load()));
+    // Every wrong call must have been seen by the detector (it reports once per lock and
+    // shrinker, and counts every time).
+    if (c.sc.expects_i9 && st.sys.stats().recursion_hazards.load() != o.planted_i9.load())
+        res.verdict.push_back(fmt::format("wrong-caller allocations {} but {} hazards counted",
+                                          o.planted_i9.load(),
+                                          st.sys.stats().recursion_hazards.load()));
     res.ok = res.verdict.empty();
     return res;
 }

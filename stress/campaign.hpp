@@ -12,6 +12,7 @@
 
 #include <gfplab/lockdep.hpp>
 #include <gfplab/system.hpp>
+#include <gfplab/vmstat.hpp>
 
 #include <oneapi/tbb/enumerable_thread_specific.h>
 
@@ -64,7 +65,8 @@ struct campaign_result {
     double seconds = 0;
     std::uint64_t pages_killed = 0; // by the OOM killer, over all workers
     std::vector<violation> final_verify;
-    std::string vmstat_text, vmstat_json;
+    vmstat_snapshot vmstat; // at the end of the run, before the caches are torn down
+    std::string vmstat_json;
     bool ok = false;                  // exit status 0
     std::vector<std::string> verdict; // why not ok, one reason a line
 };

@@ -71,8 +71,7 @@ void print_summary(const campaign_config &c, shared_state &st, const campaign_re
                get(outcome::cache_pages_added), get(outcome::shrinkers_registered),
                get(outcome::shrinkers_freed));
     std::uint64_t kw = 0, kr = 0, krec = 0;
-    for (int nid = 0; nid < st.sys.nr_nodes(); nid++) {
-        const auto k = st.sys.kswapd_statistics(nid);
+    for (const auto &k : r.vmstat.kswapd) {
         kw += k.wakeups;
         kr += k.rounds;
         krec += k.reclaimed;
@@ -82,10 +81,16 @@ void print_summary(const campaign_config &c, shared_state &st, const campaign_re
                "(!__GFP_FS)\n",
                kw, kr, krec, a.direct_reclaim.load(), a.direct_reclaimed.load(), a.slowpath.load(),
                a.oom_invocations.load(), a.oom_kills.load(), r.pages_killed, a.oom_nofs.load());
-    for (const auto &sh : st.sys.shrinkers().stats())
-        if (sh.calls)
+    std::uint64_t private_calls = 0, private_freed = 0;
+    for (const auto &sh : r.vmstat.shrinkers)
+        if (sh.name.starts_with("stress-w")) {
+            private_calls += sh.calls;
+            private_freed += sh.freed;
+        } else
             fmt::print("  shrinker {:<22} {} calls, {} freed, {} SHRINK_STOP\n", sh.name, sh.calls,
                        sh.freed, sh.stops);
+    fmt::print("  shrinker {:<22} {} calls, {} freed (private shrinkers registered at the end)\n",
+               "stress-w*-objects", private_calls, private_freed);
     fmt::print("  log: {} allocation stalls, {} allocation failure warnings (not violations)\n",
                o.stalls.load(), o.alloc_failure_logs.load());
     fmt::print("  planted: invalid requests {} / {} reported (I16); scope mismatches {} / {} "

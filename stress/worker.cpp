@@ -406,12 +406,15 @@ void worker::op_lock_section(splitmix64 &r, thread_stats &ts) {
         expected_flags_ |= PF_MEMALLOC_NOFS;
     }
     gfp_t gfp = (wrong || by_scope ? GFP_KERNEL : GFP_NOFS) | __GFP_NOWARN;
-    if (wrong) {
-        st_.orc.planted_i9.fetch_add(1, std::memory_order_relaxed);
-        ctx_.planting_i9 = true;
-    }
+    // The wrong call is only wrong where it may enter FS reclaim: a scope left open by an
+    // earlier operation (NOFS, NOIO, noreclaim) makes it a correct one.
+    const bool hazard = wrong && (gfp_context_for(expected_flags_, gfp) & __GFP_FS) &&
+                        !(expected_flags_ & PF_MEMALLOC);
+    ctx_.planting_i9 = hazard;
     for (unsigned i = 0; i < allocations; i++) {
         const unsigned order = unsigned(r() % 2);
+        if (hazard)
+            st_.orc.planted_i9.fetch_add(1, std::memory_order_relaxed);
         page *p = st_.sys.alloc_pages(gfp, order);
         if (!p) {
             ts.outcomes[unsigned(outcome::alloc_failed)]++;
