@@ -133,7 +133,7 @@ int main(int argc, char **argv) {
         };
     fmt::print(
         "gfplab-stress: scenario {}, {} workers, {}, seed {}, {} MiB\n", c.sc.name, c.threads,
-        c.duration > 0 ? fmt::format("{:.0f} s", c.duration) : fmt::format("{} operations", c.ops),
+        c.duration > 0 ? fmt::format("{:g} s", c.duration) : fmt::format("{} operations", c.ops),
         c.seed, c.memory >> 20);
     std::fflush(stdout);
     const campaign_result r = run_campaign(c, progress, st);

@@ -19,7 +19,7 @@ std::string status_line(shared_state &st, double elapsed, double total, std::uin
     last_elapsed = elapsed;
     last_ops = ops;
 
-    std::string s = total > 0 ? fmt::format("{:5.1f}/{:.0f}s", elapsed, total)
+    std::string s = total > 0 ? fmt::format("{:5.1f}/{:g}s", elapsed, total)
                               : fmt::format("{:5.1f}s {}/{} ops", elapsed, ops, total_ops);
     s += fmt::format(" {:6.2f}M op/s", rate / 1e6);
     // zone: free (min/low/high), the kernel's zoneinfo order.
