@@ -79,6 +79,10 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
                                     : clock_type::time_point::max();
     const auto every = std::chrono::duration_cast<clock_type::duration>(
         std::chrono::duration<double>(c.checkpoint_every));
+    // Held by the checkpoint and by the watchdog's allocation: no allocation in flight while
+    // verify() recounts.
+    std::mutex quiesce;
+    bool in_epoch = false;
     std::mutex done_lock;
     std::condition_variable done_cv;
     bool done = false;
@@ -86,6 +90,10 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
         for (;;) {
             const auto now = clock_type::now();
             const auto deadline = end - now > every ? now + every : end;
+            {
+                std::lock_guard<std::mutex> g(quiesce);
+                in_epoch = true;
+            }
             arena.execute([&] {
                 tbb::parallel_for(
                     tbb::blocked_range<unsigned>(0, c.threads, 1),
@@ -96,7 +104,11 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
                     tbb::simple_partitioner());
             });
             // Every worker is parked here: the quiescent checkpoint.
-            st.orc.checkpoint();
+            {
+                std::lock_guard<std::mutex> g(quiesce);
+                in_epoch = false;
+                st.orc.checkpoint();
+            }
             const bool quota_done =
                 c.ops && std::all_of(st.workers.begin(), st.workers.end(),
                                      [](const auto &w) { return w->quota_done(); });
@@ -108,10 +120,38 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
         done_cv.notify_all();
     });
     {
+        std::uint64_t last_ops = 0;
+        int still = 0;
         std::unique_lock<std::mutex> g(done_lock);
-        while (!done_cv.wait_for(g, std::chrono::milliseconds(250), [&] { return done; }))
+        while (!done_cv.wait_for(g, std::chrono::milliseconds(250), [&] { return done; })) {
             if (progress)
                 progress(st, std::chrono::duration<double>(clock_type::now() - start).count());
+            std::uint64_t ops = 0;
+            for (const auto &w : st.workers)
+                ops += w->ops_done();
+            still = ops == last_ops ? still + 1 : 0;
+            last_ops = ops;
+            if (still < 2)
+                continue;
+            // Half a second without an operation: every worker loops in a small NOFS or NOIO
+            // allocation (too small to fail; such requests never OOM-kill) while the workers
+            // themselves hold the memory. On a real machine some other task's GFP_KERNEL
+            // allocation would invoke the OOM killer; the watchdog is that task.
+            still = 0;
+            g.unlock();
+            {
+                std::lock_guard<std::mutex> q(quiesce);
+                if (in_epoch) {
+                    st.orc.watchdog_allocations.fetch_add(1, std::memory_order_relaxed);
+                    // The largest order the workers loop on (no compaction in the model:
+                    // fragmentation ends only with frees).
+                    if (page *p =
+                            st.sys.alloc_pages(GFP_KERNEL | __GFP_NOWARN, PAGE_ALLOC_COSTLY_ORDER))
+                        st.sys.free_pages(p, PAGE_ALLOC_COSTLY_ORDER);
+                }
+            }
+            g.lock();
+        }
     }
     runner.join();
 

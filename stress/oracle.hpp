@@ -73,6 +73,8 @@ class oracle {
     std::atomic<std::uint64_t> invalid_served{0}; // planted invalid requests that got pages
     std::atomic<std::uint64_t> stalls{0}, oom_kill_logs{0}, alloc_failure_logs{0};
     std::atomic<std::uint64_t> lockdep_reports{0};
+    // GFP_KERNEL allocations the campaign's watchdog made to end a NOFS/NOIO livelock.
+    std::atomic<std::uint64_t> watchdog_allocations{0};
     std::atomic<std::uint64_t> checkpoints{0}, checkpoint_retries{0};
 
     std::uint64_t violation_count() const noexcept { return violations_.load(); }

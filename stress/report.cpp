@@ -91,8 +91,9 @@ void print_summary(const campaign_config &c, shared_state &st, const campaign_re
                        sh.freed, sh.stops);
     fmt::print("  shrinker {:<22} {} calls, {} freed (private shrinkers registered at the end)\n",
                "stress-w*-objects", private_calls, private_freed);
-    fmt::print("  log: {} allocation stalls, {} allocation failure warnings (not violations)\n",
-               o.stalls.load(), o.alloc_failure_logs.load());
+    fmt::print("  log: {} allocation stalls, {} allocation failure warnings (not violations); "
+               "watchdog GFP_KERNEL allocations {} (workers all stuck in NOFS/NOIO loops)\n",
+               o.stalls.load(), o.alloc_failure_logs.load(), o.watchdog_allocations.load());
     fmt::print("  planted: invalid requests {} / {} reported (I16); scope mismatches {} / {} "
                "reported",
                o.planted_invalid.load(), o.reported_invalid.load(), o.planted_scope.load(),
