@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT
+#include "campaign.hpp"
+
+#include "worker.hpp"
+
+#include <gfplab/vmstat.hpp>
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/partitioner.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <thread>
+
+namespace gfplab::stress {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+constexpr std::uint64_t four_mib = 4ull << 20;
+
+} // namespace
+
+shared_state::shared_state(const campaign_config &c, const system_config &scfg)
+    : cfg(c), sys(scfg), orc(sys, c.sc.expects_i9, c.seed), masks(c.sc) {
+    orc.attach();
+    for (int nid = 0; nid < sys.nr_nodes(); nid++)
+        for (const auto &z : sys.node(nid).node_zones)
+            managed_pages += z.managed_pages;
+    memcg = sys.mem_cgroup_create("stress");
+    cache = std::make_unique<page_cache>(sys, orc, "stress-pagecache");
+    fs_cache = std::make_unique<page_cache>(sys, orc, "sb-stressfs", &fs_lock);
+}
+
+shared_state::~shared_state() {
+    workers.clear();
+    fs_cache.reset();
+    cache.reset();
+    sys.set_report_sink({});
+    sys.set_log_sink({});
+}
+
+system_config make_system_config(const campaign_config &c) {
+    system_config s;
+    s.memory_bytes = c.memory;
+    // All three zones, as on a small x86-64 machine scaled down: DMA a sixteenth, DMA32 up
+    // to a quarter, on pageblock-friendly 4 MiB boundaries.
+    s.dma_limit = std::max(four_mib, c.memory / 16 / four_mib * four_mib);
+    s.dma32_limit = std::max(s.dma_limit + four_mib, c.memory / 4 / four_mib * four_mib);
+    s.poison = true;     // I12: a freed page's poison must be intact when it is reused
+    s.warn_alloc = true; // counted through the log sink
+    s.stall_warn_ms = 1000;
+    s.on_report = report_action::count;
+    return s;
+}
+
+campaign_result run_campaign(const campaign_config &c, const progress_fn &progress,
+                             std::unique_ptr<shared_state> &state_out) {
+    state_out = std::make_unique<shared_state>(c, make_system_config(c));
+    shared_state &st = *state_out;
+    splitmix64 seeds{c.seed};
+    for (unsigned i = 0; i < c.threads; i++) {
+        const std::uint64_t quota = c.ops ? c.ops / c.threads + (i < c.ops % c.threads) : 0;
+        st.workers.push_back(std::make_unique<worker>(st, i, seeds(), quota));
+    }
+
+    // More workers than cores is allowed (oversubscribed): the arena is as wide as asked.
+    tbb::global_control width(tbb::global_control::max_allowed_parallelism, c.threads + 1);
+    tbb::task_arena arena(int(c.threads), 1);
+
+    const auto start = clock_type::now();
+    const auto end = c.duration > 0 ? start + std::chrono::duration_cast<clock_type::duration>(
+                                                  std::chrono::duration<double>(c.duration))
+                                    : clock_type::time_point::max();
+    const auto every = std::chrono::duration_cast<clock_type::duration>(
+        std::chrono::duration<double>(c.checkpoint_every));
+    // Held by the checkpoint and by the watchdog's allocation: no allocation in flight while
+    // verify() recounts.
+    std::mutex quiesce;
+    bool in_epoch = false;
+    std::mutex done_lock;
+    std::condition_variable done_cv;
+    bool done = false;
+    std::thread runner([&] {
+        for (;;) {
+            const auto now = clock_type::now();
+            const auto deadline = end - now > every ? now + every : end;
+            {
+                std::lock_guard<std::mutex> g(quiesce);
+                in_epoch = true;
+            }
+            arena.execute([&] {
+                tbb::parallel_for(
+                    tbb::blocked_range<unsigned>(0, c.threads, 1),
+                    [&](const tbb::blocked_range<unsigned> &r) {
+                        for (unsigned i = r.begin(); i != r.end(); i++)
+                            st.workers[i]->run_epoch(deadline);
+                    },
+                    tbb::simple_partitioner());
+            });
+            // Every worker is parked here: the quiescent checkpoint.
+            {
+                std::lock_guard<std::mutex> g(quiesce);
+                in_epoch = false;
+                st.orc.checkpoint();
+            }
+            const bool quota_done =
+                c.ops && std::all_of(st.workers.begin(), st.workers.end(),
+                                     [](const auto &w) { return w->quota_done(); });
+            if (quota_done || clock_type::now() >= end)
+                break;
+        }
+        std::lock_guard<std::mutex> g(done_lock);
+        done = true;
+        done_cv.notify_all();
+    });
+    {
+        std::uint64_t last_ops = 0;
+        int still = 0;
+        std::unique_lock<std::mutex> g(done_lock);
+        while (!done_cv.wait_for(g, std::chrono::milliseconds(250), [&] { return done; })) {
+            if (progress)
+                progress(st, std::chrono::duration<double>(clock_type::now() - start).count());
+            std::uint64_t ops = 0;
+            for (const auto &w : st.workers)
+                ops += w->ops_done();
+            still = ops == last_ops ? still + 1 : 0;
+            last_ops = ops;
+            if (still < 2)
+                continue;
+            // Half a second without an operation: every worker loops in a small NOFS or NOIO
+            // allocation (too small to fail; such requests never OOM-kill) while the workers
+            // themselves hold the memory. On a real machine some other task's GFP_KERNEL
+            // allocation would invoke the OOM killer; the watchdog is that task.
+            still = 0;
+            g.unlock();
+            {
+                std::lock_guard<std::mutex> q(quiesce);
+                if (in_epoch) {
+                    st.orc.watchdog_allocations.fetch_add(1, std::memory_order_relaxed);
+                    // The largest order the workers loop on (no compaction in the model:
+                    // fragmentation ends only with frees).
+                    if (page *p =
+                            st.sys.alloc_pages(GFP_KERNEL | __GFP_NOWARN, PAGE_ALLOC_COSTLY_ORDER))
+                        st.sys.free_pages(p, PAGE_ALLOC_COSTLY_ORDER);
+                }
+            }
+            g.lock();
+        }
+    }
+    runner.join();
+
+    campaign_result res;
+    res.seconds = std::chrono::duration<double>(clock_type::now() - start).count();
+    for (const auto &t : st.stats)
+        res.totals.merge(t);
+    for (const auto &w : st.workers) {
+        res.ops += w->ops_done();
+        res.pages_killed += w->pages_killed();
+    }
+    res.vmstat = take_vmstat_snapshot(st.sys);
+    res.vmstat_json = vmstat_json(res.vmstat);
+
+    // Everything back, then the last recount: nothing may be missing.
+    for (const auto &w : st.workers)
+        w->release_all();
+    st.fs_cache.reset();
+    st.cache.reset();
+    st.sys.drain_all_pages();
+    st.orc.checkpoint();
+    for (int nid = 0; nid < st.sys.nr_nodes(); nid++)
+        for (const auto &z : st.sys.node(nid).node_zones) {
+            const long free = z.page_state_snapshot(NR_FREE_PAGES);
+            if (z.populated() && free != long(z.managed_pages))
+                st.orc.harness_violation(
+                    2, "pages missing after the campaign",
+                    fmt::format("node {} zone {}: {} of {} pages free after every holder let go",
+                                z.node, z.name, free, z.managed_pages));
+        }
+
+    auto &o = st.orc;
+    if (o.violation_count())
+        res.verdict.push_back(fmt::format("{} violations", o.violation_count()));
+    if (o.reported_invalid != o.planted_invalid)
+        res.verdict.push_back(fmt::format("planted invalid requests {} but {} reported (I16)",
+                                          o.planted_invalid.load(), o.reported_invalid.load()));
+    if (o.reported_scope != o.planted_scope)
+        res.verdict.push_back(fmt::format("planted scope mismatches {} but {} reported",
+                                          o.planted_scope.load(), o.reported_scope.load()));
+    if (c.sc.expects_i9 && !o.reported_i9)
+        res.verdict.push_back(fmt::format("the wrong caller allocated GFP_KERNEL under the fs "
+                                          "lock {} times and no I9 was reported",
+                                          o.planted_i9.load()));
+    // Every wrong call must have been seen by the detector (it reports once per lock and
+    // shrinker, and counts every time).
+    if (c.sc.expects_i9 && st.sys.stats().recursion_hazards.load() != o.planted_i9.load())
+        res.verdict.push_back(fmt::format("wrong-caller allocations {} but {} hazards counted",
+                                          o.planted_i9.load(),
+                                          st.sys.stats().recursion_hazards.load()));
+    res.ok = res.verdict.empty();
+    return res;
+}
+
+} // namespace gfplab::stress

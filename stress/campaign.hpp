@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+//
+// stress/campaign.hpp - one stress campaign: a System, its reclaimable caches, the oracle,
+// and workers on a oneTBB task_arena, run in epochs with a quiescent checkpoint between.
+#pragma once
+
+#include "cache.hpp"
+#include "masks.hpp"
+#include "oracle.hpp"
+#include "scenario.hpp"
+#include "stats.hpp"
+
+#include <gfplab/lockdep.hpp>
+#include <gfplab/system.hpp>
+#include <gfplab/vmstat.hpp>
+
+#include <oneapi/tbb/enumerable_thread_specific.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gfplab::stress {
+
+struct campaign_config {
+    scenario sc;
+    unsigned threads = 4;
+    double duration = 0;   // seconds; 0: bounded by ops alone
+    std::uint64_t ops = 0; // operations over all workers; 0: bounded by duration alone
+    std::uint64_t seed = 1;
+    std::uint64_t memory = 256ull << 20;
+    double checkpoint_every = 1.0; // seconds between quiescent checkpoints
+};
+
+class worker;
+
+// What every worker shares. Members are in construction order; the caches go before the
+// System does.
+struct shared_state {
+    const campaign_config &cfg;
+    System sys;
+    oracle orc;
+    mask_mix masks;
+    lock_class fs_lock_class{"stressfs->s_umount"};
+    lock_class driver_lock_class{"stressdrv->lock"};
+    Lock fs_lock{fs_lock_class};
+    Lock driver_lock{driver_lock_class};
+    std::unique_ptr<page_cache> cache;    // page cache: any reclaim may take it
+    std::unique_ptr<page_cache> fs_cache; // inode cache: only __GFP_FS reclaim, under fs_lock
+    unsigned memcg = 0;                   // the group __GFP_ACCOUNT charges
+    unsigned long managed_pages = 0;
+    tbb::enumerable_thread_specific<thread_stats> stats;
+    std::vector<std::unique_ptr<worker>> workers;
+
+    shared_state(const campaign_config &c, const system_config &sc);
+    ~shared_state(); // workers and caches first, then the sinks that point at the oracle
+};
+
+struct campaign_result {
+    thread_stats totals;
+    std::uint64_t ops = 0;
+    double seconds = 0;
+    std::uint64_t pages_killed = 0; // by the OOM killer, over all workers
+    std::vector<violation> final_verify;
+    vmstat_snapshot vmstat; // at the end of the run, before the caches are torn down
+    std::string vmstat_json;
+    bool ok = false;                  // exit status 0
+    std::vector<std::string> verdict; // why not ok, one reason a line
+};
+
+// Called a few times a second from the main thread while the campaign runs.
+using progress_fn = std::function<void(shared_state &, double elapsed)>;
+
+system_config make_system_config(const campaign_config &c);
+campaign_result run_campaign(const campaign_config &c, const progress_fn &progress,
+                             std::unique_ptr<shared_state> &state_out);
+
+} // namespace gfplab::stress

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: MIT
+//
+// stress/output.hpp - what a campaign prints: the live status line (status.cpp), the final
+// summary and the JSON report (report.cpp).
+#pragma once
+
+#include "campaign.hpp"
+
+#include <string>
+
+namespace gfplab::stress {
+
+// One line: elapsed/total, ops/s, free pages per zone against min/low/high, kswapd, direct
+// reclaim, shrinker calls, OOM kills, violations so far. `total` 0: no time bound.
+std::string status_line(shared_state &st, double elapsed, double total, std::uint64_t total_ops);
+
+void print_summary(const campaign_config &c, shared_state &st, const campaign_result &r);
+// Throws std::runtime_error when the file cannot be written.
+void write_json(const std::string &path, const campaign_config &c, shared_state &st,
+                const campaign_result &r);
+
+} // namespace gfplab::stress

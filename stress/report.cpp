@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+#include "output.hpp"
+#include "worker.hpp"
+
+#include <gfplab/gfp.hpp>
+#include <gfplab/shrinker.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <stdexcept>
+
+namespace gfplab::stress {
+namespace {
+
+std::string zone_layout(System &s) {
+    std::string out;
+    for (int nid = 0; nid < s.nr_nodes(); nid++)
+        for (const auto &z : s.node(nid).node_zones)
+            if (z.populated())
+                out += fmt::format("{}{} {} MiB", out.empty() ? "" : ", ", z.name,
+                                   (z.managed_pages << PAGE_SHIFT) >> 20);
+    return out;
+}
+
+nlohmann::json violation_json(const recorded_violation &r) {
+    return {
+        {"id", fmt::format("I{}", r.v.invariant)},
+        {"what", r.v.what},
+        {"message", r.v.message},
+        {"mask", r.v.gfp ? gfp_describe(r.v.gfp) : ""},
+        {"order", r.v.order},
+        {"pfn", r.v.pfn},
+        {"scope_stack", r.v.scope_stack},
+        {"source", r.source},
+        {"thread", r.thread},
+        {"worker", r.worker},
+        {"op", r.op},
+        {"seed", r.seed},
+        {"at_seconds", r.at_seconds},
+    };
+}
+
+} // namespace
+
+void print_summary(const campaign_config &c, shared_state &st, const campaign_result &r) {
+    const auto &o = st.orc;
+    const auto &a = st.sys.stats();
+    fmt::print("gfplab-stress: scenario {}, {} workers, {:.1f} s, seed {}, {} MiB ({}), "
+               "per-CPU lists {}\n",
+               c.sc.name, c.threads, r.seconds, c.seed, c.memory >> 20, zone_layout(st.sys),
+               st.sys.pcp_uses_rseq() ? "in rseq" : "behind a trylock");
+    fmt::print("  operations {} ({:.2f} M/s)\n", r.ops, double(r.ops) / r.seconds / 1e6);
+    fmt::print("  {:<13} {:>10} {:>9} {:>9} {:>11}\n", "op", "count", "p50 ns", "p99 ns", "max ns");
+    for (unsigned k = 0; k < nr_op_kinds; k++) {
+        const auto &h = r.totals.latency[k];
+        fmt::print("  {:<13} {:>10} {:>9} {:>9} {:>11}\n", op_name(op_kind(k)), r.totals.ops[k],
+                   h.percentile(0.5), h.percentile(0.99), h.max_ns);
+    }
+    const auto &out = r.totals.outcomes;
+    auto get = [&](outcome x) { return out[unsigned(x)]; };
+    fmt::print("  allocations {} ok ({} pages), {} failed, {} over budget; pages freed {}, "
+               "remote {}; random masks {}\n",
+               get(outcome::alloc_ok), get(outcome::pages_allocated), get(outcome::alloc_failed),
+               get(outcome::over_budget), get(outcome::pages_freed),
+               get(outcome::remote_pages_freed), get(outcome::random_masks));
+    fmt::print("  scopes {} saves (deepest {}), locks taken {}, cache pages added {}, private "
+               "shrinkers {} registered / {} freed\n",
+               get(outcome::scope_saves), get(outcome::scope_depth_max), get(outcome::locks_taken),
+               get(outcome::cache_pages_added), get(outcome::shrinkers_registered),
+               get(outcome::shrinkers_freed));
+    std::uint64_t kw = 0, kr = 0, krec = 0;
+    for (const auto &k : r.vmstat.kswapd) {
+        kw += k.wakeups;
+        kr += k.rounds;
+        krec += k.reclaimed;
+    }
+    fmt::print("  reclaim: kswapd {} wakeups, {} rounds, {} pages; direct reclaim {} calls, {} "
+               "pages; slow path {}; OOM {} invocations, {} kills ({} pages), {} without a kill "
+               "(!__GFP_FS)\n",
+               kw, kr, krec, a.direct_reclaim.load(), a.direct_reclaimed.load(), a.slowpath.load(),
+               a.oom_invocations.load(), a.oom_kills.load(), r.pages_killed, a.oom_nofs.load());
+    std::uint64_t private_calls = 0, private_freed = 0;
+    for (const auto &sh : r.vmstat.shrinkers)
+        if (sh.name.starts_with("stress-w")) {
+            private_calls += sh.calls;
+            private_freed += sh.freed;
+        } else
+            fmt::print("  shrinker {:<22} {} calls, {} freed, {} SHRINK_STOP\n", sh.name, sh.calls,
+                       sh.freed, sh.stops);
+    fmt::print("  shrinker {:<22} {} calls, {} freed (private shrinkers registered at the end)\n",
+               "stress-w*-objects", private_calls, private_freed);
+    fmt::print("  log: {} allocation stalls, {} allocation failure warnings (not violations); "
+               "watchdog GFP_KERNEL allocations {} (workers all stuck in NOFS/NOIO loops)\n",
+               o.stalls.load(), o.alloc_failure_logs.load(), o.watchdog_allocations.load());
+    fmt::print("  planted: invalid requests {} / {} reported (I16); scope mismatches {} / {} "
+               "reported",
+               o.planted_invalid.load(), o.reported_invalid.load(), o.planted_scope.load(),
+               o.reported_scope.load());
+    if (c.sc.expects_i9)
+        fmt::print("; wrong-caller allocations {}, I9 reports {} (expected), hazards counted {}",
+                   o.planted_i9.load(), o.reported_i9.load(), a.recursion_hazards.load());
+    fmt::print("\n  checkpoints {} (System::verify; {} second looks)\n", o.checkpoints.load(),
+               o.checkpoint_retries.load());
+    const auto list = o.violations();
+    fmt::print("  violations {}\n", o.violation_count());
+    for (std::size_t i = 0; i < list.size() && i < 20; i++)
+        fmt::print("    {} [{}, op {}, seed {}]\n", format_violation(list[i].v), list[i].thread,
+                   list[i].op, list[i].seed);
+    if (list.size() > 20)
+        fmt::print("    ... {} more in --json\n", o.violation_count() - 20);
+    if (r.ok)
+        fmt::print("OK: no violation{}\n",
+                   c.sc.expects_i9 ? "; the planted reclaim recursion was reported (I9)" : "");
+    else
+        for (const auto &why : r.verdict)
+            fmt::print("FAIL: {}\n", why);
+}
+
+void write_json(const std::string &path, const campaign_config &c, shared_state &st,
+                const campaign_result &r) {
+    using nlohmann::json;
+    const auto &o = st.orc;
+    json ops = json::object(), latency = json::object(), outcomes = json::object();
+    for (unsigned k = 0; k < nr_op_kinds; k++) {
+        const auto name = std::string(op_name(op_kind(k)));
+        const auto &h = r.totals.latency[k];
+        ops[name] = r.totals.ops[k];
+        latency[name] = {{"count", h.count},
+                         {"mean_ns", h.count ? h.sum_ns / h.count : 0},
+                         {"p50_ns", h.percentile(0.5)},
+                         {"p90_ns", h.percentile(0.9)},
+                         {"p99_ns", h.percentile(0.99)},
+                         {"p999_ns", h.percentile(0.999)},
+                         {"max_ns", h.max_ns}};
+    }
+    for (unsigned i = 0; i < nr_outcomes; i++)
+        outcomes[std::string(outcome_name(outcome(i)))] = r.totals.outcomes[i];
+    json workers = json::array();
+    for (const auto &w : st.workers)
+        workers.push_back({{"seed", w->seed()}, {"ops", w->ops_done()}});
+    json violations = json::array();
+    for (const auto &v : o.violations())
+        violations.push_back(violation_json(v));
+    json log = o.recent_log();
+    json doc = {
+        {"program", "gfplab-stress"},
+        {"config",
+         {{"scenario", c.sc.name},
+          {"threads", c.threads},
+          {"duration", c.duration},
+          {"ops", c.ops},
+          {"seed", c.seed},
+          {"memory_bytes", c.memory},
+          {"checkpoint_every", c.checkpoint_every},
+          {"invalid_mask_share", c.sc.invalid_masks},
+          {"random_mask_share", c.sc.random_masks},
+          {"scope_mismatch_share", c.sc.scope_mismatch},
+          {"hold_share", c.sc.hold_share},
+          {"phase_ops", c.sc.phase_ops}}},
+        {"seed", c.seed},
+        {"seconds", r.seconds},
+        {"total_ops", r.ops},
+        {"ops", ops},
+        {"latency", latency},
+        {"outcomes", outcomes},
+        {"workers", workers},
+        {"planted",
+         {{"invalid_requests", o.planted_invalid.load()},
+          {"invalid_reported", o.reported_invalid.load()},
+          {"invalid_served", o.invalid_served.load()},
+          {"scope_mismatches", o.planted_scope.load()},
+          {"scope_reported", o.reported_scope.load()},
+          {"wrong_caller", o.planted_i9.load()},
+          {"i9_reported", o.reported_i9.load()}}},
+        {"oom", {{"kills", st.sys.stats().oom_kills.load()}, {"pages_killed", r.pages_killed}}},
+        {"log",
+         {{"stalls", o.stalls.load()},
+          {"alloc_failures", o.alloc_failure_logs.load()},
+          {"recent", log}}},
+        {"checkpoints",
+         {{"count", o.checkpoints.load()}, {"retries", o.checkpoint_retries.load()}}},
+        {"vmstat", json::parse(r.vmstat_json)},
+        {"violation_count", o.violation_count()},
+        {"violations", violations},
+        {"ok", r.ok},
+        {"verdict", r.verdict},
+    };
+    std::ofstream f(path);
+    if (!f)
+        throw std::runtime_error("cannot write " + path);
+    f << doc.dump(2) << '\n';
+    if (!f)
+        throw std::runtime_error("cannot write " + path);
+}
+
+} // namespace gfplab::stress

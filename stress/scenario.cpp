@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+#include "scenario.hpp"
+
+namespace gfplab::stress {
+
+std::string_view op_name(op_kind k) noexcept {
+    static constexpr std::string_view names[] = {
+        "alloc",       "free",         "handoff",    "remote_free", "touch", "scope_enter",
+        "scope_leave", "lock_section", "cache_fill", "shrinker",    "drain",
+    };
+    return unsigned(k) < nr_op_kinds ? names[unsigned(k)] : "?";
+}
+
+std::string_view phase_name(phase p) noexcept {
+    switch (p) {
+    case phase::fill:
+        return "fill";
+    case phase::hold:
+        return "hold";
+    case phase::release:
+        return "release";
+    default:
+        return "?";
+    }
+}
+
+namespace {
+
+// alloc, free, handoff, remote_free, touch, scope_enter, scope_leave, lock_section,
+// cache_fill, shrinker, drain
+constexpr op_weights mix_fill{400, 150, 40, 40, 60, 60, 60, 20, 80, 2, 1};
+constexpr op_weights mix_hold{300, 280, 40, 40, 60, 60, 60, 20, 40, 2, 1};
+constexpr op_weights mix_release{120, 500, 40, 60, 60, 60, 60, 20, 10, 2, 1};
+
+scenario make_default() {
+    scenario s;
+    s.name = "default";
+    s.summary = "the mix: every operation, masks as a kernel uses them, gentle pressure phases";
+    s.weights = {mix_fill, mix_hold, mix_release};
+    return s;
+}
+
+std::vector<scenario> make_all() {
+    std::vector<scenario> v;
+    v.push_back(make_default());
+
+    scenario p = make_default();
+    p.name = "pressure";
+    p.summary = "phases dominate: fill to the watermarks, hold near min, release; kswapd, "
+                "direct reclaim, shrinkers and OOM kills all run";
+    p.weights = {op_weights{600, 60, 20, 20, 20, 10, 10, 5, 150, 1, 1},
+                 op_weights{350, 330, 20, 20, 20, 10, 10, 5, 60, 1, 1},
+                 op_weights{60, 700, 20, 60, 20, 10, 10, 5, 10, 1, 1}};
+    p.phase_ops = 4000;
+    p.hold_share = 1.0; // everything: only reclaim and the OOM killer get memory back
+    v.push_back(p);
+
+    scenario s = make_default();
+    s.name = "scopes";
+    s.summary = "scope and lock heavy: deep nofs/noio/noreclaim/pin nestings, declared locks, "
+                "allocations under them";
+    for (auto &w : s.weights) {
+        w[unsigned(op_kind::scope_enter)] = 300;
+        w[unsigned(op_kind::scope_leave)] = 280;
+        w[unsigned(op_kind::lock_section)] = 150;
+    }
+    v.push_back(s);
+
+    scenario b = make_default();
+    b.name = "bad-input";
+    b.summary = "a higher share of planted invalid masks and out-of-order scope restores, each "
+                "of which must be reported";
+    b.invalid_masks = 0.05;
+    b.scope_mismatch = 0.10;
+    v.push_back(b);
+
+    scenario w = make_default();
+    w.name = "wrong-caller";
+    w.summary = "a worker allocates GFP_KERNEL while holding the filesystem lock its shrinker "
+                "takes: the run succeeds only if the System reports I9";
+    for (auto &x : w.weights)
+        x[unsigned(op_kind::lock_section)] = 80;
+    w.wrong_caller = 0.05;
+    w.expects_i9 = true;
+    v.push_back(w);
+
+    scenario o = make_default();
+    o.name = "oversubscribed";
+    o.summary = "the default mix on 4 workers per core (preemption inside the fast path)";
+    o.threads_per_core = 4;
+    v.push_back(o);
+    return v;
+}
+
+} // namespace
+
+const std::vector<scenario> &scenarios() {
+    static const std::vector<scenario> all = make_all();
+    return all;
+}
+
+std::optional<scenario> find_scenario(std::string_view name) {
+    for (const auto &s : scenarios())
+        if (s.name == name)
+            return s;
+    return std::nullopt;
+}
+
+} // namespace gfplab::stress

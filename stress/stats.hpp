@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+//
+// stress/stats.hpp - what the workers count, per thread (oneTBB's enumerable_thread_specific:
+// no shared cache line on the hot path), combined at the end.
+#pragma once
+
+#include "scenario.hpp"
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace gfplab::stress {
+
+// Latency in nanoseconds, in buckets of a quarter power of two (about 19% wide).
+struct latency_histogram {
+    std::array<std::uint64_t, 160> buckets{};
+    std::uint64_t count = 0, max_ns = 0, sum_ns = 0;
+    void add(std::uint64_t ns) noexcept;
+    void merge(const latency_histogram &o) noexcept;
+    // The upper edge of the bucket holding quantile q (0..1).
+    std::uint64_t percentile(double q) const noexcept;
+};
+
+// Outcomes of the operations (what happened, as opposed to what was drawn).
+enum class outcome : unsigned {
+    alloc_ok,
+    alloc_failed,
+    pages_allocated,
+    pages_freed,
+    remote_pages_freed,
+    over_budget, // an alloc drawn over the worker's budget became a free
+    nothing_held,
+    zero_blocks_checked,
+    random_masks,
+    planted_invalid,
+    scope_saves,
+    scope_depth_max,
+    locks_taken,
+    cache_pages_added,
+    shrinkers_registered,
+    shrinkers_freed,
+    count_,
+};
+inline constexpr unsigned nr_outcomes = unsigned(outcome::count_);
+std::string_view outcome_name(outcome o) noexcept;
+
+struct thread_stats {
+    std::array<std::uint64_t, nr_op_kinds> ops{};
+    std::array<latency_histogram, nr_op_kinds> latency{};
+    std::array<std::uint64_t, nr_outcomes> outcomes{};
+    void merge(const thread_stats &o) noexcept;
+};
+
+} // namespace gfplab::stress

@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: MIT
+#include "worker.hpp"
+
+#include <gfplab/gfp.hpp>
+#include <gfplab/linux/sched.h>
+#include <gfplab/memcontrol.hpp>
+#include <gfplab/scope.hpp>
+
+#include <fmt/format.h>
+
+#include <thread>
+
+namespace gfplab::stress {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+constexpr unsigned scope_flags =
+    PF_MEMALLOC_NOFS | PF_MEMALLOC_NOIO | PF_MEMALLOC | PF_MEMALLOC_PIN;
+constexpr unsigned max_scope_depth = 8;
+
+double unit(splitmix64 &r) {
+    return double(r() >> 11) * 0x1.0p-53;
+}
+
+// The kernel's four scope APIs, each with its own restore.
+unsigned scope_save(unsigned kind) {
+    switch (kind) {
+    case PF_MEMALLOC_NOFS:
+        return memalloc_nofs_save();
+    case PF_MEMALLOC_NOIO:
+        return memalloc_noio_save();
+    case PF_MEMALLOC:
+        return memalloc_noreclaim_save();
+    default:
+        return memalloc_pin_save();
+    }
+}
+
+void scope_restore(unsigned kind, unsigned saved) {
+    switch (kind) {
+    case PF_MEMALLOC_NOFS:
+        memalloc_nofs_restore(saved);
+        break;
+    case PF_MEMALLOC_NOIO:
+        memalloc_noio_restore(saved);
+        break;
+    case PF_MEMALLOC:
+        memalloc_noreclaim_restore(saved);
+        break;
+    default:
+        memalloc_pin_restore(saved);
+        break;
+    }
+}
+
+// Takes a lock, giving up after a while: a holder may be looping in a "too small to fail"
+// NOFS allocation that only other workers' frees can end, so no worker may wait on it for
+// good (the kernel has the same hazard; the harness must stay live).
+bool lock_for_a_while(Lock &l) {
+    for (int i = 0; i < 200; i++) {
+        if (l.try_lock())
+            return true;
+        std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
+    return false;
+}
+
+} // namespace
+
+worker::worker(shared_state &st, unsigned id, std::uint64_t seed, std::uint64_t quota)
+    : st_(st), id_(id), seed_(seed), quota_(quota), stream_{seed} {
+    ctx_.worker = int(id);
+    ctx_.seed = seed;
+}
+
+worker::~worker() = default;
+
+unsigned long worker::budget() const noexcept {
+    const auto &sc = st_.cfg.sc;
+    const double share = sc.hold_share * double(st_.managed_pages) / st_.cfg.threads;
+    const auto ph = phase((ops_done() / sc.phase_ops) % 3);
+    return (unsigned long)(ph == phase::release ? share * 0.3 : share);
+}
+
+void worker::run_epoch(clock_type::time_point deadline) {
+    op_context *prev_ctx = current_op_context();
+    set_current_op_context(&ctx_);
+    scope_report_fn prev_handler = set_scope_report_handler(&oracle::scope_handler, &st_.orc);
+    const unsigned prev_memcg = set_active_memcg(st_.memcg);
+    clear_oom_victim();
+    killed_ = false;
+    // Registered from the thread that runs the epoch: the OOM mark is that thread's.
+    victim_id_ = st_.sys.register_oom_victim(
+        fmt::format("stress-worker-{}", id_), [this] { return held_pages_.load(); },
+        [this] { return kill(); });
+    thread_stats &ts = st_.stats.local();
+    for (std::uint64_t n = 0; !quota_done() && ((n & 31) || clock_type::now() < deadline); n++)
+        step(ts);
+    close_scopes();
+    // Parked workers cannot be OOM-killed: leave room for those still running.
+    trim_to(std::min(budget(), (unsigned long)(0.3 * double(st_.managed_pages) / st_.cfg.threads)));
+    st_.sys.unregister_oom_victim(victim_id_);
+    clear_oom_victim();
+    set_active_memcg(prev_memcg);
+    set_scope_report_handler(prev_handler);
+    set_current_op_context(prev_ctx);
+}
+
+void worker::step(thread_stats &ts) {
+    // An OOM victim that freed everything leaves the victim state (the kernel's exit path).
+    if (killed_.exchange(false, std::memory_order_acquire))
+        clear_oom_victim();
+    const auto &sc = st_.cfg.sc;
+    const std::uint64_t n = ops_.load(std::memory_order_relaxed);
+    ctx_.op = n;
+    const op_weights &w = sc.weights[(n / sc.phase_ops) % 3];
+    unsigned total = 0;
+    for (unsigned x : w)
+        total += x;
+    unsigned pick = unsigned(stream_() % total);
+    unsigned k = 0;
+    while (pick >= w[k])
+        pick -= w[k++];
+    // Each operation gets a stream of its own: outcomes (a failed allocation, an OOM kill)
+    // never shift which operations the worker draws next.
+    splitmix64 r{stream_()};
+    const auto t0 = clock_type::now();
+    switch (op_kind(k)) {
+    case op_kind::alloc:
+        op_alloc(r, ts);
+        break;
+    case op_kind::free:
+        op_free(r, ts);
+        break;
+    case op_kind::handoff:
+        op_handoff(r, ts);
+        break;
+    case op_kind::remote_free:
+        op_remote_free(ts);
+        break;
+    case op_kind::touch:
+        op_touch(r, ts);
+        break;
+    case op_kind::scope_enter:
+        op_scope_enter(r, ts);
+        break;
+    case op_kind::scope_leave:
+        op_scope_leave(r, ts);
+        break;
+    case op_kind::lock_section:
+        op_lock_section(r, ts);
+        break;
+    case op_kind::cache_fill:
+        op_cache_fill(r, ts);
+        break;
+    case op_kind::shrinker:
+        op_shrinker(ts);
+        break;
+    case op_kind::drain:
+        st_.sys.drain_all_pages();
+        break;
+    case op_kind::count_:
+        break;
+    }
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() - t0);
+    ts.ops[k]++;
+    ts.latency[k].add(std::uint64_t(ns.count()));
+    ops_.store(n + 1, std::memory_order_relaxed);
+}
+
+void worker::op_alloc(splitmix64 &r, thread_stats &ts) {
+    mask_draw d = st_.masks.draw(r);
+    if (!d.planted_invalid) {
+        d.gfp = tame_nofail(d.gfp, d.order, current_task_flags());
+        // Inside noreclaim the reserves are open (ALLOC_NO_WATERMARKS): reclaim's own
+        // allocations are small.
+        if ((expected_flags_ & PF_MEMALLOC) && d.order > 0)
+            d.order = 0;
+        if (held_pages_.load(std::memory_order_relaxed) + (1ul << d.order) > budget()) {
+            ts.outcomes[unsigned(outcome::over_budget)]++;
+            op_free(r, ts);
+            return;
+        }
+    }
+    if (d.random)
+        ts.outcomes[unsigned(outcome::random_masks)]++;
+    if (d.planted_invalid) {
+        ts.outcomes[unsigned(outcome::planted_invalid)]++;
+        st_.orc.planted_invalid.fetch_add(1, std::memory_order_relaxed);
+        ctx_.planting_invalid = true;
+    }
+    page *p = st_.sys.alloc_pages(d.gfp, d.order);
+    ctx_.planting_invalid = false;
+    if (d.planted_invalid) {
+        if (p) {
+            st_.orc.invalid_served.fetch_add(1, std::memory_order_relaxed);
+            st_.orc.harness_violation(16, "invalid request served",
+                                      fmt::format("alloc_pages(mode:{}, order:{}) returned pfn {}",
+                                                  gfp_describe(d.gfp), d.order,
+                                                  st_.sys.page_to_pfn(p)),
+                                      d.gfp, int(d.order));
+            if (d.order <= MAX_PAGE_ORDER)
+                st_.sys.free_pages(p, d.order);
+        }
+        return;
+    }
+    if (!p) {
+        ts.outcomes[unsigned(outcome::alloc_failed)]++;
+        if (d.gfp & __GFP_NOFAIL)
+            st_.orc.harness_violation(
+                11, "NOFAIL returned NULL",
+                fmt::format("alloc_pages(mode:{}, order:{})", gfp_describe(d.gfp), d.order), d.gfp,
+                int(d.order));
+        return;
+    }
+    ts.outcomes[unsigned(outcome::alloc_ok)]++;
+    ts.outcomes[unsigned(outcome::pages_allocated)] += 1ull << d.order;
+    if (d.gfp & __GFP_ZERO) {
+        ts.outcomes[unsigned(outcome::zero_blocks_checked)]++;
+        if (!block_is_zero(st_.sys, p, d.order))
+            st_.orc.harness_violation(
+                12, "__GFP_ZERO page not zero",
+                fmt::format("alloc_pages(mode:{}, order:{}) pfn {}", gfp_describe(d.gfp), d.order,
+                            st_.sys.page_to_pfn(p)),
+                d.gfp, int(d.order), static_cast<long long>(st_.sys.page_to_pfn(p)));
+    }
+    const std::uint64_t serial = ++serial_;
+    stamp_block(st_.sys, p, d.order, id_, serial);
+    std::lock_guard<std::mutex> g(lock_);
+    held_.push_back({p, d.order, id_, serial});
+    held_pages_.fetch_add(1ul << d.order, std::memory_order_relaxed);
+}
+
+void worker::release_block(const held_block &b, bool remote) {
+    const long bad = check_block(st_.sys, b.p, b.order, b.owner, b.serial);
+    if (bad >= 0)
+        st_.orc.harness_violation(
+            1, "page contents changed while held",
+            fmt::format("pfn {} (page {} of an order-{} block of worker {}, freed by worker {}{}): "
+                        "the owner's pattern is gone: written by another holder (I1) or "
+                        "corrupted (I12)",
+                        st_.sys.page_to_pfn(b.p) + (unsigned long)bad, bad, b.order, b.owner, id_,
+                        remote ? ", a remote free" : ""),
+            0, int(b.order), static_cast<long long>(st_.sys.page_to_pfn(b.p)));
+    st_.sys.free_pages(b.p, b.order);
+}
+
+void worker::op_free(splitmix64 &r, thread_stats &ts) {
+    held_block b;
+    {
+        std::lock_guard<std::mutex> g(lock_);
+        if (held_.empty()) {
+            ts.outcomes[unsigned(outcome::nothing_held)]++;
+            return;
+        }
+        std::swap(held_[r() % held_.size()], held_.back());
+        b = held_.back();
+        held_.pop_back();
+        held_pages_.fetch_sub(1ul << b.order, std::memory_order_relaxed);
+    }
+    release_block(b, false);
+    ts.outcomes[unsigned(outcome::pages_freed)] += 1ull << b.order;
+}
+
+void worker::op_handoff(splitmix64 &r, thread_stats &ts) {
+    const unsigned n = unsigned(st_.workers.size());
+    worker &to = *st_.workers[n == 1 ? id_ : (id_ + 1 + unsigned(r() % (n - 1))) % n];
+    held_block b;
+    {
+        std::lock_guard<std::mutex> g(lock_);
+        if (held_.empty()) {
+            ts.outcomes[unsigned(outcome::nothing_held)]++;
+            return;
+        }
+        std::swap(held_[r() % held_.size()], held_.back());
+        b = held_.back();
+        held_.pop_back();
+        held_pages_.fetch_sub(1ul << b.order, std::memory_order_relaxed);
+    }
+    std::lock_guard<std::mutex> g(to.lock_);
+    to.inbox_.push_back(b);
+    to.held_pages_.fetch_add(1ul << b.order, std::memory_order_relaxed);
+}
+
+void worker::op_remote_free(thread_stats &ts) {
+    std::vector<held_block> mine;
+    {
+        std::lock_guard<std::mutex> g(lock_);
+        mine.swap(inbox_);
+        for (const auto &b : mine)
+            held_pages_.fetch_sub(1ul << b.order, std::memory_order_relaxed);
+    }
+    for (const auto &b : mine) {
+        release_block(b, true);
+        ts.outcomes[unsigned(outcome::remote_pages_freed)] += 1ull << b.order;
+    }
+}
+
+void worker::op_touch(splitmix64 &r, thread_stats &ts) {
+    // Under the lock: the OOM killer must not free the block while it is written.
+    std::lock_guard<std::mutex> g(lock_);
+    if (held_.empty()) {
+        ts.outcomes[unsigned(outcome::nothing_held)]++;
+        return;
+    }
+    held_block &b = held_[r() % held_.size()];
+    const long bad = check_block(st_.sys, b.p, b.order, b.owner, b.serial);
+    if (bad >= 0)
+        st_.orc.harness_violation(
+            1, "page contents changed while held",
+            fmt::format("pfn {} (page {} of an order-{} block of worker {}): the owner's "
+                        "pattern is gone: written by another holder (I1) or corrupted (I12)",
+                        st_.sys.page_to_pfn(b.p) + (unsigned long)bad, bad, b.order, b.owner),
+            0, int(b.order), static_cast<long long>(st_.sys.page_to_pfn(b.p)));
+    b.serial = ++serial_;
+    b.owner = id_;
+    stamp_block(st_.sys, b.p, b.order, b.owner, b.serial);
+}
+
+void worker::check_task_flags() {
+    const unsigned now = current_task_flags() & scope_flags;
+    if (now != expected_flags_ || current_gfp_context(GFP_HIGHUSER_MOVABLE) !=
+                                      gfp_context_for(expected_flags_, GFP_HIGHUSER_MOVABLE))
+        st_.orc.harness_violation(8, "task flags differ from the scope stack",
+                                  fmt::format("task flags {} where the saves and restores made "
+                                              "{}",
+                                              task_flags_name(now),
+                                              task_flags_name(expected_flags_)));
+}
+
+void worker::op_scope_enter(splitmix64 &r, thread_stats &ts) {
+    if (scopes_.size() >= max_scope_depth)
+        return;
+    // NOFS and NOIO are what filesystems and block drivers use; PIN and noreclaim are rarer.
+    static constexpr unsigned kinds[] = {
+        PF_MEMALLOC_NOFS, PF_MEMALLOC_NOFS, PF_MEMALLOC_NOFS, PF_MEMALLOC_NOFS, PF_MEMALLOC_NOIO,
+        PF_MEMALLOC_NOIO, PF_MEMALLOC_NOIO, PF_MEMALLOC_PIN,  PF_MEMALLOC_PIN,  PF_MEMALLOC};
+    const unsigned kind = kinds[r() % std::size(kinds)];
+    const unsigned saved = scope_save(kind);
+    if (saved != (kind & ~expected_flags_))
+        st_.orc.harness_violation(8, "save returned the wrong state",
+                                  fmt::format("save of {} returned {:#x}, expected {:#x}",
+                                              task_flags_name(kind), saved,
+                                              kind & ~expected_flags_));
+    expected_flags_ |= kind;
+    scopes_.push_back({kind, saved});
+    ts.outcomes[unsigned(outcome::scope_saves)]++;
+    auto &depth = ts.outcomes[unsigned(outcome::scope_depth_max)];
+    depth = std::max<std::uint64_t>(depth, scopes_.size());
+    check_task_flags();
+}
+
+void worker::op_scope_leave(splitmix64 &r, thread_stats &) {
+    if (scopes_.empty())
+        return;
+    const std::size_t n = scopes_.size();
+    // A planted bug: restore the outer save first. The kernel would not notice; the scope
+    // stack must. Only where the two saves differ in kind and value, so that exactly one
+    // mismatch (out of order) is the right report.
+    if (n >= 2 && scopes_[n - 2].kind != scopes_[n - 1].kind &&
+        scopes_[n - 2].saved != scopes_[n - 1].saved && unit(r) < st_.cfg.sc.scope_mismatch) {
+        const open_scope outer = scopes_[n - 2];
+        st_.orc.planted_scope.fetch_add(1, std::memory_order_relaxed);
+        ctx_.planting_scope = true;
+        scope_restore(outer.kind, outer.saved);
+        ctx_.planting_scope = false;
+        expected_flags_ &= ~outer.saved;
+        scopes_.erase(scopes_.end() - 2);
+    } else {
+        scope_restore(scopes_.back().kind, scopes_.back().saved);
+        expected_flags_ &= ~scopes_.back().saved;
+        scopes_.pop_back();
+    }
+    check_task_flags();
+}
+
+void worker::close_scopes() {
+    while (!scopes_.empty()) {
+        scope_restore(scopes_.back().kind, scopes_.back().saved);
+        expected_flags_ &= ~scopes_.back().saved;
+        scopes_.pop_back();
+    }
+    check_task_flags();
+}
+
+void worker::op_lock_section(splitmix64 &r, thread_stats &ts) {
+    const auto &sc = st_.cfg.sc;
+    const bool driver = r() % 2;
+    // The wrong caller is one worker, as a bug is one code path.
+    const bool wrong = sc.wrong_caller > 0 && id_ == 0 && unit(r) < sc.wrong_caller;
+    const bool by_scope = r() % 2;
+    const unsigned allocations = 1 + unsigned(r() % 3);
+    if (driver && !lock_for_a_while(st_.driver_lock))
+        return;
+    if (!lock_for_a_while(st_.fs_lock)) {
+        if (driver)
+            st_.driver_lock.unlock();
+        return;
+    }
+    ts.outcomes[unsigned(outcome::locks_taken)] += driver ? 2 : 1;
+    // The right caller: memalloc_nofs_save() for the section, or GFP_NOFS at each call.
+    unsigned saved = 0;
+    if (!wrong && by_scope) {
+        saved = memalloc_nofs_save();
+        expected_flags_ |= PF_MEMALLOC_NOFS;
+    }
+    gfp_t gfp = (wrong || by_scope ? GFP_KERNEL : GFP_NOFS) | __GFP_NOWARN;
+    // The wrong call is only wrong where it may enter FS reclaim: a scope left open by an
+    // earlier operation (NOFS, NOIO, noreclaim) makes it a correct one.
+    const bool hazard = wrong && (gfp_context_for(expected_flags_, gfp) & __GFP_FS) &&
+                        !(expected_flags_ & PF_MEMALLOC);
+    ctx_.planting_i9 = hazard;
+    for (unsigned i = 0; i < allocations; i++) {
+        const unsigned order = unsigned(r() % 2);
+        if (hazard)
+            st_.orc.planted_i9.fetch_add(1, std::memory_order_relaxed);
+        page *p = st_.sys.alloc_pages(gfp, order);
+        if (!p) {
+            ts.outcomes[unsigned(outcome::alloc_failed)]++;
+            continue;
+        }
+        ts.outcomes[unsigned(outcome::alloc_ok)]++;
+        ts.outcomes[unsigned(outcome::pages_allocated)] += 1ull << order;
+        // A buffer the filesystem fills and drops before it lets go of the lock.
+        stamp_block(st_.sys, p, order, id_, ++serial_);
+        release_block({p, order, id_, serial_}, false);
+        ts.outcomes[unsigned(outcome::pages_freed)] += 1ull << order;
+    }
+    ctx_.planting_i9 = false;
+    if (!wrong && by_scope) {
+        memalloc_nofs_restore(saved);
+        expected_flags_ &= ~saved;
+    }
+    st_.fs_lock.unlock();
+    if (driver)
+        st_.driver_lock.unlock();
+}
+
+void worker::op_cache_fill(splitmix64 &r, thread_stats &ts) {
+    // Page cache as readahead fills it, and inodes as a filesystem's slab fills them: both
+    // without direct reclaim (kswapd is woken) and never from the reserves.
+    const bool inode = r() % 4 == 0;
+    page_cache &c = inode ? *st_.fs_cache : *st_.cache;
+    const gfp_t gfp = ((inode ? (GFP_KERNEL | __GFP_RECLAIMABLE) : GFP_HIGHUSER_MOVABLE) &
+                       ~__GFP_DIRECT_RECLAIM) |
+                      __GFP_NOWARN | __GFP_NOMEMALLOC;
+    ts.outcomes[unsigned(outcome::cache_pages_added)] += c.fill(16, gfp);
+}
+
+void worker::op_shrinker(thread_stats &ts) {
+    if (!private_cache_) {
+        private_cache_ =
+            std::make_unique<page_cache>(st_.sys, st_.orc, fmt::format("stress-w{}-objects", id_));
+        private_cache_->fill(8, (GFP_KERNEL & ~__GFP_DIRECT_RECLAIM) | __GFP_NOWARN |
+                                    __GFP_NOMEMALLOC);
+        ts.outcomes[unsigned(outcome::shrinkers_registered)]++;
+    } else {
+        private_cache_.reset(); // shrinker_free(): no callback runs after it returns
+        ts.outcomes[unsigned(outcome::shrinkers_freed)]++;
+    }
+}
+
+void worker::trim_to(unsigned long pages) {
+    while (held_pages_.load() > pages) {
+        held_block b;
+        {
+            std::lock_guard<std::mutex> g(lock_);
+            std::vector<held_block> &from = inbox_.empty() ? held_ : inbox_;
+            if (from.empty())
+                return;
+            b = from.back();
+            from.pop_back();
+            held_pages_.fetch_sub(1ul << b.order, std::memory_order_relaxed);
+        }
+        release_block(b, b.owner != id_);
+    }
+}
+
+unsigned long worker::kill() {
+    std::vector<held_block> a, b;
+    {
+        std::lock_guard<std::mutex> g(lock_);
+        a.swap(held_);
+        b.swap(inbox_);
+        held_pages_.store(0);
+    }
+    unsigned long n = 0;
+    for (const auto *v : {&a, &b})
+        for (const auto &x : *v) {
+            release_block(x, true);
+            n += 1ul << x.order;
+        }
+    killed_pages_.fetch_add(n);
+    killed_.store(true, std::memory_order_release);
+    return n;
+}
+
+void worker::release_all() {
+    trim_to(0);
+    private_cache_.reset();
+}
+
+} // namespace gfplab::stress

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+//
+// stress/worker.hpp - one worker: a seeded operation stream over its own pages, pages that
+// others handed it, scopes, locks, caches and a private shrinker. It registers itself as an
+// OOM victim while it runs: killing it frees everything it holds.
+#pragma once
+
+#include "campaign.hpp"
+
+#include <gfplab/page.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+namespace gfplab::stress {
+
+struct held_block {
+    page *p;
+    unsigned order;
+    std::uint64_t owner; // the worker that allocated and stamped it
+    std::uint64_t serial;
+};
+
+class worker {
+  public:
+    worker(shared_state &st, unsigned id, std::uint64_t seed, std::uint64_t quota);
+    ~worker();
+    worker(const worker &) = delete;
+    worker &operator=(const worker &) = delete;
+
+    // Runs operations until the deadline or the quota; leaves no scope open, no lock held,
+    // and at most the checkpoint share of memory held.
+    void run_epoch(std::chrono::steady_clock::time_point deadline);
+    // Frees everything (the end of the campaign; no worker runs).
+    void release_all();
+
+    bool quota_done() const noexcept { return quota_ && ops_done() >= quota_; }
+    std::uint64_t ops_done() const noexcept { return ops_.load(std::memory_order_relaxed); }
+    std::uint64_t pages_killed() const noexcept { return killed_pages_.load(); }
+    unsigned long held_pages() const noexcept { return held_pages_.load(); }
+    std::uint64_t seed() const noexcept { return seed_; }
+
+  private:
+    struct open_scope {
+        unsigned kind, saved;
+    };
+    void step(thread_stats &ts);
+    void op_alloc(splitmix64 &r, thread_stats &ts);
+    void op_free(splitmix64 &r, thread_stats &ts);
+    void op_handoff(splitmix64 &r, thread_stats &ts);
+    void op_remote_free(thread_stats &ts);
+    void op_touch(splitmix64 &r, thread_stats &ts);
+    void op_scope_enter(splitmix64 &r, thread_stats &ts);
+    void op_scope_leave(splitmix64 &r, thread_stats &ts);
+    void op_lock_section(splitmix64 &r, thread_stats &ts);
+    void op_cache_fill(splitmix64 &r, thread_stats &ts);
+    void op_shrinker(thread_stats &ts);
+    void release_block(const held_block &b, bool remote);
+    void check_task_flags();
+    void close_scopes();
+    void trim_to(unsigned long pages);
+    unsigned long budget() const noexcept;
+    unsigned long kill();
+
+    shared_state &st_;
+    const unsigned id_;
+    const std::uint64_t seed_, quota_;
+    splitmix64 stream_;
+    op_context ctx_;
+    std::atomic<std::uint64_t> ops_{0};
+    std::uint64_t serial_ = 0;
+    unsigned victim_id_ = 0;
+
+    // Holdings: the OOM killer's kill runs on the allocating thread, any thread.
+    std::mutex lock_;
+    std::vector<held_block> held_;
+    std::vector<held_block> inbox_; // handed over by others, freed by remote_free
+    std::atomic<unsigned long> held_pages_{0};
+    std::atomic<std::uint64_t> killed_pages_{0};
+    std::atomic<bool> killed_{false};
+
+    std::vector<open_scope> scopes_;
+    unsigned expected_flags_ = 0; // the task flags, computed independently of the library
+    std::unique_ptr<page_cache> private_cache_;
+};
+
+} // namespace gfplab::stress
