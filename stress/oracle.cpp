@@ -129,26 +129,10 @@ void oracle::harness_violation(int invariant, std::string what, std::string mess
 
 void oracle::checkpoint() {
     const auto n = checkpoints.fetch_add(1, std::memory_order_relaxed) + 1;
-    auto kswapd_rounds = [this] {
-        std::uint64_t r = 0;
-        for (int nid = 0; nid < sys_.nr_nodes(); nid++)
-            r += sys_.kswapd_statistics(nid).rounds + sys_.kswapd_statistics(nid).scanned;
-        return r;
-    };
-    std::vector<violation> found;
-    for (int attempt = 0; attempt < 3; attempt++) {
-        // Idle: no kswapd progress over a few milliseconds.
-        for (int i = 0; i < 50; i++) {
-            const auto before = kswapd_rounds();
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
-            if (kswapd_rounds() == before)
-                break;
-        }
-        found = sys_.verify();
-        if (found.empty())
-            return;
-        checkpoint_retries.fetch_add(1, std::memory_order_relaxed);
-    }
+    // Workers are parked by the caller; kswapd is the one library thread left.
+    sys_.kswapd_park();
+    std::vector<violation> found = sys_.verify();
+    sys_.kswapd_unpark();
     for (auto &v : found) {
         violation w = v;
         w.message = fmt::format("checkpoint {}: {}", n, v.message);

@@ -61,9 +61,8 @@ class oracle {
     void harness_violation(int invariant, std::string what, std::string message, gfp_t gfp = 0,
                            int order = -1, long long pfn = -1);
 
-    // A quiescent checkpoint: every worker parked. kswapd cannot be parked from outside, so
-    // this waits until it looks idle and calls a violation only if verify() still finds it
-    // on a second look (a page in flight in kswapd's hands is not a broken count).
+    // A quiescent checkpoint: the caller parked every worker; this parks kswapd too
+    // (System::kswapd_park) and runs System::verify().
     void checkpoint();
 
     // Planted mistakes, counted by the workers.
@@ -75,7 +74,7 @@ class oracle {
     std::atomic<std::uint64_t> lockdep_reports{0};
     // GFP_KERNEL allocations the campaign's watchdog made to end a NOFS/NOIO livelock.
     std::atomic<std::uint64_t> watchdog_allocations{0};
-    std::atomic<std::uint64_t> checkpoints{0}, checkpoint_retries{0};
+    std::atomic<std::uint64_t> checkpoints{0};
 
     std::uint64_t violation_count() const noexcept { return violations_.load(); }
     std::vector<recorded_violation> violations() const;

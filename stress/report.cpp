@@ -101,8 +101,8 @@ void print_summary(const campaign_config &c, shared_state &st, const campaign_re
     if (c.sc.expects_i9)
         fmt::print("; wrong-caller allocations {}, I9 reports {} (expected), hazards counted {}",
                    o.planted_i9.load(), o.reported_i9.load(), a.recursion_hazards.load());
-    fmt::print("\n  checkpoints {} (System::verify; {} second looks)\n", o.checkpoints.load(),
-               o.checkpoint_retries.load());
+    fmt::print("\n  checkpoints {} (System::verify with workers and kswapd parked)\n",
+               o.checkpoints.load());
     const auto list = o.violations();
     fmt::print("  violations {}\n", o.violation_count());
     for (std::size_t i = 0; i < list.size() && i < 20; i++)
@@ -179,8 +179,7 @@ void write_json(const std::string &path, const campaign_config &c, shared_state 
          {{"stalls", o.stalls.load()},
           {"alloc_failures", o.alloc_failure_logs.load()},
           {"recent", log}}},
-        {"checkpoints",
-         {{"count", o.checkpoints.load()}, {"retries", o.checkpoint_retries.load()}}},
+        {"checkpoints", {{"count", o.checkpoints.load()}}},
         {"vmstat", json::parse(r.vmstat_json)},
         {"violation_count", o.violation_count()},
         {"violations", violations},

@@ -424,6 +424,25 @@ TEST(Kswapd, WakesBelowLowAndBalancesToHigh) {
     s.free_pages(p, 0);
 }
 
+TEST(Kswapd, ParkedKswapdKeepsWakeupsForLater) {
+    System s(config(true));
+    page_cache_shrinker cache(s);
+    zone &z = s.node(0).node_zones[ZONE_NORMAL];
+    s.kswapd_park();
+    cache.fill(z.managed_pages - z.low_wmark_pages() + 8);
+    page *p = s.alloc_pages(GFP_KERNEL, 0); // below low: a wake-up kswapd must not act on
+    ASSERT_NE(p, nullptr);
+    const auto rounds = s.kswapd_statistics(0).rounds;
+    std::this_thread::sleep_for(20ms);
+    EXPECT_EQ(s.kswapd_statistics(0).rounds, rounds) << "parked";
+    EXPECT_TRUE(s.verify().empty());
+    s.kswapd_unpark();
+    for (int i = 0; i < 1000 && s.kswapd_statistics(0).rounds == rounds; i++)
+        std::this_thread::sleep_for(2ms);
+    EXPECT_GT(s.kswapd_statistics(0).rounds, rounds) << "the kept request runs";
+    s.free_pages(p, 0);
+}
+
 TEST(Kswapd, HopelessAfterMaxReclaimRetriesWithoutProgress) {
     System s(config(false));
     auto rest = exhaust(s, GFP_KERNEL | __GFP_NORETRY);

@@ -147,6 +147,10 @@ class System {
     // Returns pages reclaimed.
     unsigned long kswapd_run_once(int nid);
     kswapd_stats kswapd_statistics(int nid) const;
+    // Quiescence for checkers: kswapd_park() returns once every kswapd thread has finished
+    // its run and waits; wake-ups are kept, not acted on, until kswapd_unpark().
+    void kswapd_park();
+    void kswapd_unpark();
     // The OOM killer's victims: the calling thread registers itself with `badness` (how many
     // pages killing it would free; the largest is chosen) and `kill` (frees them; called on
     // the allocating thread, so it must be safe to call from any thread; returns pages

@@ -95,7 +95,9 @@ void reclaim_internals::kswapd_main(System &s, kswapd_state &k) {
     std::unique_lock<std::mutex> lk(k.lock);
     for (;;) {
         k.sleeping = true;
-        k.wait.wait(lk, [&] { return k.stop || k.kswapd_highest_zoneidx >= 0; });
+        k.parked_cv.notify_all();
+        // Parked, kswapd keeps the requests for later but does not act on them.
+        k.wait.wait(lk, [&] { return k.stop || (!k.parked && k.kswapd_highest_zoneidx >= 0); });
         k.sleeping = false;
         if (k.stop)
             break;
@@ -168,6 +170,25 @@ void System::stop_kswapd() {
         k->wait.notify_one();
         if (k->thread.joinable())
             k->thread.join();
+    }
+}
+
+void System::kswapd_park() {
+    for (auto &k : kswapd_) {
+        std::unique_lock<std::mutex> lk(k->lock);
+        k->parked = true;
+        if (k->thread.joinable())
+            k->parked_cv.wait(lk, [&] { return k->sleeping; });
+    }
+}
+
+void System::kswapd_unpark() {
+    for (auto &k : kswapd_) {
+        {
+            std::lock_guard<std::mutex> g(k->lock);
+            k->parked = false;
+        }
+        k->wait.notify_one();
     }
 }
 

@@ -21,7 +21,9 @@ struct kswapd_state {
     int kswapd_highest_zoneidx = -1; // the highest zone asked for (-1: no request)
     bool sleeping = false;           // waiting on `wait` (waitqueue_active)
     bool stop = false;
-    std::atomic<int> failures{0}; // pgdat->kswapd_failures
+    bool parked = false;               // kswapd_park(): finish the run, then wait
+    std::condition_variable parked_cv; // signalled whenever kswapd goes back to waiting
+    std::atomic<int> failures{0};      // pgdat->kswapd_failures
     std::thread thread;
 
     std::atomic<std::uint64_t> wakeups{0}, rounds{0}, reclaimed{0}, scanned{0};
