@@ -49,7 +49,13 @@ unsigned pick(rng_type &rng, unsigned total) {
 } // namespace
 
 gfp_t tame_nofail(gfp_t gfp, unsigned order, unsigned task_flags) noexcept {
-    if ((gfp & __GFP_NOFAIL) && (order > 1 || (task_flags & PF_MEMALLOC)))
+    // NOFAIL waits for memory for ever. Where the OOM killer may not help (lowmem-only,
+    // __GFP_THISNODE or __GFP_RETRY_MAYFAIL requests: the kernel's rules) it waits until
+    // someone frees by hand; when the workers themselves hold it all, the campaign deadlocks
+    // exactly as a kernel would. Keep NOFAIL only where an OOM kill can serve it.
+    const bool oom_cannot_help = gfp_zone_bad(gfp) || gfp_zone(gfp) < ZONE_NORMAL ||
+                                 (gfp & (__GFP_THISNODE | __GFP_RETRY_MAYFAIL));
+    if ((gfp & __GFP_NOFAIL) && (order > 1 || (task_flags & PF_MEMALLOC) || oom_cannot_help))
         gfp &= ~__GFP_NOFAIL;
     return gfp;
 }
