@@ -34,8 +34,6 @@ namespace {
 using namespace gfplab;
 using namespace gfplab::fuzz;
 
-constexpr unsigned nr_cpus = 4;
-
 struct slot {
     page *p = nullptr;
     unsigned order = 0;
@@ -105,7 +103,7 @@ class harness {
         system_config c;
         c.memory_bytes = 32ull << 20;
         c.nodes = 2;
-        c.cpus = nr_cpus;
+        c.cpus = nr_vcpus;
         // All three low zones populated: DMA below 4 MiB, DMA32 up to 16 MiB, NORMAL above.
         c.dma_limit = 4ull << 20;
         c.dma32_limit = 16ull << 20;
@@ -137,8 +135,6 @@ class harness {
         if (reports_.size() != before)
             fail(fmt::format("verify() {} reported: {}", when, format_violation(reports_.back())));
     }
-
-    void set_vcpu(std::uint8_t b) { set_current_vcpu(b % nr_cpus); }
 
     // The mask as the harness passes it. An invalid mask goes through untouched: it must be
     // refused before anything could wait. A valid one is made finite: __GFP_NOFAIL is
@@ -181,7 +177,7 @@ class harness {
             slot &s = slots_[slot_of(o)];
             if (!s.p)
                 return 0;
-            set_vcpu(o.arg[1]);
+            set_current_vcpu(free_vcpu(o));
             free_slot(s);
             return 0;
         }
@@ -189,8 +185,8 @@ class harness {
             slot &s = slots_[slot_of(o)];
             if (!s.p)
                 return 0;
-            set_vcpu(o.arg[1]);
-            const unsigned delta = 1 + o.arg[2] % MAX_PAGE_ORDER;
+            set_current_vcpu(free_vcpu(o));
+            const unsigned delta = 1 + o.arg[2] % MAX_PAGE_ORDER; // never 0: a wrong order
             const std::size_t before = reports_.size();
             sys_.free_pages(s.p, (s.order + delta) % (MAX_PAGE_ORDER + 1));
             expect_planted(before, "wrong-order free");
@@ -201,7 +197,7 @@ class harness {
             slot &s = slots_[slot_of(o)];
             if (!s.p)
                 return 0;
-            set_vcpu(o.arg[1]);
+            set_current_vcpu(free_vcpu(o));
             page *p = s.p;
             const unsigned order = s.order;
             free_slot(s);
@@ -266,7 +262,7 @@ class harness {
         if (s.p) // a held slot is freed first so the table never leaks
             free_slot(s);
         const unsigned order = alloc_order(o);
-        const unsigned vcpu = alloc_vcpu(o) % nr_cpus;
+        const unsigned vcpu = alloc_vcpu(o);
         const gfp_t gfp = finite_mask(requested_mask(o), order);
         set_current_vcpu(vcpu);
         const std::size_t before = reports_.size();

@@ -44,7 +44,10 @@ unsigned alloc_order(const op &o) noexcept {
     return (o.arg[5] & 0xf) % (MAX_PAGE_ORDER + 2);
 }
 unsigned alloc_vcpu(const op &o) noexcept {
-    return o.arg[5] >> 4;
+    return (o.arg[5] >> 4) % nr_vcpus;
+}
+unsigned free_vcpu(const op &o) noexcept {
+    return o.arg[1] % nr_vcpus;
 }
 unsigned slot_of(const op &o) noexcept {
     return (o.code == op_code::alloc ? o.arg[6] : o.arg[0]) % nr_slots;
@@ -87,12 +90,12 @@ std::string describe(const op &o) {
                            sel == raw_mask_selector ? "raw" : mask_table[sel].name);
     }
     case op_code::free:
-        return fmt::format("free slot {} vcpu {}", slot_of(o), o.arg[1]);
+        return fmt::format("free slot {} vcpu {}", slot_of(o), free_vcpu(o));
     case op_code::free_wrong_order:
-        return fmt::format("free_wrong_order slot {} vcpu {} delta {}", slot_of(o), o.arg[1],
-                           o.arg[2]);
+        return fmt::format("free_wrong_order slot {} vcpu {} delta {}", slot_of(o), free_vcpu(o),
+                           1 + o.arg[2] % MAX_PAGE_ORDER);
     case op_code::double_free:
-        return fmt::format("double_free slot {} vcpu {}", slot_of(o), o.arg[1]);
+        return fmt::format("double_free slot {} vcpu {}", slot_of(o), free_vcpu(o));
     case op_code::scope_save:
         return fmt::format("scope_save {}", scope_names[o.arg[0] % nr_scope_kinds]);
     case op_code::scope_restore:
@@ -100,7 +103,7 @@ std::string describe(const op &o) {
     case op_code::drain:
         return "drain";
     case op_code::kswapd_step:
-        return fmt::format("kswapd_step nid {}", o.arg[0]);
+        return fmt::format("kswapd_step nid byte {}", o.arg[0]);
     case op_code::fail_nth:
         return fmt::format("fail_nth {}", o.arg[0] % 16);
     case op_code::shrink:

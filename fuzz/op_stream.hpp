@@ -46,6 +46,7 @@ struct op {
 };
 
 inline constexpr unsigned nr_slots = 64;
+inline constexpr unsigned nr_vcpus = 4; // the System fuzz_ops builds has this many CPUs
 inline constexpr unsigned nr_scope_kinds = 4;
 
 // Composites callers really use; the raw-mask selector is one past the end.
@@ -64,6 +65,7 @@ gfp_t modifier_bits() noexcept;
 gfp_t requested_mask(const op &o) noexcept;
 unsigned alloc_order(const op &o) noexcept; // 0..11: 11 is MAX_PAGE_ORDER + 1 (refused)
 unsigned alloc_vcpu(const op &o) noexcept;
+unsigned free_vcpu(const op &o) noexcept; // free, free_wrong_order, double_free
 unsigned slot_of(const op &o) noexcept;
 
 // Walks an input record by record.
