@@ -11,6 +11,7 @@
 //  - a slot's pattern survives until its owner frees it (I1 again, seen from the data);
 //  - planted misuse (wrong-order free, double free) is reported once and refused, and
 //    verify() stays clean after it (I13, I1, I16);
+//  - verify() is clean after drain, kswapd and shrink (I2 with allocations held);
 //  - nothing else is ever reported;
 //  - at the end, with everything freed and drained, verify() is clean and every zone's
 //    free + per-CPU pages equal its managed pages (I2).
@@ -217,17 +218,22 @@ class harness {
                 scopes_.pop_back();
             }
             return 0;
+        // After the ops that move many pages at once the System is quiescent (one thread)
+        // and the full recount is worth its O(pages): I2 must hold with allocations held.
         case op_code::drain:
             sys_.drain_all_pages();
+            check_verify("after drain");
             return 0;
         case op_code::kswapd_step:
             sys_.kswapd_run_once(o.arg[0] % sys_.nr_nodes());
+            check_verify("after kswapd");
             return 0;
         case op_code::fail_nth:
             set_current_fail_nth(o.arg[0] % 16);
             return 0;
         case op_code::shrink:
             sys_.shrinkers().drop_slab();
+            check_verify("after shrink");
             return 0;
         case op_code::touch: {
             slot &s = slots_[slot_of(o)];
