@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+#
+# Writes fuzz_ops's hand-made seed corpus (fuzz/corpus/ops/), one file per theme, so that
+# every op appears in at least one seed. The format is op_stream.hpp's: "GFPO", version 1,
+# three reserved bytes, then 8-byte records (op byte, seven argument bytes).
+# Run from anywhere: python3 fuzz/make_seeds.py
+import pathlib
+import struct
+
+OUT = pathlib.Path(__file__).resolve().parent / "corpus" / "ops"
+
+ALLOC, FREE, FREE_WRONG_ORDER, DOUBLE_FREE = 0x01, 0x02, 0x03, 0x04
+SCOPE_SAVE, SCOPE_RESTORE, DRAIN, KSWAPD_STEP = 0x05, 0x06, 0x07, 0x08
+FAIL_NTH, SHRINK, TOUCH = 0x09, 0x0A, 0x0B
+
+# Selectors into op_stream.cpp's mask_table; RAW uses the raw mask as given.
+KERNEL, NOFS, NOIO, ATOMIC, NOWAIT, USER, HIGHUSER, HIGHUSER_MOVABLE = range(8)
+DMA32_KERNEL, DMA_KERNEL, TRANSHUGE_LIGHT, TRANSHUGE, KERNEL_ACCOUNT, KERNEL_RECL = range(8, 14)
+RAW = 14
+
+ZERO, COMP, HIGH, NOWARN = 0x100, 0x40000, 0x20, 0x2000
+
+
+def header():
+    return b"GFPO" + bytes([1, 0, 0, 0])
+
+
+def alloc(sel, slot, order=0, vcpu=0, mask=0):
+    return bytes([ALLOC, sel]) + struct.pack("<I", mask) + bytes([order | vcpu << 4, slot])
+
+
+def rec(op, *args):
+    args = list(args) + [0] * (7 - len(args))
+    return bytes([op] + args)
+
+
+SEEDS = {
+    "basic_kernel": [alloc(KERNEL, 0), alloc(KERNEL, 1, order=3, vcpu=1), rec(TOUCH, 0),
+                     rec(TOUCH, 1), rec(TOUCH, 0), rec(FREE, 0), rec(FREE, 1, 2)],
+    "zones": [alloc(DMA_KERNEL, 0, order=2), alloc(DMA32_KERNEL, 1, order=4, vcpu=2),
+              alloc(HIGHUSER_MOVABLE, 2, vcpu=3), alloc(TRANSHUGE_LIGHT, 3, order=9),
+              alloc(TRANSHUGE, 4, order=9, vcpu=1), alloc(USER, 5, mask=ZERO),
+              alloc(ATOMIC, 6, order=1, mask=COMP), alloc(NOWAIT, 7),
+              alloc(KERNEL_ACCOUNT, 8), alloc(KERNEL_RECL, 9, vcpu=2),
+              alloc(HIGHUSER, 10, order=10), rec(DRAIN)],
+    "invalid_masks": [alloc(RAW, 0, mask=0x3),                # __GFP_DMA|__GFP_HIGHMEM
+                      alloc(RAW, 1, mask=0x18),               # RECLAIMABLE|MOVABLE
+                      alloc(RAW, 2, mask=0x8000),             # NOFAIL without reclaim
+                      alloc(RAW, 3, mask=0x200),              # the unused bit
+                      alloc(RAW, 4, mask=0x80000000),         # outside the layout
+                      alloc(KERNEL, 5, order=11),             # order above MAX_PAGE_ORDER
+                      alloc(RAW, 6, mask=0xcc0 | 0x8000)],    # GFP_KERNEL|__GFP_NOFAIL
+    "misuse": [alloc(KERNEL, 0, order=2), rec(FREE_WRONG_ORDER, 0, 1, 0),
+               alloc(KERNEL, 1, order=0, mask=COMP), rec(DOUBLE_FREE, 1, 2),
+               alloc(KERNEL, 2, order=5, mask=COMP), rec(FREE_WRONG_ORDER, 2, 0, 3),
+               rec(DOUBLE_FREE, 2), rec(FREE, 0)],
+    "scopes": [rec(SCOPE_SAVE, 0), alloc(KERNEL, 0), rec(SCOPE_SAVE, 1), alloc(KERNEL, 1),
+               rec(SCOPE_RESTORE), rec(SCOPE_SAVE, 3), alloc(HIGHUSER_MOVABLE, 2),
+               rec(SCOPE_SAVE, 2), alloc(KERNEL, 3, order=2), rec(SCOPE_RESTORE),
+               rec(SCOPE_RESTORE), rec(SCOPE_SAVE, 0)],  # the last one stays open
+    "reclaim": [alloc(HIGHUSER_MOVABLE, i, order=9, vcpu=i) for i in range(14)]
+               + [rec(KSWAPD_STEP, 0), rec(KSWAPD_STEP, 1), rec(SHRINK), rec(DRAIN),
+                  alloc(ATOMIC, 20, order=3, mask=HIGH), rec(FREE, 3), rec(KSWAPD_STEP, 1)],
+    "fail_nth": [rec(FAIL_NTH, 1), alloc(KERNEL, 0, order=1), rec(FAIL_NTH, 2),
+                 alloc(KERNEL, 1), alloc(KERNEL, 2, order=2), rec(FAIL_NTH, 0),
+                 alloc(KERNEL, 3, order=3)],
+    # No header: libFuzzer's raw inputs are records from the first byte; 0xee is skipped.
+    "headerless": [alloc(NOIO, 0, order=1), rec(0xEE, 1, 2, 3), alloc(NOFS, 1, vcpu=3),
+                   rec(TOUCH, 1), rec(FREE, 1)],
+}
+
+OUT.mkdir(parents=True, exist_ok=True)
+for name, records in SEEDS.items():
+    body = b"".join(records)
+    (OUT / name).write_bytes(body if name == "headerless" else header() + body)

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+#include "op_stream.hpp"
+
+#include <cstring>
+#include <fmt/format.h>
+
+namespace gfplab::fuzz {
+
+const std::array<mask_entry, 14> mask_table{{
+    {"GFP_KERNEL", GFP_KERNEL},
+    {"GFP_NOFS", GFP_NOFS},
+    {"GFP_NOIO", GFP_NOIO},
+    {"GFP_ATOMIC", GFP_ATOMIC},
+    {"GFP_NOWAIT", GFP_NOWAIT},
+    {"GFP_USER", GFP_USER},
+    {"GFP_HIGHUSER", GFP_HIGHUSER},
+    {"GFP_HIGHUSER_MOVABLE", GFP_HIGHUSER_MOVABLE},
+    {"GFP_DMA32|GFP_KERNEL", GFP_DMA32 | GFP_KERNEL},
+    {"GFP_DMA|GFP_KERNEL", GFP_DMA | GFP_KERNEL},
+    {"GFP_TRANSHUGE_LIGHT", GFP_TRANSHUGE_LIGHT},
+    {"GFP_TRANSHUGE", GFP_TRANSHUGE},
+    {"GFP_KERNEL_ACCOUNT", GFP_KERNEL_ACCOUNT},
+    {"GFP_KERNEL|__GFP_RECLAIMABLE", GFP_KERNEL | __GFP_RECLAIMABLE},
+}};
+
+gfp_t modifier_bits() noexcept {
+    return __GFP_ZERO | __GFP_COMP | __GFP_NOWARN | __GFP_HIGH | __GFP_MEMALLOC | __GFP_NOMEMALLOC |
+           __GFP_THISNODE | __GFP_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NORETRY | __GFP_HARDWALL |
+           __GFP_WRITE;
+}
+
+static gfp_t raw_mask(const op &o) noexcept {
+    return gfp_t(o.arg[1]) | gfp_t(o.arg[2]) << 8 | gfp_t(o.arg[3]) << 16 | gfp_t(o.arg[4]) << 24;
+}
+
+gfp_t requested_mask(const op &o) noexcept {
+    const unsigned sel = o.arg[0] % (mask_table.size() + 1);
+    if (sel == raw_mask_selector)
+        return raw_mask(o);
+    return mask_table[sel].mask | (raw_mask(o) & modifier_bits());
+}
+
+unsigned alloc_order(const op &o) noexcept {
+    return (o.arg[5] & 0xf) % (MAX_PAGE_ORDER + 2);
+}
+unsigned alloc_vcpu(const op &o) noexcept {
+    return (o.arg[5] >> 4) % nr_vcpus;
+}
+unsigned free_vcpu(const op &o) noexcept {
+    return o.arg[1] % nr_vcpus;
+}
+unsigned slot_of(const op &o) noexcept {
+    return (o.code == op_code::alloc ? o.arg[6] : o.arg[0]) % nr_slots;
+}
+
+static bool known(std::uint8_t c) noexcept {
+    return c >= std::uint8_t(op_code::alloc) && c <= std::uint8_t(op_code::touch);
+}
+
+op_decoder::op_decoder(const std::uint8_t *data, std::size_t size) noexcept
+    : p_(data), end_(data + size) {
+    if (size >= op_header_size && std::memcmp(data, op_magic.data(), op_magic.size()) == 0) {
+        p_ += op_header_size;
+        if (data[4] != op_version)
+            p_ = end_;
+    }
+}
+
+std::optional<op> op_decoder::next(std::size_t &index) noexcept {
+    while (std::size_t(end_ - p_) >= op_record_size) {
+        const std::uint8_t *r = p_;
+        p_ += op_record_size;
+        index = index_++;
+        if (!known(r[0]))
+            continue;
+        op o{op_code(r[0]), {}};
+        std::memcpy(o.arg.data(), r + 1, o.arg.size());
+        return o;
+    }
+    return std::nullopt;
+}
+
+std::string describe(const op &o) {
+    static const char *const scope_names[] = {"nofs", "noio", "noreclaim", "pin"};
+    switch (o.code) {
+    case op_code::alloc: {
+        const unsigned sel = o.arg[0] % (mask_table.size() + 1);
+        return fmt::format("alloc slot {} order {} vcpu {} mask {} ({})", slot_of(o),
+                           alloc_order(o), alloc_vcpu(o), gfp_describe(requested_mask(o)),
+                           sel == raw_mask_selector ? "raw" : mask_table[sel].name);
+    }
+    case op_code::free:
+        return fmt::format("free slot {} vcpu {}", slot_of(o), free_vcpu(o));
+    case op_code::free_wrong_order:
+        return fmt::format("free_wrong_order slot {} vcpu {} delta {}", slot_of(o), free_vcpu(o),
+                           1 + o.arg[2] % MAX_PAGE_ORDER);
+    case op_code::double_free:
+        return fmt::format("double_free slot {} vcpu {}", slot_of(o), free_vcpu(o));
+    case op_code::scope_save:
+        return fmt::format("scope_save {}", scope_names[o.arg[0] % nr_scope_kinds]);
+    case op_code::scope_restore:
+        return "scope_restore";
+    case op_code::drain:
+        return "drain";
+    case op_code::kswapd_step:
+        return fmt::format("kswapd_step nid byte {}", o.arg[0]);
+    case op_code::fail_nth:
+        return fmt::format("fail_nth {}", o.arg[0] % 16);
+    case op_code::shrink:
+        return "shrink";
+    case op_code::touch:
+        return fmt::format("touch slot {}", slot_of(o));
+    }
+    return fmt::format("op {:#x}", unsigned(o.code));
+}
+
+std::array<std::uint8_t, op_record_size> encode(const op &o) noexcept {
+    std::array<std::uint8_t, op_record_size> r{};
+    r[0] = std::uint8_t(o.code);
+    std::memcpy(r.data() + 1, o.arg.data(), o.arg.size());
+    return r;
+}
+
+} // namespace gfplab::fuzz

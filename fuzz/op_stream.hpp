@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+//
+// op_stream.hpp - the operation-stream format of fuzz_ops: what a fuzz input means.
+//
+// Layout: an optional 8-byte header ("GFPO", version 1, three reserved bytes) and then
+// fixed-width records of 8 bytes: one op byte and seven argument bytes. Without the header
+// the whole input is records, so that libFuzzer's raw mutations mean something from the
+// first byte. Unknown op codes are skipped rather than rejected, so a corpus written today
+// still replays once new ops are added; a trailing partial record is ignored. A header with
+// another version decodes to nothing (a later format, not to be misread as this one).
+#pragma once
+
+#include <gfplab/gfp.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace gfplab::fuzz {
+
+inline constexpr std::array<std::uint8_t, 4> op_magic{'G', 'F', 'P', 'O'};
+inline constexpr std::uint8_t op_version = 1;
+inline constexpr std::size_t op_header_size = 8;
+inline constexpr std::size_t op_record_size = 8;
+
+// Fixed for a format version: new ops take new codes, old codes never change meaning.
+enum class op_code : std::uint8_t {
+    alloc = 0x01, // a0 mask selector, a1..a4 raw mask (LE), a5 order | vcpu << 4, a6 slot
+    free = 0x02,  // a0 slot, a1 vcpu
+    free_wrong_order = 0x03, // a0 slot, a1 vcpu, a2 order delta (planted misuse)
+    double_free = 0x04,      // a0 slot, a1 vcpu (planted misuse: free, then free again)
+    scope_save = 0x05,       // a0 kind: nofs, noio, noreclaim (PF_MEMALLOC), pin
+    scope_restore = 0x06,    // restores the innermost open save
+    drain = 0x07,            // drain_all_pages()
+    kswapd_step = 0x08,      // a0 nid: one balance_pgdat() pass
+    fail_nth = 0x09,         // a0 n: the n-th fault-injection point on this thread fails
+    shrink = 0x0a,           // shrinkers().drop_slab()
+    touch = 0x0b,            // a0 slot: check the slot's pattern, then write a new one
+};
+
+struct op {
+    op_code code;
+    std::array<std::uint8_t, 7> arg;
+};
+
+inline constexpr unsigned nr_slots = 64;
+inline constexpr unsigned nr_vcpus = 4; // the System fuzz_ops builds has this many CPUs
+inline constexpr unsigned nr_scope_kinds = 4;
+
+// Composites callers really use; the raw-mask selector is one past the end.
+struct mask_entry {
+    const char *name;
+    gfp_t mask;
+};
+extern const std::array<mask_entry, 14> mask_table;
+inline constexpr unsigned raw_mask_selector = mask_table.size();
+
+// Modifier bits a composite may pick up from the raw mask: the ones callers add to a
+// composite, so that the composite path stays (mostly) valid.
+gfp_t modifier_bits() noexcept;
+
+// The mask an alloc record asks for, before the harness makes it finite (see fuzz_ops.cpp).
+gfp_t requested_mask(const op &o) noexcept;
+unsigned alloc_order(const op &o) noexcept; // 0..11: 11 is MAX_PAGE_ORDER + 1 (refused)
+unsigned alloc_vcpu(const op &o) noexcept;
+unsigned free_vcpu(const op &o) noexcept; // free, free_wrong_order, double_free
+unsigned slot_of(const op &o) noexcept;
+
+// Walks an input record by record.
+class op_decoder {
+  public:
+    op_decoder(const std::uint8_t *data, std::size_t size) noexcept;
+    // The next known op, or nothing at the end. `index` is the record's number (skipped
+    // records count) so a message can point into the input.
+    std::optional<op> next(std::size_t &index) noexcept;
+
+  private:
+    const std::uint8_t *p_;
+    const std::uint8_t *end_;
+    std::size_t index_ = 0;
+};
+
+// One line: "alloc slot 3 order 2 vcpu 1 mask 0xcc0(GFP_KERNEL)" and so on.
+std::string describe(const op &o);
+
+// Encodes one record (for seed generation and tests).
+std::array<std::uint8_t, op_record_size> encode(const op &o) noexcept;
+
+} // namespace gfplab::fuzz
