@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/memory.hpp"
+
 #include <atomic>
 #include <random>
 #include <thread>
@@ -20,6 +22,7 @@
 namespace {
 
 using namespace gfplab;
+using namespace gfplab::test;
 
 system_config config(bool kswapd = false) {
     system_config c;
@@ -35,24 +38,6 @@ system_config config(bool kswapd = false) {
 
 // Neither direct reclaim nor a kswapd wake-up: filling must not reclaim.
 constexpr gfp_t no_reclaim = (GFP_KERNEL & ~__GFP_RECLAIM) | __GFP_NOWARN;
-
-std::vector<page *> exhaust(System &s) {
-    std::vector<page *> held;
-    while (page *p = s.alloc_pages(GFP_NOWAIT | __GFP_NOWARN, 0))
-        held.push_back(p);
-    return held;
-}
-
-void release(System &s, std::vector<page *> &v) {
-    for (page *p : v)
-        s.free_pages(p, 0);
-    v.clear();
-}
-
-void expect_clean(System &s) {
-    for (const auto &v : s.verify())
-        ADD_FAILURE() << format_violation(v);
-}
 
 std::uint64_t stops(System &s, const std::string &name) {
     for (const auto &st : s.shrinkers().stats())

@@ -13,6 +13,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/memory.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -21,6 +23,7 @@
 namespace {
 
 using namespace gfplab;
+using namespace gfplab::test;
 using namespace std::chrono_literals;
 
 // 64 MiB, ZONE_NORMAL only, no kswapd unless asked: the tests drive reclaim themselves.
@@ -56,25 +59,6 @@ std::vector<cache_page_id> fill_anon(System &s) {
     while (cache_page_id id = s.page_cache().add_anon(-1, fill_gfp))
         ids.push_back(id);
     return ids;
-}
-
-// Takes whatever is left without reclaim.
-std::vector<page *> exhaust(System &s) {
-    std::vector<page *> held;
-    while (page *p = s.alloc_pages(GFP_NOWAIT | __GFP_NOWARN, 0))
-        held.push_back(p);
-    return held;
-}
-
-void release(System &s, std::vector<page *> &v) {
-    for (page *p : v)
-        s.free_pages(p, 0);
-    v.clear();
-}
-
-void expect_clean(System &s) {
-    for (const auto &v : s.verify())
-        ADD_FAILURE() << format_violation(v);
 }
 
 zone &normal(System &s) {

@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/memory.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -20,6 +22,7 @@
 namespace {
 
 using namespace gfplab;
+using namespace gfplab::test;
 using namespace std::chrono_literals;
 
 // 64 MiB, ZONE_NORMAL only, no kswapd unless asked: the tests drive reclaim themselves.
@@ -102,25 +105,6 @@ struct page_cache_shrinker {
         return masks;
     }
 };
-
-// Takes everything the mask can get without reclaim (NORETRY keeps it short).
-std::vector<page *> exhaust(System &s, gfp_t gfp = GFP_NOWAIT) {
-    std::vector<page *> held;
-    while (page *p = s.alloc_pages(gfp | __GFP_NOWARN, 0))
-        held.push_back(p);
-    return held;
-}
-
-void release(System &s, std::vector<page *> &v) {
-    for (page *p : v)
-        s.free_pages(p, 0);
-    v.clear();
-}
-
-void expect_clean(System &s) {
-    for (const auto &v : s.verify())
-        ADD_FAILURE() << format_violation(v);
-}
 
 TEST(DirectReclaim, ShrinkersFreePagesForABlockedAllocation) {
     System s(config());
