@@ -25,15 +25,7 @@ using namespace gfplab;
 using namespace gfplab::test;
 
 system_config config(bool kswapd = false) {
-    system_config c;
-    c.memory_bytes = 64ull << 20;
-    c.dma_limit = c.dma32_limit = 0;
-    c.cpus = 2;
-    c.pcp = pcp_mode::virtual_cpus;
-    c.warn_alloc = false;
-    c.kswapd = kswapd;
-    c.stall_warn_ms = 10000;
-    return c;
+    return reclaim_config(kswapd, 10000);
 }
 
 // Neither direct reclaim nor a kswapd wake-up: filling must not reclaim.

@@ -26,18 +26,8 @@ using namespace gfplab;
 using namespace gfplab::test;
 using namespace std::chrono_literals;
 
-// 64 MiB, ZONE_NORMAL only, no kswapd unless asked: the tests drive reclaim themselves.
 system_config config(bool kswapd = false, std::uint64_t swap = 0) {
-    system_config c;
-    c.memory_bytes = 64ull << 20;
-    c.dma_limit = c.dma32_limit = 0;
-    c.cpus = 2;
-    c.pcp = pcp_mode::virtual_cpus;
-    c.warn_alloc = false;
-    c.kswapd = kswapd;
-    c.stall_warn_ms = 1000;
-    c.swap_pages = swap;
-    return c;
+    return reclaim_config(kswapd, 1000, swap);
 }
 
 // Filling must neither reclaim nor wake kswapd (it would take from what is being filled).

@@ -25,17 +25,8 @@ using namespace gfplab;
 using namespace gfplab::test;
 using namespace std::chrono_literals;
 
-// 64 MiB, ZONE_NORMAL only, no kswapd unless asked: the tests drive reclaim themselves.
 system_config config(bool kswapd = false) {
-    system_config c;
-    c.memory_bytes = 64ull << 20;
-    c.dma_limit = c.dma32_limit = 0;
-    c.cpus = 2;
-    c.pcp = pcp_mode::virtual_cpus;
-    c.warn_alloc = false;
-    c.kswapd = kswapd;
-    c.stall_warn_ms = 20;
-    return c;
+    return reclaim_config(kswapd, 20);
 }
 
 // A cache of pages that a shrinker gives back (like a dentry cache), remembering every

@@ -8,9 +8,26 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <vector>
 
 namespace gfplab::test {
+
+// The reclaim-side tests' machine: 64 MiB of ZONE_NORMAL on two virtual CPUs, no kswapd
+// unless asked (the tests drive reclaim themselves), stall reports after `stall_warn_ms`.
+inline system_config reclaim_config(bool kswapd, unsigned stall_warn_ms,
+                                    std::uint64_t swap_pages = 0) {
+    system_config c;
+    c.memory_bytes = 64ull << 20;
+    c.dma_limit = c.dma32_limit = 0;
+    c.cpus = 2;
+    c.pcp = pcp_mode::virtual_cpus;
+    c.warn_alloc = false;
+    c.kswapd = kswapd;
+    c.stall_warn_ms = stall_warn_ms;
+    c.swap_pages = swap_pages;
+    return c;
+}
 
 // Takes every order-0 page `gfp` can get (GFP_NOWAIT: without reclaim, down to min).
 inline std::vector<page *> exhaust(System &s, gfp_t gfp = GFP_NOWAIT) {
