@@ -10,7 +10,7 @@ namespace bench {
 
 void setup_backend() {
     gfplab::system_config cfg;
-    // 1 GiB: the biggest workload (8 threads x 512 pages held, or one order-10 block) stays
+    // 1 GiB: the biggest workload (16 threads x 512 pages held, or one order-10 block) stays
     // far above the low watermark, so the fast path is what gets measured, never the slow
     // path. ZONE_DMA32 ends at 256 MiB so that GFP_KERNEL is served from ZONE_NORMAL as on a
     // real x86-64 machine, rather than falling back to DMA32 because NORMAL is empty.

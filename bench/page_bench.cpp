@@ -3,9 +3,10 @@
 // gfplab-bench and peer-bench-*: the page allocator's workloads, built once per backend
 // (backend.hpp) so that gfplab and real allocators run the same code in the same way.
 //
-// Every workload runs at 1, 2, 4 and 8 threads on wall-clock time, and counts blocks as
+// Every workload runs at 1, 2, 4, 8 and 16 threads on wall-clock time, and counts blocks as
 // items, so items_per_second is the aggregate throughput of all threads: 2 threads on 2
-// cores should nearly double it, 8 threads on 2 cores should not lose it (DESIGN.md).
+// cores should nearly double it, 8 threads on 2 cores should not lose it (DESIGN.md), and
+// 16 shows whether oversubscription keeps holding.
 #include "backend.hpp"
 #include "spsc_ring.hpp"
 
@@ -140,7 +141,7 @@ void BM_remote_free(benchmark::State &state) {
 }
 
 void threaded(benchmark::internal::Benchmark *b) {
-    b->Threads(1)->Threads(2)->Threads(4)->Threads(8);
+    b->Threads(1)->Threads(2)->Threads(4)->Threads(8)->Threads(16);
 }
 
 #define PAGE_BENCHMARK(fn) BENCHMARK(fn)->UseRealTime()->Setup(setup)->Teardown(teardown)
