@@ -128,7 +128,7 @@ void System::free_pages(page *p, unsigned order) {
     zone &z = page_zone(p);
     // Small orders go to this CPU's list (free_unref_page); a busy list means the buddy.
     if (!pcp::pcp_allowed_order(order) || !pcp_->free(z, p, order)) {
-        std::lock_guard<std::mutex> guard(z.lock);
+        std::lock_guard guard(z.lock);
         buddy::free_one_page(z, p, page_to_pfn(p), order);
     }
     // free_unref_page_commit(): a zone back above its high watermark is no longer "below
