@@ -24,7 +24,8 @@ void vmstat_mod(Global &global, Delta &diff, long delta, int threshold) noexcept
         global.fetch_add(x, std::memory_order_relaxed);
         x = 0;
     }
-    diff.store(static_cast<decltype(diff.load())>(x), std::memory_order_relaxed);
+    diff.store(static_cast<decltype(diff.load(std::memory_order_relaxed))>(x),
+               std::memory_order_relaxed);
 }
 
 // zone_page_state(): never negative, though the zone-wide value may be for a while.
