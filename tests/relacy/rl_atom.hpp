@@ -44,6 +44,7 @@ class atom {
     void store(T v, std::memory_order mo) { a_($).store(v, to_rl(mo)); }
     T exchange(T v, std::memory_order mo) { return a_($).exchange(v, to_rl(mo)); }
     T fetch_add(T v, std::memory_order mo) { return a_($).fetch_add(v, to_rl(mo)); }
+    T fetch_sub(T v, std::memory_order mo) { return a_($).fetch_sub(v, to_rl(mo)); }
 
   private:
     rl::atomic<T> a_;

@@ -107,8 +107,8 @@ void System::free_pages(page *p, unsigned order) {
         return;
     if (!page_allocator::check_free(*this, p, order))
         return;
-    // put_page_testzero(): only the last reference frees.
-    int was = p->refcount.fetch_sub(1, std::memory_order_acq_rel);
+    // Only the last reference frees.
+    int was = put_page_testzero(p->refcount);
     if (was <= 0) {
         // A racing free of the same page won: undo and report (the kernel would BUG).
         p->refcount.fetch_add(1, std::memory_order_relaxed);
