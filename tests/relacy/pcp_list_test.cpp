@@ -22,8 +22,12 @@ using gfplab::relacy::atom;
 constexpr std::uint32_t npages = 3;
 enum where { on_list, held, drained };
 
-struct pcp_list_test : rl::test_suite<pcp_list_test, 3> {
+struct cpu_block {
     atom<std::uint32_t> lock;
+};
+
+struct pcp_list_test : rl::test_suite<pcp_list_test, 3> {
+    cpu_block cpu;
     atom<std::uint64_t> list;
     rl::var<std::uint32_t> next[npages];
     rl::var<int> place[npages];
@@ -33,7 +37,7 @@ struct pcp_list_test : rl::test_suite<pcp_list_test, 3> {
     }
 
     void before() {
-        lock.init(0);
+        cpu.lock.init(0);
         for (std::uint32_t i = 0; i < npages; i++) {
             next[i]($) = i + 1 < npages ? i + 1 : gfplab::pfn_nil;
             place[i]($) = on_list;
@@ -45,13 +49,13 @@ struct pcp_list_test : rl::test_suite<pcp_list_test, 3> {
     void task() {
         std::uint32_t pfn = gfplab::pfn_nil;
         {
-            cpu_trylock l(lock);
+            cpu_trylock l(cpu);
             if (!l.held() || gfplab::pcp::locked_pop(list, links(), &pfn) != outcome::ok)
                 return;
             RL_ASSERT(place[pfn]($) == on_list);
             place[pfn]($) = held;
         }
-        cpu_trylock l(lock);
+        cpu_trylock l(cpu);
         if (!l.held())
             return; // the caller would free to the buddy allocator: the page stays held
         place[pfn]($) = on_list;
@@ -61,7 +65,7 @@ struct pcp_list_test : rl::test_suite<pcp_list_test, 3> {
     // drain_all_pages() from another CPU: a few tries for the trylock, then the whole list.
     void drainer() {
         for (int tries = 0; tries < 3; tries++) {
-            cpu_trylock l(lock);
+            cpu_trylock l(cpu);
             if (!l.held()) {
                 rl::yield(1, $);
                 continue;

@@ -23,22 +23,23 @@ namespace gfplab::pcp {
 inline constexpr std::memory_order trylock_acquire = std::memory_order_acquire;
 inline constexpr std::memory_order trylock_release = std::memory_order_release;
 
-// The kernel's pcp_spin_trylock()/pcp_spin_unlock() as an RAII guard.
-template <class LockWord>
+// The kernel's pcp_spin_trylock()/pcp_spin_unlock() as an RAII guard on a CPU block's
+// `lock` word (held through the block, not the word: one address computation fewer).
+template <class Block>
 class cpu_trylock {
   public:
-    explicit cpu_trylock(LockWord &w) noexcept
-        : w_(w), held_(w.exchange(1, trylock_acquire) == 0) {}
+    explicit cpu_trylock(Block &b) noexcept
+        : b_(b), held_(b.lock.exchange(1, trylock_acquire) == 0) {}
     ~cpu_trylock() {
         if (held_)
-            w_.store(0, trylock_release);
+            b_.lock.store(0, trylock_release);
     }
     cpu_trylock(const cpu_trylock &) = delete;
     cpu_trylock &operator=(const cpu_trylock &) = delete;
     bool held() const noexcept { return held_; }
 
   private:
-    LockWord &w_;
+    Block &b_;
     bool held_;
 };
 

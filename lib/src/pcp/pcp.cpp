@@ -65,7 +65,7 @@ unsigned area::this_cpu() const noexcept {
 template <class Fn>
 outcome area::locked(std::size_t off, Fn &&fn) {
     unsigned cpu = this_cpu();
-    cpu_trylock l(region_.header(cpu).lock);
+    cpu_trylock l(region_.header(cpu));
     if (!l.held())
         return outcome::busy;
     if (hook_)
