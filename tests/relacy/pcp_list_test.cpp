@@ -59,7 +59,8 @@ struct pcp_list_test : rl::test_suite<pcp_list_test, 3> {
         if (!l.held())
             return; // the caller would free to the buddy allocator: the page stays held
         place[pfn]($) = on_list;
-        gfplab::pcp::locked_push(list, links(), pfn, pfn, 1);
+        std::uint32_t count;
+        gfplab::pcp::locked_push(list, links(), pfn, pfn, 1, &count);
     }
 
     // drain_all_pages() from another CPU: a few tries for the trylock, then the whole list.

@@ -54,16 +54,15 @@ outcome locked_pop(ListWord &list, Links &&links, std::uint32_t *pfn) {
     return outcome::ok;
 }
 
-// Under the list's trylock: puts the chain head..tail of n entries in front; returns the
-// list's new length.
+// Under the list's trylock: puts the chain head..tail of n entries in front; *count gets
+// the list's new length.
 template <class ListWord, class Links>
-std::uint32_t locked_push(ListWord &list, Links &&links, std::uint32_t head, std::uint32_t tail,
-                          std::uint32_t n) {
+void locked_push(ListWord &list, Links &&links, std::uint32_t head, std::uint32_t tail,
+                 std::uint32_t n, std::uint32_t *count) {
     const std::uint64_t w = list.load(std::memory_order_relaxed);
     links(tail) = word_head(w);
-    const std::uint32_t count = word_count(w) + n;
-    list.store(make_word(head, count), std::memory_order_relaxed);
-    return count;
+    *count = word_count(w) + n;
+    list.store(make_word(head, *count), std::memory_order_relaxed);
 }
 
 // Under the list's trylock: takes the whole list.

@@ -89,7 +89,7 @@ outcome area::push(std::size_t off, std::uint32_t head, std::uint32_t tail, std:
         return rseq_push(region_, off, sys_.pfn_to_page(0), head, tail, n, count);
 #endif
     return locked(off, [&](sync::atom<std::uint64_t> &list) {
-        *count = locked_push(list, links(), head, tail, n);
+        locked_push(list, links(), head, tail, n, count);
         return outcome::ok;
     });
 }
