@@ -13,6 +13,8 @@
 //    the neighbour's owner may be setting up its compound metadata.
 #pragma once
 
+#include <gfplab/sync/atom.hpp>
+
 #include <atomic>
 #include <cstdint>
 
@@ -33,7 +35,7 @@ inline constexpr std::uint32_t pfn_nil = 0xffffffffu;
 
 struct page {
     std::atomic<std::uint32_t> flags{0};
-    std::atomic<std::int32_t> refcount{0};
+    sync::atom<std::int32_t> refcount{0};
     std::uint8_t order = 0; // see PG_buddy and PG_head
     // The migratetype the allocation asked for; read racily by pageblock stealing on other
     // CPUs (as the kernel reads PageLRU), hence atomic.
@@ -57,6 +59,16 @@ inline void set_page_flags(page &p, std::uint32_t f,
 }
 inline void clear_page_flags(page &p, std::uint32_t f) noexcept {
     p.flags.store(p.flags.load(std::memory_order_relaxed) & ~f, std::memory_order_relaxed);
+}
+
+// put_page_testzero(): drops one reference and returns the count before, so exactly one
+// caller sees 1 and frees. acq_rel because that caller goes on to poison and reuse the
+// memory: it must see every other holder's writes (their release) before it does (its
+// acquire). A template over the counter's type so that tests/relacy/ checks this very code.
+inline constexpr std::memory_order put_page_order = std::memory_order_acq_rel;
+template <class Count>
+int put_page_testzero(Count &refcount) noexcept {
+    return refcount.fetch_sub(1, put_page_order);
 }
 
 } // namespace gfplab

@@ -13,6 +13,8 @@
 #include <gfplab/linux/gfp.h>
 #include <gfplab/linux/mmzone.h>
 #include <gfplab/page.hpp>
+#include <gfplab/sync/atom.hpp>
+#include <gfplab/vmstat_delta.hpp>
 
 #include <array>
 #include <atomic>
@@ -31,7 +33,7 @@ struct free_area {
     std::array<std::uint32_t, MIGRATE_TYPES> head;
     std::array<std::uint32_t, MIGRATE_TYPES> tail;
     // Written under zone->lock, read without it by the watermark check's block search.
-    std::array<std::atomic<unsigned long>, MIGRATE_TYPES> nr_free{};
+    std::array<sync::atom<unsigned long>, MIGRATE_TYPES> nr_free{};
 
     bool has(migratetype mt) const noexcept {
         return nr_free[mt].load(std::memory_order_relaxed) != 0;
@@ -75,10 +77,10 @@ struct zone {
     unsigned long pcp_high_max = 0;
 
     // The buddy allocator: free areas and highatomic bookkeeping, under `lock`.
-    std::mutex lock;
+    sync::mutex lock;
     std::array<free_area, NR_PAGE_ORDERS> area{};
     unsigned long nr_reserved_highatomic = 0;
-    std::atomic<long> nr_free_highatomic{0};
+    sync::atom<long> nr_free_highatomic{0};
 
     // One migratetype per pageblock (pageblock_order pages), read without the lock on the
     // free path as the kernel does, hence atomic.
@@ -88,8 +90,8 @@ struct zone {
     // CPU, folded into the atomic once it passes stat_threshold. Every update happens under
     // `lock` (free list changes), so the deltas need no atomic read-modify-write; readers of
     // page_state() see the atomic alone, off by at most drift_bound() pages (I3).
-    std::array<std::atomic<long>, NR_VM_ZONE_STAT_ITEMS> vm_stat{};
-    std::unique_ptr<std::atomic<std::int8_t>[]> vm_stat_diff; // [cpu * items + item]
+    std::array<sync::atom<long>, NR_VM_ZONE_STAT_ITEMS> vm_stat{};
+    std::unique_ptr<sync::atom<std::int8_t>[]> vm_stat_diff; // [cpu * items + item]
     unsigned stat_cpus = 1;
     int stat_threshold = 0;
     // Below this many free pages the cheap count may hide a watermark breach: kswapd's
@@ -108,28 +110,18 @@ struct zone {
     unsigned long low_wmark_pages() const noexcept { return wmark_pages(WMARK_LOW); }
     unsigned long high_wmark_pages() const noexcept { return wmark_pages(WMARK_HIGH); }
     // zone_page_state(): cheap and within drift_bound() of the truth.
-    long page_state(zone_stat_item item) const noexcept {
-        long v = vm_stat[item].load(std::memory_order_relaxed);
-        return v < 0 ? 0 : v;
-    }
+    long page_state(zone_stat_item item) const noexcept { return vmstat_read(vm_stat[item]); }
     // zone_page_state_snapshot(): the atomic plus every CPU's delta.
     long page_state_snapshot(zone_stat_item item) const noexcept {
-        long v = vm_stat[item].load(std::memory_order_relaxed);
-        for (unsigned cpu = 0; cpu < stat_cpus; cpu++)
-            v += vm_stat_diff[cpu * NR_VM_ZONE_STAT_ITEMS + item].load(std::memory_order_relaxed);
-        return v < 0 ? 0 : v;
+        return vmstat_read_snapshot(vm_stat[item], &vm_stat_diff[item], NR_VM_ZONE_STAT_ITEMS,
+                                    stat_cpus);
     }
     // The exported drift bound: each CPU's delta stays within +-stat_threshold.
     long drift_bound() const noexcept { return long(stat_cpus) * stat_threshold; }
     // __mod_zone_page_state() on behalf of `cpu`; the caller holds `lock`.
     void mod_page_state(unsigned cpu, zone_stat_item item, long delta) noexcept {
-        auto &diff = vm_stat_diff[(cpu % stat_cpus) * NR_VM_ZONE_STAT_ITEMS + item];
-        long x = diff.load(std::memory_order_relaxed) + delta;
-        if (x > stat_threshold || x < -stat_threshold) {
-            vm_stat[item].fetch_add(x, std::memory_order_relaxed);
-            x = 0;
-        }
-        diff.store(std::int8_t(x), std::memory_order_relaxed);
+        vmstat_mod(vm_stat[item], vm_stat_diff[(cpu % stat_cpus) * NR_VM_ZONE_STAT_ITEMS + item],
+                   delta, stat_threshold);
     }
 
     migratetype pageblock_migratetype(unsigned long pfn) const noexcept {

@@ -149,7 +149,7 @@ struct zone_checker {
     }
 
     void run(const pcp::area &a) {
-        std::lock_guard<std::mutex> guard(z.lock);
+        std::lock_guard guard(z.lock);
         covered.assign(z.spanned_pages, false);
         unsigned long highatomic = 0;
         const unsigned long free_pages = walk_free_lists(highatomic);

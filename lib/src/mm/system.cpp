@@ -147,7 +147,7 @@ void System::setup_zones() {
             z.stat_cpus = cpus_;
             z.stat_threshold = calculate_normal_threshold(int(cpus_), z.managed_pages);
             z.vm_stat_diff =
-                std::make_unique<std::atomic<std::int8_t>[]>(cpus_ * NR_VM_ZONE_STAT_ITEMS);
+                std::make_unique<sync::atom<std::int8_t>[]>(cpus_ * NR_VM_ZONE_STAT_ITEMS);
             for (auto &a : z.area) {
                 a.head.fill(pfn_nil);
                 a.tail.fill(pfn_nil);

@@ -77,7 +77,7 @@ page *rmqueue(System &s, zone &z, unsigned order, unsigned alloc_flags, migratet
     if (pcp::pcp_allowed_order(order))
         p = s.pcp_area().alloc(z, order, mt, alloc_flags);
     if (!p) {
-        std::lock_guard<std::mutex> guard(z.lock);
+        std::lock_guard guard(z.lock);
         p = buddy::rmqueue(z, order, mt, alloc_flags);
     }
     // A fallback boosted the watermarks: have kswapd reclaim ahead of the next one, however
@@ -158,7 +158,7 @@ retry:
             // A successful high-order atomic allocation sets its pageblock aside for the
             // next one (only the slow path grants ALLOC_HIGHATOMIC, and only for order > 0).
             if (alloc_flags & ALLOC_HIGHATOMIC) [[unlikely]] {
-                std::lock_guard<std::mutex> guard(z.lock);
+                std::lock_guard guard(z.lock);
                 buddy::reserve_highatomic_pageblock(z, p, order);
             }
             prep_new_page(s, p, order, gfp, ac.mt);

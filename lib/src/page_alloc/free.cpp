@@ -107,8 +107,8 @@ void System::free_pages(page *p, unsigned order) {
         return;
     if (!page_allocator::check_free(*this, p, order))
         return;
-    // put_page_testzero(): only the last reference frees.
-    int was = p->refcount.fetch_sub(1, std::memory_order_acq_rel);
+    // Only the last reference frees.
+    int was = put_page_testzero(p->refcount);
     if (was <= 0) {
         // A racing free of the same page won: undo and report (the kernel would BUG).
         p->refcount.fetch_add(1, std::memory_order_relaxed);
@@ -128,7 +128,7 @@ void System::free_pages(page *p, unsigned order) {
     zone &z = page_zone(p);
     // Small orders go to this CPU's list (free_unref_page); a busy list means the buddy.
     if (!pcp::pcp_allowed_order(order) || !pcp_->free(z, p, order)) {
-        std::lock_guard<std::mutex> guard(z.lock);
+        std::lock_guard guard(z.lock);
         buddy::free_one_page(z, p, page_to_pfn(p), order);
     }
     // free_unref_page_commit(): a zone back above its high watermark is no longer "below

@@ -52,7 +52,7 @@ page *direct_reclaim(System &s, gfp_t gfp, unsigned order, unsigned alloc_flags,
     if (!p) {
         // Pages may sit on other CPUs' lists, or in a highatomic reserve: release both once.
         for (zone *const *zp = ac.zonelist; *zp; zp++) {
-            std::lock_guard<std::mutex> g((*zp)->lock);
+            std::lock_guard g((*zp)->lock);
             buddy::unreserve_highatomic_pageblock(**zp, false, ac.mt);
         }
         s.drain_all_pages();
@@ -75,7 +75,7 @@ bool should_reclaim_retry(System &, gfp_t, unsigned order, const alloc_context &
         // Last resort before OOM: the highatomic reserves, all of them.
         bool released = false;
         for (zone *const *zp = ac.zonelist; *zp; zp++) {
-            std::lock_guard<std::mutex> g((*zp)->lock);
+            std::lock_guard g((*zp)->lock);
             released |= buddy::unreserve_highatomic_pageblock(**zp, true, ac.mt);
         }
         return released;

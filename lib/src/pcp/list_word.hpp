@@ -7,8 +7,8 @@
 #pragma once
 
 #include <gfplab/page.hpp>
+#include <gfplab/sync/atom.hpp>
 
-#include <atomic>
 #include <cstdint>
 
 namespace gfplab::pcp {
@@ -30,13 +30,13 @@ constexpr std::uint64_t make_word(std::uint32_t head, std::uint32_t count) noexc
 struct cpu_block_header {
     // rseq mode: set while another CPU drains this one (drain_all_pages); every sequence
     // checks it first and leaves the work to the buddy allocator while it is set.
-    std::atomic<std::uint32_t> stopped{0};
+    sync::atom<std::uint32_t> stopped{0};
     // portable mode: the per-CPU trylock (the kernel's pcp->lock); a failed trylock sends
     // the caller to the buddy allocator, so a thread stopped while holding it stops nobody.
-    std::atomic<std::uint32_t> lock{0};
+    sync::atom<std::uint32_t> lock{0};
     // Frees on this CPU, counted racily (lost updates only delay a drain check): the CPU's
     // total against high is summed every few frees instead of on each one.
-    std::atomic<std::uint32_t> frees{0};
+    sync::atom<std::uint32_t> frees{0};
     std::uint32_t pad = 0;
 };
 static_assert(sizeof(cpu_block_header) == 16);
@@ -50,8 +50,8 @@ struct percpu_region {
     cpu_block_header &header(unsigned cpu) const noexcept {
         return *reinterpret_cast<cpu_block_header *>(base + cpu * stride);
     }
-    std::atomic<std::uint64_t> &list(unsigned cpu, std::size_t off) const noexcept {
-        return *reinterpret_cast<std::atomic<std::uint64_t> *>(base + cpu * stride + off);
+    sync::atom<std::uint64_t> &list(unsigned cpu, std::size_t off) const noexcept {
+        return *reinterpret_cast<sync::atom<std::uint64_t> *>(base + cpu * stride + off);
     }
 };
 

@@ -6,6 +6,7 @@
 
 #include "../buddy/buddy.hpp"
 #include "../page_alloc/page_allocator.hpp"
+#include "list_ops.hpp"
 #include "rseq_list.hpp"
 
 #include <cstdlib>
@@ -24,19 +25,6 @@ constexpr unsigned list_index(unsigned order, migratetype mt) {
     return order * MIGRATE_PCPTYPES + unsigned(mt);
 }
 
-// --- locked mode: the same three operations under the per-CPU trylock ---------------------
-
-struct cpu_lock {
-    cpu_block_header &h;
-    bool held;
-    explicit cpu_lock(cpu_block_header &hdr)
-        : h(hdr), held(h.lock.exchange(1, std::memory_order_acquire) == 0) {}
-    ~cpu_lock() {
-        if (held)
-            h.lock.store(0, std::memory_order_release);
-    }
-};
-
 } // namespace
 
 area::area(System &s, bool use_rseq) : sys_(s), rseq_(use_rseq) {
@@ -52,7 +40,7 @@ area::area(System &s, bool use_rseq) : sys_(s), rseq_(use_rseq) {
         new (&region_.header(cpu)) cpu_block_header;
         for (unsigned l = 0; l < zone_slots_ * nr_pcp_lists; l++)
             new (&region_.list(cpu, sizeof(cpu_block_header) + l * 8))
-                std::atomic<std::uint64_t>(empty_word);
+                sync::atom<std::uint64_t>(empty_word);
     }
 }
 
@@ -77,8 +65,8 @@ unsigned area::this_cpu() const noexcept {
 template <class Fn>
 outcome area::locked(std::size_t off, Fn &&fn) {
     unsigned cpu = this_cpu();
-    cpu_lock l(region_.header(cpu));
-    if (!l.held)
+    cpu_trylock l(region_.header(cpu));
+    if (!l.held())
         return outcome::busy;
     if (hook_)
         hook_();
@@ -90,15 +78,8 @@ outcome area::pop(std::size_t off, std::uint32_t *pfn) {
     if (rseq_)
         return rseq_pop(region_, off, sys_.pfn_to_page(0), pfn);
 #endif
-    return locked(off, [&](std::atomic<std::uint64_t> &list) {
-        std::uint64_t w = list.load(std::memory_order_relaxed);
-        if (word_head(w) == pfn_nil)
-            return outcome::empty;
-        *pfn = word_head(w);
-        list.store(make_word(sys_.pfn_to_page(*pfn)->lru.next, word_count(w) - 1),
-                   std::memory_order_relaxed);
-        return outcome::ok;
-    });
+    return locked(off,
+                  [&](sync::atom<std::uint64_t> &list) { return locked_pop(list, links(), pfn); });
 }
 
 outcome area::push(std::size_t off, std::uint32_t head, std::uint32_t tail, std::uint32_t n,
@@ -107,11 +88,8 @@ outcome area::push(std::size_t off, std::uint32_t head, std::uint32_t tail, std:
     if (rseq_)
         return rseq_push(region_, off, sys_.pfn_to_page(0), head, tail, n, count);
 #endif
-    return locked(off, [&](std::atomic<std::uint64_t> &list) {
-        std::uint64_t w = list.load(std::memory_order_relaxed);
-        sys_.pfn_to_page(tail)->lru.next = word_head(w);
-        *count = word_count(w) + n;
-        list.store(make_word(head, *count), std::memory_order_relaxed);
+    return locked(off, [&](sync::atom<std::uint64_t> &list) {
+        locked_push(list, links(), head, tail, n, count);
         return outcome::ok;
     });
 }
@@ -121,8 +99,8 @@ outcome area::steal(std::size_t off, std::uint64_t *word) {
     if (rseq_)
         return rseq_steal(region_, off, word);
 #endif
-    return locked(off, [&](std::atomic<std::uint64_t> &list) {
-        *word = list.exchange(empty_word, std::memory_order_relaxed);
+    return locked(off, [&](sync::atom<std::uint64_t> &list) {
+        *word = locked_steal(list);
         return outcome::ok;
     });
 }
@@ -136,7 +114,7 @@ unsigned long area::refill(zone &z, unsigned order, migratetype mt, unsigned all
     const unsigned long nr = order ? std::max(z.pcp_batch >> order, 2ul) : z.pcp_batch;
     unsigned long got = 0;
     std::uint32_t last = pfn_nil;
-    std::lock_guard<std::mutex> guard(z.lock);
+    std::lock_guard guard(z.lock);
     for (; got < nr; got++) {
         page *p = buddy::rmqueue_one(z, order, mt, alloc_flags);
         if (!p)
@@ -242,7 +220,7 @@ void area::drain_local(zone &z, unsigned first_list, unsigned long to_free) {
 
 // Hands n cached blocks, chained from head, back to the buddy allocator.
 void area::release_chain(zone &z, std::uint32_t head, unsigned long n) {
-    std::lock_guard<std::mutex> guard(z.lock);
+    std::lock_guard guard(z.lock);
     for (unsigned long i = 0; i < n && head != pfn_nil; i++) {
         page *p = z.mem_map + head;
         std::uint32_t next = p->lru.next;
@@ -256,7 +234,7 @@ void area::release_chain(zone &z, std::uint32_t head, unsigned long n) {
 
 unsigned area::drain_all(zone *only) {
     // pcpu_drain_mutex: one drainer at a time; a full drain already running covers ours.
-    std::unique_lock<std::mutex> lk(drain_mutex_, std::defer_lock);
+    std::unique_lock lk(drain_mutex_, std::defer_lock);
     if (only)
         lk.lock();
     else if (!lk.try_lock())
@@ -273,7 +251,7 @@ unsigned area::drain_all(zone *only) {
         } else {
             // A holder may be stopped for good: try for a while, then leave that CPU.
             for (int tries = 0; tries < 1000 && !locked; tries++) {
-                locked = h.lock.exchange(1, std::memory_order_acquire) == 0;
+                locked = h.lock.exchange(1, trylock_acquire) == 0;
                 if (!locked)
                     std::this_thread::yield();
             }
@@ -298,7 +276,7 @@ unsigned area::drain_all(zone *only) {
         if (rseq_)
             h.stopped.store(0, std::memory_order_release);
         else
-            h.lock.store(0, std::memory_order_release);
+            h.lock.store(0, trylock_release);
     }
     return skipped;
 }

@@ -77,12 +77,18 @@ class area {
                          std::uint32_t *head, std::uint32_t *tail);
     void drain_local(zone &z, unsigned first_list, unsigned long to_free);
     void release_chain(zone &z, std::uint32_t head, unsigned long n);
+    // pfn -> its page's lru.next, the links of the list words (list_ops.hpp).
+    auto links() const noexcept {
+        return [this](std::uint32_t pfn) -> std::uint32_t & {
+            return sys_.pfn_to_page(pfn)->lru.next;
+        };
+    }
 
     System &sys_;
     bool rseq_;
     percpu_region region_;
     unsigned zone_slots_;
-    std::mutex drain_mutex_; // pcpu_drain_mutex
+    sync::mutex drain_mutex_; // pcpu_drain_mutex
     std::function<void()> hook_;
 };
 

@@ -12,7 +12,7 @@ namespace gfplab::pcp {
 
 namespace {
 
-bool under_tsan() noexcept {
+[[maybe_unused]] bool under_tsan() noexcept {
 #if defined(__SANITIZE_THREAD__)
     return true;
 #elif defined(__has_feature)

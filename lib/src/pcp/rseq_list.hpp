@@ -15,7 +15,9 @@
 
 #include "list_word.hpp"
 
-#if defined(__x86_64__) && defined(__linux__)
+// The deterministic library copy (sync/atom.hpp) goes without: the scheduler cannot
+// interpose on the asm's loads and stores.
+#if defined(__x86_64__) && defined(__linux__) && !GFPLAB_SYNC_DETERMINISTIC
 #include <sys/rseq.h>
 #define GFPLAB_HAVE_RSEQ 1
 #else

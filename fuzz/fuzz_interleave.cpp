@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: MIT
+//
+// fuzz_interleave: 2-4 threads run op scripts (fuzz_ops's records, op_stream.hpp) against
+// one small System built on the deterministic library copy, one thread at a time, switched
+// at every shared-memory operation by the schedule in the input (sched/scheduler.hpp). The
+// same input replays the same interleaving.
+//
+// Input: a 4-byte header, then each thread's script, then the schedule bytes.
+//   byte 0: threads - 2 (mod 3)        byte 1: PCT depth - 1 (mod 4)
+//   byte 2: records per thread - 1 (mod 16)   byte 3: reserved
+// The PCT seed is a hash of the whole input.
+//
+// Ops: alloc, free (on any virtual CPU: two threads on one vCPU contend for its per-CPU
+// trylock, one freeing to another CPU's list is a remote free), drain (drain_all_pages
+// against the others' lists), touch, scope save/restore, fail_nth. The rest (kswapd, shrink,
+// planted misuse) are fuzz_ops's business and are skipped: reclaim's own locks are not
+// swapped in the deterministic copy, so allocations go without __GFP_DIRECT_RECLAIM.
+//
+// Checked:
+//  - a successful allocation overlaps no held block, of this thread or another (I1);
+//  - a block's pattern survives until its owner frees it (I1: no page owned twice);
+//  - after every op, under each zone's lock: the buddy's nr_free counters add up to
+//    NR_FREE_PAGES counted exactly (I2) and the cheap count is within the drift bound of it,
+//    every per-CPU delta within its threshold (I3);
+//  - nothing is reported (I13 and the rest of the online oracle);
+//  - at the end, all freed and drained: verify() is clean and free + per-CPU pages equal
+//    managed pages in every zone (no page lost).
+// GFPLAB_FUZZ_VERBOSE=1 prints every op, its thread and the schedule's statistics.
+#include "op_stream.hpp"
+#include "sched/scheduler.hpp"
+
+#include <gfplab/scope.hpp>
+#include <gfplab/system.hpp>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fmt/format.h>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace gfplab;
+using namespace gfplab::fuzz;
+
+constexpr std::size_t header_size = 4;
+constexpr unsigned slots_per_thread = 16;
+
+const unsigned scope_flags[nr_scope_kinds] = {PF_MEMALLOC_NOFS, PF_MEMALLOC_NOIO, PF_MEMALLOC,
+                                              PF_MEMALLOC_PIN};
+
+bool verbose() {
+    static const bool v = [] {
+        const char *e = std::getenv("GFPLAB_FUZZ_VERBOSE");
+        return e && *e && std::strcmp(e, "0") != 0;
+    }();
+    return v;
+}
+
+std::uint64_t fnv1a(const std::uint8_t *p, std::size_t n) {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (std::size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+struct slot {
+    page *p = nullptr;
+    unsigned order = 0;
+    std::uint8_t pattern = 0; // every byte of the block, once written (never 0)
+};
+
+class harness {
+  public:
+    harness() : sys_(make_config()) {
+        sys_.set_report_sink([this](const violation &v) { reports_.push_back(v); });
+        owner_.assign(sys_.max_pfn(), -1);
+    }
+
+    void run(const std::uint8_t *data, std::size_t size) {
+        if (size < header_size)
+            return;
+        const unsigned nthreads = 2 + data[0] % 3;
+        const std::size_t per_thread = (1 + data[2] % 16) * op_record_size;
+        std::vector<std::function<void()>> fns;
+        std::size_t off = header_size;
+        for (unsigned t = 0; t < nthreads; t++) {
+            const std::size_t n = std::min(per_thread, size - off);
+            fns.push_back([this, t, s = data + off, n] { script(t, s, n); });
+            off += n;
+        }
+        schedule_params p;
+        p.bytes = data + off;
+        p.nbytes = size - off;
+        p.seed = fnv1a(data, size);
+        p.pct_depth = 1 + data[1] % 4;
+        const schedule_stats st = run_scheduled(p, std::move(fns));
+        if (verbose())
+            std::fprintf(stderr,
+                         "%u threads: %zu scheduling points, %zu switches, %zu of %zu "
+                         "schedule bytes\n",
+                         nthreads, st.steps, st.switches, st.bytes_used, p.nbytes);
+        finish();
+    }
+
+  private:
+    static system_config make_config() {
+        system_config c;
+        c.memory_bytes = 16ull << 20;
+        c.nodes = 1;
+        c.cpus = nr_vcpus;
+        c.dma_limit = 4ull << 20;
+        c.dma32_limit = 8ull << 20;
+        c.pcp = pcp_mode::virtual_cpus;
+        c.checking = check_level::full;
+        c.poison = true;
+        c.on_report = report_action::count;
+        c.warn_alloc = false;
+        c.kswapd = false;
+        return c;
+    }
+
+    [[noreturn]] void fail(const std::string &what) {
+        std::fprintf(stderr, "fuzz_interleave: %s\n", what.c_str());
+        for (const auto &v : reports_)
+            std::fprintf(stderr, "  report: %s\n", format_violation(v).c_str());
+        std::abort();
+    }
+
+    void script(unsigned t, const std::uint8_t *s, std::size_t n) {
+        op_decoder d(s, n);
+        std::size_t idx = 0;
+        std::vector<std::pair<unsigned, unsigned>> scopes;
+        while (auto o = d.next(idx)) {
+            if (verbose())
+                std::fprintf(stderr, "thread %u op %zu: %s\n", t, idx, describe(*o).c_str());
+            step(t, idx, *o, scopes);
+            if (!reports_.empty())
+                fail(fmt::format("thread {} op {} ({}): reported", t, idx, describe(*o)));
+            check_counters(fmt::format("after thread {} op {} ({})", t, idx, describe(*o)));
+        }
+        for (unsigned i = 0; i < slots_per_thread; i++)
+            if (slots_[t][i].p)
+                free_slot(t, slots_[t][i]);
+        while (!scopes.empty()) {
+            scope_restore(scopes.back().first, scopes.back().second, __FILE__, __LINE__);
+            scopes.pop_back();
+        }
+        set_current_fail_nth(0);
+        set_current_vcpu(0);
+    }
+
+    void step(unsigned t, std::size_t idx, const op &o,
+              std::vector<std::pair<unsigned, unsigned>> &scopes) {
+        switch (o.code) {
+        case op_code::alloc:
+            return do_alloc(t, o);
+        case op_code::free: {
+            slot &s = slots_[t][slot_of(o) % slots_per_thread];
+            if (s.p) {
+                set_current_vcpu(free_vcpu(o));
+                free_slot(t, s);
+            }
+            return;
+        }
+        case op_code::drain:
+            sys_.drain_all_pages();
+            return;
+        case op_code::touch: {
+            slot &s = slots_[t][slot_of(o) % slots_per_thread];
+            if (!s.p)
+                return;
+            check_pattern(t, s, "touch");
+            s.pattern = std::uint8_t(idx * 2 + 1);
+            std::memset(sys_.page_address(s.p), s.pattern, std::size_t(PAGE_SIZE) << s.order);
+            return;
+        }
+        case op_code::scope_save: {
+            const unsigned kind = scope_flags[o.arg[0] % nr_scope_kinds];
+            scopes.push_back({kind, scope_save(kind, __FILE__, __LINE__)});
+            return;
+        }
+        case op_code::scope_restore:
+            if (!scopes.empty()) {
+                scope_restore(scopes.back().first, scopes.back().second, __FILE__, __LINE__);
+                scopes.pop_back();
+            }
+            return;
+        case op_code::fail_nth:
+            set_current_fail_nth(o.arg[0] % 16);
+            return;
+        default:
+            return; // kswapd, shrink, planted misuse: see the file comment
+        }
+    }
+
+    void do_alloc(unsigned t, const op &o) {
+        slot &s = slots_[t][slot_of(o) % slots_per_thread];
+        if (s.p)
+            free_slot(t, s);
+        const unsigned order = alloc_order(o);
+        gfp_t gfp = requested_mask(o) & ~(__GFP_NOFAIL | __GFP_DIRECT_RECLAIM);
+        if (!gfp_valid(gfp, int(order)))
+            return;
+        set_current_vcpu(alloc_vcpu(o));
+        page *p = sys_.alloc_pages(gfp, order);
+        if (!p)
+            return;
+        const unsigned long pfn = sys_.page_to_pfn(p), n = 1ul << order;
+        if (!sys_.owns(p) || (pfn & (n - 1)) != 0 || pfn + n > sys_.max_pfn())
+            fail(fmt::format("thread {}: pfn {:#x} order {} misaligned or outside", t, pfn, order));
+        for (unsigned long i = 0; i < n; i++)
+            if (owner_[pfn + i] >= 0)
+                fail(fmt::format("thread {}: pfn {:#x} order {} overlaps a block thread {} holds "
+                                 "(I1)",
+                                 t, pfn, order, owner_[pfn + i]));
+        for (unsigned long i = 0; i < n; i++)
+            owner_[pfn + i] = int(t);
+        s = slot{p, order, 0};
+    }
+
+    void check_pattern(unsigned t, const slot &s, const char *when) {
+        if (!s.pattern)
+            return;
+        const auto *b = static_cast<const std::uint8_t *>(sys_.page_address(s.p));
+        for (std::size_t i = 0; i < (std::size_t(PAGE_SIZE) << s.order); i++)
+            if (b[i] != s.pattern)
+                fail(fmt::format("thread {} {}: byte {} of pfn {:#x} is {:#x}, wrote {:#x} (I1)", t,
+                                 when, i, sys_.page_to_pfn(s.p), b[i], s.pattern));
+    }
+
+    void free_slot(unsigned t, slot &s) {
+        check_pattern(t, s, "before free");
+        const unsigned long pfn = sys_.page_to_pfn(s.p);
+        for (unsigned long i = 0; i < (1ul << s.order); i++)
+            owner_[pfn + i] = -1;
+        sys_.free_pages(s.p, s.order);
+        s = slot{};
+    }
+
+    // I2 (buddy part) and I3 while other threads are anywhere: under the zone lock the
+    // counters of one zone are consistent with each other.
+    void check_counters(const std::string &when) {
+        for (int nid = 0; nid < sys_.nr_nodes(); nid++)
+            for (auto &z : sys_.node(nid).node_zones) {
+                if (!z.populated())
+                    continue;
+                std::lock_guard g(z.lock);
+                long buddy = 0;
+                for (unsigned o = 0; o < NR_PAGE_ORDERS; o++)
+                    for (unsigned mt = 0; mt < MIGRATE_TYPES; mt++)
+                        buddy += long(z.area[o].nr_free[mt].load(std::memory_order_relaxed)) << o;
+                const long exact = z.page_state_snapshot(NR_FREE_PAGES);
+                const long cheap = z.vm_stat[NR_FREE_PAGES].load(std::memory_order_relaxed);
+                if (buddy != exact)
+                    fail(fmt::format("{}: {} free lists hold {} pages, NR_FREE_PAGES {} (I2)", when,
+                                     z.name, buddy, exact));
+                if (cheap - exact > z.drift_bound() || exact - cheap > z.drift_bound())
+                    fail(fmt::format("{}: {} NR_FREE_PAGES {} vs exact {}, bound {} (I3)", when,
+                                     z.name, cheap, exact, z.drift_bound()));
+            }
+    }
+
+    void finish() {
+        sys_.drain_all_pages();
+        auto v = sys_.verify();
+        if (!v.empty())
+            fail("verify() at the end: " + format_violation(v.front()));
+        if (!reports_.empty())
+            fail("reported at the end");
+        for (int nid = 0; nid < sys_.nr_nodes(); nid++)
+            for (auto &z : sys_.node(nid).node_zones) {
+                if (!z.populated())
+                    continue;
+                const long free = z.page_state_snapshot(NR_FREE_PAGES);
+                const unsigned long pcp = sys_.pcp_count(z);
+                if (free + long(pcp) != long(z.managed_pages))
+                    fail(fmt::format("{}: free {} + pcp {} != managed {} (a page lost)", z.name,
+                                     free, pcp, z.managed_pages));
+            }
+    }
+
+    System sys_;
+    std::vector<violation> reports_;
+    std::vector<int> owner_; // pfn -> holding thread, -1 when free (the reference model)
+    slot slots_[4][slots_per_thread];
+};
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
+    harness h;
+    h.run(data, size);
+    return 0;
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+#
+# Writes fuzz/corpus/interleave/: seeds for fuzz_interleave (format in fuzz_interleave.cpp),
+# each aimed at one contended path. Run from anywhere; rewrites the files.
+import pathlib
+
+ALLOC, FREE, DRAIN, TOUCH = 0x01, 0x02, 0x07, 0x0B
+KERNEL, ATOMIC, NOWAIT, HIGHUSER_MOVABLE = 0, 3, 4, 7
+
+
+def alloc(slot, order=0, vcpu=0, sel=NOWAIT):
+    return bytes([ALLOC, sel, 0, 0, 0, 0, order | vcpu << 4, slot])
+
+
+def free(slot, vcpu=0):
+    return bytes([FREE, slot, vcpu, 0, 0, 0, 0, 0])
+
+
+def touch(slot):
+    return bytes([TOUCH, slot, 0, 0, 0, 0, 0, 0])
+
+
+def drain():
+    return bytes([DRAIN, 0, 0, 0, 0, 0, 0, 0])
+
+
+def seed(threads, depth, scripts, schedule=b""):
+    n = max(len(s) for s in scripts)
+    out = bytes([threads - 2, depth - 1, n - 1, 0])
+    for s in scripts:
+        body = b"".join(s)
+        out += body + bytes([0xFF] * (8 * n - len(body)))  # unknown op 0xff: skipped
+    return out + schedule
+
+
+def main():
+    d = pathlib.Path(__file__).resolve().parent.parent / "corpus" / "interleave"
+    d.mkdir(parents=True, exist_ok=True)
+    # Two threads on one vCPU: the per-CPU trylock taken and lost, refills and frees.
+    same_cpu = [alloc(i, 0, 1) for i in range(4)] + [touch(1)] + [free(i, 1) for i in range(4)]
+    (d / "same_vcpu").write_bytes(seed(2, 2, [same_cpu, same_cpu], bytes([0x04, 0x05] * 32)))
+    # A drainer against two allocators: drain_all_pages takes the others' trylocks.
+    a = [alloc(i, i % 2, i % 4) for i in range(6)] + [free(i, (i + 1) % 4) for i in range(6)]
+    (d / "remote_drain").write_bytes(
+        seed(3, 3, [a, a[::-1], [drain(), alloc(0), drain(), free(0, 2), drain()]],
+             bytes(range(0, 256, 7))))
+    # Four threads, orders 0..3 and past the per-CPU lists (buddy merges under zone->lock),
+    # frees on other vCPUs; no schedule bytes, so PCT decides from the start.
+    mixed = [alloc(i, o, i % 4, sel) for i, (o, sel) in
+             enumerate([(0, NOWAIT), (3, ATOMIC), (5, NOWAIT), (1, KERNEL), (9, NOWAIT)])]
+    mixed += [touch(2), free(0, 3), free(1, 2), free(2, 1), free(3, 0), free(4, 0)]
+    (d / "mixed_orders_pct").write_bytes(seed(4, 4, [mixed] * 4))
+    # Remote frees: allocate on vCPU 0, free on vCPU 2 while another thread allocates there.
+    r1 = [alloc(i, 0, 0) for i in range(8)] + [free(i, 2) for i in range(8)]
+    r2 = [alloc(i, 0, 2, HIGHUSER_MOVABLE) for i in range(8)] + [free(i, 0) for i in range(8)]
+    (d / "remote_free").write_bytes(seed(2, 3, [r1, r2], bytes([0x01, 0x80, 0x02, 0x41] * 16)))
+
+
+if __name__ == "__main__":
+    main()
