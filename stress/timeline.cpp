@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 namespace gfplab::stress {
 namespace {
@@ -137,9 +138,13 @@ void plot_timeline(const std::string &csv, const std::string &out, const std::st
     std::fclose(f);
     if (!got)
         throw std::runtime_error(csv + " is empty: nothing to plot");
-    int columns = 1;
-    for (const char *c = buf; *c; c++)
-        columns += *c == ',';
+    std::vector<std::string> names{""};
+    for (const char *c = buf; *c && *c != '\n'; c++)
+        if (*c == ',')
+            names.emplace_back();
+        else
+            names.back() += *c;
+    const int columns = int(names.size());
     const int zones = (columns - 1 - nr_tail_columns) / 4;
     const int direct = 1 + zones * 4 + 5, oom = 1 + zones * 4 + 9, rounds = 1 + zones * 4 + 2;
 
@@ -161,18 +166,23 @@ void plot_timeline(const std::string &csv, const std::string &out, const std::st
     s += "prev_d = 0; prev_o = 0; prev_k = 0\n";
     for (int z = 0; z < zones; z++) {
         const int c = 2 + z * 4;
-        s += fmt::format("set title columnheader({})\n", c);
+        // "n0_Normal_free": node 0, zone Normal.
+        std::string zone = names[std::size_t(c - 1)];
+        zone = zone.substr(0, zone.rfind('_'));
+        const auto us = zone.find('_');
+        s += fmt::format("set title 'node {} zone {}'\n", zone.substr(1, us - 1),
+                         zone.substr(us + 1));
         s += fmt::format(
             "plot '{0}' using 1:{1} with lines lw 2 title 'free', "
-            "'' using 1:{2} with lines dt 2 title 'min', "
-            "'' using 1:{3} with lines dt 3 title 'low', "
-            "'' using 1:{4} with lines dt 4 title 'high', "
+            "'' using 1:{2} with lines lw 2 lc rgb 'red' title 'min', "
+            "'' using 1:{3} with lines lw 2 lc rgb 'orange' title 'low', "
+            "'' using 1:{4} with lines lw 2 lc rgb 'dark-green' title 'high', "
             "'' using 1:(d=column({5})-prev_d, prev_d=column({5}), d) axes x1y2 with impulses "
-            "title 'direct reclaim', "
+            "lc rgb 'grey' title 'direct reclaim', "
             "'' using 1:(k=column({6})-prev_k, prev_k=column({6}), k) axes x1y2 with impulses "
-            "title 'kswapd rounds', "
+            "lc rgb 'blue' title 'kswapd rounds', "
             "'' using 1:(o=column({7})-prev_o, prev_o=column({7}), o > 0 ? o : 1/0) axes x1y2 "
-            "with points pt 7 ps 1.5 title 'OOM kills'\n",
+            "with points pt 7 ps 1.5 lc rgb 'black' title 'OOM kills'\n",
             csv, c, c + 1, c + 2, c + 3, direct, rounds, oom);
         s += "prev_d = 0; prev_o = 0; prev_k = 0\n";
     }
