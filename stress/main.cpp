@@ -51,6 +51,8 @@ struct usage_error : std::runtime_error {
 };
 
 void add_options(CLI::App &app, options &o) {
+    // The last of a repeated option wins: scripts put defaults first and pass the user's on.
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     o.scenario_opt = app.add_option("--scenario", o.scenario_name,
                                     "the preset the campaign starts from (--list-scenarios)");
     app.add_option("--scenario-file", o.scenario_file,

@@ -122,9 +122,10 @@ files)
     done
     [ "$n" -ge 6 ] || { echo "only $n scenario files in $dir"; exit 1; }
     echo "$n scenario files match their presets"
-    # The command line overrides the file; the file overrides the preset it names.
+    # The command line overrides the file (the last of a repeated option wins); the file
+    # overrides the preset it names.
     printf 'base = "numa"\nthreads = 3\nphase_ops = 123\n' >"$tmp/o.toml"
-    "$bin" --scenario-file "$tmp/o.toml" --threads 5 --nodes 4 --weights drain=9 \
+    "$bin" --scenario-file "$tmp/o.toml" --threads 2 --threads 5 --nodes 4 --weights drain=9 \
         --print-scenario >"$tmp/p"
     for want in 'threads = 5' 'nodes = 4' 'phase_ops = 123' 'thisnode_share = 0.15' 'drain = 9'; do
         grep -qx -- "$want.*" "$tmp/p" || { echo "want '$want' in:"; cat "$tmp/p"; exit 1; }
