@@ -42,10 +42,14 @@ shared_state::shared_state(const campaign_config &c, const system_config &scfg)
                                   (c.sc.memcg_limit + PAGE_SIZE - 1) >> PAGE_SHIFT));
     cache = std::make_unique<page_cache>(sys, orc, "stress-pagecache", nullptr, &trace);
     fs_cache = std::make_unique<page_cache>(sys, orc, "sb-stressfs", &fs_lock, &trace);
+    dentries = std::make_unique<object_cache>(sys, "stressfs2");
+    rcu = std::make_unique<deferred_free_list>(sys, "stress-rcu");
 }
 
 shared_state::~shared_state() {
     workers.clear();
+    rcu.reset();
+    dentries.reset();
     fs_cache.reset();
     cache.reset();
     sys.set_report_sink({});
@@ -187,6 +191,8 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
     // Everything back, then the last recount: nothing may be missing.
     for (const auto &w : st.workers)
         w->release_all();
+    st.rcu.reset();
+    st.dentries.reset();
     st.fs_cache.reset();
     st.cache.reset();
     st.sys.drain_all_pages();

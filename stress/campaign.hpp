@@ -11,6 +11,7 @@
 #include "stats.hpp"
 #include "trace.hpp"
 
+#include <gfplab/caches.hpp>
 #include <gfplab/lockdep.hpp>
 #include <gfplab/system.hpp>
 #include <gfplab/vmstat.hpp>
@@ -53,7 +54,11 @@ struct shared_state {
     Lock driver_lock{driver_lock_class};
     std::unique_ptr<page_cache> cache;    // page cache: any reclaim may take it
     std::unique_ptr<page_cache> fs_cache; // inode cache: only __GFP_FS reclaim, under fs_lock
-    std::vector<unsigned> memcgs;         // the groups __GFP_ACCOUNT charges (worker i: i mod n)
+    // The library's ready-made shrinkers: a dentry cache of a second filesystem (its own
+    // s_umount) and kfree_rcu-like batches of pages the workers free late.
+    std::unique_ptr<object_cache> dentries;
+    std::unique_ptr<deferred_free_list> rcu;
+    std::vector<unsigned> memcgs; // the groups __GFP_ACCOUNT charges (worker i: i mod n)
     unsigned long managed_pages = 0;
     tbb::enumerable_thread_specific<thread_stats> stats;
     trace_log trace; // collects only when cfg.tracing

@@ -163,6 +163,7 @@ void worker::step(thread_stats &ts) {
         op_shrinker(ts);
         break;
     case op_kind::drain:
+        st_.rcu->flush();
         st_.sys.drain_all_pages();
         break;
     case op_kind::count_:
@@ -309,7 +310,15 @@ void worker::op_free(splitmix64 &r, thread_stats &ts) {
         held_.pop_back();
         held_pages_.fetch_sub(1ul << b.order, std::memory_order_relaxed);
     }
-    release_block(b, false);
+    // Now and then freed late, as kfree_rcu() does: the pages wait in a batch that a drain
+    // (the grace period's work) or the batch's shrinker frees.
+    if (r() % 8 == 0) {
+        if (check_block(st_.sys, b.p, b.order, b.owner, b.serial) >= 0)
+            release_block(b, false); // reports the lost pattern, then frees
+        else
+            st_.rcu->queue(b.p, b.order);
+    } else
+        release_block(b, false);
     ts.outcomes[unsigned(outcome::pages_freed)] += 1ull << b.order;
 }
 
@@ -490,6 +499,16 @@ void worker::op_lock_section(splitmix64 &r, thread_stats &ts) {
 void worker::op_cache_fill(splitmix64 &r, thread_stats &ts) {
     if (st_.cfg.sc.page_cache_share > 0 && unit(r) < st_.cfg.sc.page_cache_share) {
         op_page_cache(r, ts);
+        return;
+    }
+    // Dentries come and go with lookups and unlinks; the cache keeps the unused ones.
+    if (r() % 4 == 0) {
+        for (int i = 0; i < 4; i++)
+            if (st_.dentries->add((GFP_KERNEL & ~__GFP_DIRECT_RECLAIM) | __GFP_NOWARN |
+                                  __GFP_NOMEMALLOC))
+                ts.outcomes[unsigned(outcome::cache_pages_added)]++;
+        if (r() % 2)
+            st_.dentries->remove();
         return;
     }
     // Page cache as readahead fills it, and inodes as a filesystem's slab fills them: both
