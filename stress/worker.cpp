@@ -175,12 +175,11 @@ void worker::step(thread_stats &ts) {
     ops_.store(n + 1, std::memory_order_relaxed);
 }
 
-page *worker::allocate(const mask_draw &d, thread_stats &ts) {
+page *worker::allocate(splitmix64 &r, const mask_draw &d, thread_stats &ts) {
     // The node asked for with __GFP_THISNODE, or -1 (the local node, fallback allowed).
     const auto &sc = st_.cfg.sc;
     int nid = -1;
     gfp_t gfp = d.gfp;
-    splitmix64 r{d.order ^ (std::uint64_t(gfp) << 8) ^ ctx_.op};
     if (!d.planted_invalid && sc.thisnode_share > 0 && unit(r) < sc.thisnode_share) {
         nid = int(r() % unsigned(st_.sys.nr_nodes()));
         gfp = tame_nofail(gfp | __GFP_THISNODE, d.order, current_task_flags());
@@ -241,7 +240,7 @@ void worker::op_alloc(splitmix64 &r, thread_stats &ts) {
         st_.orc.planted_invalid.fetch_add(1, std::memory_order_relaxed);
         ctx_.planting_invalid = true;
     }
-    page *p = allocate(d, ts);
+    page *p = allocate(r, d, ts);
     ctx_.planting_invalid = false;
     if (d.planted_invalid) {
         if (p) {
@@ -541,7 +540,7 @@ void worker::op_page_cache(splitmix64 &r, thread_stats &ts) {
     while (cached_.size() >= share) {
         if (!pc.remove(cached_.front()))
             ts.outcomes[unsigned(outcome::page_cache_gone)]++;
-        cached_.erase(cached_.begin());
+        cached_.pop_front();
     }
     for (int i = 0; i < 8; i++) {
         cache_page_id id;

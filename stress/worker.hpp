@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <vector>
 
@@ -63,7 +64,9 @@ class worker {
     void op_cache_fill(splitmix64 &r, thread_stats &ts);
     void op_shrinker(thread_stats &ts);
     void op_page_cache(splitmix64 &r, thread_stats &ts);
-    page *allocate(const mask_draw &d, thread_stats &ts);
+    // alloc_pages (or alloc_pages_node for the scenario's __GFP_THISNODE share), timed for
+    // the trace, its placement checked and counted.
+    page *allocate(splitmix64 &r, const mask_draw &d, thread_stats &ts);
     void release_block(const held_block &b, bool remote);
     void check_task_flags();
     void close_scopes();
@@ -94,7 +97,7 @@ class worker {
     std::unique_ptr<stress::page_cache> private_cache_;
     // This worker's pages in the System's page cache (gfplab::page_cache), oldest first;
     // reclaim may take any of them at any time.
-    std::vector<cache_page_id> cached_;
+    std::deque<cache_page_id> cached_;
     std::size_t cached_next_ = 0; // where the next touch/dirty/remove looks
 };
 
