@@ -22,8 +22,12 @@ double us(double seconds) {
 } // namespace
 
 void trace_log::add(nlohmann::json e) {
+    // Violations and checkpoints are few (the oracle keeps at most 1000 violations) and are
+    // what a reader opens the trace for: they are kept past the cap.
+    const auto &cat = e.value("cat", std::string());
+    const bool always = cat == "violation" || cat == "checkpoint";
     std::lock_guard<std::mutex> g(lock_);
-    if (events_.size() >= cap_) {
+    if (events_.size() >= cap_ && !always) {
         dropped_.fetch_add(1, std::memory_order_relaxed);
         return;
     }
@@ -82,8 +86,10 @@ nlohmann::json trace_log::document(nlohmann::json metadata) const {
     metadata["event_cap"] = cap_;
     metadata["events_dropped"] = dropped_.load();
     if (dropped_.load())
-        metadata["note"] = fmt::format("the first {} events are kept; {} later ones were dropped",
-                                       cap_, dropped_.load());
+        metadata["note"] =
+            fmt::format("the first {} events are kept; {} later ones were dropped (violations "
+                        "and checkpoints are always kept)",
+                        cap_, dropped_.load());
     return {{"traceEvents", events}, {"displayTimeUnit", "ms"}, {"metadata", metadata}};
 }
 

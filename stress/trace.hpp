@@ -3,7 +3,8 @@
 // stress/trace.hpp - Chrome trace-event JSON (what Perfetto and chrome://tracing open):
 // slow allocations, shrinker calls, checkpoints as spans; reclaim, kswapd rounds, OOM kills
 // and violations as instants; free pages per zone as counters. Bounded: past `cap` events
-// the log only counts what it dropped, and the file says so in its metadata.
+// the log only counts what it dropped (violations and checkpoints are kept regardless), and
+// the file says so in its metadata.
 #pragma once
 
 #include <nlohmann/json.hpp>
