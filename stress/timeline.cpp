@@ -156,7 +156,7 @@ void plot_timeline(const std::string &csv, const std::string &out, const std::st
         s += fmt::format("set terminal {} size 1000,{}\n",
                          has_terminal("pngcairo") ? "pngcairo" : "png", 300 * zones + 50);
     s += fmt::format("set output '{}'\n", out);
-    s += "set datafile separator ','\nset key outside right top\nset grid\n";
+    s += "set datafile separator ','\nset key outside right top\nset grid\nset autoscale xfix\n";
     s += "set xlabel 'seconds'\nset ylabel 'pages'\nset y2label 'events per sample'\n";
     s += "set ytics nomirror\nset y2tics\n";
     s += fmt::format("set multiplot layout {},1 title 'gfplab-stress {}: free pages against "
