@@ -175,7 +175,7 @@ void worker::step(thread_stats &ts) {
     ops_.store(n + 1, std::memory_order_relaxed);
 }
 
-page *worker::allocate(splitmix64 &r, const mask_draw &d, thread_stats &ts) {
+page *worker::allocate(splitmix64 &r, mask_draw &d, thread_stats &ts) {
     // The node asked for with __GFP_THISNODE, or -1 (the local node, fallback allowed).
     const auto &sc = st_.cfg.sc;
     int nid = -1;
@@ -183,6 +183,7 @@ page *worker::allocate(splitmix64 &r, const mask_draw &d, thread_stats &ts) {
     if (!d.planted_invalid && sc.thisnode_share > 0 && unit(r) < sc.thisnode_share) {
         nid = int(r() % unsigned(st_.sys.nr_nodes()));
         gfp = tame_nofail(gfp | __GFP_THISNODE, d.order, current_task_flags());
+        d.gfp = gfp; // what was asked, for the checks that follow (NOFAIL may be gone)
     }
     ctx_.nonblocking = !(gfp & __GFP_DIRECT_RECLAIM);
     const double t0 = st_.cfg.tracing ? st_.orc.elapsed() : 0;

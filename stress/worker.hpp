@@ -65,8 +65,8 @@ class worker {
     void op_shrinker(thread_stats &ts);
     void op_page_cache(splitmix64 &r, thread_stats &ts);
     // alloc_pages (or alloc_pages_node for the scenario's __GFP_THISNODE share), timed for
-    // the trace, its placement checked and counted.
-    page *allocate(splitmix64 &r, const mask_draw &d, thread_stats &ts);
+    // the trace, its placement checked and counted. d.gfp becomes the mask really used.
+    page *allocate(splitmix64 &r, mask_draw &d, thread_stats &ts);
     void release_block(const held_block &b, bool remote);
     void check_task_flags();
     void close_scopes();
