@@ -195,6 +195,11 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
     st.dentries.reset();
     st.fs_cache.reset();
     st.cache.reset();
+    // kswapd may be half-way through a batch of page-cache pages it took off an LRU before
+    // the workers removed the rest: they reach a per-CPU list when it frees them. Wait for
+    // that run to end (park), then drain, so that every page is back in the buddy lists.
+    st.sys.kswapd_park();
+    st.sys.kswapd_unpark();
     st.sys.drain_all_pages();
     st.orc.checkpoint();
     for (int nid = 0; nid < st.sys.nr_nodes(); nid++)
