@@ -58,8 +58,8 @@ bool block_is_zero(System &s, page *p, unsigned order) {
     return true;
 }
 
-page_cache::page_cache(System &s, oracle &o, std::string name, Lock *fs_lock)
-    : sys_(s), oracle_(o), name_(std::move(name)), fs_lock_(fs_lock) {
+page_cache::page_cache(System &s, oracle &o, std::string name, Lock *fs_lock, trace_log *trace)
+    : sys_(s), oracle_(o), name_(std::move(name)), fs_lock_(fs_lock), trace_(trace) {
     shr_ = sys_.shrinkers().alloc(0, name_);
     shr_->private_data = this;
     shr_->count_objects = &page_cache::count;
@@ -111,24 +111,47 @@ unsigned long page_cache::count(struct shrinker *sh, struct shrink_control *) {
 
 unsigned long page_cache::scan(struct shrinker *sh, struct shrink_control *sc) {
     auto *self = static_cast<page_cache *>(sh->private_data);
+    // I7: a shrinker runs only in reclaim, and an allocation that may not reclaim never
+    // gets there, however short memory is.
+    if (const op_context *c = current_op_context(); c && c->nonblocking)
+        self->oracle_.harness_violation(
+            7, "shrinker ran inside a non-blocking allocation",
+            fmt::format("{}: scan with mode:{} on a worker whose allocation lacks "
+                        "__GFP_DIRECT_RECLAIM",
+                        self->name_, gfp_describe(sc->gfp_mask)),
+            sc->gfp_mask);
+    const double t0 = self->trace_ && self->trace_->enabled() ? self->oracle_.elapsed() : 0;
+    const unsigned long freed = self->scan_pages(sc);
+    if (self->trace_ && self->trace_->enabled()) {
+        const op_context *c = current_op_context();
+        self->trace_->complete(self->name_, "shrinker", t0, self->oracle_.elapsed() - t0,
+                               c ? c->worker : -1,
+                               {{"mode", gfp_describe(sc->gfp_mask)},
+                                {"nr_to_scan", sc->nr_to_scan},
+                                {"freed", freed}});
+    }
+    return freed;
+}
+
+unsigned long page_cache::scan_pages(struct shrink_control *sc) {
     // super_cache_scan(): without __GFP_FS the filesystem may not be entered at all, and the
     // superblock lock is only tried: its holder may be the very thread reclaiming here.
-    const bool fs = self->fs_lock_ != nullptr;
+    const bool fs = fs_lock_ != nullptr;
     if (fs && !(sc->gfp_mask & __GFP_FS))
         return SHRINK_STOP;
-    if (fs && (current_holds(self->fs_lock_->klass()) || !self->fs_lock_->try_lock()))
+    if (fs && (current_holds(fs_lock_->klass()) || !fs_lock_->try_lock()))
         return SHRINK_STOP;
     std::vector<page *> victims;
     {
-        std::lock_guard<std::mutex> g(self->lock_);
-        const unsigned long n = std::min<unsigned long>(sc->nr_to_scan, self->pages_.size());
-        victims.assign(self->pages_.end() - long(n), self->pages_.end());
-        self->pages_.resize(self->pages_.size() - n);
+        std::lock_guard<std::mutex> g(lock_);
+        const unsigned long n = std::min<unsigned long>(sc->nr_to_scan, pages_.size());
+        victims.assign(pages_.end() - long(n), pages_.end());
+        pages_.resize(pages_.size() - n);
     }
     if (fs)
-        self->fs_lock_->unlock();
+        fs_lock_->unlock();
     for (page *p : victims)
-        self->release(p);
+        release(p);
     return victims.size();
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "oracle.hpp"
+#include "trace.hpp"
 
 #include <gfplab/lockdep.hpp>
 #include <gfplab/shrinker.hpp>
@@ -23,7 +24,9 @@ class page_cache {
   public:
     // fs_lock: the filesystem's lock its scan takes (with __GFP_FS only, and by trylock as
     // super_cache_scan() does), or nullptr for a cache without one.
-    page_cache(System &s, oracle &o, std::string name, Lock *fs_lock = nullptr);
+    // trace: where shrinker calls go as spans (nullptr: nowhere).
+    page_cache(System &s, oracle &o, std::string name, Lock *fs_lock = nullptr,
+               trace_log *trace = nullptr);
     ~page_cache(); // shrinker_free(), then the pages go back
     page_cache(const page_cache &) = delete;
     page_cache &operator=(const page_cache &) = delete;
@@ -37,12 +40,14 @@ class page_cache {
   private:
     static unsigned long count(struct shrinker *sh, struct shrink_control *sc);
     static unsigned long scan(struct shrinker *sh, struct shrink_control *sc);
+    unsigned long scan_pages(struct shrink_control *sc);
     void release(page *p);
 
     System &sys_;
     oracle &oracle_;
     std::string name_;
     Lock *fs_lock_;
+    trace_log *trace_;
     std::mutex lock_;
     std::vector<page *> pages_;
     struct shrinker *shr_ = nullptr;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "campaign.hpp"
 
+#include "output.hpp"
 #include "worker.hpp"
 
 #include <gfplab/vmstat.hpp>
@@ -27,18 +28,28 @@ constexpr std::uint64_t four_mib = 4ull << 20;
 } // namespace
 
 shared_state::shared_state(const campaign_config &c, const system_config &scfg)
-    : cfg(c), sys(scfg), orc(sys, c.sc.expects_i9, c.seed), masks(c.sc) {
+    : cfg(c), sys(scfg), orc(sys, c.sc.expects_i9, c.seed), masks(c.sc), trace(c.tracing) {
     orc.attach();
     for (int nid = 0; nid < sys.nr_nodes(); nid++)
         for (const auto &z : sys.node(nid).node_zones)
             managed_pages += z.managed_pages;
-    memcg = sys.mem_cgroup_create("stress");
-    cache = std::make_unique<page_cache>(sys, orc, "stress-pagecache");
-    fs_cache = std::make_unique<page_cache>(sys, orc, "sb-stressfs", &fs_lock);
+    // Named groups, as a machine's services each have theirs; with a limit, charges past it
+    // fail (the model has no memcg reclaim) and that is an expected outcome.
+    const unsigned groups = c.sc.memcg_limit ? std::min(c.threads, 4u) : 1;
+    for (unsigned i = 0; i < groups; i++)
+        memcgs.push_back(
+            sys.mem_cgroup_create(groups == 1 ? "stress" : fmt::format("stress-{}", char('a' + i)),
+                                  (c.sc.memcg_limit + PAGE_SIZE - 1) >> PAGE_SHIFT));
+    cache = std::make_unique<page_cache>(sys, orc, "stress-pagecache", nullptr, &trace);
+    fs_cache = std::make_unique<page_cache>(sys, orc, "sb-stressfs", &fs_lock, &trace);
+    dentries = std::make_unique<object_cache>(sys, "stressfs2");
+    rcu = std::make_unique<deferred_free_list>(sys, "stress-rcu");
 }
 
 shared_state::~shared_state() {
     workers.clear();
+    rcu.reset();
+    dentries.reset();
     fs_cache.reset();
     cache.reset();
     sys.set_report_sink({});
@@ -48,6 +59,11 @@ shared_state::~shared_state() {
 system_config make_system_config(const campaign_config &c) {
     system_config s;
     s.memory_bytes = c.memory;
+    s.nodes = c.sc.nodes;
+    s.cpus = c.sc.cpus;
+    s.pcp = c.sc.pcp;
+    // Anon pages in the page cache go to swap under reclaim.
+    s.swap_pages = c.sc.swap_pages ? c.sc.swap_pages : (c.memory >> PAGE_SHIFT) / 4;
     // All three zones, as on a small x86-64 machine scaled down: DMA a sixteenth, DMA32 up
     // to a quarter, on pageblock-friendly 4 MiB boundaries.
     s.dma_limit = std::max(four_mib, c.memory / 16 / four_mib * four_mib);
@@ -107,7 +123,9 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
             {
                 std::lock_guard<std::mutex> g(quiesce);
                 in_epoch = false;
+                const double t0 = st.orc.elapsed();
                 st.orc.checkpoint();
+                st.trace.complete("checkpoint", "checkpoint", t0, st.orc.elapsed() - t0, -1);
             }
             const bool quota_done =
                 c.ops && std::all_of(st.workers.begin(), st.workers.end(),
@@ -122,10 +140,14 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
     {
         std::uint64_t last_ops = 0;
         int still = 0;
+        trace_sample_state traced;
         std::unique_lock<std::mutex> g(done_lock);
         while (!done_cv.wait_for(g, std::chrono::milliseconds(250), [&] { return done; })) {
+            const double elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
+            if (c.tracing)
+                trace_sample(st, st.orc.elapsed(), traced);
             if (progress)
-                progress(st, std::chrono::duration<double>(clock_type::now() - start).count());
+                progress(st, elapsed);
             std::uint64_t ops = 0;
             for (const auto &w : st.workers)
                 ops += w->ops_done();
@@ -169,8 +191,15 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
     // Everything back, then the last recount: nothing may be missing.
     for (const auto &w : st.workers)
         w->release_all();
+    st.rcu.reset();
+    st.dentries.reset();
     st.fs_cache.reset();
     st.cache.reset();
+    // kswapd may be half-way through a batch of page-cache pages it took off an LRU before
+    // the workers removed the rest: they reach a per-CPU list when it frees them. Wait for
+    // that run to end (park), then drain, so that every page is back in the buddy lists.
+    st.sys.kswapd_park();
+    st.sys.kswapd_unpark();
     st.sys.drain_all_pages();
     st.orc.checkpoint();
     for (int nid = 0; nid < st.sys.nr_nodes(); nid++)
@@ -192,6 +221,8 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
     if (o.reported_scope != o.planted_scope)
         res.verdict.push_back(fmt::format("planted scope mismatches {} but {} reported",
                                           o.planted_scope.load(), o.reported_scope.load()));
+    // The deadlock the wrong caller plants is the finding: its I9 reports are recorded as
+    // violations (exit 1), and a run without them missed it.
     if (c.sc.expects_i9 && !o.reported_i9)
         res.verdict.push_back(fmt::format("the wrong caller allocated GFP_KERNEL under the fs "
                                           "lock {} times and no I9 was reported",

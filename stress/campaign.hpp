@@ -9,7 +9,9 @@
 #include "oracle.hpp"
 #include "scenario.hpp"
 #include "stats.hpp"
+#include "trace.hpp"
 
+#include <gfplab/caches.hpp>
 #include <gfplab/lockdep.hpp>
 #include <gfplab/system.hpp>
 #include <gfplab/vmstat.hpp>
@@ -32,7 +34,9 @@ struct campaign_config {
     std::uint64_t ops = 0; // operations over all workers; 0: bounded by duration alone
     std::uint64_t seed = 1;
     std::uint64_t memory = 256ull << 20;
-    double checkpoint_every = 1.0; // seconds between quiescent checkpoints
+    double checkpoint_every = 1.0;         // seconds between quiescent checkpoints
+    bool tracing = false;                  // collect trace events (--trace-events)
+    std::uint64_t slow_alloc_ns = 1000000; // allocations slower than this are traced
 };
 
 class worker;
@@ -50,9 +54,14 @@ struct shared_state {
     Lock driver_lock{driver_lock_class};
     std::unique_ptr<page_cache> cache;    // page cache: any reclaim may take it
     std::unique_ptr<page_cache> fs_cache; // inode cache: only __GFP_FS reclaim, under fs_lock
-    unsigned memcg = 0;                   // the group __GFP_ACCOUNT charges
+    // The library's ready-made shrinkers: a dentry cache of a second filesystem (its own
+    // s_umount) and kfree_rcu-like batches of pages the workers free late.
+    std::unique_ptr<object_cache> dentries;
+    std::unique_ptr<deferred_free_list> rcu;
+    std::vector<unsigned> memcgs; // the groups __GFP_ACCOUNT charges (worker i: i mod n)
     unsigned long managed_pages = 0;
     tbb::enumerable_thread_specific<thread_stats> stats;
+    trace_log trace; // collects only when cfg.tracing
     std::vector<std::unique_ptr<worker>> workers;
 
     shared_state(const campaign_config &c, const system_config &sc);

@@ -3,16 +3,23 @@
 // gfplab-stress: multithreaded stress campaigns against one System with the oracle online.
 // Workers on a oneTBB arena draw seeded operations (allocations with masks as a kernel uses
 // them, frees and remote frees, page patterns, scopes, declared locks, caches behind
-// shrinkers, drains) through pressure phases; every report the library makes is a violation
-// unless the campaign planted the mistake on purpose, and then it must have been reported.
-// Exit status: 0 no violation (and every planted mistake reported), 1 otherwise, 2 bad usage.
+// shrinkers, the page cache, drains) through pressure phases; every report the library makes
+// is a violation unless the campaign planted the mistake on purpose, and then it must have
+// been reported. Exit status: 0 no violation (and every planted mistake reported), 1
+// otherwise, 2 bad usage.
+//
+// main() is three steps, each its own function, so that a new mode (another source of
+// operations, another output) adds an option and a branch without reshaping the rest:
+// parse the command line, resolve it against the scenario (preset or file), run.
 #include "campaign.hpp"
+#include "knobs.hpp"
 #include "output.hpp"
+#include "scenario_file.hpp"
+#include "timeline.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <charconv>
 #include <cstdio>
 #include <random>
 #include <thread>
@@ -24,112 +31,217 @@ using namespace gfplab::stress;
 
 constexpr std::uint64_t mib = 1ull << 20;
 
-// "64M", "1G", "512m", "268435456": bytes; nullopt if it does not parse.
-std::optional<std::uint64_t> parse_size(const std::string &text) {
-    std::uint64_t v = 0;
-    const char *end = text.data() + text.size();
-    auto [p, ec] = std::from_chars(text.data(), end, v);
-    if (ec != std::errc() || p == text.data())
-        return std::nullopt;
-    std::string unit(p, end);
-    for (auto &ch : unit)
-        ch = char(std::toupper(static_cast<unsigned char>(ch)));
-    if (unit == "" || unit == "B")
-        return v;
-    if (unit == "K" || unit == "KB" || unit == "KIB")
-        return v << 10;
-    if (unit == "M" || unit == "MB" || unit == "MIB")
-        return v << 20;
-    if (unit == "G" || unit == "GB" || unit == "GIB")
-        return v << 30;
-    return std::nullopt;
-}
-
-int usage_error(const std::string &msg) {
-    fmt::print(stderr, "gfplab-stress: {}\nRun with --help for the options.\n", msg);
-    return 2;
-}
-
-} // namespace
-
-int main(int argc, char **argv) {
-    CLI::App app{"gfplab-stress: multithreaded stress campaigns against a gfplab System, with "
-                 "the oracle (DESIGN.md I1-I16) checked online"};
-    std::string scenario_name = "default", memory_text = "256M", json_path;
-    unsigned threads = 0;
-    double duration = 0, checkpoint = 1.0;
+// What the command line said, before it is checked against the scenario.
+struct options {
+    std::string scenario_name = "default", scenario_file, memory_text, json_path;
+    std::string weights, orders, pcp_mode, memcg_limit;
+    std::string timeline, plot, trace_events;
+    double slow_alloc_us = 1000;
+    unsigned threads = 0, nodes = 0, cpus = 0;
+    double duration = 0, checkpoint = 1.0, invalid_share = 0, mismatch_share = 0;
     std::uint64_t ops = 0, seed = 0;
-    bool list = false, no_status = false;
-    app.add_option("--scenario", scenario_name, "what the campaign does (--list-scenarios)");
-    auto *threads_opt = app.add_option("-t,--threads", threads,
-                                       "workers (default: the cores, at least 2; oversubscribed: "
-                                       "4 per core)")
-                            ->check(CLI::Range(1u, 1024u));
-    auto *duration_opt = app.add_option("-d,--duration", duration,
-                                        "seconds to run (default 10 "
-                                        "unless --ops is given)")
-                             ->check(CLI::Range(0.0, 7.0 * 86400));
-    auto *ops_opt = app.add_option("-n,--ops", ops, "operations over all workers (split evenly)");
-    auto *seed_opt = app.add_option("-s,--seed", seed,
-                                    "seed of the workers' streams (default: random, printed)");
-    app.add_option("-m,--memory", memory_text,
-                   "simulated memory: 64M, 1G ... (a multiple of 4M, at least 32M)");
-    app.add_option("--json", json_path, "write the full report (JSON) to this file");
-    app.add_option("--checkpoint", checkpoint, "seconds between quiescent checkpoints")
-        ->check(CLI::Range(0.05, 3600.0));
-    app.add_flag("--list-scenarios", list, "print the scenarios and exit");
-    app.add_flag("--no-status", no_status, "no live status line, even on a terminal");
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::Success &e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError &e) {
-        app.exit(e);
-        return 2;
-    }
+    bool list = false, print = false, no_status = false;
+    // Which of them were given (the command line overrides the file, the file the preset).
+    CLI::Option *threads_opt, *duration_opt, *ops_opt, *seed_opt, *memory_opt, *checkpoint_opt,
+        *invalid_opt, *mismatch_opt, *nodes_opt, *cpus_opt, *scenario_opt;
+};
 
-    if (list) {
-        for (const auto &s : scenarios())
-            fmt::print("{:<15} {}\n", s.name, s.summary);
-        return 0;
+struct usage_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+void add_options(CLI::App &app, options &o) {
+    // The last of a repeated option wins: scripts put defaults first and pass the user's on.
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    o.scenario_opt = app.add_option("--scenario", o.scenario_name,
+                                    "the preset the campaign starts from (--list-scenarios)");
+    app.add_option("--scenario-file", o.scenario_file,
+                   "a TOML scenario (every knob; `base = NAME` picks the preset it starts from); "
+                   "the options below override it");
+    o.threads_opt = app.add_option("-t,--threads", o.threads,
+                                   "workers (default: the cores, at least 2; oversubscribed: "
+                                   "4 per core)")
+                        ->check(CLI::Range(1u, 1024u));
+    o.duration_opt = app.add_option("-d,--duration", o.duration,
+                                    "seconds to run (default 10 unless --ops is given)")
+                         ->check(CLI::Range(0.0, 7.0 * 86400));
+    o.ops_opt = app.add_option("-n,--ops", o.ops, "operations over all workers (split evenly)");
+    o.seed_opt = app.add_option("-s,--seed", o.seed,
+                                "seed of the workers' streams (default: random, printed)");
+    o.memory_opt = app.add_option("-m,--memory", o.memory_text,
+                                  "simulated memory: 64M, 1G ... (a multiple of 4M per node, at "
+                                  "least 32M per node; default 256M)");
+    app.add_option("--json", o.json_path, "write the full report (JSON) to this file");
+    o.checkpoint_opt = app.add_option("--checkpoint", o.checkpoint,
+                                      "seconds between quiescent checkpoints (default 1)")
+                           ->check(CLI::Range(0.05, 3600.0));
+    app.add_option("--weights", o.weights,
+                   "op weights in every phase, e.g. alloc=400,free=150 (ops: alloc, free, "
+                   "handoff, remote_free, touch, scope_enter, scope_leave, lock_section, "
+                   "cache_fill, shrinker, drain; ops not named keep the scenario's)");
+    app.add_option("--orders", o.orders,
+                   "the order distribution, e.g. 0=600,3=80,9=20 (orders 0..10; orders not "
+                   "named get 0)");
+    o.invalid_opt = app.add_option("--invalid-share", o.invalid_share,
+                                   "share of allocations that are planted invalid requests "
+                                   "(each must be refused with I16)")
+                        ->check(CLI::Range(0.0, 1.0));
+    o.mismatch_opt = app.add_option("--mismatch-share", o.mismatch_share,
+                                    "share of scope restores made out of order on purpose (each "
+                                    "must be reported)")
+                         ->check(CLI::Range(0.0, 1.0));
+    o.nodes_opt = app.add_option("--nodes", o.nodes, "simulated NUMA nodes (1..8)")
+                      ->check(CLI::Range(1u, 8u));
+    o.cpus_opt = app.add_option("--cpus", o.cpus, "simulated CPUs (0: the host's)")
+                     ->check(CLI::Range(0u, 1024u));
+    app.add_option("--pcp-mode", o.pcp_mode,
+                   "how threads reach per-CPU lists: automatic, rseq, locked, or virtual "
+                   "(worker i runs on virtual CPU i mod --cpus)");
+    app.add_option("--memcg-limit", o.memcg_limit,
+                   "charge __GFP_ACCOUNT allocations to named groups limited to SIZE each "
+                   "(e.g. 8M; charges over the limit fail, as expected)");
+    app.add_option("--timeline", o.timeline,
+                   "write a CSV sampled 4 times a second: free pages and min/low/high per zone, "
+                   "kswapd, reclaim, shrinker and OOM counts");
+    app.add_option("--plot", o.plot,
+                   "draw the timeline (free pages against the watermarks, reclaim and OOM "
+                   "marks) with gnuplot to FILE.svg or FILE.png");
+    app.add_option("--trace-events", o.trace_events,
+                   "write Chrome trace-event JSON (Perfetto): slow allocations, reclaim, "
+                   "shrinker calls, kswapd rounds, violations, checkpoints");
+    app.add_option("--slow-alloc-us", o.slow_alloc_us,
+                   "allocations slower than this many microseconds go into --trace-events "
+                   "(default 1000)")
+        ->check(CLI::Range(0.0, 1e9));
+    app.add_flag("--list-scenarios", o.list, "describe the presets and exit");
+    app.add_flag("--print-scenario", o.print,
+                 "print the effective scenario as TOML (a start for --scenario-file) and exit");
+    app.add_flag("--no-status", o.no_status, "no live status line, even on a terminal");
+}
+
+// The preset or file, then the command line on top: the campaign to run.
+campaign_config resolve(const options &o, run_settings &run) {
+    scenario sc;
+    if (!o.scenario_file.empty()) {
+        if (*o.scenario_opt)
+            throw usage_error("--scenario and --scenario-file: give one (the file's `base` "
+                              "names its preset)");
+        try {
+            sc = load_scenario_file(o.scenario_file, run);
+        } catch (const scenario_file_error &e) {
+            throw usage_error(e.what());
+        }
+    } else {
+        auto found = find_scenario(o.scenario_name);
+        if (!found) {
+            std::string names;
+            for (const auto &s : scenarios())
+                names += (names.empty() ? "" : ", ") + s.name;
+            throw usage_error(
+                fmt::format("unknown scenario '{}' (one of: {})", o.scenario_name, names));
+        }
+        sc = *found;
     }
-    auto sc = find_scenario(scenario_name);
-    if (!sc) {
-        std::string names;
-        for (const auto &s : scenarios())
-            names += (names.empty() ? "" : ", ") + s.name;
-        return usage_error(fmt::format("unknown scenario '{}' (one of: {})", scenario_name, names));
+    if (!o.weights.empty())
+        if (auto e = apply_weights(sc, o.weights); !e.empty())
+            throw usage_error("--weights: " + e);
+    if (!o.orders.empty())
+        if (auto e = apply_orders(sc, o.orders); !e.empty())
+            throw usage_error("--orders: " + e);
+    if (*o.invalid_opt)
+        sc.invalid_masks = o.invalid_share;
+    if (*o.mismatch_opt)
+        sc.scope_mismatch = o.mismatch_share;
+    if (*o.nodes_opt)
+        sc.nodes = o.nodes;
+    if (*o.cpus_opt)
+        sc.cpus = o.cpus;
+    if (!o.pcp_mode.empty()) {
+        auto m = find_pcp_mode(o.pcp_mode);
+        if (!m)
+            throw usage_error(fmt::format(
+                "--pcp-mode '{}': one of automatic, rseq, locked, virtual", o.pcp_mode));
+        sc.pcp = *m;
     }
-    auto memory = parse_size(memory_text);
-    if (!memory)
-        return usage_error(fmt::format("--memory '{}' is not a size (e.g. 64M, 1G)", memory_text));
-    if (*memory < 32 * mib || *memory % (4 * mib))
-        return usage_error(
-            fmt::format("--memory {} must be a multiple of 4M and at least 32M", memory_text));
-    if (*ops_opt && ops == 0)
-        return usage_error("--ops must be at least 1");
+    if (!o.memcg_limit.empty()) {
+        auto v = parse_size(o.memcg_limit);
+        if (!v)
+            throw usage_error(
+                fmt::format("--memcg-limit '{}' is not a size (e.g. 8M)", o.memcg_limit));
+        sc.memcg_limit = *v;
+    }
+    if (sc.invalid_masks + sc.random_masks > 1)
+        throw usage_error("invalid and random mask shares add up to more than 1");
+    if (sc.pcp == gfplab::pcp_mode::virtual_cpus && sc.cpus == 0)
+        sc.cpus = std::max(1u, std::thread::hardware_concurrency());
+
+    if (*o.threads_opt)
+        run.threads = o.threads;
+    if (*o.duration_opt)
+        run.duration = o.duration;
+    if (*o.ops_opt) {
+        if (o.ops == 0)
+            throw usage_error("--ops must be at least 1");
+        run.ops = o.ops;
+    }
+    if (*o.seed_opt)
+        run.seed = o.seed;
+    if (*o.checkpoint_opt)
+        run.checkpoint = o.checkpoint;
+    if (*o.memory_opt) {
+        auto m = parse_size(o.memory_text);
+        if (!m)
+            throw usage_error(
+                fmt::format("--memory '{}' is not a size (e.g. 64M, 1G)", o.memory_text));
+        run.memory = *m;
+    }
 
     campaign_config c;
-    c.sc = *sc;
+    c.sc = sc;
+    c.memory = run.memory.value_or(256 * mib);
+    if (c.memory < 32 * mib * sc.nodes || c.memory % (4 * mib * sc.nodes))
+        throw usage_error(fmt::format("memory {} MiB on {} node(s) must be a multiple of 4M per "
+                                      "node and at least 32M per node",
+                                      c.memory >> 20, sc.nodes));
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    c.threads = *threads_opt           ? threads
-                : sc->threads_per_core ? cores * sc->threads_per_core
-                                       : std::max(2u, cores);
-    c.duration = *duration_opt ? duration : *ops_opt ? 0 : 10;
-    c.ops = ops;
+    c.threads = run.threads           ? *run.threads
+                : sc.threads_per_core ? cores * sc.threads_per_core
+                                      : std::max(2u, cores);
+    c.ops = run.ops.value_or(0);
+    c.duration = run.duration ? *run.duration : c.ops ? 0 : 10;
     if (c.duration == 0 && c.ops == 0)
-        return usage_error("--duration 0 needs --ops: the campaign would never end");
-    c.seed = *seed_opt ? seed : std::random_device{}();
-    c.memory = *memory;
-    c.checkpoint_every = checkpoint;
+        throw usage_error("--duration 0 needs --ops: the campaign would never end");
+    c.seed = run.seed ? *run.seed : std::random_device{}();
+    c.checkpoint_every = run.checkpoint.value_or(1.0);
+    c.slow_alloc_ns = std::uint64_t(o.slow_alloc_us * 1000);
+    c.tracing = !o.trace_events.empty();
+    if (!o.plot.empty())
+        if (auto e = plot_problem(o.plot); !e.empty())
+            throw usage_error(e);
+    return c;
+}
 
-    const bool status = !no_status && isatty(STDOUT_FILENO);
+int run(const options &o, const campaign_config &c) {
+    const bool status = !o.no_status && isatty(STDOUT_FILENO);
+    std::unique_ptr<timeline> tl;
+    if (!o.timeline.empty() || !o.plot.empty()) {
+        try {
+            tl = std::make_unique<timeline>(o.timeline.empty() ? o.plot + ".csv" : o.timeline);
+        } catch (const std::exception &e) {
+            fmt::print(stderr, "gfplab-stress: {}\n", e.what());
+            return 2;
+        }
+    }
     std::unique_ptr<shared_state> st;
     progress_fn progress;
-    if (status)
+    if (status || tl)
         progress = [&](shared_state &s, double elapsed) {
-            fmt::print("\r{}\x1b[K", status_line(s, elapsed, c.duration, c.ops));
-            std::fflush(stdout);
+            if (tl)
+                tl->sample(s, elapsed);
+            if (status) {
+                fmt::print("\r{}\x1b[K", status_line(s, elapsed, c.duration, c.ops));
+                std::fflush(stdout);
+            }
         };
     fmt::print(
         "gfplab-stress: scenario {}, {} workers, {}, seed {}, {} MiB\n", c.sc.name, c.threads,
@@ -140,13 +252,66 @@ int main(int argc, char **argv) {
     if (status)
         fmt::print("\r\x1b[K");
     print_summary(c, *st, r);
-    if (!json_path.empty()) {
-        try {
-            write_json(json_path, c, *st, r);
-        } catch (const std::exception &e) {
-            fmt::print(stderr, "gfplab-stress: {}\n", e.what());
-            return 1;
+    int rc = r.ok ? 0 : 1;
+    try {
+        if (!o.json_path.empty())
+            write_json(o.json_path, c, *st, r);
+        if (tl) {
+            tl->sample(*st, r.seconds);
+            tl->close();
+            if (!o.timeline.empty())
+                fmt::print("timeline: {} ({} samples)\n", o.timeline, tl->samples());
         }
+        if (!o.trace_events.empty()) {
+            const auto n = write_trace_events(o.trace_events, *st);
+            fmt::print("trace events: {} ({} events)\n", o.trace_events, n);
+        }
+        if (!o.plot.empty()) {
+            plot_timeline(tl->path(), o.plot, c.sc.name);
+            fmt::print("plot: {}\n", o.plot);
+            if (o.timeline.empty())
+                std::remove(tl->path().c_str());
+        }
+    } catch (const std::exception &e) {
+        fmt::print(stderr, "gfplab-stress: {}\n", e.what());
+        return 1;
     }
-    return r.ok ? 0 : 1;
+    return rc;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    CLI::App app{"gfplab-stress: multithreaded stress campaigns against a gfplab System, with "
+                 "the oracle (DESIGN.md I1-I16) checked online"};
+    options o;
+    add_options(app, o);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::Success &e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError &e) {
+        app.exit(e);
+        return 2;
+    }
+    if (o.list) {
+        for (const auto &s : scenarios())
+            fmt::print("{:<15} {}\n", s.name, s.summary);
+        fmt::print("{:<15} {}\n", "wrong-caller", "the old name of nofs-deadlock");
+        return 0;
+    }
+    run_settings settings;
+    campaign_config c;
+    try {
+        c = resolve(o, settings);
+    } catch (const usage_error &e) {
+        fmt::print(stderr, "gfplab-stress: {}\nRun with --help for the options.\n", e.what());
+        return 2;
+    }
+    if (o.print) {
+        settings.memory = c.memory;
+        fmt::print("{}", scenario_toml(c.sc, settings));
+        return 0;
+    }
+    return run(o, c);
 }

@@ -136,12 +136,31 @@ mask_draw mask_mix::invalid(rng_type &rng) const {
     return d;
 }
 
+mask_draw mask_mix::atomic(rng_type &rng) const {
+    // Interrupt and softirq context: network receive buffers (often __GFP_NOWARN, they have
+    // a fallback), timers and drivers' refills. GFP_ATOMIC may take from the reserves,
+    // GFP_NOWAIT may not; neither may reclaim.
+    mask_draw d;
+    d.atomic = true;
+    d.gfp = rng() % 3 ? GFP_ATOMIC : GFP_NOWAIT;
+    d.order = order(rng);
+    if (pick(rng, 1000) < 500)
+        d.gfp |= __GFP_NOWARN;
+    if (pick(rng, 1000) < 100)
+        d.gfp |= __GFP_ZERO;
+    if (d.order > 0 && pick(rng, 1000) < 300)
+        d.gfp |= __GFP_COMP;
+    return d;
+}
+
 mask_draw mask_mix::draw(rng_type &rng) const {
     const double u = std::uniform_real_distribution<double>(0, 1)(rng);
     if (u < sc_.invalid_masks)
         return invalid(rng);
     if (u < sc_.invalid_masks + sc_.random_masks)
         return uniform_valid(rng);
+    if (u < sc_.invalid_masks + sc_.random_masks + sc_.atomic_share)
+        return atomic(rng);
     return composite(rng);
 }
 

@@ -37,6 +37,7 @@ struct mask_draw {
     unsigned order = 0;
     bool planted_invalid = false; // the request is a bug on purpose: NULL and I16 expected
     bool random = false;          // from the uniform valid masks
+    bool atomic = false;          // from the scenario's atomic share (GFP_ATOMIC/GFP_NOWAIT)
 };
 
 class mask_mix {
@@ -48,6 +49,7 @@ class mask_mix {
     mask_draw composite(rng_type &rng) const;
     mask_draw uniform_valid(rng_type &rng) const;
     mask_draw invalid(rng_type &rng) const;
+    mask_draw atomic(rng_type &rng) const;
     unsigned order(rng_type &rng) const;
     const scenario &sc_;
 };

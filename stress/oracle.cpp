@@ -77,10 +77,9 @@ void oracle::on_system_report(const violation &v) {
         reported_invalid.fetch_add(1, std::memory_order_relaxed);
         return;
     }
-    if (v.invariant == 9 && expects_i9_ && c && c->planting_i9) {
+    // The planted wrong caller's I9 is the finding: counted, and recorded like any other.
+    if (v.invariant == 9 && expects_i9_ && c && c->planting_i9)
         reported_i9.fetch_add(1, std::memory_order_relaxed);
-        return;
-    }
     record(v, "system");
 }
 
@@ -97,11 +96,9 @@ void oracle::scope_handler(const scope_mismatch &m, void *ctx) {
 
 void oracle::on_lockdep(const lockdep_report &r) {
     lockdep_reports.fetch_add(1, std::memory_order_relaxed);
-    // The cycle the wrong caller closes is the expected outcome of that scenario.
-    if (expects_i9_ && tls_context && tls_context->planting_i9) {
+    // The cycle the wrong caller closes is the finding of that scenario.
+    if (expects_i9_ && tls_context && tls_context->planting_i9)
         reported_i9.fetch_add(1, std::memory_order_relaxed);
-        return;
-    }
     record({9, "possible circular locking dependency",
             fmt::format("{}: {}; {}", r.message, r.first, r.second), 0, -1, -1, ""},
            "lockdep");

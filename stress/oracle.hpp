@@ -30,6 +30,7 @@ struct op_context {
     bool planting_invalid = false; // an invalid request on purpose: I16 expected
     bool planting_scope = false;   // an out-of-order restore on purpose: a mismatch expected
     bool planting_i9 = false;      // GFP_KERNEL under the fs lock on purpose: I9 expected
+    bool nonblocking = false;      // inside an allocation without __GFP_DIRECT_RECLAIM (I7)
 };
 op_context *current_op_context() noexcept;
 void set_current_op_context(op_context *c) noexcept;

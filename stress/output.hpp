@@ -19,4 +19,13 @@ void print_summary(const campaign_config &c, shared_state &st, const campaign_re
 void write_json(const std::string &path, const campaign_config &c, shared_state &st,
                 const campaign_result &r);
 
+// What trace_sample() saw last time: reclaim and OOM events are marked by their increase.
+struct trace_sample_state {
+    std::uint64_t kswapd_rounds = 0, direct_reclaim = 0, oom_kills = 0;
+};
+// Called from the sampler a few times a second while tracing: zone counters and marks.
+void trace_sample(shared_state &st, double at, trace_sample_state &last);
+// Writes the trace-event JSON (violations added from the oracle); returns the event count.
+std::size_t write_trace_events(const std::string &path, shared_state &st);
+
 } // namespace gfplab::stress

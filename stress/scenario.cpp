@@ -75,14 +75,33 @@ std::vector<scenario> make_all() {
     v.push_back(b);
 
     scenario w = make_default();
-    w.name = "wrong-caller";
-    w.summary = "a worker allocates GFP_KERNEL while holding the filesystem lock its shrinker "
-                "takes: the run succeeds only if the System reports I9";
+    w.name = "nofs-deadlock";
+    w.summary = "a filesystem allocates GFP_KERNEL while holding the lock its shrinker takes: "
+                "the reclaim recursion must be reported as I9 (exit 1, I9 and nothing else)";
     for (auto &x : w.weights)
         x[unsigned(op_kind::lock_section)] = 80;
     w.wrong_caller = 0.05;
     w.expects_i9 = true;
     v.push_back(w);
+
+    scenario a = p;
+    a.name = "atomic-storm";
+    a.summary = "GFP_ATOMIC/GFP_NOWAIT heavy under pressure: they dip into the reserves and "
+                "fail, and never enter direct reclaim or a shrinker (I7)";
+    a.atomic_share = 0.6;
+    // Network receive: mostly single pages and order-3 fragments.
+    a.orders = {700, 80, 40, 120, 10, 5, 5, 5, 5, 5, 5};
+    v.push_back(a);
+
+    scenario n = make_default();
+    n.name = "numa";
+    n.summary = "two nodes, four virtual CPUs: __GFP_THISNODE requests stay on their node (I5), "
+                "node-local placement counted, remote frees cross nodes";
+    n.nodes = 2;
+    n.cpus = 4;
+    n.pcp = pcp_mode::virtual_cpus;
+    n.thisnode_share = 0.15;
+    v.push_back(n);
 
     scenario o = make_default();
     o.name = "oversubscribed";
@@ -100,9 +119,38 @@ const std::vector<scenario> &scenarios() {
 }
 
 std::optional<scenario> find_scenario(std::string_view name) {
+    if (name == "wrong-caller")
+        name = "nofs-deadlock";
     for (const auto &s : scenarios())
         if (s.name == name)
             return s;
+    return std::nullopt;
+}
+
+std::optional<op_kind> find_op(std::string_view name) noexcept {
+    for (unsigned k = 0; k < nr_op_kinds; k++)
+        if (op_name(op_kind(k)) == name)
+            return op_kind(k);
+    return std::nullopt;
+}
+
+std::string_view pcp_mode_name(pcp_mode m) noexcept {
+    switch (m) {
+    case pcp_mode::rseq:
+        return "rseq";
+    case pcp_mode::locked:
+        return "locked";
+    case pcp_mode::virtual_cpus:
+        return "virtual";
+    default:
+        return "automatic";
+    }
+}
+
+std::optional<pcp_mode> find_pcp_mode(std::string_view name) noexcept {
+    for (auto m : {pcp_mode::automatic, pcp_mode::rseq, pcp_mode::locked, pcp_mode::virtual_cpus})
+        if (pcp_mode_name(m) == name)
+            return m;
     return std::nullopt;
 }
 

@@ -4,6 +4,8 @@
 // the share of planted mistakes, the pressure phases, and the named scenarios.
 #pragma once
 
+#include <gfplab/system.hpp>
+
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -51,12 +53,36 @@ struct scenario {
     double scope_mismatch = 0.01;  // share of scope leaves restored out of order on purpose
     double wrong_caller = 0;       // share of lock sections allocating GFP_KERNEL under the fs lock
     unsigned threads_per_core = 0; // nonzero: default --threads is this many per core
-    bool expects_i9 = false;       // the run succeeds only if the System reported I9
+    // The planted wrong caller's I9 is the finding: it is recorded as a violation (exit 1),
+    // and a run without it failed to find the deadlock.
+    bool expects_i9 = false;
+    // Share of allocations drawn as GFP_ATOMIC or GFP_NOWAIT (interrupt and network receive
+    // paths) on top of the mix: they may dip into reserves and fail, never reclaim.
+    double atomic_share = 0;
+    // Share of allocations that ask for one node with __GFP_THISNODE (checked: that node or
+    // NULL, I5).
+    double thisnode_share = 0;
+    // The machine: NUMA nodes, CPUs (0: the host's) and how threads reach per-CPU lists.
+    unsigned nodes = 1;
+    unsigned cpus = 0;
+    pcp_mode pcp = pcp_mode::automatic;
+    // Nonzero: __GFP_ACCOUNT allocations charge named groups with this limit each.
+    std::uint64_t memcg_limit = 0;
+    // Share of cache_fill operations that go to the System's page cache (file, dirty file
+    // and anon pages on the LRUs) rather than to the shrinker-backed caches.
+    double page_cache_share = 0.5;
+    double dirty_share = 0.3;     // of the page-cache file pages added
+    double anon_share = 0.3;      // of the page-cache pages added
+    std::uint64_t swap_pages = 0; // 0: a quarter of memory
     // Order weights 0..10 for the composite masks (transparent huge pages are order 9).
     std::array<unsigned, 11> orders{600, 120, 80, 80, 30, 20, 15, 10, 10, 20, 5};
 };
 
 const std::vector<scenario> &scenarios();
+// By name or alias (wrong-caller is nofs-deadlock's old name).
 std::optional<scenario> find_scenario(std::string_view name);
+std::optional<op_kind> find_op(std::string_view name) noexcept;
+std::string_view pcp_mode_name(pcp_mode m) noexcept;
+std::optional<pcp_mode> find_pcp_mode(std::string_view name) noexcept;
 
 } // namespace gfplab::stress

@@ -1,47 +1,166 @@
 #!/usr/bin/env bash
 # Smoke checks of gfplab-stress that need more than one exit status.
-# usage: smoke.sh repeat|usage GFPLAB_STRESS
-#   repeat: the same --ops and --seed twice on one worker draw the same operations
-#   usage:  bad usage exits 2 with a message
+# usage: smoke.sh MODE GFPLAB_STRESS [SCENARIO_DIR]
+#   repeat:        the same --ops and --seed twice draw the same operation streams: one worker
+#                  (the same stream digest, op counts and outcomes of the drawn ops), and three
+#                  workers (each worker's digest and count)
+#   usage:         bad usage exits 2 with a message (scenario files: FILE:LINE and the key)
+#   nofs-deadlock: exits 1, and the JSON report's violations are I9 and nothing else
+#   files:         every stress/scenarios/*.toml reads back to its built-in preset, and the
+#                  command line overrides a file
+#   pictures:      --timeline, --plot (SVG) and --trace-events write what they promise
+# JSON is read with Debian's /usr/bin/python3 (a fresh Debian has it; no jq needed).
 set -euo pipefail
 mode=$1 bin=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+py=/usr/bin/python3
 case $mode in
 repeat)
-    for i in 1 2; do
-        "$bin" --ops 20000 --threads 1 --seed 7 --memory 64M --no-status --json "$tmp/$i.json" >"$tmp/$i.out"
-        # The JSON is printed with a two-space indent: the "ops" object is the lines between
-        # its key and its closing brace.
-        sed -n '/^  "ops": {/,/^  }/p' "$tmp/$i.json" >"$tmp/$i.ops"
+    for threads in 1 3; do
+        for i in 1 2; do
+            "$bin" --ops 20000 --threads $threads --seed 7 --memory 64M --no-status \
+                --json "$tmp/$threads-$i.json" >"$tmp/$threads-$i.out"
+            # What the workers drew, not what the System answered (failures depend on kswapd's
+            # timing): per worker its seed, op count and stream digest, and the op counts.
+            $py - "$tmp/$threads-$i.json" >"$tmp/$threads-$i.stream" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+for w in r["workers"]:
+    print("worker seed", w["seed"], "ops", w["ops"], "digest", w["stream_digest"])
+for k, v in r["ops"].items():
+    print("op", k, v)
+PY
+        done
+        [ -s "$tmp/$threads-1.stream" ] || { echo "no workers in the report"; exit 1; }
+        if ! diff "$tmp/$threads-1.stream" "$tmp/$threads-2.stream"; then
+            echo "$threads worker(s): the same seed drew different operations"
+            exit 1
+        fi
+        echo "$threads worker(s), seed 7, twice:"
+        cat "$tmp/$threads-1.stream"
     done
-    [ -s "$tmp/1.ops" ] || { echo "no ops in the report"; cat "$tmp/1.json"; exit 1; }
-    if ! diff "$tmp/1.ops" "$tmp/2.ops"; then
-        echo "the same seed drew different operations"
+    # A different seed draws a different stream.
+    "$bin" --ops 20000 --threads 1 --seed 8 --memory 64M --no-status --json "$tmp/8.json" >/dev/null
+    if grep -q "$(grep -o '"stream_digest": "[0-9a-f]*"' "$tmp/1-1.json")" "$tmp/8.json"; then
+        echo "seeds 7 and 8 drew the same stream"
         exit 1
     fi
-    cat "$tmp/1.ops"
     ;;
 usage)
     check() {
-        local rc=0
+        local want=$1 rc=0
+        shift
         "$bin" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
-        if [ "$rc" != 2 ] || [ ! -s "$tmp/err" ]; then
-            echo "gfplab-stress $*: exit $rc (want 2 and a message)"
+        if [ "$rc" != 2 ] || ! grep -q -- "$want" "$tmp/err"; then
+            echo "gfplab-stress $*: exit $rc (want 2 and a message with '$want')"
             cat "$tmp/err"
             exit 1
         fi
         echo "gfplab-stress $*: $(head -1 "$tmp/err")"
     }
-    check --scenario no-such-thing --duration 1
-    check --threads 0
-    check --memory 10X
-    check --memory 30M
-    check --bogus-option
-    check --duration 0
+    check "unknown scenario" --scenario no-such-thing --duration 1
+    check "threads" --threads 0
+    check "not a size" --memory 10X
+    check "at least 32M" --memory 30M
+    check "bogus-option" --bogus-option
+    check "never end" --duration 0
+    check "unknown op 'bogus'" --weights alloc=4,bogus=1
+    check "order '11'" --orders 0=600,11=3
+    check "every order weight is 0" --orders 3=0
+    check "invalid-share" --invalid-share 1.5
+    check "nodes" --nodes 9
+    check "one of automatic" --pcp-mode sometimes
+    check "not a size" --memcg-limit 3Q
+    check "multiple of 4M per node" --nodes 3 --memory 64M
+    check ".svg or .png" --plot out.gif
+    printf 'base = "pressure"\nphase_ops = 100\nbogus_key = 3\n' >"$tmp/a.toml"
+    check "a.toml:3: unknown key 'bogus_key'" --scenario-file "$tmp/a.toml"
+    printf 'hold_share = "half"\n' >"$tmp/b.toml"
+    check "b.toml:1: key 'hold_share': expected a number" --scenario-file "$tmp/b.toml"
+    printf '\n[weights.fill]\nalloc = 3\nfree = -1\n' >"$tmp/c.toml"
+    check "c.toml:4: key 'weights.fill.free'" --scenario-file "$tmp/c.toml"
+    printf 'base = "no-such"\n' >"$tmp/d.toml"
+    check "d.toml:1: key 'base'" --scenario-file "$tmp/d.toml"
+    check "no-such.toml" --scenario-file "$tmp/no-such.toml"
+    ;;
+nofs-deadlock)
+    # Under ThreadSanitizer a report exits 66: only a clean 1 is the finding.
+    rc=0
+    "$bin" --scenario nofs-deadlock --threads 2 --duration 2 --memory 64M --seed 3 --no-status \
+        --json "$tmp/r.json" >"$tmp/out" || rc=$?
+    tail -3 "$tmp/out"
+    [ "$rc" = 1 ] || { echo "nofs-deadlock: exit $rc, want 1"; cat "$tmp/out"; exit 1; }
+    $py - "$tmp/r.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+ids = sorted({v["id"] for v in r["violations"]})
+print("violation ids:", ids, "count:", r["violation_count"])
+if ids != ["I9"] or r["violation_count"] != len(r["violations"]):
+    sys.exit("want I9 and nothing else")
+if r["planted"]["i9_reported"] < 1 or r["planted"]["wrong_caller"] < 1:
+    sys.exit("the wrong caller's I9 was not counted")
+PY
+    # The old name still works.
+    rc=0
+    "$bin" --scenario wrong-caller --ops 2000 --threads 1 --memory 64M --seed 3 --no-status \
+        >"$tmp/out" || rc=$?
+    [ "$rc" = 1 ] || { echo "wrong-caller: exit $rc, want 1"; exit 1; }
+    ;;
+files)
+    dir=$3
+    n=0
+    for f in "$dir"/*.toml; do
+        name=$(basename "$f" .toml)
+        "$bin" --scenario "$name" --print-scenario >"$tmp/preset"
+        "$bin" --scenario-file "$f" --print-scenario >"$tmp/file"
+        if ! diff "$tmp/preset" "$tmp/file"; then
+            echo "$f differs from the built-in preset $name"
+            exit 1
+        fi
+        n=$((n + 1))
+    done
+    [ "$n" -ge 6 ] || { echo "only $n scenario files in $dir"; exit 1; }
+    echo "$n scenario files match their presets"
+    # The command line overrides the file (the last of a repeated option wins); the file
+    # overrides the preset it names.
+    printf 'base = "numa"\nthreads = 3\nphase_ops = 123\n' >"$tmp/o.toml"
+    "$bin" --scenario-file "$tmp/o.toml" --threads 2 --threads 5 --nodes 4 --weights drain=9 \
+        --print-scenario >"$tmp/p"
+    for want in 'threads = 5' 'nodes = 4' 'phase_ops = 123' 'thisnode_share = 0.15' 'drain = 9'; do
+        grep -qx -- "$want.*" "$tmp/p" || { echo "want '$want' in:"; cat "$tmp/p"; exit 1; }
+    done
+    # And a file runs.
+    "$bin" --scenario-file "$dir/scopes.toml" --ops 4000 --threads 2 --memory 64M --seed 1 \
+        --no-status >"$tmp/out"
+    tail -1 "$tmp/out"
+    ;;
+pictures)
+    "$bin" --scenario pressure --threads 2 --duration 2 --memory 64M --seed 4 --no-status \
+        --timeline "$tmp/t.csv" --plot "$tmp/t.svg" --trace-events "$tmp/t.json" \
+        --slow-alloc-us 50 >"$tmp/out"
+    tail -3 "$tmp/out"
+    head -1 "$tmp/t.csv" | grep -q '^seconds,n0_DMA_free,n0_DMA_min,n0_DMA_low,n0_DMA_high,' ||
+        { echo "bad CSV header"; head -2 "$tmp/t.csv"; exit 1; }
+    rows=$(($(wc -l <"$tmp/t.csv") - 1))
+    [ "$rows" -ge 4 ] || { echo "only $rows timeline rows in 2 s"; exit 1; }
+    grep -q '<svg' "$tmp/t.svg" || { echo "no SVG"; exit 1; }
+    $py - "$tmp/t.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+ev = r["traceEvents"]
+cats = {e.get("cat") for e in ev}
+print(len(ev), "trace events; categories", sorted(c for c in cats if c))
+assert r["metadata"]["event_cap"] > 0 and "events_dropped" in r["metadata"]
+for c in ("checkpoint", "reclaim"):
+    assert c in cats, "no " + c + " events"
+assert any(e["ph"] == "C" for e in ev), "no counters"
+for e in ev:
+    assert e["ph"] in "XiCM" and "ts" in e or e["ph"] == "M", e
+PY
     ;;
 *)
-    echo "usage: $0 repeat|usage GFPLAB_STRESS" >&2
+    echo "usage: $0 repeat|usage|nofs-deadlock|files|pictures GFPLAB_STRESS [DIR]" >&2
     exit 2
     ;;
 esac

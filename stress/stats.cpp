@@ -13,6 +13,9 @@ std::string_view outcome_name(outcome o) noexcept {
         "remote_pages_freed", "over_budget",       "nothing_held",         "zero_blocks_checked",
         "random_masks",       "planted_invalid",   "scope_saves",          "scope_depth_max",
         "locks_taken",        "cache_pages_added", "shrinkers_registered", "shrinkers_freed",
+        "atomic_ok",          "atomic_failed",     "thisnode_ok",          "thisnode_failed",
+        "node_local",         "node_remote",       "accounted_failed",     "page_cache_added",
+        "page_cache_gone",
     };
     return unsigned(o) < nr_outcomes ? names[unsigned(o)] : "?";
 }

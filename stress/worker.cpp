@@ -87,7 +87,11 @@ void worker::run_epoch(clock_type::time_point deadline) {
     op_context *prev_ctx = current_op_context();
     set_current_op_context(&ctx_);
     scope_report_fn prev_handler = set_scope_report_handler(&oracle::scope_handler, &st_.orc);
-    const unsigned prev_memcg = set_active_memcg(st_.memcg);
+    const unsigned prev_memcg = set_active_memcg(st_.memcgs[id_ % st_.memcgs.size()]);
+    // Virtual CPUs: each worker stays on one, so its per-CPU lists and its node are fixed
+    // (oneTBB may run the epoch on any thread: set it each time).
+    if (st_.cfg.sc.pcp == pcp_mode::virtual_cpus)
+        set_current_vcpu(id_ % st_.sys.nr_cpus());
     clear_oom_victim();
     killed_ = false;
     // Registered from the thread that runs the epoch: the OOM mark is that thread's.
@@ -125,6 +129,7 @@ void worker::step(thread_stats &ts) {
     // Each operation gets a stream of its own: outcomes (a failed allocation, an OOM kill)
     // never shift which operations the worker draws next.
     splitmix64 r{stream_()};
+    digest_ = (digest_ ^ k ^ (r.state << 8)) * 0x100000001b3ull;
     const auto t0 = clock_type::now();
     switch (op_kind(k)) {
     case op_kind::alloc:
@@ -158,6 +163,7 @@ void worker::step(thread_stats &ts) {
         op_shrinker(ts);
         break;
     case op_kind::drain:
+        st_.rcu->flush();
         st_.sys.drain_all_pages();
         break;
     case op_kind::count_:
@@ -167,6 +173,51 @@ void worker::step(thread_stats &ts) {
     ts.ops[k]++;
     ts.latency[k].add(std::uint64_t(ns.count()));
     ops_.store(n + 1, std::memory_order_relaxed);
+}
+
+page *worker::allocate(splitmix64 &r, mask_draw &d, thread_stats &ts) {
+    // The node asked for with __GFP_THISNODE, or -1 (the local node, fallback allowed).
+    const auto &sc = st_.cfg.sc;
+    int nid = -1;
+    gfp_t gfp = d.gfp;
+    if (!d.planted_invalid && sc.thisnode_share > 0 && unit(r) < sc.thisnode_share) {
+        nid = int(r() % unsigned(st_.sys.nr_nodes()));
+        gfp = tame_nofail(gfp | __GFP_THISNODE, d.order, current_task_flags());
+        d.gfp = gfp; // what was asked, for the checks that follow (NOFAIL may be gone)
+    }
+    ctx_.nonblocking = !(gfp & __GFP_DIRECT_RECLAIM);
+    const double t0 = st_.cfg.tracing ? st_.orc.elapsed() : 0;
+    page *p =
+        nid >= 0 ? st_.sys.alloc_pages_node(nid, gfp, d.order) : st_.sys.alloc_pages(gfp, d.order);
+    ctx_.nonblocking = false;
+    if (st_.cfg.tracing) {
+        const double dur = st_.orc.elapsed() - t0;
+        if (dur * 1e9 >= double(st_.cfg.slow_alloc_ns))
+            st_.trace.complete("alloc_pages", "slow-alloc", t0, dur, int(id_),
+                               {{"mode", gfp_describe(gfp)},
+                                {"order", d.order},
+                                {"ok", p != nullptr},
+                                {"op", ctx_.op}});
+    }
+    if (d.planted_invalid)
+        return p;
+    if (d.atomic)
+        ts.outcomes[unsigned(p ? outcome::atomic_ok : outcome::atomic_failed)]++;
+    if (!p && (gfp & __GFP_ACCOUNT))
+        ts.outcomes[unsigned(outcome::accounted_failed)]++;
+    if (nid >= 0) {
+        ts.outcomes[unsigned(p ? outcome::thisnode_ok : outcome::thisnode_failed)]++;
+        if (p && p->node != nid)
+            st_.orc.harness_violation(
+                5, "__GFP_THISNODE page from another node",
+                fmt::format("alloc_pages_node({}, mode:{}, order:{}) returned pfn {} of node {}",
+                            nid, gfp_describe(gfp), d.order, st_.sys.page_to_pfn(p), p->node),
+                gfp, int(d.order), static_cast<long long>(st_.sys.page_to_pfn(p)));
+    } else if (p && sc.pcp == pcp_mode::virtual_cpus && st_.sys.nr_nodes() > 1) {
+        const int local = st_.sys.cpu_to_node(current_vcpu());
+        ts.outcomes[unsigned(p->node == local ? outcome::node_local : outcome::node_remote)]++;
+    }
+    return p;
 }
 
 void worker::op_alloc(splitmix64 &r, thread_stats &ts) {
@@ -190,7 +241,7 @@ void worker::op_alloc(splitmix64 &r, thread_stats &ts) {
         st_.orc.planted_invalid.fetch_add(1, std::memory_order_relaxed);
         ctx_.planting_invalid = true;
     }
-    page *p = st_.sys.alloc_pages(d.gfp, d.order);
+    page *p = allocate(r, d, ts);
     ctx_.planting_invalid = false;
     if (d.planted_invalid) {
         if (p) {
@@ -259,7 +310,15 @@ void worker::op_free(splitmix64 &r, thread_stats &ts) {
         held_.pop_back();
         held_pages_.fetch_sub(1ul << b.order, std::memory_order_relaxed);
     }
-    release_block(b, false);
+    // Now and then freed late, as kfree_rcu() does: the pages wait in a batch that a drain
+    // (the grace period's work) or the batch's shrinker frees.
+    if (r() % 8 == 0) {
+        if (check_block(st_.sys, b.p, b.order, b.owner, b.serial) >= 0)
+            release_block(b, false); // reports the lost pattern, then frees
+        else
+            st_.rcu->queue(b.p, b.order);
+    } else
+        release_block(b, false);
     ts.outcomes[unsigned(outcome::pages_freed)] += 1ull << b.order;
 }
 
@@ -438,6 +497,20 @@ void worker::op_lock_section(splitmix64 &r, thread_stats &ts) {
 }
 
 void worker::op_cache_fill(splitmix64 &r, thread_stats &ts) {
+    if (st_.cfg.sc.page_cache_share > 0 && unit(r) < st_.cfg.sc.page_cache_share) {
+        op_page_cache(r, ts);
+        return;
+    }
+    // Dentries come and go with lookups and unlinks; the cache keeps the unused ones.
+    if (r() % 4 == 0) {
+        for (int i = 0; i < 4; i++)
+            if (st_.dentries->add((GFP_KERNEL & ~__GFP_DIRECT_RECLAIM) | __GFP_NOWARN |
+                                  __GFP_NOMEMALLOC))
+                ts.outcomes[unsigned(outcome::cache_pages_added)]++;
+        if (r() % 2)
+            st_.dentries->remove();
+        return;
+    }
     // Page cache as readahead fills it, and inodes as a filesystem's slab fills them: both
     // without direct reclaim (kswapd is woken) and never from the reserves.
     const bool inode = r() % 4 == 0;
@@ -448,10 +521,49 @@ void worker::op_cache_fill(splitmix64 &r, thread_stats &ts) {
     ts.outcomes[unsigned(outcome::cache_pages_added)] += c.fill(16, gfp);
 }
 
+void worker::op_page_cache(splitmix64 &r, thread_stats &ts) {
+    // The System's LRUs: file pages as reads and readahead add them (clean, or dirtied by a
+    // write: reclaim must write them back, which needs __GFP_FS|__GFP_IO), anon pages as
+    // faults add them (reclaim swaps them out with __GFP_IO). Reclaim takes them under the
+    // mask of whoever reclaims: kswapd's GFP_KERNEL, or a worker's scoped NOFS/NOIO.
+    gfplab::page_cache &pc = st_.sys.page_cache();
+    const auto &sc = st_.cfg.sc;
+    // A reader looks at a few of its pages again (the referenced bit), writes some, and
+    // truncates the oldest once it has its share.
+    for (int i = 0; i < 4 && !cached_.empty(); i++) {
+        cached_next_ = (cached_next_ + 1 + r() % 7) % cached_.size();
+        const cache_page_id id = cached_[cached_next_];
+        const bool there = unit(r) < 0.2 ? pc.mark_dirty(id) || pc.touch(id) : pc.touch(id);
+        if (!there && pc.state(id) == page_state::swapped)
+            pc.swap_in(id, GFP_HIGHUSER_MOVABLE | __GFP_NORETRY | __GFP_NOWARN);
+    }
+    const std::size_t share = std::max<std::size_t>(16, st_.managed_pages / 8 / st_.cfg.threads);
+    while (cached_.size() >= share) {
+        if (!pc.remove(cached_.front()))
+            ts.outcomes[unsigned(outcome::page_cache_gone)]++;
+        cached_.pop_front();
+    }
+    for (int i = 0; i < 8; i++) {
+        cache_page_id id;
+        if (unit(r) < sc.anon_share)
+            // A fault: it may reclaim, once (NORETRY keeps a worker from looping on memory
+            // the workers themselves hold).
+            id = pc.add_anon(-1, GFP_HIGHUSER_MOVABLE | __GFP_NORETRY | __GFP_NOWARN);
+        else
+            // Readahead: no direct reclaim, kswapd is woken.
+            id = pc.add_file(unit(r) < sc.dirty_share, -1,
+                             (GFP_HIGHUSER_MOVABLE & ~__GFP_DIRECT_RECLAIM) | __GFP_NOWARN);
+        if (!id)
+            break;
+        cached_.push_back(id);
+        ts.outcomes[unsigned(outcome::page_cache_added)]++;
+    }
+}
+
 void worker::op_shrinker(thread_stats &ts) {
     if (!private_cache_) {
-        private_cache_ =
-            std::make_unique<page_cache>(st_.sys, st_.orc, fmt::format("stress-w{}-objects", id_));
+        private_cache_ = std::make_unique<page_cache>(
+            st_.sys, st_.orc, fmt::format("stress-w{}-objects", id_), nullptr, &st_.trace);
         private_cache_->fill(8, (GFP_KERNEL & ~__GFP_DIRECT_RECLAIM) | __GFP_NOWARN |
                                     __GFP_NOMEMALLOC);
         ts.outcomes[unsigned(outcome::shrinkers_registered)]++;
@@ -499,6 +611,9 @@ unsigned long worker::kill() {
 void worker::release_all() {
     trim_to(0);
     private_cache_.reset();
+    for (cache_page_id id : cached_)
+        st_.sys.page_cache().remove(id);
+    cached_.clear();
 }
 
 } // namespace gfplab::stress

@@ -8,10 +8,12 @@
 #include "campaign.hpp"
 
 #include <gfplab/page.hpp>
+#include <gfplab/page_cache.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <vector>
 
@@ -42,6 +44,9 @@ class worker {
     std::uint64_t pages_killed() const noexcept { return killed_pages_.load(); }
     unsigned long held_pages() const noexcept { return held_pages_.load(); }
     std::uint64_t seed() const noexcept { return seed_; }
+    // A hash of the operation stream drawn so far (each kind and its sub-seed): equal
+    // digests after equal op counts mean the same stream, whatever the outcomes were.
+    std::uint64_t stream_digest() const noexcept { return digest_; }
 
   private:
     struct open_scope {
@@ -58,6 +63,10 @@ class worker {
     void op_lock_section(splitmix64 &r, thread_stats &ts);
     void op_cache_fill(splitmix64 &r, thread_stats &ts);
     void op_shrinker(thread_stats &ts);
+    void op_page_cache(splitmix64 &r, thread_stats &ts);
+    // alloc_pages (or alloc_pages_node for the scenario's __GFP_THISNODE share), timed for
+    // the trace, its placement checked and counted. d.gfp becomes the mask really used.
+    page *allocate(splitmix64 &r, mask_draw &d, thread_stats &ts);
     void release_block(const held_block &b, bool remote);
     void check_task_flags();
     void close_scopes();
@@ -72,6 +81,7 @@ class worker {
     op_context ctx_;
     std::atomic<std::uint64_t> ops_{0};
     std::uint64_t serial_ = 0;
+    std::uint64_t digest_ = 0xcbf29ce484222325ull;
     unsigned victim_id_ = 0;
 
     // Holdings: the OOM killer's kill runs on the allocating thread, any thread.
@@ -84,7 +94,11 @@ class worker {
 
     std::vector<open_scope> scopes_;
     unsigned expected_flags_ = 0; // the task flags, computed independently of the library
-    std::unique_ptr<page_cache> private_cache_;
+    std::unique_ptr<stress::page_cache> private_cache_;
+    // This worker's pages in the System's page cache (gfplab::page_cache), oldest first;
+    // reclaim may take any of them at any time.
+    std::deque<cache_page_id> cached_;
+    std::size_t cached_next_ = 0; // where the next touch/dirty/remove looks
 };
 
 } // namespace gfplab::stress
