@@ -182,6 +182,8 @@ class System {
     int nr_nodes() const noexcept { return int(nodes_.size()); }
     pglist_data &node(int nid) noexcept { return *nodes_[nid]; }
     unsigned nr_cpus() const noexcept { return cpus_; }
+    // This System's number, unique in the process and never reused.
+    std::uint64_t serial() const noexcept { return serial_; }
     int cpu_to_node(unsigned cpu) const noexcept { return int(cpu * nodes_.size() / cpus_); }
     // Bytes of metadata per managed byte (struct pages + pageblock types).
     double metadata_ratio() const noexcept;
@@ -218,6 +220,7 @@ class System {
     friend struct page_allocator;
     friend struct reclaim_internals;
     void check_reclaim_recursion(gfp_t gfp, unsigned order, srcloc at);
+    void refuse_request(int nid, gfp_t gfp, unsigned order); // I16, with the reasons
     bool memcg_charge(page *p, gfp_t gfp, unsigned order);
     void memcg_uncharge(page *p, unsigned order);
     void warn_alloc(gfp_t gfp, unsigned order);
@@ -230,6 +233,9 @@ class System {
     void stop_kswapd();
 
     system_config cfg_;
+    // Never reused, unlike an address: per-thread caches keyed by it cannot mistake a new
+    // System for one that was destroyed at the same place.
+    const std::uint64_t serial_;
     unsigned cpus_ = 1;
     unsigned long nr_pages_ = 0;
     std::uint8_t *arena_ = nullptr;

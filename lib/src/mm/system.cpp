@@ -60,7 +60,14 @@ const char *const zone_names[MAX_NR_ZONES] = {"DMA", "DMA32", "Normal", "Movable
 
 } // namespace
 
-System::System(const system_config &cfg) : cfg_(cfg) {
+namespace {
+std::uint64_t next_system_serial() noexcept {
+    static std::atomic<std::uint64_t> serial{0};
+    return serial.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+} // namespace
+
+System::System(const system_config &cfg) : cfg_(cfg), serial_(next_system_serial()) {
     check_config(cfg_);
     cpus_ = cfg_.cpus ? cfg_.cpus : std::max(1u, std::thread::hardware_concurrency());
     setup_memory();

@@ -247,24 +247,61 @@ page *System::alloc_pages(gfp_t gfp, unsigned order, srcloc at) {
     return alloc_pages_node(-1, gfp, order, at);
 }
 
+namespace {
+
+// What a request's mask decides before any zone is looked at: that it is valid, the mask
+// the task's scopes leave, the zonelist, zone bound and migratetype, and the fast path's
+// alloc_flags. It depends only on the System, the mask, the order, the node and the task's
+// scope flags, and a thread repeats the same request far more often than not, so each
+// thread keeps its last one: a hit skips gfp_valid(), current_gfp_context() and the
+// zone-type arithmetic, about a fifth of the fast path's instructions.
+struct request_memo {
+    std::uint64_t system = 0; // System::serial(); 0 never matches
+    gfp_t gfp = 0;
+    unsigned order = 0;
+    unsigned task_flags = 0;
+    int nid = 0;
+    gfp_t scoped_gfp = 0;
+    unsigned alloc_flags = 0;
+    alloc_context ac;
+};
+constinit thread_local request_memo last_request;
+
+} // namespace
+
 page *System::alloc_pages_node(int nid, gfp_t gfp, unsigned order, srcloc at) {
-    // Requests the kernel treats as bugs are refused before anything is touched (I16).
-    if (!gfp_valid(gfp, int(order)) || nid >= nr_nodes()) {
-        std::string why;
-        for (const auto &p : gfp_validate(gfp, int(order)))
-            if (p.severity == gfp_severity::error)
-                why += (why.empty() ? "" : "; ") + p.message;
-        if (nid >= nr_nodes())
-            why += fmt::format("{}node {} does not exist ({} nodes)", why.empty() ? "" : "; ", nid,
-                               nr_nodes());
-        stats_.refused.fetch_add(1, std::memory_order_relaxed);
-        report({16, "invalid request",
-                fmt::format("alloc_pages(mode:{}, order:{}): {}", gfp_describe(gfp), order, why),
-                gfp, int(order), -1, format_scope_stack()});
-        return nullptr;
+    const unsigned task_flags = current_task_flags();
+    request_memo &m = last_request;
+    const bool hit = m.system == serial_ && m.gfp == gfp && m.order == order &&
+                     m.task_flags == task_flags && m.nid == nid;
+    if (!hit) [[unlikely]] {
+        // Requests the kernel treats as bugs are refused before anything is touched (I16).
+        if (!gfp_valid(gfp, int(order)) || nid >= nr_nodes()) {
+            refuse_request(nid, gfp, order);
+            return nullptr;
+        }
+        m.system = 0;
+        m.gfp = gfp;
+        m.order = order;
+        m.task_flags = task_flags;
+        m.nid = nid;
+        // gfp_allowed_mask has every bit after boot; the task's scopes narrow the mask.
+        m.scoped_gfp = current_gfp_context(gfp);
+        alloc_context &ac = m.ac;
+        ac.preferred_nid = nid >= 0 ? nid : 0;
+        ac.highest_zoneidx = gfp_zone(m.scoped_gfp);
+        ac.mt = gfp_migratetype(m.scoped_gfp);
+        const zone &local_normal = node(ac.preferred_nid).node_zones[ZONE_NORMAL];
+        const bool has_dma32 = node(ac.preferred_nid).node_zones[ZONE_DMA32].populated();
+        m.alloc_flags = fastpath_alloc_flags(
+            m.scoped_gfp, ac.highest_zoneidx >= ZONE_NORMAL && local_normal.populated(), has_dma32);
+        ac.zonelist = node(ac.preferred_nid).zonelists[gfp_zonelist(m.scoped_gfp)].data();
+        // Without a node, the preferred one is the current CPU's: only a one-node System
+        // can keep the answer.
+        if (nid >= 0 || nodes_.size() == 1)
+            m.system = serial_;
     }
-    // gfp_allowed_mask has every bit after boot; the task's scopes narrow the mask.
-    gfp = current_gfp_context(gfp);
+    gfp = m.scoped_gfp;
     // might_alloc(): what this allocation could do under the locks the thread holds, whether
     // or not it reclaims this time (only threads holding declared locks pay for it).
     if (current_held_count()) [[unlikely]] {
@@ -278,16 +315,17 @@ page *System::alloc_pages_node(int nid, gfp_t gfp, unsigned order, srcloc at) {
         return nullptr;
     }
 
-    alloc_context ac;
-    ac.preferred_nid = nid >= 0 ? nid : nodes_.size() == 1 ? 0 : cpu_to_node(current_cpu(*this));
-    ac.highest_zoneidx = gfp_zone(gfp);
-    ac.mt = gfp_migratetype(gfp);
-    ac.zonelist = node(ac.preferred_nid).zonelists[gfp_zonelist(gfp)].data();
-
-    const zone &local_normal = node(ac.preferred_nid).node_zones[ZONE_NORMAL];
-    const bool has_dma32 = node(ac.preferred_nid).node_zones[ZONE_DMA32].populated();
-    unsigned alloc_flags = fastpath_alloc_flags(
-        gfp, ac.highest_zoneidx >= ZONE_NORMAL && local_normal.populated(), has_dma32);
+    alloc_context ac = m.ac;
+    unsigned alloc_flags = m.alloc_flags;
+    if (m.system != serial_) [[unlikely]] {
+        // A multi-node System without a node: the current CPU's node and its zonelist.
+        ac.preferred_nid = cpu_to_node(current_cpu(*this));
+        ac.zonelist = node(ac.preferred_nid).zonelists[gfp_zonelist(gfp)].data();
+        const zone &local_normal = node(ac.preferred_nid).node_zones[ZONE_NORMAL];
+        const bool has_dma32 = node(ac.preferred_nid).node_zones[ZONE_DMA32].populated();
+        alloc_flags = fastpath_alloc_flags(
+            gfp, ac.highest_zoneidx >= ZONE_NORMAL && local_normal.populated(), has_dma32);
+    }
     page *p = page_allocator::get_page_from_freelist(*this, gfp, order, alloc_flags, ac);
     if (!p)
         p = page_allocator::slowpath(*this, gfp, order, ac);
@@ -298,6 +336,20 @@ page *System::alloc_pages_node(int nid, gfp_t gfp, unsigned order, srcloc at) {
         return nullptr;
     }
     return p;
+}
+
+void System::refuse_request(int nid, gfp_t gfp, unsigned order) {
+    std::string why;
+    for (const auto &p : gfp_validate(gfp, int(order)))
+        if (p.severity == gfp_severity::error)
+            why += (why.empty() ? "" : "; ") + p.message;
+    if (nid >= nr_nodes())
+        why += fmt::format("{}node {} does not exist ({} nodes)", why.empty() ? "" : "; ", nid,
+                           nr_nodes());
+    stats_.refused.fetch_add(1, std::memory_order_relaxed);
+    report({16, "invalid request",
+            fmt::format("alloc_pages(mode:{}, order:{}): {}", gfp_describe(gfp), order, why), gfp,
+            int(order), -1, format_scope_stack()});
 }
 
 // I9, the declared side: an allocation that may reclaim in a context where a registered
