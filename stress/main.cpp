@@ -7,6 +7,7 @@
 // unless the campaign planted the mistake on purpose, and then it must have been reported.
 // Exit status: 0 no violation (and every planted mistake reported), 1 otherwise, 2 bad usage.
 #include "campaign.hpp"
+#include "executor.hpp"
 #include "output.hpp"
 
 #include <CLI/CLI.hpp>
@@ -14,6 +15,8 @@
 
 #include <charconv>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <thread>
 #include <unistd.h>
@@ -50,12 +53,30 @@ int usage_error(const std::string &msg) {
     return 2;
 }
 
+// --replay: one operation stream (a fuzz_ops input or crash file) through the fuzzers'
+// executor, so that a crash found by either harness reproduces from this binary too.
+int replay(const std::string &path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return usage_error(fmt::format("cannot read --replay file {}", path));
+    const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                          std::istreambuf_iterator<char>());
+    const auto f = gfplab::fuzz::execute_ops(bytes.data(), bytes.size());
+    if (!f) {
+        fmt::print("gfplab-stress: replay of {}: ok\n", path);
+        return 0;
+    }
+    fmt::print("gfplab-stress: replay of {}: VIOLATION {}\n", path,
+               gfplab::fuzz::format_failure(*f));
+    return 1;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
     CLI::App app{"gfplab-stress: multithreaded stress campaigns against a gfplab System, with "
                  "the oracle (DESIGN.md I1-I16) checked online"};
-    std::string scenario_name = "default", memory_text = "256M", json_path;
+    std::string scenario_name = "default", memory_text = "256M", json_path, replay_path;
     unsigned threads = 0;
     double duration = 0, checkpoint = 1.0;
     std::uint64_t ops = 0, seed = 0;
@@ -79,6 +100,8 @@ int main(int argc, char **argv) {
         ->check(CLI::Range(0.05, 3600.0));
     app.add_flag("--list-scenarios", list, "print the scenarios and exit");
     app.add_flag("--no-status", no_status, "no live status line, even on a terminal");
+    app.add_option("--replay", replay_path,
+                   "run one operation stream (a fuzz_ops input) instead of a campaign");
     try {
         app.parse(argc, argv);
     } catch (const CLI::Success &e) {
@@ -88,6 +111,8 @@ int main(int argc, char **argv) {
         return 2;
     }
 
+    if (!replay_path.empty())
+        return replay(replay_path);
     if (list) {
         for (const auto &s : scenarios())
             fmt::print("{:<15} {}\n", s.name, s.summary);
