@@ -100,6 +100,13 @@ SEEDS = {
                      rec(PAGE_CACHE_ADD, 0, 0), rec(CACHE_FILL, 4), rec(FAULT_INJECT, 100, 2, 3),
                      alloc(KERNEL, 2), alloc(KERNEL, 3), alloc(KERNEL, 4), alloc(KERNEL, 5),
                      rec(FAULT_INJECT, 0)],
+    # Memory filled by movable blocks, then non-blocking requests of every class down to the
+    # reserves: I4 is checked on each (GFP_NOWAIT must stop at min, GFP_ATOMIC may go below).
+    "watermarks": [alloc(HIGHUSER_MOVABLE, i, order=9, vcpu=i % 4) for i in range(13)]
+                  + [alloc(NOWAIT, 13 + i, order=o, vcpu=i % 4)
+                     for i, o in enumerate([8] * 4 + [7] * 4 + [6] * 4 + [5] * 4 + [4] * 6)]
+                  + [alloc(ATOMIC, 40 + i, order=3, vcpu=i % 4) for i in range(8)]
+                  + [alloc(NOWAIT, 48 + i, vcpu=i % 4) for i in range(8)] + [rec(DRAIN)],
     # No header: libFuzzer's raw inputs are records from the first byte; 0xee is skipped.
     "headerless": [alloc(NOIO, 0, order=1), rec(0xEE, 1, 2, 3), alloc(NOFS, 1, vcpu=3),
                    rec(TOUCH, 1), rec(FREE, 1)],
@@ -109,3 +116,31 @@ OUT.mkdir(parents=True, exist_ok=True)
 for name, records in SEEDS.items():
     body = b"".join(records)
     (OUT / name).write_bytes(body if name == "headerless" else header() + body)
+
+# fuzz_scopes seeds (fuzz/corpus/scopes/): two bytes per op, op % 10 picks it (see
+# fuzz_scopes.cpp): 0 named save, 1 C-face save, 2 memalloc_flags_save (argument bits 4..7
+# pick NOFS, NOIO, MEMALLOC, PIN), 3 restore, 4 guard (recursion), 5 end of guard,
+# 6 allocation, 7 shrink_slab, 8 lock toggle, 9 planted out-of-order restore.
+S_NAMED, S_C, S_FLAGS, S_RESTORE, S_GUARD, S_END, S_ALLOC, S_SHRINK, S_LOCK, S_PLANT = range(10)
+NOFS_K, NOIO_K, NORECLAIM_K, PIN_K = range(4)
+A_KERNEL, A_NOFS, A_NOIO, A_MOVABLE, A_ATOMIC, A_KERNEL_MOVABLE = range(6)
+SCOPE_SEEDS = {
+    "nested_named": [(S_NAMED, NOFS_K), (S_ALLOC, A_KERNEL), (S_NAMED, NOIO_K), (S_SHRINK, 0),
+                     (S_NAMED, NOFS_K), (S_RESTORE, 0), (S_RESTORE, 0), (S_NAMED, PIN_K),
+                     (S_ALLOC, A_MOVABLE), (S_RESTORE, 0), (S_RESTORE, 0)],
+    "c_face_and_flags": [(S_C, NOIO_K), (S_FLAGS, 0x30), (S_ALLOC, A_KERNEL), (S_SHRINK, 3),
+                         (S_C, NORECLAIM_K), (S_ALLOC, A_NOFS), (S_RESTORE, 0),
+                         (S_FLAGS, 0xF0), (S_RESTORE, 0), (S_RESTORE, 0)],
+    "guards": [(S_GUARD, NOFS_K), (S_ALLOC, A_KERNEL), (S_GUARD, PIN_K), (S_NAMED, NOIO_K),
+               (S_SHRINK, 0), (S_END, 0), (S_GUARD, NORECLAIM_K), (S_ALLOC, A_KERNEL_MOVABLE),
+               (S_END, 0), (S_END, 0), (S_GUARD, NOIO_K)],
+    "lock_hazard": [(S_LOCK, 0), (S_ALLOC, A_KERNEL), (S_NAMED, NOFS_K), (S_ALLOC, A_KERNEL),
+                    (S_RESTORE, 0), (S_NAMED, NORECLAIM_K), (S_ALLOC, A_KERNEL), (S_RESTORE, 0),
+                    (S_ALLOC, A_ATOMIC), (S_SHRINK, 0), (S_LOCK, 0), (S_ALLOC, A_NOIO)],
+    "out_of_order": [(S_NAMED, NOFS_K), (S_NAMED, NOIO_K), (S_PLANT, 0), (S_C, PIN_K),
+                     (S_FLAGS, 0x80), (S_NAMED, NORECLAIM_K), (S_PLANT, 1), (S_ALLOC, A_KERNEL)],
+}
+SCOPE_OUT = OUT.parent / "scopes"
+SCOPE_OUT.mkdir(parents=True, exist_ok=True)
+for name, ops in SCOPE_SEEDS.items():
+    (SCOPE_OUT / name).write_bytes(b"".join(bytes(op) for op in ops))

@@ -3,6 +3,7 @@
 
 #include "fuzz_shrinker.hpp"
 
+#include <gfplab/alloc_flags.hpp>
 #include <gfplab/caches.hpp>
 #include <gfplab/lockdep.hpp>
 #include <gfplab/memcontrol.hpp>
@@ -52,6 +53,19 @@ lock_class &stream_lock_class(unsigned i) {
                                                          new lock_class("fuzz-sb->s_umount"),
                                                          new lock_class("fuzz-journal")};
     return *classes[i];
+}
+
+// The lowest a zone's free count may be when the allocator takes from it, for a request
+// entitled to these ALLOC_* flags: the model's own statement of the watermark reductions
+// (6.12 __zone_watermark_ok), so that a wrong reduction in the library cannot hide itself.
+long reference_floor(unsigned long min_mark, unsigned alloc_flags) {
+    long min = long(min_mark);
+    if (alloc_flags & ALLOC_MIN_RESERVE) {
+        min -= min / 2;
+        if (alloc_flags & ALLOC_NON_BLOCK)
+            min -= min / 4;
+    }
+    return min;
 }
 
 // Thrown by fail(): unwinds the op to execute_ops(), where the harness is torn down.
@@ -127,7 +141,7 @@ class harness {
     static system_config make_config() {
         system_config c;
         c.memory_bytes = 32ull << 20;
-        c.nodes = 2;
+        c.nodes = nr_nodes;
         c.cpus = nr_vcpus;
         // All three low zones populated: DMA below 4 MiB, DMA32 up to 16 MiB, NORMAL above.
         c.dma_limit = 4ull << 20;
@@ -461,6 +475,14 @@ class harness {
         const gfp_t gfp = finite_mask(requested_mask(o), order);
         set_current_vcpu(vcpu);
         const bool valid = gfp_valid(gfp, int(order));
+        // I4 is checked where the allocator's view is exact: a request that cannot reclaim
+        // changes nothing between the watermark check and taking the pages (one thread,
+        // kswapd off), and one without reserve access is held to the watermark.
+        const gfp_t eff0 = current_gfp_context(gfp);
+        const bool watch = valid && !(eff0 & __GFP_DIRECT_RECLAIM) &&
+                           !gfp_pfmemalloc_allowed(eff0, current_task_flags());
+        if (watch)
+            snapshot_free();
         const std::size_t expected = valid ? expected_recursion_reports(gfp) : 1;
         const std::size_t before = reports_.size();
         page *p = sys_.alloc_pages(gfp, order);
@@ -495,6 +517,8 @@ class harness {
         if ((eff & __GFP_THISNODE) && p->node != sys_.cpu_to_node(vcpu))
             fail(5, fmt::format("__GFP_THISNODE on cpu {} (node {}) got a page of node {}", vcpu,
                                 sys_.cpu_to_node(vcpu), p->node));
+        if (watch)
+            check_watermark(p, eff, order);
         unsigned group = 0;
         if (eff & __GFP_ACCOUNT)
             for (unsigned g = 1; g < nr_memcgs; g++)
@@ -508,6 +532,32 @@ class harness {
         }
         mark(s, true);
         return expected;
+    }
+
+    void snapshot_free() {
+        for (int nid = 0; nid < sys_.nr_nodes(); nid++)
+            for (const auto &z : sys_.node(nid).node_zones) {
+                free_seen_[nid][z.idx] = z.page_state(NR_FREE_PAGES);
+                free_exact_[nid][z.idx] = z.page_state_snapshot(NR_FREE_PAGES);
+            }
+    }
+
+    // The zone served the request from its free lists (not from a per-CPU list filled
+    // earlier): its count as the allocator read it must have been above the floor of the
+    // request's class, its lowmem reserve included.
+    void check_watermark(const page *p, gfp_t eff, unsigned order) {
+        const zone &z = sys_.page_zone(p);
+        const int nid = p->node;
+        if (z.page_state_snapshot(NR_FREE_PAGES) >= free_exact_[nid][z.idx])
+            return;
+        const unsigned flags = gfp_to_alloc_flags(eff, order);
+        const long floor =
+            reference_floor(z._watermark[WMARK_MIN], flags) + z.lowmem_reserve[gfp_zone(eff)];
+        if (free_seen_[nid][z.idx] <= floor)
+            fail(4, fmt::format("node {} {} had {} free pages, at or below the floor {} of {} "
+                                "(min {}, {}), and served order {}",
+                                nid, z.name, free_seen_[nid][z.idx], floor, gfp_describe(eff),
+                                z._watermark[WMARK_MIN], alloc_flags_name(flags), order));
     }
 
     void finish() {
@@ -571,6 +621,9 @@ class harness {
     std::vector<cache_page_id> cache_pages_;
     std::array<unsigned, nr_memcgs> memcg_ids_{};
     std::array<std::uint64_t, nr_memcgs> memcg_usage_{};
+    static constexpr int nr_nodes = 2;          // make_config()
+    long free_seen_[nr_nodes][MAX_NR_ZONES]{};  // NR_FREE_PAGES before a watched alloc
+    long free_exact_[nr_nodes][MAX_NR_ZONES]{}; // the same, exact
     std::size_t idx_ = 0;
     op op_{};
     std::string outcome_;
