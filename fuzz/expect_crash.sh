@@ -3,9 +3,18 @@
 # Fuzzes a copy of the seeds (the checked-in corpus is never written) for at most RUNS runs
 # with a fixed seed, and passes only if the fuzzer stops on a failure naming INVARIANT
 # ("I4", ...). Prints how many runs it took, which is the figure the planted-bug tests report.
+# With RUNS "replay" the arguments are files to run once each (a regression input must fail).
 set -u
 fuzzer=$1 inv=$2 runs=$3
 shift 3
+if [ "$runs" = replay ]; then
+    for f in "$@"; do
+        out=$("$fuzzer" "$f" 2>&1) && { echo "FAIL: $f ran clean"; exit 1; }
+        echo "$out" | grep -q "I${inv#I}: " || { echo "FAIL: $f did not fail on $inv"; exit 1; }
+        echo "$f: $(echo "$out" | grep -m1 -E "^fuzz_[a-z]+: ")"
+    done
+    exit 0
+fi
 work=$(mktemp -d) || exit 1
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/corpus"
@@ -27,5 +36,8 @@ if ! grep -q "I${inv#I}: " "$work/log"; then
 fi
 echo "caught $inv after ${units:-?} runs"
 grep -m1 -E "^fuzz_[a-z]+: " "$work/log"
-ls "$work"/crash-* 2>/dev/null | head -1 | xargs -r -I{} sh -c 'echo "reproducer: $(od -An -tx1 -v {} | tr -d " \n" | head -c 64)..."'
+# SAVE_CRASH=PATH keeps the reproducer (how fuzz/regressions/ was filled).
+if [ -n "${SAVE_CRASH:-}" ]; then
+    cp "$(ls "$work"/crash-* | head -1)" "$SAVE_CRASH"
+fi
 exit 0
