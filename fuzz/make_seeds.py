@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 #
 # Writes fuzz_ops's hand-made seed corpus (fuzz/corpus/ops/), one file per theme, so that
@@ -13,6 +13,10 @@ OUT = pathlib.Path(__file__).resolve().parent / "corpus" / "ops"
 ALLOC, FREE, FREE_WRONG_ORDER, DOUBLE_FREE = 0x01, 0x02, 0x03, 0x04
 SCOPE_SAVE, SCOPE_RESTORE, DRAIN, KSWAPD_STEP = 0x05, 0x06, 0x07, 0x08
 FAIL_NTH, SHRINK, TOUCH = 0x09, 0x0A, 0x0B
+LOCK_TAKE, LOCK_RELEASE, SHRINKER_REGISTER, SHRINKER_FREE = 0x0C, 0x0D, 0x0E, 0x0F
+PAGE_CACHE_ADD, PAGE_CACHE_DIRTY, CACHE_FILL, RECLAIM_STEP = 0x10, 0x11, 0x12, 0x13
+FAULT_INJECT, MEMCG_SWITCH = 0x14, 0x15
+NO_LOCK = 3  # shrinker_register: a1 == nr_lock_classes declares no lock
 
 # Selectors into op_stream.cpp's mask_table; RAW uses the raw mask as given.
 KERNEL, NOFS, NOIO, ATOMIC, NOWAIT, USER, HIGHUSER, HIGHUSER_MOVABLE = range(8)
@@ -65,6 +69,44 @@ SEEDS = {
     "fail_nth": [rec(FAIL_NTH, 1), alloc(KERNEL, 0, order=1), rec(FAIL_NTH, 2),
                  alloc(KERNEL, 1), alloc(KERNEL, 2, order=2), rec(FAIL_NTH, 0),
                  alloc(KERNEL, 3, order=3)],
+    # A declared lock held across a GFP_KERNEL allocation while a shrinker declares it: one
+    # I9 report (planted by the stream, expected by the model); inside NOFS none.
+    "locks": [rec(SHRINKER_REGISTER, 0, 0, 4), rec(SHRINKER_REGISTER, 1, NO_LOCK, 2),
+              rec(LOCK_TAKE, 0), alloc(KERNEL, 0), alloc(KERNEL, 1), rec(SCOPE_SAVE, 0),
+              alloc(KERNEL, 2), rec(SCOPE_RESTORE), rec(LOCK_TAKE, 1), alloc(NOFS, 3),
+              rec(RECLAIM_STEP, KERNEL, 0, 0), rec(LOCK_RELEASE), rec(LOCK_RELEASE),
+              rec(SHRINK), rec(SHRINKER_FREE, 0), rec(LOCK_TAKE, 2)],
+    # Shrinkers under every scope: direct reclaim steps see the narrowed mask (I8).
+    "shrinker_scopes": [rec(SHRINKER_REGISTER, 2, 1, 40, 1), rec(SHRINKER_REGISTER, 3, NO_LOCK, 40),
+                        rec(SCOPE_SAVE, 0), rec(RECLAIM_STEP, KERNEL, 0, 0),
+                        rec(SCOPE_SAVE, 1), rec(RECLAIM_STEP, KERNEL, 1, 2),
+                        rec(SHRINK), rec(KSWAPD_STEP, 0), rec(SCOPE_RESTORE),
+                        rec(SCOPE_SAVE, 2), rec(RECLAIM_STEP, NOFS, 0, 0), rec(SCOPE_RESTORE),
+                        rec(SCOPE_RESTORE), rec(RECLAIM_STEP, NOIO, 1, 12),
+                        rec(SHRINKER_FREE, 2)],
+    "page_cache": [rec(PAGE_CACHE_ADD, 0, 0), rec(PAGE_CACHE_ADD, 1, 1), rec(PAGE_CACHE_ADD, 2, 0),
+                   rec(PAGE_CACHE_ADD, 3, 1), rec(PAGE_CACHE_DIRTY, 0), rec(PAGE_CACHE_DIRTY, 2),
+                   rec(CACHE_FILL, 7), rec(CACHE_FILL, 3)]
+                  + [alloc(HIGHUSER_MOVABLE, i, order=9, vcpu=i) for i in range(12)]
+                  + [rec(KSWAPD_STEP, 0), rec(SHRINK), rec(RECLAIM_STEP, KERNEL, 1, 0),
+                     rec(PAGE_CACHE_DIRTY, 1), rec(DRAIN)],
+    "memcg": [rec(MEMCG_SWITCH, 1), alloc(KERNEL_ACCOUNT, 0, order=3),
+              alloc(KERNEL_ACCOUNT, 1, order=3), alloc(KERNEL_ACCOUNT, 2), rec(FREE, 0),
+              alloc(KERNEL_ACCOUNT, 3), rec(MEMCG_SWITCH, 3), alloc(KERNEL_ACCOUNT, 4),
+              alloc(KERNEL_ACCOUNT, 5), rec(MEMCG_SWITCH, 2), alloc(KERNEL_ACCOUNT, 6, order=4),
+              alloc(KERNEL, 7), rec(DOUBLE_FREE, 6), rec(MEMCG_SWITCH, 0),
+              alloc(KERNEL_ACCOUNT, 8)],
+    "fault_inject": [rec(FAULT_INJECT, 50, 0, 0), alloc(KERNEL, 0), alloc(ATOMIC, 1),
+                     rec(PAGE_CACHE_ADD, 0, 0), rec(CACHE_FILL, 4), rec(FAULT_INJECT, 100, 2, 3),
+                     alloc(KERNEL, 2), alloc(KERNEL, 3), alloc(KERNEL, 4), alloc(KERNEL, 5),
+                     rec(FAULT_INJECT, 0)],
+    # Memory filled by movable blocks, then non-blocking requests of every class down to the
+    # reserves: I4 is checked on each (GFP_NOWAIT must stop at min, GFP_ATOMIC may go below).
+    "watermarks": [alloc(HIGHUSER_MOVABLE, i, order=9, vcpu=i % 4) for i in range(13)]
+                  + [alloc(NOWAIT, 13 + i, order=o, vcpu=i % 4)
+                     for i, o in enumerate([8] * 4 + [7] * 4 + [6] * 4 + [5] * 4 + [4] * 6)]
+                  + [alloc(ATOMIC, 40 + i, order=3, vcpu=i % 4) for i in range(8)]
+                  + [alloc(NOWAIT, 48 + i, vcpu=i % 4) for i in range(8)] + [rec(DRAIN)],
     # No header: libFuzzer's raw inputs are records from the first byte; 0xee is skipped.
     "headerless": [alloc(NOIO, 0, order=1), rec(0xEE, 1, 2, 3), alloc(NOFS, 1, vcpu=3),
                    rec(TOUCH, 1), rec(FREE, 1)],
@@ -74,3 +116,31 @@ OUT.mkdir(parents=True, exist_ok=True)
 for name, records in SEEDS.items():
     body = b"".join(records)
     (OUT / name).write_bytes(body if name == "headerless" else header() + body)
+
+# fuzz_scopes seeds (fuzz/corpus/scopes/): two bytes per op, op % 10 picks it (see
+# fuzz_scopes.cpp): 0 named save, 1 C-face save, 2 memalloc_flags_save (argument bits 4..7
+# pick NOFS, NOIO, MEMALLOC, PIN), 3 restore, 4 guard (recursion), 5 end of guard,
+# 6 allocation, 7 shrink_slab, 8 lock toggle, 9 planted out-of-order restore.
+S_NAMED, S_C, S_FLAGS, S_RESTORE, S_GUARD, S_END, S_ALLOC, S_SHRINK, S_LOCK, S_PLANT = range(10)
+NOFS_K, NOIO_K, NORECLAIM_K, PIN_K = range(4)
+A_KERNEL, A_NOFS, A_NOIO, A_MOVABLE, A_ATOMIC, A_KERNEL_MOVABLE = range(6)
+SCOPE_SEEDS = {
+    "nested_named": [(S_NAMED, NOFS_K), (S_ALLOC, A_KERNEL), (S_NAMED, NOIO_K), (S_SHRINK, 0),
+                     (S_NAMED, NOFS_K), (S_RESTORE, 0), (S_RESTORE, 0), (S_NAMED, PIN_K),
+                     (S_ALLOC, A_MOVABLE), (S_RESTORE, 0), (S_RESTORE, 0)],
+    "c_face_and_flags": [(S_C, NOIO_K), (S_FLAGS, 0x30), (S_ALLOC, A_KERNEL), (S_SHRINK, 3),
+                         (S_C, NORECLAIM_K), (S_ALLOC, A_NOFS), (S_RESTORE, 0),
+                         (S_FLAGS, 0xF0), (S_RESTORE, 0), (S_RESTORE, 0)],
+    "guards": [(S_GUARD, NOFS_K), (S_ALLOC, A_KERNEL), (S_GUARD, PIN_K), (S_NAMED, NOIO_K),
+               (S_SHRINK, 0), (S_END, 0), (S_GUARD, NORECLAIM_K), (S_ALLOC, A_KERNEL_MOVABLE),
+               (S_END, 0), (S_END, 0), (S_GUARD, NOIO_K)],
+    "lock_hazard": [(S_LOCK, 0), (S_ALLOC, A_KERNEL), (S_NAMED, NOFS_K), (S_ALLOC, A_KERNEL),
+                    (S_RESTORE, 0), (S_NAMED, NORECLAIM_K), (S_ALLOC, A_KERNEL), (S_RESTORE, 0),
+                    (S_ALLOC, A_ATOMIC), (S_SHRINK, 0), (S_LOCK, 0), (S_ALLOC, A_NOIO)],
+    "out_of_order": [(S_NAMED, NOFS_K), (S_NAMED, NOIO_K), (S_PLANT, 0), (S_C, PIN_K),
+                     (S_FLAGS, 0x80), (S_NAMED, NORECLAIM_K), (S_PLANT, 1), (S_ALLOC, A_KERNEL)],
+}
+SCOPE_OUT = OUT.parent / "scopes"
+SCOPE_OUT.mkdir(parents=True, exist_ok=True)
+for name, ops in SCOPE_SEEDS.items():
+    (SCOPE_OUT / name).write_bytes(b"".join(bytes(op) for op in ops))

@@ -12,6 +12,7 @@
 // operations, another output) adds an option and a branch without reshaping the rest:
 // parse the command line, resolve it against the scenario (preset or file), run.
 #include "campaign.hpp"
+#include "executor.hpp"
 #include "knobs.hpp"
 #include "output.hpp"
 #include "scenario_file.hpp"
@@ -21,6 +22,8 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <thread>
 #include <unistd.h>
@@ -35,7 +38,7 @@ constexpr std::uint64_t mib = 1ull << 20;
 struct options {
     std::string scenario_name = "default", scenario_file, memory_text, json_path;
     std::string weights, orders, pcp_mode, memcg_limit;
-    std::string timeline, plot, trace_events;
+    std::string timeline, plot, trace_events, replay;
     double slow_alloc_us = 1000;
     unsigned threads = 0, nodes = 0, cpus = 0;
     double duration = 0, checkpoint = 1.0, invalid_share = 0, mismatch_share = 0;
@@ -117,6 +120,29 @@ void add_options(CLI::App &app, options &o) {
     app.add_flag("--print-scenario", o.print,
                  "print the effective scenario as TOML (a start for --scenario-file) and exit");
     app.add_flag("--no-status", o.no_status, "no live status line, even on a terminal");
+    app.add_option("--replay", o.replay,
+                   "run one operation stream (a fuzz_ops input or crash file) through the "
+                   "fuzzers' executor instead of a campaign");
+}
+
+// --replay: one operation stream (a fuzz_ops input or crash file) through the fuzzers'
+// executor, so that a crash found by either harness reproduces from this binary too.
+int replay(const std::string &path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        fmt::print(stderr, "gfplab-stress: cannot read --replay file {}\n", path);
+        return 2;
+    }
+    const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                          std::istreambuf_iterator<char>());
+    const auto f = gfplab::fuzz::execute_ops(bytes.data(), bytes.size());
+    if (!f) {
+        fmt::print("gfplab-stress: replay of {}: ok\n", path);
+        return 0;
+    }
+    fmt::print("gfplab-stress: replay of {}: VIOLATION {}\n", path,
+               gfplab::fuzz::format_failure(*f));
+    return 1;
 }
 
 // The preset or file, then the command line on top: the campaign to run.
@@ -294,6 +320,8 @@ int main(int argc, char **argv) {
         app.exit(e);
         return 2;
     }
+    if (!o.replay.empty())
+        return replay(o.replay);
     if (o.list) {
         for (const auto &s : scenarios())
             fmt::print("{:<15} {}\n", s.name, s.summary);

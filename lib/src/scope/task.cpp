@@ -225,6 +225,12 @@ void scope_restore(unsigned int kind, unsigned int saved, const char *file, unsi
         stack.pop_back();
         // 6.12 memalloc_flags_restore(): clear exactly what the save set.
         task_flags &= ~saved;
+#ifdef GFPLAB_PLANTED_BUG_RESTORE_NOIO
+        // Planted bug (fuzz builds only, fuzz/meson.build): closing a NOFS scope also drops
+        // an outer NOIO scope's flag.
+        if (kind == PF_MEMALLOC_NOFS)
+            task_flags &= ~PF_MEMALLOC_NOIO;
+#endif
         return;
     }
     mismatched_restore(scope_frame{kind, saved, file, line});

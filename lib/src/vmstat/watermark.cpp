@@ -130,6 +130,12 @@ long zone_watermark_floor(unsigned long mark, unsigned int alloc_flags) noexcept
             if (alloc_flags & ALLOC_NON_BLOCK)
                 min -= min / 4;
         }
+#ifdef GFPLAB_PLANTED_BUG_WATERMARK_ATOMIC
+        // Planted bug (fuzz builds only, fuzz/meson.build): the non-blocking reduction
+        // applied without __GFP_HIGH, so GFP_NOWAIT dips into the atomic reserve.
+        else if (alloc_flags & ALLOC_NON_BLOCK)
+            min -= min / 4;
+#endif
         // An OOM victim is about to free memory: halve again, independently of the above.
         if (alloc_flags & ALLOC_OOM)
             min -= min / 2;

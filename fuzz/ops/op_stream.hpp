@@ -29,16 +29,29 @@ inline constexpr std::size_t op_record_size = 8;
 enum class op_code : std::uint8_t {
     alloc = 0x01, // a0 mask selector, a1..a4 raw mask (LE), a5 order | vcpu << 4, a6 slot
     free = 0x02,  // a0 slot, a1 vcpu
-    free_wrong_order = 0x03, // a0 slot, a1 vcpu, a2 order delta (planted misuse)
-    double_free = 0x04,      // a0 slot, a1 vcpu (planted misuse: free, then free again)
-    scope_save = 0x05,       // a0 kind: nofs, noio, noreclaim (PF_MEMALLOC), pin
-    scope_restore = 0x06,    // restores the innermost open save
-    drain = 0x07,            // drain_all_pages()
-    kswapd_step = 0x08,      // a0 nid: one balance_pgdat() pass
-    fail_nth = 0x09,         // a0 n: the n-th fault-injection point on this thread fails
-    shrink = 0x0a,           // shrinkers().drop_slab()
-    touch = 0x0b,            // a0 slot: check the slot's pattern, then write a new one
+    free_wrong_order = 0x03,  // a0 slot, a1 vcpu, a2 order delta (planted misuse)
+    double_free = 0x04,       // a0 slot, a1 vcpu (planted misuse: free, then free again)
+    scope_save = 0x05,        // a0 kind: nofs, noio, noreclaim (PF_MEMALLOC), pin
+    scope_restore = 0x06,     // restores the innermost open save
+    drain = 0x07,             // drain_all_pages()
+    kswapd_step = 0x08,       // a0 nid: one balance_pgdat() pass
+    fail_nth = 0x09,          // a0 n: the n-th fault-injection point on this thread fails
+    shrink = 0x0a,            // shrinkers().drop_slab()
+    touch = 0x0b,             // a0 slot: check the slot's pattern, then write a new one
+    lock_take = 0x0c,         // a0 class: takes a gfplab::Lock of that class (if not held)
+    lock_release = 0x0d,      // releases the innermost lock the stream holds
+    shrinker_register = 0x0e, // a0 shrinker slot, a1 declared class (or none), a2 objects / 8,
+                              // a3 bit 0: the lock is taken with __GFP_IO instead of __GFP_FS
+    shrinker_free = 0x0f,     // a0 shrinker slot
+    page_cache_add = 0x10,    // a0 bit 0 dirty, bit 1 anon; a1 nid
+    page_cache_dirty = 0x11,  // a0 which cached page
+    cache_fill = 0x12,        // a0 objects (1..8) into the stream's object_cache
+    reclaim_step = 0x13,      // a0 mask selector, a1 nid, a2 priority: one shrink_slab() pass
+                              // with the mask narrowed by the scopes, as direct reclaim does
+    fault_inject = 0x14,      // a0 probability %, a1 interval, a2 times (0: no limit)
+    memcg_switch = 0x15,      // a0 group: where __GFP_ACCOUNT allocations charge from now on
 };
+inline constexpr std::uint8_t last_op_code = 0x15;
 
 struct op {
     op_code code;
@@ -48,6 +61,10 @@ struct op {
 inline constexpr unsigned nr_slots = 64;
 inline constexpr unsigned nr_vcpus = 4; // the System fuzz_ops builds has this many CPUs
 inline constexpr unsigned nr_scope_kinds = 4;
+inline constexpr unsigned nr_lock_classes = 3;   // the declared-lock classes of a stream
+inline constexpr unsigned nr_shrinker_slots = 4; // fuzz shrinkers alive at once
+inline constexpr unsigned nr_cache_pages = 32;   // page-cache pages a stream remembers
+inline constexpr unsigned nr_memcgs = 4;         // the root and three groups
 
 // Composites callers really use; the raw-mask selector is one past the end.
 struct mask_entry {

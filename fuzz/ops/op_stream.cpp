@@ -54,7 +54,7 @@ unsigned slot_of(const op &o) noexcept {
 }
 
 static bool known(std::uint8_t c) noexcept {
-    return c >= std::uint8_t(op_code::alloc) && c <= std::uint8_t(op_code::touch);
+    return c >= std::uint8_t(op_code::alloc) && c <= last_op_code;
 }
 
 op_decoder::op_decoder(const std::uint8_t *data, std::size_t size) noexcept
@@ -110,6 +110,34 @@ std::string describe(const op &o) {
         return "shrink";
     case op_code::touch:
         return fmt::format("touch slot {}", slot_of(o));
+    case op_code::lock_take:
+        return fmt::format("lock_take class {}", o.arg[0] % nr_lock_classes);
+    case op_code::lock_release:
+        return "lock_release";
+    case op_code::shrinker_register:
+        return fmt::format("shrinker_register slot {} lock {} objects {} when {}",
+                           o.arg[0] % nr_shrinker_slots,
+                           o.arg[1] % (nr_lock_classes + 1) == nr_lock_classes
+                               ? std::string("none")
+                               : std::to_string(o.arg[1] % (nr_lock_classes + 1)),
+                           unsigned(o.arg[2]) * 8, o.arg[3] & 1 ? "__GFP_IO" : "__GFP_FS");
+    case op_code::shrinker_free:
+        return fmt::format("shrinker_free slot {}", o.arg[0] % nr_shrinker_slots);
+    case op_code::page_cache_add:
+        return fmt::format("page_cache_add {}{} nid byte {}", o.arg[0] & 2 ? "anon" : "file",
+                           o.arg[0] & 1 ? " dirty" : "", o.arg[1]);
+    case op_code::page_cache_dirty:
+        return fmt::format("page_cache_dirty page {}", o.arg[0] % nr_cache_pages);
+    case op_code::cache_fill:
+        return fmt::format("cache_fill {}", 1 + o.arg[0] % 8);
+    case op_code::reclaim_step:
+        return fmt::format("reclaim_step mask {} nid byte {} priority {}",
+                           mask_table[o.arg[0] % mask_table.size()].name, o.arg[1], o.arg[2] % 13);
+    case op_code::fault_inject:
+        return fmt::format("fault_inject probability {}% interval {} times {}", o.arg[0] % 101,
+                           o.arg[1] % 8, o.arg[2] % 16);
+    case op_code::memcg_switch:
+        return fmt::format("memcg_switch group {}", o.arg[0] % nr_memcgs);
     }
     return fmt::format("op {:#x}", unsigned(o.code));
 }

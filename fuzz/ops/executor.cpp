@@ -1,0 +1,642 @@
+// SPDX-License-Identifier: MIT
+#include "executor.hpp"
+
+#include "fuzz_shrinker.hpp"
+
+#include <gfplab/alloc_flags.hpp>
+#include <gfplab/caches.hpp>
+#include <gfplab/lockdep.hpp>
+#include <gfplab/memcontrol.hpp>
+#include <gfplab/page_cache.hpp>
+#include <gfplab/scope.hpp>
+#include <gfplab/shrinker.hpp>
+#include <gfplab/system.hpp>
+
+#include <array>
+#include <cstring>
+#include <fmt/format.h>
+#include <memory>
+#include <set>
+#include <utility>
+
+namespace gfplab::fuzz {
+
+std::string format_failure(const failure &f) {
+    const std::string where =
+        f.at_end ? std::string("end of input") : fmt::format("op {} ({})", f.index, f.op);
+    return f.invariant ? fmt::format("{}: I{}: {}", where, f.invariant, f.what)
+                       : fmt::format("{}: {}", where, f.what);
+}
+
+namespace {
+
+struct slot {
+    page *p = nullptr;
+    unsigned order = 0;
+    unsigned memcg = 0;       // the group the block is charged to (0: none)
+    bool has_pattern = false; // the block's bytes are all `pattern`
+    std::uint8_t pattern = 0;
+};
+
+const unsigned scope_flags[nr_scope_kinds] = {PF_MEMALLOC_NOFS, PF_MEMALLOC_NOIO, PF_MEMALLOC,
+                                              PF_MEMALLOC_PIN};
+constexpr unsigned all_scope_flags =
+    PF_MEMALLOC_NOFS | PF_MEMALLOC_NOIO | PF_MEMALLOC | PF_MEMALLOC_PIN;
+
+// Limits of the stream's groups (pages; 0: none): small enough for charges to fail.
+constexpr std::uint64_t memcg_limits[nr_memcgs] = {0, 16, 0, 1};
+
+// Process-wide classes: lockdep numbers classes for the life of the process, so a class
+// per input would grow its tables without end.
+lock_class &stream_lock_class(unsigned i) {
+    static lock_class *const classes[nr_lock_classes] = {new lock_class("fuzz-inode->i_rwsem"),
+                                                         new lock_class("fuzz-sb->s_umount"),
+                                                         new lock_class("fuzz-journal")};
+    return *classes[i];
+}
+
+// The lowest a zone's free count may be when the allocator takes from it, for a request
+// entitled to these ALLOC_* flags: the model's own statement of the watermark reductions
+// (6.12 __zone_watermark_ok), so that a wrong reduction in the library cannot hide itself.
+long reference_floor(unsigned long min_mark, unsigned alloc_flags) {
+    long min = long(min_mark);
+    if (alloc_flags & ALLOC_MIN_RESERVE) {
+        min -= min / 2;
+        if (alloc_flags & ALLOC_NON_BLOCK)
+            min -= min / 4;
+    }
+    return min;
+}
+
+// Thrown by fail(): unwinds the op to execute_ops(), where the harness is torn down.
+struct stream_failed {};
+
+void on_scope_mismatch(const scope_mismatch &m, void *ctx) {
+    // The harness restores only what it saved, innermost first: any mismatch is a bug in
+    // the scope bookkeeping, counted here and turned into a failure by the op loop.
+    static_cast<std::vector<std::string> *>(ctx)->push_back(m.message);
+}
+
+class harness {
+  public:
+    explicit harness(const op_observer &observe) : sys_(make_config()), observe_(observe) {
+        sys_.set_report_sink([this](const violation &v) { reports_.push_back(v); });
+        owned_.assign(sys_.max_pfn(), false);
+        set_scope_report_handler(on_scope_mismatch, &scope_reports_);
+        lockdep_reset();
+        set_lockdep_report_handler(
+            [this](const lockdep_report &r) { lockdep_reports_.push_back(r.message); });
+        for (unsigned g = 1; g < nr_memcgs; g++)
+            memcg_ids_[g] = sys_.mem_cgroup_create(fmt::format("fuzz-{}", g), memcg_limits[g]);
+        for (unsigned i = 0; i < nr_lock_classes; i++)
+            locks_[i] = std::make_unique<Lock>(stream_lock_class(i));
+        sys_.fault_injection().set_verbose(0);
+    }
+    ~harness() {
+        // Inputs must not leak thread state into the next one, failed or not.
+        while (!held_.empty()) {
+            locks_[held_.back()]->unlock();
+            held_.pop_back();
+        }
+        shrinkers_ = {};
+        cache_.reset();
+        reset_task_scope();
+        set_current_fail_nth(0);
+        set_current_vcpu(0);
+        set_active_memcg(root_mem_cgroup);
+        set_scope_report_handler(nullptr);
+        set_lockdep_report_handler({});
+    }
+    harness(const harness &) = delete;
+    harness &operator=(const harness &) = delete;
+
+    std::optional<failure> run(const std::uint8_t *data, std::size_t size) {
+        try {
+            op_decoder d(data, size);
+            std::size_t idx = 0;
+            while (auto o = d.next(idx)) {
+                idx_ = idx;
+                op_ = *o;
+                outcome_.clear();
+                const std::size_t before = reports_.size();
+                const std::size_t expected = step(*o);
+                if (observe_)
+                    observe_(op_result{
+                        idx, *o, outcome_,
+                        std::vector<violation>(reports_.begin() + long(before), reports_.end())});
+                if (reports_.size() - before != expected)
+                    fail(reports_.size() > before ? reports_.back().invariant : 0,
+                         fmt::format("expected {} report(s), got {}", expected,
+                                     reports_.size() - before));
+                after_op();
+            }
+            finish();
+        } catch (const stream_failed &) {
+            return failure_;
+        }
+        return std::nullopt;
+    }
+
+  private:
+    static system_config make_config() {
+        system_config c;
+        c.memory_bytes = 32ull << 20;
+        c.nodes = nr_nodes;
+        c.cpus = nr_vcpus;
+        // All three low zones populated: DMA below 4 MiB, DMA32 up to 16 MiB, NORMAL above.
+        c.dma_limit = 4ull << 20;
+        c.dma32_limit = 16ull << 20;
+        c.pcp = pcp_mode::virtual_cpus;
+        c.checking = check_level::full;
+        c.poison = true;
+        c.on_report = report_action::count;
+        c.warn_alloc = false;
+        c.kswapd = false; // kswapd_step runs it on this thread: no thread outlives an input
+        return c;
+    }
+
+    [[noreturn]] void fail(int invariant, std::string what) {
+        failure_.at_end = at_end_;
+        failure_.index = idx_;
+        failure_.op = at_end_ ? std::string() : describe(op_);
+        failure_.what = std::move(what);
+        failure_.invariant = invariant;
+        failure_.reports = reports_;
+        throw stream_failed{};
+    }
+
+    // What every op must leave behind, whatever it was.
+    void after_op() {
+        if (!scope_reports_.empty())
+            fail(8, "unplanned scope mismatch: " + scope_reports_.front());
+        if (!lockdep_reports_.empty())
+            fail(9, "unplanned lockdep report: " + lockdep_reports_.front());
+        for (const auto &s : shrinkers_)
+            if (s && !s->context_error().empty())
+                fail(8, s->context_error());
+        check_memcg();
+    }
+
+    void check_verify(const char *when) {
+        const std::size_t before = reports_.size();
+        auto v = sys_.verify();
+        if (!v.empty())
+            fail(v.front().invariant,
+                 fmt::format("verify() {}: {}", when, format_violation(v.front())));
+        if (reports_.size() != before)
+            fail(reports_.back().invariant,
+                 fmt::format("verify() {} reported: {}", when, format_violation(reports_.back())));
+    }
+
+    // Every group's usage is what the model charged it, and within its limit (the harness
+    // never passes __GFP_NOFAIL, the only way past a limit).
+    void check_memcg() {
+        for (unsigned g = 1; g < nr_memcgs; g++) {
+            const mem_cgroup *m = sys_.memcg(memcg_ids_[g]);
+            const std::uint64_t usage = m->usage_pages.load();
+            if (usage != memcg_usage_[g])
+                fail(2, fmt::format("memcg {}: usage {} pages, the model charged {}", m->name,
+                                    usage, memcg_usage_[g]));
+            if (memcg_limits[g] && usage > memcg_limits[g])
+                fail(2, fmt::format("memcg {}: usage {} over its limit {}", m->name, usage,
+                                    memcg_limits[g]));
+        }
+    }
+
+    // The mask as the harness passes it. An invalid mask goes through untouched: it must be
+    // refused before anything could wait. A valid one is made finite: __GFP_NOFAIL is
+    // dropped (with one thread nothing else can free memory, so it may wait for ever) and a
+    // blocking mask gets __GFP_NORETRY, because a small GFP_KERNEL/NOFS/NOIO request with
+    // nothing reclaimable legitimately loops until memory comes back ("too small to fail"),
+    // as the kernel does, and on one thread it never would.
+    static gfp_t finite_mask(gfp_t gfp, unsigned order) {
+        if (!gfp_valid(gfp, int(order)))
+            return gfp;
+        gfp &= ~__GFP_NOFAIL;
+        if (gfp & __GFP_DIRECT_RECLAIM)
+            gfp |= __GFP_NORETRY;
+        return gfp;
+    }
+
+    // The I9 reports a valid allocation with this mask must make: one per (held declared
+    // lock, shrinker) pair not reported before in this System, when it may reclaim.
+    std::size_t expected_recursion_reports(gfp_t gfp) {
+        const gfp_t eff = current_gfp_context(gfp);
+        if (held_.empty() || !(eff & __GFP_DIRECT_RECLAIM) || (current_task_flags() & PF_MEMALLOC))
+            return 0;
+        std::size_t n = 0;
+        for (const auto &s : shrinkers_) {
+            if (!s || !s->lock() || (eff & s->when()) != s->when() || !current_holds(*s->lock()))
+                continue;
+            if (hazards_.insert({s->lock()->id(), s->name()}).second)
+                n++;
+        }
+        return n;
+    }
+
+    void mark(const slot &s, bool held) {
+        const unsigned long pfn = sys_.page_to_pfn(s.p);
+        for (unsigned long i = 0; i < (1ul << s.order); i++)
+            owned_[pfn + i] = held;
+    }
+
+    void check_pattern(const slot &s, const char *when) {
+        if (!s.has_pattern)
+            return;
+        const auto *b = static_cast<const std::uint8_t *>(sys_.page_address(s.p));
+        const std::size_t n = std::size_t(PAGE_SIZE) << s.order;
+        for (std::size_t i = 0; i < n; i++)
+            if (b[i] != s.pattern)
+                fail(s.pattern ? 1 : 12,
+                     fmt::format("{}: byte {} of pfn {:#x} order {} is {:#x}, expected {:#x}", when,
+                                 i, sys_.page_to_pfn(s.p), s.order, b[i], s.pattern));
+    }
+
+    // Runs fn as another task would (drop_caches from userspace, the kswapd thread): without
+    // this thread's scope flags, which are put back exactly afterwards.
+    template <class Fn>
+    void as_other_task(Fn fn) {
+        const unsigned saved = current_task_flags() & all_scope_flags;
+        current_task_flags_clear(saved);
+        fn();
+        current_task_flags_set(saved);
+    }
+
+    // Returns how many reports the op must produce.
+    std::size_t step(const op &o) {
+        switch (o.code) {
+        case op_code::alloc:
+            return do_alloc(o);
+        case op_code::free: {
+            slot &s = slots_[slot_of(o)];
+            if (!s.p)
+                return outcome_ = "empty slot", 0;
+            set_current_vcpu(free_vcpu(o));
+            free_slot(s);
+            outcome_ = "freed";
+            return 0;
+        }
+        case op_code::free_wrong_order: {
+            slot &s = slots_[slot_of(o)];
+            if (!s.p)
+                return outcome_ = "empty slot", 0;
+            set_current_vcpu(free_vcpu(o));
+            const unsigned delta = 1 + o.arg[2] % MAX_PAGE_ORDER; // never 0: a wrong order
+            const std::size_t before = reports_.size();
+            sys_.free_pages(s.p, (s.order + delta) % (MAX_PAGE_ORDER + 1));
+            expect_planted(before, "wrong-order free");
+            check_pattern(s, "after a refused wrong-order free");
+            outcome_ = "refused";
+            return 1;
+        }
+        case op_code::double_free: {
+            slot &s = slots_[slot_of(o)];
+            if (!s.p)
+                return outcome_ = "empty slot", 0;
+            set_current_vcpu(free_vcpu(o));
+            page *p = s.p;
+            const unsigned order = s.order;
+            free_slot(s);
+            const std::size_t before = reports_.size();
+            sys_.free_pages(p, order);
+            expect_planted(before, "double free");
+            outcome_ = "second free refused";
+            return 1;
+        }
+        case op_code::scope_save: {
+            const unsigned kind = scope_flags[o.arg[0] % nr_scope_kinds];
+            const unsigned before = current_task_flags();
+            scopes_.push_back({kind, scope_save(kind, __FILE__, __LINE__), before});
+            outcome_ = fmt::format("flags {}", task_flags_name(current_task_flags()));
+            return 0;
+        }
+        case op_code::scope_restore:
+            if (scopes_.empty())
+                return outcome_ = "no open scope", 0;
+            restore_innermost();
+            outcome_ = fmt::format("flags {}", task_flags_name(current_task_flags()));
+            return 0;
+        // After the ops that move many pages at once the System is quiescent (one thread)
+        // and the full recount is worth its O(pages): I2 must hold with allocations held.
+        case op_code::drain:
+            sys_.drain_all_pages();
+            check_verify("after drain");
+            return 0;
+        case op_code::kswapd_step: {
+            unsigned long n = 0;
+            as_other_task([&] { n = sys_.kswapd_run_once(o.arg[0] % sys_.nr_nodes()); });
+            outcome_ = fmt::format("{} pages reclaimed", n);
+            check_verify("after kswapd");
+            return 0;
+        }
+        case op_code::fail_nth:
+            set_current_fail_nth(o.arg[0] % 16);
+            return 0;
+        case op_code::shrink: {
+            unsigned long n = 0;
+            as_other_task([&] { n = sys_.shrinkers().drop_slab(); });
+            outcome_ = fmt::format("{} objects freed", n);
+            check_verify("after shrink");
+            return 0;
+        }
+        case op_code::touch: {
+            slot &s = slots_[slot_of(o)];
+            if (!s.p)
+                return outcome_ = "empty slot", 0;
+            check_pattern(s, "touch");
+            s.pattern = std::uint8_t(idx_ * 2 + 1); // never 0: tells a write from a zero fill
+            s.has_pattern = true;
+            std::memset(sys_.page_address(s.p), s.pattern, std::size_t(PAGE_SIZE) << s.order);
+            return 0;
+        }
+        case op_code::lock_take: {
+            const unsigned c = o.arg[0] % nr_lock_classes;
+            if (current_holds(stream_lock_class(c)))
+                return outcome_ = "already held", 0;
+            locks_[c]->lock();
+            held_.push_back(c);
+            return 0;
+        }
+        case op_code::lock_release:
+            if (held_.empty())
+                return outcome_ = "nothing held", 0;
+            locks_[held_.back()]->unlock();
+            held_.pop_back();
+            return 0;
+        case op_code::shrinker_register: {
+            auto &s = shrinkers_[o.arg[0] % nr_shrinker_slots];
+            const unsigned c = o.arg[1] % (nr_lock_classes + 1);
+            s.reset();
+            s = std::make_unique<fuzz_shrinker>(
+                sys_.shrinkers(), fmt::format("fuzz-shrinker-{}", o.arg[0] % nr_shrinker_slots),
+                unsigned(o.arg[2]) * 8, c < nr_lock_classes ? &stream_lock_class(c) : nullptr,
+                o.arg[3] & 1 ? __GFP_IO : __GFP_FS);
+            return 0;
+        }
+        case op_code::shrinker_free:
+            shrinkers_[o.arg[0] % nr_shrinker_slots].reset();
+            return 0;
+        case op_code::page_cache_add: {
+            const gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_NORETRY;
+            const std::size_t expected = expected_recursion_reports(gfp);
+            const int nid = o.arg[1] % sys_.nr_nodes();
+            const cache_page_id id = o.arg[0] & 2
+                                         ? sys_.page_cache().add_anon(nid, gfp)
+                                         : sys_.page_cache().add_file(o.arg[0] & 1, nid, gfp);
+            outcome_ = id ? fmt::format("page {}", cache_pages_.size()) : "allocation failed";
+            if (id)
+                cache_pages_.push_back(id);
+            return expected;
+        }
+        case op_code::page_cache_dirty:
+            if (cache_pages_.empty())
+                return outcome_ = "no cached page", 0;
+            outcome_ = sys_.page_cache().mark_dirty(cache_pages_[o.arg[0] % cache_pages_.size()])
+                           ? "dirtied"
+                           : "gone or anon";
+            return 0;
+        case op_code::cache_fill: {
+            // Created on first use, so that streams without this op run with no shrinker.
+            if (!cache_)
+                cache_ = std::make_unique<object_cache>(sys_, "fuzz");
+            const gfp_t gfp = GFP_KERNEL | __GFP_NORETRY;
+            std::size_t expected = 0;
+            unsigned added = 0;
+            for (unsigned i = 0; i < 1 + o.arg[0] % 8u; i++) {
+                expected += expected_recursion_reports(gfp | __GFP_RECLAIMABLE);
+                added += cache_->add(gfp);
+            }
+            outcome_ = fmt::format("{} added, {} cached", added, cache_->size());
+            return expected;
+        }
+        case op_code::reclaim_step:
+            return reclaim_step(o);
+        case op_code::fault_inject: {
+            auto &f = sys_.fault_injection();
+            f.set_probability(o.arg[0] % 101);
+            f.set_interval(o.arg[1] % 8);
+            f.set_times(o.arg[2] % 16 ? int(o.arg[2] % 16) : -1);
+            return 0;
+        }
+        case op_code::memcg_switch:
+            set_active_memcg(memcg_ids_[o.arg[0] % nr_memcgs]);
+            return 0;
+        }
+        return 0;
+    }
+
+    // One direct-reclaim pass over the shrinkers as __perform_reclaim() would make it for an
+    // allocation with this mask: not at all from PF_MEMALLOC or without DIRECT_RECLAIM.
+    std::size_t reclaim_step(const op &o) {
+        const gfp_t eff = current_gfp_context(mask_table[o.arg[0] % mask_table.size()].mask);
+        if (!(eff & __GFP_DIRECT_RECLAIM) || (current_task_flags() & PF_MEMALLOC))
+            return outcome_ = "no direct reclaim here", 0;
+        fs_reclaim_acquire(eff);
+        const unsigned long n =
+            sys_.shrinkers().shrink_slab(eff, o.arg[1] % sys_.nr_nodes(), o.arg[2] % 13);
+        fs_reclaim_release(eff);
+        outcome_ = fmt::format("{} objects freed with {}", n, gfp_describe(eff));
+        check_verify("after reclaim");
+        return 0;
+    }
+
+    void restore_innermost() {
+        const auto [kind, saved, before] = scopes_.back();
+        scopes_.pop_back();
+        scope_restore(kind, saved, __FILE__, __LINE__);
+        if (current_task_flags() != before)
+            fail(8, fmt::format("restore of {} left flags {}, the save found {}",
+                                task_flags_name(kind), task_flags_name(current_task_flags()),
+                                task_flags_name(before)));
+    }
+
+    void expect_planted(std::size_t before, const char *what) {
+        if (reports_.size() - before != 1)
+            fail(reports_.size() > before ? reports_.back().invariant : 13,
+                 fmt::format("planted {} produced {} report(s), expected 1", what,
+                             reports_.size() - before));
+        check_verify(fmt::format("after a planted {}", what).c_str());
+    }
+
+    void free_slot(slot &s) {
+        check_pattern(s, "before free");
+        mark(s, false);
+        sys_.free_pages(s.p, s.order);
+        memcg_usage_[s.memcg] -= s.memcg ? 1u << s.order : 0;
+        s = slot{};
+    }
+
+    std::size_t do_alloc(const op &o) {
+        slot &s = slots_[slot_of(o)];
+        if (s.p) // a held slot is freed first so the table never leaks
+            free_slot(s);
+        const unsigned order = alloc_order(o);
+        const unsigned vcpu = alloc_vcpu(o);
+        const gfp_t gfp = finite_mask(requested_mask(o), order);
+        set_current_vcpu(vcpu);
+        const bool valid = gfp_valid(gfp, int(order));
+        // I4 is checked where the allocator's view is exact: a request that cannot reclaim
+        // changes nothing between the watermark check and taking the pages (one thread,
+        // kswapd off), and one without reserve access is held to the watermark.
+        const gfp_t eff0 = current_gfp_context(gfp);
+        const bool watch = valid && !(eff0 & __GFP_DIRECT_RECLAIM) &&
+                           !gfp_pfmemalloc_allowed(eff0, current_task_flags());
+        if (watch)
+            snapshot_free();
+        const std::size_t expected = valid ? expected_recursion_reports(gfp) : 1;
+        const std::size_t before = reports_.size();
+        page *p = sys_.alloc_pages(gfp, order);
+        outcome_ =
+            fmt::format("{} mask {}", p ? fmt::format("pfn {:#x}", sys_.page_to_pfn(p)) : "NULL",
+                        gfp_describe(gfp));
+        if (!valid) {
+            if (p)
+                fail(16, "an invalid request was served");
+            return 1;
+        }
+        if (reports_.size() - before != expected)
+            fail(reports_.size() > before ? reports_.back().invariant : 9,
+                 fmt::format("a valid request made {} report(s), expected {}",
+                             reports_.size() - before, expected));
+        if (!p)
+            return expected; // failing is always allowed: NORETRY, fail_nth, a full zone
+        if (!sys_.owns(p))
+            fail(1, "a page outside the System");
+        const unsigned long pfn = sys_.page_to_pfn(p), n = 1ul << order;
+        if ((pfn & (n - 1)) != 0 || pfn + n > sys_.max_pfn())
+            fail(1, fmt::format("pfn {:#x} order {}: misaligned or past the end", pfn, order));
+        for (unsigned long i = 0; i < n; i++)
+            if (owned_[pfn + i])
+                fail(1, fmt::format("pfn {:#x} order {} overlaps a held allocation at pfn {:#x}",
+                                    pfn, order, pfn + i));
+        const gfp_t eff = current_gfp_context(gfp);
+        if (sys_.page_zone(p).idx > gfp_zone(eff))
+            fail(5, fmt::format("pfn {:#x} is in {} but {} allows up to {}", pfn,
+                                zone_name(sys_.page_zone(p).idx), gfp_describe(eff),
+                                zone_name(gfp_zone(eff))));
+        if ((eff & __GFP_THISNODE) && p->node != sys_.cpu_to_node(vcpu))
+            fail(5, fmt::format("__GFP_THISNODE on cpu {} (node {}) got a page of node {}", vcpu,
+                                sys_.cpu_to_node(vcpu), p->node));
+        if (watch)
+            check_watermark(p, eff, order);
+        unsigned group = 0;
+        if (eff & __GFP_ACCOUNT)
+            for (unsigned g = 1; g < nr_memcgs; g++)
+                if (memcg_ids_[g] == active_memcg())
+                    group = g;
+        memcg_usage_[group] += group ? n : 0;
+        s = slot{p, order, group, false, 0};
+        if (gfp & __GFP_ZERO) {
+            s.has_pattern = true;
+            check_pattern(s, "__GFP_ZERO");
+        }
+        mark(s, true);
+        return expected;
+    }
+
+    void snapshot_free() {
+        for (int nid = 0; nid < sys_.nr_nodes(); nid++)
+            for (const auto &z : sys_.node(nid).node_zones) {
+                free_seen_[nid][z.idx] = z.page_state(NR_FREE_PAGES);
+                free_exact_[nid][z.idx] = z.page_state_snapshot(NR_FREE_PAGES);
+            }
+    }
+
+    // The zone served the request from its free lists (not from a per-CPU list filled
+    // earlier): its count as the allocator read it must have been above the floor of the
+    // request's class, its lowmem reserve included.
+    void check_watermark(const page *p, gfp_t eff, unsigned order) {
+        const zone &z = sys_.page_zone(p);
+        const int nid = p->node;
+        if (z.page_state_snapshot(NR_FREE_PAGES) >= free_exact_[nid][z.idx])
+            return;
+        const unsigned flags = gfp_to_alloc_flags(eff, order);
+        const long floor =
+            reference_floor(z._watermark[WMARK_MIN], flags) + z.lowmem_reserve[gfp_zone(eff)];
+        if (free_seen_[nid][z.idx] <= floor)
+            fail(4, fmt::format("node {} {} had {} free pages, at or below the floor {} of {} "
+                                "(min {}, {}), and served order {}",
+                                nid, z.name, free_seen_[nid][z.idx], floor, gfp_describe(eff),
+                                z._watermark[WMARK_MIN], alloc_flags_name(flags), order));
+    }
+
+    void finish() {
+        at_end_ = true;
+        const std::size_t before = reports_.size();
+        for (auto &s : slots_)
+            if (s.p)
+                free_slot(s);
+        while (!scopes_.empty())
+            restore_innermost();
+        while (!held_.empty()) {
+            locks_[held_.back()]->unlock();
+            held_.pop_back();
+        }
+        set_current_fail_nth(0);
+        sys_.fault_injection().set_probability(0);
+        for (const cache_page_id id : cache_pages_)
+            sys_.page_cache().remove(id);
+        cache_.reset();
+        shrinkers_ = {};
+        if (reports_.size() != before)
+            fail(reports_.back().invariant, "unplanned report while cleaning up");
+        after_op();
+        for (unsigned g = 1; g < nr_memcgs; g++)
+            if (memcg_usage_[g])
+                fail(2, fmt::format("memcg group {} still charged {} pages after every free", g,
+                                    memcg_usage_[g]));
+        sys_.drain_all_pages();
+        check_verify("at the end");
+        for (int nid = 0; nid < sys_.nr_nodes(); nid++)
+            for (auto &z : sys_.node(nid).node_zones) {
+                if (!z.populated())
+                    continue;
+                const long free = z.page_state_snapshot(NR_FREE_PAGES);
+                const unsigned long pcp = sys_.pcp_count(z);
+                if (free + long(pcp) != long(z.managed_pages))
+                    fail(2, fmt::format("node {} {}: free {} + pcp {} != managed {}", nid, z.name,
+                                        free, pcp, z.managed_pages));
+            }
+    }
+
+    struct open_scope {
+        unsigned kind;   // the PF_* flag saved
+        unsigned saved;  // what the save returned
+        unsigned before; // the task flags the save found: a restore must bring them back
+    };
+
+    System sys_; // first: everything below refers to it and goes before it
+    const op_observer &observe_;
+    std::vector<violation> reports_;
+    std::vector<std::string> scope_reports_;
+    std::vector<std::string> lockdep_reports_;
+    std::vector<bool> owned_; // pfn -> held by a slot (the reference model)
+    slot slots_[nr_slots];
+    std::vector<open_scope> scopes_; // innermost last
+    std::array<std::unique_ptr<Lock>, nr_lock_classes> locks_;
+    std::vector<unsigned> held_; // classes the stream holds, innermost last
+    std::array<std::unique_ptr<fuzz_shrinker>, nr_shrinker_slots> shrinkers_;
+    std::set<std::pair<unsigned, std::string>> hazards_; // I9 pairs already reported
+    std::unique_ptr<object_cache> cache_;
+    std::vector<cache_page_id> cache_pages_;
+    std::array<unsigned, nr_memcgs> memcg_ids_{};
+    std::array<std::uint64_t, nr_memcgs> memcg_usage_{};
+    static constexpr int nr_nodes = 2;          // make_config()
+    long free_seen_[nr_nodes][MAX_NR_ZONES]{};  // NR_FREE_PAGES before a watched alloc
+    long free_exact_[nr_nodes][MAX_NR_ZONES]{}; // the same, exact
+    std::size_t idx_ = 0;
+    op op_{};
+    std::string outcome_;
+    bool at_end_ = false;
+    failure failure_;
+};
+
+} // namespace
+
+std::optional<failure> execute_ops(const std::uint8_t *data, std::size_t size,
+                                   const op_observer &observe) {
+    harness h(observe);
+    return h.run(data, size);
+}
+
+} // namespace gfplab::fuzz

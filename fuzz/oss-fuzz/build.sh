@@ -1,0 +1,32 @@
+#!/bin/bash -eu
+# SPDX-License-Identifier: MIT
+#
+# OSS-Fuzz / ClusterFuzzLite build: every libFuzzer target with the engine's compilers and
+# flags ($CC, $CXX, $CXXFLAGS, $LIB_FUZZING_ENGINE), into $OUT with its seed corpus
+# (<target>_seed_corpus.zip), dictionary and .options. Plain compiler calls rather than meson:
+# the builder images vary, the sources need nothing generated. fmt and nlohmann/json come
+# from $SRC/fmt and $SRC/json when the Dockerfile cloned them (the images' own are too old),
+# else from the system.
+src=${GFPLAB_SRC:-$SRC/gfplab}
+cd "$src"
+inc=(-std=c++20 -Ilib/include -Ifuzz/ops)
+if [ -d "$SRC/fmt/include" ]; then inc+=(-I"$SRC/fmt/include" -DFMT_HEADER_ONLY); fmt=(); else fmt=(-lfmt); fi
+if [ -d "$SRC/json/include" ]; then inc+=(-I"$SRC/json/include"); fi
+
+obj="$WORK/gfplab-obj"
+mkdir -p "$obj"
+objects=()
+for f in lib/src/*/*.cpp fuzz/ops/*.cpp; do
+    o="$obj/$(echo "$f" | tr / _).o"
+    $CXX $CXXFLAGS "${inc[@]}" -c "$f" -o "$o"
+    objects+=("$o")
+done
+
+for target in fuzz_gfp_format fuzz_ops fuzz_scopes; do
+    $CXX $CXXFLAGS "${inc[@]}" "fuzz/$target.cpp" "${objects[@]}" $LIB_FUZZING_ENGINE \
+        "${fmt[@]}" -lpthread -o "$OUT/$target"
+    corpus="fuzz/corpus/${target#fuzz_}"
+    (cd "$corpus" && zip -q -j "$OUT/${target}_seed_corpus.zip" ./*)
+    if [ -f "fuzz/$target.options" ]; then cp "fuzz/$target.options" "$OUT/"; fi
+    if [ -f "fuzz/$target.dict" ]; then cp "fuzz/$target.dict" "$OUT/"; fi
+done
