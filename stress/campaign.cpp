@@ -63,6 +63,7 @@ system_config make_system_config(const campaign_config &c) {
     s.cpus = c.sc.cpus;
     s.pcp = c.sc.pcp;
     // Anon pages in the page cache go to swap under reclaim.
+    s.kswapd = c.sc.kswapd;
     s.swap_pages = c.sc.swap_pages ? c.sc.swap_pages : (c.memory >> PAGE_SHIFT) / 4;
     // All three zones, as on a small x86-64 machine scaled down: DMA a sixteenth, DMA32 up
     // to a quarter, on pageblock-friendly 4 MiB boundaries.

@@ -43,7 +43,7 @@ struct options {
     unsigned threads = 0, nodes = 0, cpus = 0;
     double duration = 0, checkpoint = 1.0, invalid_share = 0, mismatch_share = 0;
     std::uint64_t ops = 0, seed = 0;
-    bool list = false, print = false, no_status = false;
+    bool list = false, print = false, no_status = false, no_kswapd = false;
     // Which of them were given (the command line overrides the file, the file the preset).
     CLI::Option *threads_opt, *duration_opt, *ops_opt, *seed_opt, *memory_opt, *checkpoint_opt,
         *invalid_opt, *mismatch_opt, *nodes_opt, *cpus_opt, *scenario_opt;
@@ -120,6 +120,9 @@ void add_options(CLI::App &app, options &o) {
     app.add_flag("--print-scenario", o.print,
                  "print the effective scenario as TOML (a start for --scenario-file) and exit");
     app.add_flag("--no-status", o.no_status, "no live status line, even on a terminal");
+    app.add_flag("--no-kswapd", o.no_kswapd,
+                 "no background reclaim thread: a one-worker run is then a pure function of "
+                 "its seed, report included");
     app.add_option("--replay", o.replay,
                    "run one operation stream (a fuzz_ops input or crash file) through the "
                    "fuzzers' executor instead of a campaign");
@@ -180,6 +183,8 @@ campaign_config resolve(const options &o, run_settings &run) {
         sc.scope_mismatch = o.mismatch_share;
     if (*o.nodes_opt)
         sc.nodes = o.nodes;
+    if (o.no_kswapd)
+        sc.kswapd = false;
     if (*o.cpus_opt)
         sc.cpus = o.cpus;
     if (!o.pcp_mode.empty()) {

@@ -74,6 +74,9 @@ struct scenario {
     double dirty_share = 0.3;     // of the page-cache file pages added
     double anon_share = 0.3;      // of the page-cache pages added
     std::uint64_t swap_pages = 0; // 0: a quarter of memory
+    // Off: no background reclaim, so that a one-worker run is a pure function of its seed
+    // (direct reclaim and the OOM killer run on the worker's own thread).
+    bool kswapd = true;
     // Order weights 0..10 for the composite masks (transparent huge pages are order 9).
     std::array<unsigned, 11> orders{600, 120, 80, 80, 30, 20, 15, 10, 10, 20, 5};
 };

@@ -140,6 +140,8 @@ const std::map<std::string, knob_fn> &knobs() {
          [](auto &r, auto &k, auto &n, scenario &s, auto &) { s.dirty_share = r.share(k, n); }},
         {"anon_share",
          [](auto &r, auto &k, auto &n, scenario &s, auto &) { s.anon_share = r.share(k, n); }},
+        {"kswapd",
+         [](auto &r, auto &k, auto &n, scenario &s, auto &) { s.kswapd = r.boolean(k, n); }},
         {"swap_pages",
          [](auto &r, auto &k, auto &n, scenario &s, auto &) {
              s.swap_pages = std::uint64_t(r.integer(k, n, 0, std::int64_t(1) << 40));
@@ -297,6 +299,8 @@ std::string scenario_toml(const scenario &s, const run_settings &run) {
                      "group\n",
                      s.memcg_limit >> 10);
     o += fmt::format("swap_pages = {} # 0: a quarter of memory\n", s.swap_pages);
+    o += fmt::format("kswapd = {} # false: no background reclaim (one worker replays exactly)\n",
+                     s.kswapd);
     o += "\n# The workload.\n";
     o += fmt::format("phase_ops = {} # operations per pressure phase per worker\n", s.phase_ops);
     o += fmt::format("hold_share = {}\n", real(s.hold_share));
