@@ -22,9 +22,23 @@ for f in lib/src/*/*.cpp fuzz/ops/*.cpp; do
     objects+=("$o")
 done
 
-for target in fuzz_gfp_format fuzz_ops fuzz_scopes; do
-    $CXX $CXXFLAGS "${inc[@]}" "fuzz/$target.cpp" "${objects[@]}" $LIB_FUZZING_ENGINE \
-        "${fmt[@]}" -lpthread -o "$OUT/$target"
+# fuzz_interleave links its own copy of the library, whose atomics and locks are the
+# deterministic scheduler's switch points (GFPLAB_SYNC_DETERMINISTIC, gfplab/sync/atom.hpp).
+det_objects=()
+for f in lib/src/*/*.cpp fuzz/sched/scheduler.cpp fuzz/ops/op_stream.cpp; do
+    o="$obj/det_$(echo "$f" | tr / _).o"
+    $CXX $CXXFLAGS "${inc[@]}" -DGFPLAB_SYNC_DETERMINISTIC=1 -c "$f" -o "$o"
+    det_objects+=("$o")
+done
+
+for target in fuzz_gfp_format fuzz_ops fuzz_scopes fuzz_interleave; do
+    if [ "$target" = fuzz_interleave ]; then
+        $CXX $CXXFLAGS "${inc[@]}" -DGFPLAB_SYNC_DETERMINISTIC=1 "fuzz/$target.cpp" \
+            "${det_objects[@]}" $LIB_FUZZING_ENGINE "${fmt[@]}" -lpthread -o "$OUT/$target"
+    else
+        $CXX $CXXFLAGS "${inc[@]}" "fuzz/$target.cpp" "${objects[@]}" $LIB_FUZZING_ENGINE \
+            "${fmt[@]}" -lpthread -o "$OUT/$target"
+    fi
     corpus="fuzz/corpus/${target#fuzz_}"
     (cd "$corpus" && zip -q -j "$OUT/${target}_seed_corpus.zip" ./*)
     if [ -f "fuzz/$target.options" ]; then cp "fuzz/$target.options" "$OUT/"; fi
