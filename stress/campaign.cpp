@@ -116,7 +116,7 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
                     tbb::blocked_range<unsigned>(0, c.threads, 1),
                     [&](const tbb::blocked_range<unsigned> &r) {
                         for (unsigned i = r.begin(); i != r.end(); i++)
-                            st.workers[i]->run_epoch(deadline);
+                            st.workers[i]->run_epoch(deadline, c.checkpoint_ops);
                     },
                     tbb::simple_partitioner());
             });

@@ -34,7 +34,11 @@ struct campaign_config {
     std::uint64_t ops = 0; // operations over all workers; 0: bounded by duration alone
     std::uint64_t seed = 1;
     std::uint64_t memory = 256ull << 20;
-    double checkpoint_every = 1.0;         // seconds between quiescent checkpoints
+    double checkpoint_every = 1.0; // seconds between quiescent checkpoints
+    // Nonzero: an epoch ends after this many operations per worker instead of by time, so
+    // that what workers do at epoch ends (close scopes, trim what they hold) falls on the
+    // same operations in every run of a seed.
+    std::uint64_t checkpoint_ops = 0;
     bool tracing = false;                  // collect trace events (--trace-events)
     std::uint64_t slow_alloc_ns = 1000000; // allocations slower than this are traced
 };

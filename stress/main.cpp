@@ -42,7 +42,7 @@ struct options {
     double slow_alloc_us = 1000;
     unsigned threads = 0, nodes = 0, cpus = 0;
     double duration = 0, checkpoint = 1.0, invalid_share = 0, mismatch_share = 0;
-    std::uint64_t ops = 0, seed = 0;
+    std::uint64_t ops = 0, seed = 0, checkpoint_ops = 0;
     bool list = false, print = false, no_status = false, no_kswapd = false;
     // Which of them were given (the command line overrides the file, the file the preset).
     CLI::Option *threads_opt, *duration_opt, *ops_opt, *seed_opt, *memory_opt, *checkpoint_opt,
@@ -78,6 +78,10 @@ void add_options(CLI::App &app, options &o) {
     o.checkpoint_opt = app.add_option("--checkpoint", o.checkpoint,
                                       "seconds between quiescent checkpoints (default 1)")
                            ->check(CLI::Range(0.05, 3600.0));
+    app.add_option("--checkpoint-ops", o.checkpoint_ops,
+                   "end each epoch (checkpoint, scopes closed, holdings trimmed) after this many "
+                   "operations per worker instead of by time: with --no-kswapd and one worker on "
+                   "one virtual CPU the whole report then replays from the seed");
     app.add_option("--weights", o.weights,
                    "op weights in every phase, e.g. alloc=400,free=150 (ops: alloc, free, "
                    "handoff, remote_free, touch, scope_enter, scope_leave, lock_section, "
@@ -244,6 +248,7 @@ campaign_config resolve(const options &o, run_settings &run) {
         throw usage_error("--duration 0 needs --ops: the campaign would never end");
     c.seed = run.seed ? *run.seed : std::random_device{}();
     c.checkpoint_every = run.checkpoint.value_or(1.0);
+    c.checkpoint_ops = o.checkpoint_ops;
     c.slow_alloc_ns = std::uint64_t(o.slow_alloc_us * 1000);
     c.tracing = !o.trace_events.empty();
     if (!o.plot.empty())

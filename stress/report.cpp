@@ -201,6 +201,7 @@ void write_json(const std::string &path, const campaign_config &c, shared_state 
           {"seed", c.seed},
           {"memory_bytes", c.memory},
           {"checkpoint_every", c.checkpoint_every},
+          {"checkpoint_ops", c.checkpoint_ops},
           {"invalid_mask_share", c.sc.invalid_masks},
           {"random_mask_share", c.sc.random_masks},
           {"scope_mismatch_share", c.sc.scope_mismatch},

@@ -41,12 +41,13 @@ PY
         echo "$threads worker(s), seed 7, twice:"
         cat "$tmp/$threads-1.stream"
     done
-    # Without kswapd and on one virtual CPU nothing but the seed decides what happens: the
+    # Without kswapd, on one virtual CPU, with epochs counted in operations, nothing but the
+    # seed decides what happens: the
     # same seed gives the same report, outcomes, reclaim and vmstat included (only the
     # timings differ).
     for i in 1 2; do
         "$bin" --ops 20000 --threads 1 --seed 7 --memory 64M --no-status --no-kswapd \
-            --pcp-mode virtual --cpus 1 --json "$tmp/exact-$i.json" >/dev/null
+            --checkpoint-ops 5000 --pcp-mode virtual --cpus 1 --json "$tmp/exact-$i.json" >/dev/null
     done
     $py - "$tmp/exact-1.json" "$tmp/exact-2.json" <<'PY'
 import json, sys

@@ -83,7 +83,7 @@ unsigned long worker::budget() const noexcept {
     return (unsigned long)(ph == phase::release ? share * 0.3 : share);
 }
 
-void worker::run_epoch(clock_type::time_point deadline) {
+void worker::run_epoch(clock_type::time_point deadline, std::uint64_t epoch_ops) {
     op_context *prev_ctx = current_op_context();
     set_current_op_context(&ctx_);
     scope_report_fn prev_handler = set_scope_report_handler(&oracle::scope_handler, &st_.orc);
@@ -99,7 +99,9 @@ void worker::run_epoch(clock_type::time_point deadline) {
         fmt::format("stress-worker-{}", id_), [this] { return held_pages_.load(); },
         [this] { return kill(); });
     thread_stats &ts = st_.stats.local();
-    for (std::uint64_t n = 0; !quota_done() && ((n & 31) || clock_type::now() < deadline); n++)
+    for (std::uint64_t n = 0;
+         !quota_done() && (epoch_ops ? n < epoch_ops : (n & 31) || clock_type::now() < deadline);
+         n++)
         step(ts);
     close_scopes();
     // Parked workers cannot be OOM-killed: leave room for those still running.

@@ -35,7 +35,8 @@ class worker {
 
     // Runs operations until the deadline or the quota; leaves no scope open, no lock held,
     // and at most the checkpoint share of memory held.
-    void run_epoch(std::chrono::steady_clock::time_point deadline);
+    // Until the deadline or, with epoch_ops nonzero, for that many operations.
+    void run_epoch(std::chrono::steady_clock::time_point deadline, std::uint64_t epoch_ops);
     // Frees everything (the end of the campaign; no worker runs).
     void release_all();
 
