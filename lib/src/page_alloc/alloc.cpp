@@ -254,7 +254,8 @@ namespace {
 // alloc_flags. It depends only on the System, the mask, the order, the node and the task's
 // scope flags, and a thread repeats the same request far more often than not, so each
 // thread keeps its last one: a hit skips gfp_valid(), current_gfp_context() and the
-// zone-type arithmetic, about a fifth of the fast path's instructions.
+// zone-type arithmetic (75 of an order-0 allocation's 542 instructions). Nothing reads the
+// memo after the copies below, so an allocation nested in reclaim may overwrite it.
 struct request_memo {
     std::uint64_t system = 0; // System::serial(); 0 never matches
     gfp_t gfp = 0;
