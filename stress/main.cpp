@@ -46,7 +46,7 @@ struct options {
     bool list = false, print = false, no_status = false, no_kswapd = false;
     // Which of them were given (the command line overrides the file, the file the preset).
     CLI::Option *threads_opt, *duration_opt, *ops_opt, *seed_opt, *memory_opt, *checkpoint_opt,
-        *invalid_opt, *mismatch_opt, *nodes_opt, *cpus_opt, *scenario_opt;
+        *checkpoint_ops_opt, *invalid_opt, *mismatch_opt, *nodes_opt, *cpus_opt, *scenario_opt;
 };
 
 struct usage_error : std::runtime_error {
@@ -78,10 +78,11 @@ void add_options(CLI::App &app, options &o) {
     o.checkpoint_opt = app.add_option("--checkpoint", o.checkpoint,
                                       "seconds between quiescent checkpoints (default 1)")
                            ->check(CLI::Range(0.05, 3600.0));
-    app.add_option("--checkpoint-ops", o.checkpoint_ops,
-                   "end each epoch (checkpoint, scopes closed, holdings trimmed) after this many "
-                   "operations per worker instead of by time: with --no-kswapd and one worker on "
-                   "one virtual CPU the whole report then replays from the seed");
+    o.checkpoint_ops_opt = app.add_option(
+        "--checkpoint-ops", o.checkpoint_ops,
+        "end each epoch (checkpoint, scopes closed, holdings trimmed) after this many "
+        "operations per worker instead of by time: with --no-kswapd and one worker on "
+        "one virtual CPU the whole report then replays from the seed");
     app.add_option("--weights", o.weights,
                    "op weights in every phase, e.g. alloc=400,free=150 (ops: alloc, free, "
                    "handoff, remote_free, touch, scope_enter, scope_leave, lock_section, "
@@ -223,6 +224,8 @@ campaign_config resolve(const options &o, run_settings &run) {
         run.seed = o.seed;
     if (*o.checkpoint_opt)
         run.checkpoint = o.checkpoint;
+    if (*o.checkpoint_ops_opt)
+        run.checkpoint_ops = o.checkpoint_ops;
     if (*o.memory_opt) {
         auto m = parse_size(o.memory_text);
         if (!m)
@@ -248,7 +251,7 @@ campaign_config resolve(const options &o, run_settings &run) {
         throw usage_error("--duration 0 needs --ops: the campaign would never end");
     c.seed = run.seed ? *run.seed : std::random_device{}();
     c.checkpoint_every = run.checkpoint.value_or(1.0);
-    c.checkpoint_ops = o.checkpoint_ops;
+    c.checkpoint_ops = run.checkpoint_ops.value_or(0);
     c.slow_alloc_ns = std::uint64_t(o.slow_alloc_us * 1000);
     c.tracing = !o.trace_events.empty();
     if (!o.plot.empty())

@@ -222,6 +222,10 @@ const std::map<std::string, knob_fn> &knobs() {
              if (*run.checkpoint < 0.05 || *run.checkpoint > 3600)
                  fail(r.path, n.source(), "key 'checkpoint': 0.05..3600 seconds");
          }},
+        {"checkpoint_ops",
+         [](auto &r, auto &k, auto &n, auto &, run_settings &run) {
+             run.checkpoint_ops = std::uint64_t(r.integer(k, n, 0, INT64_MAX));
+         }},
     };
     return all;
 }
@@ -291,6 +295,9 @@ std::string scenario_toml(const scenario &s, const run_settings &run) {
         o += fmt::format("seed = {}\n", *run.seed);
     o += fmt::format("memory = \"{}M\"\n", run.memory.value_or(256ull << 20) >> 20);
     o += fmt::format("checkpoint = {}\n", real(run.checkpoint.value_or(1.0)));
+    o += fmt::format("checkpoint_ops = {} # nonzero: epochs of this many operations per worker "
+                     "instead of checkpoint seconds\n",
+                     run.checkpoint_ops.value_or(0));
     o += "\n# The machine.\n";
     o += fmt::format("nodes = {}\ncpus = {} # 0: the host's\n", s.nodes, s.cpus);
     o +=

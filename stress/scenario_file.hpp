@@ -23,6 +23,7 @@ struct run_settings {
     std::optional<std::uint64_t> seed;
     std::optional<std::uint64_t> memory;
     std::optional<double> checkpoint;
+    std::optional<std::uint64_t> checkpoint_ops; // epochs by operations, not seconds
 };
 
 struct scenario_file_error : std::runtime_error {

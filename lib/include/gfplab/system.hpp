@@ -31,6 +31,7 @@ class shrinker_registry; // gfplab/shrinker.hpp
 class page_cache;        // gfplab/page_cache.hpp
 struct kswapd_state;     // lib/src/reclaim/kswapd.hpp
 struct oom_state;        // lib/src/reclaim/oom_kill.hpp
+struct alloc_context;    // lib/src/page_alloc/page_allocator.hpp
 
 // How threads reach their CPU's per-CPU page lists.
 enum class pcp_mode {
@@ -221,6 +222,7 @@ class System {
     friend struct reclaim_internals;
     void check_reclaim_recursion(gfp_t gfp, unsigned order, srcloc at);
     void refuse_request(int nid, gfp_t gfp, unsigned order); // I16, with the reasons
+    unsigned prefer_node(alloc_context &ac, gfp_t gfp, int nid);
     bool memcg_charge(page *p, gfp_t gfp, unsigned order);
     void memcg_uncharge(page *p, unsigned order);
     void warn_alloc(gfp_t gfp, unsigned order);

@@ -288,21 +288,20 @@ page *System::alloc_pages_node(int nid, gfp_t gfp, unsigned order, srcloc at) {
         m.nid = nid;
         // gfp_allowed_mask has every bit after boot; the task's scopes narrow the mask.
         m.scoped_gfp = current_gfp_context(gfp);
-        alloc_context &ac = m.ac;
-        ac.preferred_nid = nid >= 0 ? nid : 0;
-        ac.highest_zoneidx = gfp_zone(m.scoped_gfp);
-        ac.mt = gfp_migratetype(m.scoped_gfp);
-        const zone &local_normal = node(ac.preferred_nid).node_zones[ZONE_NORMAL];
-        const bool has_dma32 = node(ac.preferred_nid).node_zones[ZONE_DMA32].populated();
-        m.alloc_flags = fastpath_alloc_flags(
-            m.scoped_gfp, ac.highest_zoneidx >= ZONE_NORMAL && local_normal.populated(), has_dma32);
-        ac.zonelist = node(ac.preferred_nid).zonelists[gfp_zonelist(m.scoped_gfp)].data();
+        m.ac.highest_zoneidx = gfp_zone(m.scoped_gfp);
+        m.ac.mt = gfp_migratetype(m.scoped_gfp);
         // Without a node, the preferred one is the current CPU's: only a one-node System
-        // can keep the answer.
-        if (nid >= 0 || nodes_.size() == 1)
+        // can keep the node's part of the answer.
+        if (nid >= 0 || nodes_.size() == 1) {
+            m.alloc_flags = prefer_node(m.ac, m.scoped_gfp, nid >= 0 ? nid : 0);
             m.system = serial_;
+        }
     }
     gfp = m.scoped_gfp;
+    alloc_context ac = m.ac;
+    unsigned alloc_flags = m.alloc_flags;
+    if (m.system != serial_) [[unlikely]] // a multi-node System without a node
+        alloc_flags = prefer_node(ac, gfp, cpu_to_node(current_cpu(*this)));
     // might_alloc(): what this allocation could do under the locks the thread holds, whether
     // or not it reclaims this time (only threads holding declared locks pay for it).
     if (current_held_count()) [[unlikely]] {
@@ -316,17 +315,6 @@ page *System::alloc_pages_node(int nid, gfp_t gfp, unsigned order, srcloc at) {
         return nullptr;
     }
 
-    alloc_context ac = m.ac;
-    unsigned alloc_flags = m.alloc_flags;
-    if (m.system != serial_) [[unlikely]] {
-        // A multi-node System without a node: the current CPU's node and its zonelist.
-        ac.preferred_nid = cpu_to_node(current_cpu(*this));
-        ac.zonelist = node(ac.preferred_nid).zonelists[gfp_zonelist(gfp)].data();
-        const zone &local_normal = node(ac.preferred_nid).node_zones[ZONE_NORMAL];
-        const bool has_dma32 = node(ac.preferred_nid).node_zones[ZONE_DMA32].populated();
-        alloc_flags = fastpath_alloc_flags(
-            gfp, ac.highest_zoneidx >= ZONE_NORMAL && local_normal.populated(), has_dma32);
-    }
     page *p = page_allocator::get_page_from_freelist(*this, gfp, order, alloc_flags, ac);
     if (!p)
         p = page_allocator::slowpath(*this, gfp, order, ac);
@@ -337,6 +325,17 @@ page *System::alloc_pages_node(int nid, gfp_t gfp, unsigned order, srcloc at) {
         return nullptr;
     }
     return p;
+}
+
+// The node's part of a request's context: the preferred node, its zonelist for the mask,
+// and the fast path's alloc_flags (ALLOC_NOFRAGMENT depends on the node's zones).
+unsigned System::prefer_node(alloc_context &ac, gfp_t gfp, int nid) {
+    const pglist_data &pgdat = node(nid);
+    ac.preferred_nid = nid;
+    ac.zonelist = pgdat.zonelists[gfp_zonelist(gfp)].data();
+    return fastpath_alloc_flags(
+        gfp, ac.highest_zoneidx >= ZONE_NORMAL && pgdat.node_zones[ZONE_NORMAL].populated(),
+        pgdat.node_zones[ZONE_DMA32].populated());
 }
 
 void System::refuse_request(int nid, gfp_t gfp, unsigned order) {
