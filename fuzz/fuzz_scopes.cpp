@@ -323,8 +323,8 @@ class run {
         if (mismatches_)
             fail(8, fmt::format("{}: {} unplanned scope mismatch report(s)", when, mismatches_));
         for (const auto &v : reports_)
-            if (!(v.invariant == 9 && hazard_ok_))
-                fail(v.invariant,
+            if (!(id(v.inv) == 9 && hazard_ok_))
+                fail(id(v.inv),
                      fmt::format("{}: unexpected report: {}", when, format_violation(v)));
         reports_.clear();
         hazard_ok_ = false;

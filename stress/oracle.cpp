@@ -73,12 +73,12 @@ void oracle::record(violation v, std::string source, std::string thread) {
 // Called under the System's report lock: nothing here may call back into the System.
 void oracle::on_system_report(const violation &v) {
     const op_context *c = tls_context;
-    if (c && c->planting_invalid && v.invariant == 16 && v.what == "invalid request") {
+    if (c && c->planting_invalid && id(v.inv) == 16 && v.what == "invalid request") {
         reported_invalid.fetch_add(1, std::memory_order_relaxed);
         return;
     }
     // The planted wrong caller's I9 is the finding: counted, and recorded like any other.
-    if (v.invariant == 9 && expects_i9_ && c && c->planting_i9)
+    if (id(v.inv) == 9 && expects_i9_ && c && c->planting_i9)
         reported_i9.fetch_add(1, std::memory_order_relaxed);
     record(v, "system");
 }
@@ -90,7 +90,8 @@ void oracle::scope_handler(const scope_mismatch &m, void *ctx) {
         self->reported_scope.fetch_add(1, std::memory_order_relaxed);
         return;
     }
-    self->record({8, "unbalanced scope restore", m.message, 0, -1, -1, format_scope_stack()},
+    self->record({invariant::scope_mask, "unbalanced scope restore", m.message, 0, -1, -1,
+                  format_scope_stack()},
                  "scope");
 }
 
@@ -99,7 +100,7 @@ void oracle::on_lockdep(const lockdep_report &r) {
     // The cycle the wrong caller closes is the finding of that scenario.
     if (expects_i9_ && tls_context && tls_context->planting_i9)
         reported_i9.fetch_add(1, std::memory_order_relaxed);
-    record({9, "possible circular locking dependency",
+    record({invariant::reclaim_recursion, "possible circular locking dependency",
             fmt::format("{}: {}; {}", r.message, r.first, r.second), 0, -1, -1, ""},
            "lockdep");
 }
@@ -121,7 +122,8 @@ void oracle::on_log(const std::string &line) {
 
 void oracle::harness_violation(int invariant, std::string what, std::string message, gfp_t gfp,
                                int order, long long pfn) {
-    record({invariant, std::move(what), std::move(message), gfp, order, pfn, ""}, "harness");
+    record({invariant_from_id(invariant), std::move(what), std::move(message), gfp, order, pfn, ""},
+           "harness");
 }
 
 void oracle::checkpoint() {

@@ -28,7 +28,7 @@ std::string zone_layout(System &s) {
 
 nlohmann::json violation_json(const recorded_violation &r) {
     return {
-        {"id", fmt::format("I{}", r.v.invariant)},
+        {"id", fmt::format("I{}", id(r.v.inv))},
         {"what", r.v.what},
         {"message", r.v.message},
         {"mask", r.v.gfp ? gfp_describe(r.v.gfp) : ""},
@@ -46,7 +46,7 @@ nlohmann::json violation_json(const recorded_violation &r) {
 
 bool only_i9(const std::vector<recorded_violation> &list) {
     for (const auto &v : list)
-        if (v.v.invariant != 9)
+        if (id(v.v.inv) != 9)
             return false;
     return !list.empty();
 }

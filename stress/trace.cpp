@@ -127,7 +127,7 @@ std::size_t write_trace_events(const std::string &path, shared_state &st) {
     {
         // Violations come from the oracle's list, at the time each was recorded.
         for (const auto &v : st.orc.violations())
-            st.trace.instant(fmt::format("I{} {}", v.v.invariant, v.v.what), "violation",
+            st.trace.instant(fmt::format("I{} {}", id(v.v.inv), v.v.what), "violation",
                              v.at_seconds, v.worker,
                              {{"message", v.v.message}, {"thread", v.thread}, {"op", v.op}});
         doc = st.trace.document({{"program", "gfplab-stress"},

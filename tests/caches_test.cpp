@@ -104,7 +104,7 @@ TEST(ObjectCache, AllocatingUnderItsLockIsAReportedRecursion) {
     ASSERT_TRUE(cache.add()); // GFP_KERNEL under the lock its shrinker takes
     cache.fs_lock().unlock();
     ASSERT_EQ(reports.size(), 1u);
-    EXPECT_EQ(reports[0].invariant, 9);
+    EXPECT_EQ(id(reports[0].inv), 9);
     EXPECT_NE(reports[0].message.find("cachetestfs->s_umount"), std::string::npos)
         << reports[0].message;
     EXPECT_NE(reports[0].message.find("sb-cachetestfs"), std::string::npos) << reports[0].message;

@@ -34,9 +34,8 @@ struct collected {
         s.set_report_sink([this](const violation &x) { v.push_back(x); });
     }
     bool has(int inv, const std::string &what) const {
-        return std::any_of(v.begin(), v.end(), [&](const violation &x) {
-            return x.invariant == inv && x.what == what;
-        });
+        return std::any_of(v.begin(), v.end(),
+                           [&](const violation &x) { return id(x.inv) == inv && x.what == what; });
     }
 };
 

@@ -88,7 +88,7 @@ TEST(PageCache, DirectReclaimFreesCleanFilePagesForGfpKernel) {
     auto rest = exhaust(s);
     const unsigned long cached = pc.nr_file_pages();
     ASSERT_GT(cached, 10000u);
-    EXPECT_EQ(zone_reclaimable_pages(normal(s)), cached);
+    EXPECT_EQ(zone_reclaimable_pages(s, normal(s)), cached);
     page *p = s.alloc_pages(GFP_KERNEL, 0);
     ASSERT_NE(p, nullptr);
     EXPECT_LT(pc.nr_file_pages(), cached);
@@ -155,7 +155,7 @@ TEST(PageCache, AnonGoesToSwapOnlyWithSwapAndIo) {
     auto rest = exhaust(s);
     const unsigned long anon = pc.nr_anon_pages();
     ASSERT_GT(anon, 10000u);
-    EXPECT_EQ(zone_reclaimable_pages(normal(s)), anon);
+    EXPECT_EQ(zone_reclaimable_pages(s, normal(s)), anon);
     EXPECT_EQ(s.alloc_pages(GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN, 0), nullptr);
     EXPECT_EQ(pc.nr_swapped(), 0u);
     EXPECT_EQ(pc.nr_anon_pages(), anon);
@@ -192,7 +192,7 @@ TEST(PageCache, AnonStaysWithoutSwap) {
     fill_anon(s);
     auto rest = exhaust(s);
     const unsigned long anon = pc.nr_anon_pages();
-    EXPECT_EQ(zone_reclaimable_pages(normal(s)), 0u);
+    EXPECT_EQ(zone_reclaimable_pages(s, normal(s)), 0u);
     EXPECT_EQ(s.alloc_pages(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN, 0), nullptr);
     EXPECT_EQ(pc.nr_anon_pages(), anon);
     EXPECT_EQ(pc.stats().pgscan, 0u) << "without swap the anon list is not even scanned";
@@ -253,7 +253,7 @@ TEST(PageCache, NofsWithOnlyDirtyPagesLoopsUntilSomeoneFrees) {
     auto ids = fill_file(s, true);
     auto rest = exhaust(s);
     const unsigned long dirty = pc.nr_dirty();
-    ASSERT_GT(zone_reclaimable_pages(normal(s)), 0u);
+    ASSERT_GT(zone_reclaimable_pages(s, normal(s)), 0u);
     std::atomic<unsigned long> dirty_when_freed{0};
     std::thread helper([&] {
         for (int i = 0; i < 5000 && s.stats().direct_reclaim.load() <= MAX_RECLAIM_RETRIES + 4; i++)

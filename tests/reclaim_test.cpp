@@ -361,7 +361,7 @@ TEST(RecursionDetector, AllocatingUnderTheFsLockIsReportedUnlessNofs) {
     ASSERT_EQ(reports.size(), 1u) << "reported once per (lock, shrinker)";
     EXPECT_EQ(s.stats().recursion_hazards.load(), 2u) << "counted every time";
     const violation &v = reports[0];
-    EXPECT_EQ(v.invariant, 9);
+    EXPECT_EQ(id(v.inv), 9);
     EXPECT_NE(v.message.find("test_fs->s_umount"), std::string::npos) << v.message;
     EXPECT_NE(v.message.find("sb-testfs"), std::string::npos) << v.message;
     EXPECT_NE(v.message.find("reclaim_test.cpp"), std::string::npos) << "names the caller";

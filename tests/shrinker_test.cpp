@@ -85,7 +85,7 @@ struct fixture : ::testing::Test {
     std::uint64_t deferred(std::size_t i) const { return reg.stats().at(i).deferred; }
     int count_reports(int invariant) const {
         return int(std::count_if(reports.begin(), reports.end(),
-                                 [&](const violation &v) { return v.invariant == invariant; }));
+                                 [&](const violation &v) { return id(v.inv) == invariant; }));
     }
 
     shrinker_registry reg;
@@ -602,7 +602,7 @@ TEST(system_shrinkers, reports_reach_the_system) {
     struct shrinker on_stack = {};
     EXPECT_FALSE(sys.shrinkers().register_shrinker(&on_stack));
     ASSERT_EQ(got.size(), 1u);
-    EXPECT_EQ(got[0].invariant, 16);
+    EXPECT_EQ(id(got[0].inv), 16);
     EXPECT_EQ(sys.report_count(), 1u);
 
     script sp;

@@ -125,7 +125,7 @@ class harness {
                         idx, *o, outcome_,
                         std::vector<violation>(reports_.begin() + long(before), reports_.end())});
                 if (reports_.size() - before != expected)
-                    fail(reports_.size() > before ? reports_.back().invariant : 0,
+                    fail(reports_.size() > before ? id(reports_.back().inv) : 0,
                          fmt::format("expected {} report(s), got {}", expected,
                                      reports_.size() - before));
                 after_op();
@@ -181,10 +181,10 @@ class harness {
         const std::size_t before = reports_.size();
         auto v = sys_.verify();
         if (!v.empty())
-            fail(v.front().invariant,
+            fail(id(v.front().inv),
                  fmt::format("verify() {}: {}", when, format_violation(v.front())));
         if (reports_.size() != before)
-            fail(reports_.back().invariant,
+            fail(id(reports_.back().inv),
                  fmt::format("verify() {} reported: {}", when, format_violation(reports_.back())));
     }
 
@@ -452,7 +452,7 @@ class harness {
 
     void expect_planted(std::size_t before, const char *what) {
         if (reports_.size() - before != 1)
-            fail(reports_.size() > before ? reports_.back().invariant : 13,
+            fail(reports_.size() > before ? id(reports_.back().inv) : 13,
                  fmt::format("planted {} produced {} report(s), expected 1", what,
                              reports_.size() - before));
         check_verify(fmt::format("after a planted {}", what).c_str());
@@ -495,7 +495,7 @@ class harness {
             return 1;
         }
         if (reports_.size() - before != expected)
-            fail(reports_.size() > before ? reports_.back().invariant : 9,
+            fail(reports_.size() > before ? id(reports_.back().inv) : 9,
                  fmt::format("a valid request made {} report(s), expected {}",
                              reports_.size() - before, expected));
         if (!p)
@@ -579,7 +579,7 @@ class harness {
         cache_.reset();
         shrinkers_ = {};
         if (reports_.size() != before)
-            fail(reports_.back().invariant, "unplanned report while cleaning up");
+            fail(id(reports_.back().inv), "unplanned report while cleaning up");
         after_op();
         for (unsigned g = 1; g < nr_memcgs; g++)
             if (memcg_usage_[g])

@@ -222,7 +222,7 @@ bool run_allocator(unsigned threads, double seconds, std::uint64_t seed, std::ui
     System sys(cfg);
     std::atomic<std::uint64_t> invalid{0};
     sys.set_report_sink([&](const violation &v) {
-        if (v.invariant == 16 && v.what == "invalid request")
+        if (id(v.inv) == 16 && v.what == "invalid request")
             invalid++;
         else
             fmt::print(stderr, "{}\n", format_violation(v));

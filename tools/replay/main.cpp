@@ -55,7 +55,7 @@ std::vector<std::string> expand(const std::vector<std::string> &args) {
 }
 
 nlohmann::json report_json(const violation &v) {
-    return {{"invariant", v.invariant}, {"what", v.what}, {"message", v.message}};
+    return {{"invariant", id(v.inv)}, {"what", v.what}, {"message", v.message}};
 }
 
 } // namespace

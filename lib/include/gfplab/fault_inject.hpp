@@ -35,6 +35,9 @@ class fail_page_alloc {
     // a failure decrements times unless it is -1. __GFP_NOWARN only silences the report.
     // When probability is 0 and this thread has no fail_nth it costs one relaxed load.
     bool should_fail_alloc_page(gfp_t gfp, unsigned int order) noexcept;
+    // Whether a probability is set (the thread's fail_nth aside): the allocation fast path
+    // tests this and the countdown before it calls should_fail_alloc_page().
+    bool armed() const noexcept { return probability_.load(std::memory_order_relaxed) != 0; }
 
     // Boot parameter fail_page_alloc=<interval>,<probability>,<space>,<times>. Returns false
     // (and changes nothing) unless all four numbers parse; the kernel then logs

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 //
-// gfplab/report.hpp - violations of the oracle (DESIGN.md, I1-I16) and reports of bad input.
+// gfplab/report.hpp - violations of the oracle (docs/oracle.md, I1-I16) and reports of bad
+// input.
 #pragma once
 
 #include <gfplab/linux/gfp_types.h>
@@ -16,8 +17,39 @@ enum class report_action {
     abort, // print it and abort the process
 };
 
+// The oracle's invariants; the value is the id reports print ("I9"). docs/oracle.md is the
+// registry: a new invariant takes the next free id there.
+enum class invariant : std::uint8_t {
+    none = 0,
+    single_owner = 1,       // I1: a page has at most one holder
+    counters = 2,           // I2: free + cached + allocated = managed, counters = recount
+    drift = 3,              // I3: counters within the per-CPU drift bound
+    watermark_floor = 4,    // I4: no zone below its allocation class's floor
+    placement = 5,          // I5: zone and node allowed by mask and task
+    migratetype = 6,        // I6: requested migratetype or a counted fallback
+    nonblocking = 7,        // I7: no sleep, reclaim or shrinker without DIRECT_RECLAIM
+    scope_mask = 8,         // I8: NOFS/NOIO scopes seen by shrinkers; exact restore
+    reclaim_recursion = 9,  // I9: no shrinker under a lock it takes
+    reserves = 10,          // I10: no reclaim inside reclaim; reserves only where allowed
+    retry_rules = 11,       // I11: NOFAIL, NORETRY, costly orders and OOM rules
+    page_contents = 12,     // I12: __GFP_ZERO and poison
+    compound = 13,          // I13: compound metadata and free order
+    kswapd = 14,            // I14: kswapd wakes, balances and gives up by the rules
+    shrinker_contract = 15, // I15: shrinkers called by the contract
+    bad_input = 16,         // I16: bad input refused, allocator intact
+};
+
+// The number after the "I".
+constexpr int id(invariant i) noexcept {
+    return int(i);
+}
+// The invariant with that id, or invariant::none.
+constexpr invariant invariant_from_id(int n) noexcept {
+    return n >= 1 && n <= 16 ? invariant(n) : invariant::none;
+}
+
 struct violation {
-    int invariant = 0;       // the oracle's id: 1 for I1 ... 16 for I16
+    invariant inv = invariant::none;
     std::string what;        // short kind: "double free", "invalid mask", ...
     std::string message;     // one line: decoded mask, pfn, order, what was expected
     gfp_t gfp = 0;           // the mask involved, if any

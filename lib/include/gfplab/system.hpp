@@ -27,11 +27,12 @@ namespace gfplab {
 namespace pcp {
 class area;
 }
-class shrinker_registry; // gfplab/shrinker.hpp
-class page_cache;        // gfplab/page_cache.hpp
-struct kswapd_state;     // lib/src/reclaim/kswapd.hpp
-struct oom_state;        // lib/src/reclaim/oom_kill.hpp
-struct alloc_context;    // lib/src/page_alloc/page_allocator.hpp
+class shrinker_registry;  // gfplab/shrinker.hpp
+class page_cache;         // gfplab/page_cache.hpp
+struct kswapd_state;      // lib/src/reclaim/kswapd.hpp
+struct oom_state;         // lib/src/reclaim/oom_kill.hpp
+struct recursion_hazards; // lib/src/check/recursion.hpp
+struct page_allocator;    // lib/src/page_alloc/fastpath.hpp
 
 // How threads reach their CPU's per-CPU page lists.
 enum class pcp_mode {
@@ -218,14 +219,12 @@ class System {
     class page_cache &page_cache() noexcept;
 
   private:
+    // The layers below reach the state they own here through these, and nothing else.
     friend struct page_allocator;
     friend struct reclaim_internals;
-    void check_reclaim_recursion(gfp_t gfp, unsigned order, srcloc at);
-    void refuse_request(int nid, gfp_t gfp, unsigned order); // I16, with the reasons
-    unsigned prefer_node(alloc_context &ac, gfp_t gfp, int nid);
+    friend void check_reclaim_recursion(System &s, gfp_t gfp, unsigned order, srcloc at);
     bool memcg_charge(page *p, gfp_t gfp, unsigned order);
     void memcg_uncharge(page *p, unsigned order);
-    void warn_alloc(gfp_t gfp, unsigned order);
     void setup_memory();
     void setup_zones();
     void setup_zonelists();
@@ -251,8 +250,7 @@ class System {
     std::vector<std::unique_ptr<kswapd_state>> kswapd_;
     std::unique_ptr<oom_state> oom_;
     std::unique_ptr<class page_cache> page_cache_; // reset before the memory map goes
-    std::mutex hazards_lock_;
-    std::vector<std::pair<unsigned, std::string>> hazards_reported_; // (lock class, shrinker)
+    std::unique_ptr<recursion_hazards> hazards_;
 
     std::atomic<std::uint64_t> reports_{0};
     mutable std::mutex report_lock_;

@@ -12,8 +12,10 @@
 
 #include <gfplab/linux/gfp.h>
 #include <gfplab/linux/mmzone.h>
+#include <gfplab/lockdep_assert.hpp>
 #include <gfplab/page.hpp>
 #include <gfplab/sync/atom.hpp>
+#include <gfplab/sync/thread_safety.hpp>
 #include <gfplab/vmstat_delta.hpp>
 
 #include <array>
@@ -23,8 +25,6 @@
 #include <mutex>
 
 namespace gfplab {
-
-class System;
 
 // One order of a zone's buddy allocator: a free list per migratetype. Lists are doubly
 // linked through struct page's lru links, by pfn, so that merging can unlink a buddy from
@@ -50,7 +50,6 @@ enum zone_flags : unsigned {
 };
 
 struct zone {
-    System *sys = nullptr;
     page *mem_map = nullptr; // the System's page array (indexed by pfn)
     const char *name = "";
     int node = 0;
@@ -67,6 +66,9 @@ struct zone {
     std::array<long, MAX_NR_ZONES> lowmem_reserve{};
 
     std::atomic<unsigned> flags{0};
+    // vm.watermark_boost_factor, copied here at setup: the buddy's fallback boosts the
+    // watermarks by it, and the buddy knows nothing of the System's configuration.
+    unsigned watermark_boost_factor = 15000;
 
     // Per-CPU lists: this zone's slot in every CPU's block, the refill batch and the count
     // at which a CPU drains (high_min: the kernel's untuned starting point; the 6.7+
@@ -76,9 +78,19 @@ struct zone {
     unsigned long pcp_high = 0;
     unsigned long pcp_high_max = 0;
 
-    // The buddy allocator: free areas and highatomic bookkeeping, under `lock`.
+    // The buddy allocator: free areas and highatomic bookkeeping, under `lock`. The free
+    // areas' counters are also read without it (see free_area), so `area` itself carries
+    // no annotation; the buddy's functions require the lock (buddy.hpp).
     sync::mutex lock;
+    // The CPU the lock holder runs on (the kernel holds zone->lock with interrupts off, on
+    // one CPU): the free-list changes made under the lock go to its vmstat delta.
+    unsigned lock_cpu GFPLAB_GUARDED_BY(lock) = 0;
+#ifndef NDEBUG
+    // Who holds `lock`, for lockdep_assert_held() (a thread's tag, lockdep.hpp).
+    std::atomic<const void *> lock_holder{nullptr};
+#endif
     std::array<free_area, NR_PAGE_ORDERS> area{};
+    // Written under `lock`; read racily by reports (warn_alloc, the statistics snapshot).
     unsigned long nr_reserved_highatomic = 0;
     sync::atom<long> nr_free_highatomic{0};
 
@@ -98,30 +110,45 @@ struct zone {
     // balance checks count exactly (refresh_zone_stat_thresholds()); 0 when never needed.
     unsigned long percpu_drift_mark = 0;
 
-    bool populated() const noexcept { return managed_pages != 0; }
-    unsigned long end_pfn() const noexcept { return zone_start_pfn + spanned_pages; }
+    bool populated() const noexcept {
+        return managed_pages != 0;
+    }
+    unsigned long end_pfn() const noexcept {
+        return zone_start_pfn + spanned_pages;
+    }
     bool contains(unsigned long pfn) const noexcept {
         return pfn >= zone_start_pfn && pfn < end_pfn();
     }
     unsigned long wmark_pages(zone_watermarks w) const noexcept {
         return _watermark[w] + watermark_boost.load(std::memory_order_relaxed);
     }
-    unsigned long min_wmark_pages() const noexcept { return wmark_pages(WMARK_MIN); }
-    unsigned long low_wmark_pages() const noexcept { return wmark_pages(WMARK_LOW); }
-    unsigned long high_wmark_pages() const noexcept { return wmark_pages(WMARK_HIGH); }
+    unsigned long min_wmark_pages() const noexcept {
+        return wmark_pages(WMARK_MIN);
+    }
+    unsigned long low_wmark_pages() const noexcept {
+        return wmark_pages(WMARK_LOW);
+    }
+    unsigned long high_wmark_pages() const noexcept {
+        return wmark_pages(WMARK_HIGH);
+    }
     // zone_page_state(): cheap and within drift_bound() of the truth.
-    long page_state(zone_stat_item item) const noexcept { return vmstat_read(vm_stat[item]); }
+    long page_state(zone_stat_item item) const noexcept {
+        return vmstat_read(vm_stat[item]);
+    }
     // zone_page_state_snapshot(): the atomic plus every CPU's delta.
     long page_state_snapshot(zone_stat_item item) const noexcept {
         return vmstat_read_snapshot(vm_stat[item], &vm_stat_diff[item], NR_VM_ZONE_STAT_ITEMS,
                                     stat_cpus);
     }
     // The exported drift bound: each CPU's delta stays within +-stat_threshold.
-    long drift_bound() const noexcept { return long(stat_cpus) * stat_threshold; }
-    // __mod_zone_page_state() on behalf of `cpu`; the caller holds `lock`.
-    void mod_page_state(unsigned cpu, zone_stat_item item, long delta) noexcept {
-        vmstat_mod(vm_stat[item], vm_stat_diff[(cpu % stat_cpus) * NR_VM_ZONE_STAT_ITEMS + item],
-                   delta, stat_threshold);
+    long drift_bound() const noexcept {
+        return long(stat_cpus) * stat_threshold;
+    }
+    // __mod_zone_page_state() on the lock holder's CPU.
+    void mod_page_state(zone_stat_item item, long delta) noexcept GFPLAB_REQUIRES(lock) {
+        vmstat_mod(vm_stat[item],
+                   vm_stat_diff[(lock_cpu % stat_cpus) * NR_VM_ZONE_STAT_ITEMS + item], delta,
+                   stat_threshold);
     }
 
     migratetype pageblock_migratetype(unsigned long pfn) const noexcept {
@@ -133,6 +160,44 @@ struct zone {
                                                                       std::memory_order_relaxed);
     }
 };
+
+// spin_lock(&zone->lock) on CPU `cpu` (whose vmstat delta the free-list changes fold into;
+// any CPU number is correct, the lock serialises the deltas' writers), until the end of the
+// scope. The only way the library takes zone->lock, so that the analysis sees every holder.
+class GFPLAB_SCOPED_CAPABILITY zone_lock_guard {
+  public:
+    zone_lock_guard(zone &z, unsigned cpu) GFPLAB_ACQUIRE(z.lock) : z_(z) {
+        z_.lock.lock();
+        z_.lock_cpu = cpu;
+#ifndef NDEBUG
+        z_.lock_holder.store(lockdep_thread_tag(), std::memory_order_relaxed);
+#endif
+    }
+    ~zone_lock_guard() GFPLAB_RELEASE() {
+#ifndef NDEBUG
+        z_.lock_holder.store(nullptr, std::memory_order_relaxed);
+#endif
+        z_.lock.unlock();
+    }
+    zone_lock_guard(const zone_lock_guard &) = delete;
+    zone_lock_guard &operator=(const zone_lock_guard &) = delete;
+
+  private:
+    zone &z_;
+};
+
+// lockdep_assert_held(&zone->lock), where 6.12 has it: the calling thread holds the lock,
+// or the process stops with the caller's place (a bug in the library, not bad input). Like
+// the kernel's, it costs nothing in builds without assertions (NDEBUG).
+#ifndef NDEBUG
+#define lockdep_assert_zone_held(z)                                                                \
+    do {                                                                                           \
+        if ((z).lock_holder.load(std::memory_order_relaxed) != ::gfplab::lockdep_thread_tag())     \
+            ::gfplab::lockdep_assert_held_failed("zone->lock", __FILE__, __LINE__);                \
+    } while (0)
+#else
+#define lockdep_assert_zone_held(z) ((void)0)
+#endif
 
 // A NUMA node (pglist_data): its zones and its two zonelists.
 struct pglist_data {

@@ -5,7 +5,6 @@
 #include "buddy.hpp"
 
 #include <gfplab/alloc_flags.hpp>
-#include <gfplab/system.hpp>
 #include <gfplab/watermark.hpp>
 
 #include <algorithm>
@@ -31,7 +30,7 @@ unsigned long pfn_of(const zone &z, const page *p) {
 
 // Puts the upper halves of a block of order `high` back on the lists until the lower part
 // has order `low` (expand()).
-void expand(zone &z, page *p, unsigned low, unsigned high, migratetype mt) {
+void expand(zone &z, page *p, unsigned low, unsigned high, migratetype mt) GFPLAB_REQUIRES(z.lock) {
     unsigned long size = 1ul << high;
     while (high > low) {
         high--;
@@ -40,7 +39,7 @@ void expand(zone &z, page *p, unsigned low, unsigned high, migratetype mt) {
     }
 }
 
-page *rmqueue_smallest(zone &z, unsigned order, migratetype mt) {
+page *rmqueue_smallest(zone &z, unsigned order, migratetype mt) GFPLAB_REQUIRES(z.lock) {
     for (unsigned o = order; o < NR_PAGE_ORDERS; o++) {
         page *p = get_page_from_free_area(z, o, mt);
         if (!p)
@@ -85,7 +84,8 @@ block_census census_pageblock(const zone &z, unsigned long pfn) {
 
 // Moves every free block of the pageblock from list `from` to list `to` and retypes the
 // pageblock (move_freepages_block()).
-void move_freepages_block(zone &z, unsigned long pfn, migratetype from, migratetype to) {
+void move_freepages_block(zone &z, unsigned long pfn, migratetype from, migratetype to)
+    GFPLAB_REQUIRES(z.lock) {
     unsigned long start = pfn & ~(pageblock_nr_pages - 1), end = start + pageblock_nr_pages;
     for (unsigned long i = start; i < end;) {
         page *p = z.mem_map + i;
@@ -101,10 +101,10 @@ void move_freepages_block(zone &z, unsigned long pfn, migratetype from, migratet
     z.set_pageblock_migratetype(start, to);
 }
 
-bool boost_zone_watermark(zone &z) {
-    auto r = boost_watermark(z.watermark_boost.load(std::memory_order_relaxed),
-                             z._watermark[WMARK_HIGH], int(z.sys->config().watermark_boost_factor),
-                             pageblock_nr_pages, z.managed_pages);
+bool boost_zone_watermark(zone &z) GFPLAB_REQUIRES(z.lock) {
+    auto r =
+        boost_watermark(z.watermark_boost.load(std::memory_order_relaxed), z._watermark[WMARK_HIGH],
+                        int(z.watermark_boost_factor), pageblock_nr_pages, z.managed_pages);
     if (r.boosted)
         z.watermark_boost.store(r.watermark_boost, std::memory_order_relaxed);
     return r.boosted;
@@ -131,7 +131,8 @@ int find_suitable_fallback(const zone &z, unsigned order, migratetype mt, bool &
 }
 
 page *steal_suitable_fallback(zone &z, page *p, unsigned current_order, unsigned order,
-                              migratetype start_type, unsigned alloc_flags, bool whole_block) {
+                              migratetype start_type, unsigned alloc_flags, bool whole_block)
+    GFPLAB_REQUIRES(z.lock) {
     unsigned long pfn = pfn_of(z, p);
     migratetype block_type = z.pageblock_migratetype(pfn);
 
@@ -166,7 +167,8 @@ page *steal_suitable_fallback(zone &z, page *p, unsigned current_order, unsigned
     return p;
 }
 
-page *rmqueue_fallback(zone &z, unsigned order, migratetype start_mt, unsigned alloc_flags) {
+page *rmqueue_fallback(zone &z, unsigned order, migratetype start_mt, unsigned alloc_flags)
+    GFPLAB_REQUIRES(z.lock) {
     // With ALLOC_NOFRAGMENT only whole pageblocks may be taken from other types.
     unsigned min_order = order;
     if (order < pageblock_order && (alloc_flags & ALLOC_NOFRAGMENT))

@@ -5,13 +5,12 @@
 // account_freepages(): every page on a buddy list is free, HIGHATOMIC ones included).
 #include "buddy.hpp"
 
-#include "../page_alloc/page_allocator.hpp"
-
 namespace gfplab::buddy {
 namespace {
 
-void account_freepages(zone &z, long nr_pages, migratetype mt) {
-    z.mod_page_state(current_cpu(*z.sys), NR_FREE_PAGES, nr_pages);
+void account_freepages(zone &z, long nr_pages, migratetype mt) GFPLAB_REQUIRES(z.lock) {
+    lockdep_assert_zone_held(z);
+    z.mod_page_state(NR_FREE_PAGES, nr_pages);
     if (mt == MIGRATE_HIGHATOMIC)
         z.nr_free_highatomic.fetch_add(nr_pages, std::memory_order_relaxed);
 }

@@ -12,12 +12,16 @@
 // might_alloc() on a thread that holds nothing returns before touching anything shared.
 #include <gfplab/gfp.hpp>
 #include <gfplab/lockdep.hpp>
+#include <gfplab/lockdep_assert.hpp>
+
+#include "held_count.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <set>
@@ -25,6 +29,8 @@
 #include <utility>
 
 namespace gfplab {
+
+__thread unsigned detail::t_held_count = 0;
 
 namespace {
 
@@ -245,6 +251,7 @@ void add_dependencies(unsigned to, const srcloc &at, edge_kind kind, gfp_t gfp) 
 
 void push_held(const lock_class &c, const srcloc &at) {
     held.push_back(held_entry{&c, c.id(), at.file, at.line});
+    detail::t_held_count = unsigned(held.size());
 }
 
 // Whether an allocation or reclaim with `gfp` takes fs_reclaim on this thread (6.12
@@ -343,6 +350,7 @@ void lock_release(const lock_class &c) noexcept {
     for (auto it = held.rbegin(); it != held.rend(); ++it) {
         if (it->cls == &c) {
             held.erase(std::next(it).base());
+            detail::t_held_count = unsigned(held.size());
             return;
         }
     }
@@ -428,6 +436,18 @@ void lockdep_reset() {
         s.clear();
     g.reported.clear();
     report_count.store(0, std::memory_order_relaxed);
+}
+
+} // namespace gfplab
+
+namespace gfplab {
+
+void lockdep_assert_held_failed(const char *lock, const char *file, int line) noexcept {
+    std::fprintf(stderr,
+                 "gfplab: lockdep_assert_held(%s) failed at %s:%d: not held by this "
+                 "thread\n",
+                 lock, file, line);
+    std::abort();
 }
 
 } // namespace gfplab

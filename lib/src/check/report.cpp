@@ -2,9 +2,9 @@
 //
 // Where a System's reports go: counted, kept (the last 256), handed to the sink, and with
 // report_action::abort, the end of the process.
-#include <gfplab/system.hpp>
+#include "report.hpp"
 
-#include <fmt/format.h>
+#include <gfplab/scope.hpp>
 
 #include <cstdio>
 #include <cstdlib>
@@ -15,8 +15,21 @@ namespace {
 constexpr std::size_t kept_reports = 256;
 }
 
+violation make_violation(invariant inv, const char *what, std::string message, gfp_t gfp, int order,
+                         long long pfn) {
+    violation v;
+    v.inv = inv;
+    v.what = what;
+    v.message = std::move(message);
+    v.gfp = gfp;
+    v.order = order;
+    v.pfn = pfn;
+    v.scope_stack = format_scope_stack();
+    return v;
+}
+
 std::string format_violation(const violation &v) {
-    std::string s = fmt::format("gfplab: I{} {}: {}", v.invariant, v.what, v.message);
+    std::string s = fmt::format("gfplab: I{} {}: {}", id(v.inv), v.what, v.message);
     if (!v.scope_stack.empty() && v.scope_stack != "-")
         s += fmt::format(" [scope stack: {}]", v.scope_stack);
     return s;

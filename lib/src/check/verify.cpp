@@ -23,7 +23,7 @@ struct zone_checker {
     std::vector<violation> &out;
     std::vector<bool> covered; // pages already accounted for by a free block or allocation
 
-    void bad(int inv, const char *what, std::string msg, long long pfn = -1) {
+    void bad(invariant inv, const char *what, std::string msg, long long pfn = -1) {
         out.push_back({inv, what,
                        fmt::format("node {} zone {}: {}", z.node, z.name, std::move(msg)), 0, -1,
                        pfn, ""});
@@ -34,7 +34,7 @@ struct zone_checker {
         for (unsigned long i = 0; i < n; i++) {
             unsigned long off = pfn - z.zone_start_pfn + i;
             if (covered[off]) {
-                bad(1, "overlap",
+                bad(invariant::single_owner, "overlap",
                     fmt::format("pfn {:#x} belongs to two blocks (found again as {})", pfn + i,
                                 what),
                     (long long)(pfn + i));
@@ -55,7 +55,7 @@ struct zone_checker {
                      prev = pfn, pfn = z.mem_map[pfn].lru.next) {
                     const page &p = z.mem_map[pfn];
                     if (!z.contains(pfn) || entries > z.spanned_pages) {
-                        bad(2, "corrupt free list",
+                        bad(invariant::counters, "corrupt free list",
                             fmt::format("order {} {} list reaches pfn {:#x} outside the zone",
                                         order, migratetype_name(migratetype(mt)), pfn));
                         break;
@@ -63,7 +63,7 @@ struct zone_checker {
                     entries++;
                     if (!(p.flags.load() & PG_buddy) || p.order != order || p.lru.prev != prev ||
                         (pfn & ((1u << order) - 1)))
-                        bad(2, "corrupt free block",
+                        bad(invariant::counters, "corrupt free block",
                             fmt::format("pfn {:#x} on the order {} {} list has flags {:#x}, "
                                         "order {}, prev {:#x}",
                                         pfn, order, migratetype_name(migratetype(mt)),
@@ -71,7 +71,7 @@ struct zone_checker {
                             pfn);
                     // Since 6.10 a free block sits on the list of its pageblock's type.
                     if (z.pageblock_migratetype(pfn) != mt)
-                        bad(6, "free block on the wrong list",
+                        bad(invariant::migratetype, "free block on the wrong list",
                             fmt::format("pfn {:#x} (order {}) is on the {} list but its "
                                         "pageblock is {}",
                                         pfn, order, migratetype_name(migratetype(mt)),
@@ -83,7 +83,7 @@ struct zone_checker {
                         highatomic += 1ul << order;
                 }
                 if (entries != z.area[order].nr_free[mt].load())
-                    bad(2, "free count",
+                    bad(invariant::counters, "free count",
                         fmt::format("order {} {}: nr_free says {}, the list holds {}", order,
                                     migratetype_name(migratetype(mt)),
                                     z.area[order].nr_free[mt].load(), entries));
@@ -98,7 +98,7 @@ struct zone_checker {
             const page &p = z.mem_map[pfn];
             if (!z.contains(pfn) || !(p.flags.load() & PG_pcp) || p.order != order ||
                 (pfn & ((1u << order) - 1)))
-                bad(2, "corrupt per-CPU list",
+                bad(invariant::counters, "corrupt per-CPU list",
                     fmt::format("pfn {:#x} on per-CPU list {} (order {}) has flags {:#x}, "
                                 "order {}",
                                 pfn, list, order, p.flags.load(), p.order),
@@ -121,21 +121,21 @@ struct zone_checker {
             }
             if (!(f & PG_owned)) {
                 if (!covered[off])
-                    bad(2, "lost page", fmt::format("pfn {:#x} is neither free nor allocated", pfn),
-                        pfn);
+                    bad(invariant::counters, "lost page",
+                        fmt::format("pfn {:#x} is neither free nor allocated", pfn), pfn);
                 pfn++;
                 continue;
             }
             const unsigned long n = 1ul << p.order;
             if (p.refcount.load() <= 0)
-                bad(1, "allocated page without a reference",
+                bad(invariant::single_owner, "allocated page without a reference",
                     fmt::format("pfn {:#x} (order {}) has refcount {}", pfn, p.order,
                                 p.refcount.load()),
                     pfn);
             for (unsigned long i = 1; (f & PG_head) && i < n; i++) {
                 const page &t = z.mem_map[pfn + i];
                 if (!(t.flags.load() & PG_tail) || t.lru.next != pfn)
-                    bad(13, "corrupt compound page",
+                    bad(invariant::compound, "corrupt compound page",
                         fmt::format("tail {} of the compound page at pfn {:#x} has flags {:#x}, "
                                     "head {:#x}",
                                     i, pfn, t.flags.load(), t.lru.next),
@@ -149,7 +149,7 @@ struct zone_checker {
     }
 
     void run(const pcp::area &a) {
-        std::lock_guard guard(z.lock);
+        zone_lock_guard guard(z, 0);
         covered.assign(z.spanned_pages, false);
         unsigned long highatomic = 0;
         const unsigned long free_pages = walk_free_lists(highatomic);
@@ -157,28 +157,28 @@ struct zone_checker {
         const unsigned long allocated = walk_allocations();
         auto expect = [&](const char *name, long counter, unsigned long recount) {
             if (counter != long(recount))
-                bad(2, "counter drift",
+                bad(invariant::counters, "counter drift",
                     fmt::format("{} is {} but a recount finds {}", name, counter, recount));
         };
         expect("NR_FREE_PAGES", z.page_state_snapshot(NR_FREE_PAGES), free_pages);
         // I3: the cheap read may be off, but never by more than the exported bound.
         const long drift = z.vm_stat[NR_FREE_PAGES].load() - long(free_pages);
         if (drift > z.drift_bound() || -drift > z.drift_bound())
-            bad(3, "counter drift beyond the bound",
+            bad(invariant::drift, "counter drift beyond the bound",
                 fmt::format("NR_FREE_PAGES reads {} but is {}: off by {}, bound {} ({} CPUs x "
                             "threshold {})",
                             z.vm_stat[NR_FREE_PAGES].load(), free_pages, drift, z.drift_bound(),
                             z.stat_cpus, z.stat_threshold));
         expect("nr_free_highatomic", z.nr_free_highatomic.load(), highatomic);
         if (free_pages + cached + allocated != z.managed_pages)
-            bad(2, "pages unaccounted",
+            bad(invariant::counters, "pages unaccounted",
                 fmt::format("buddy free {} + per-CPU {} + allocated {} != managed {}", free_pages,
                             cached, allocated, z.managed_pages));
         unsigned long highatomic_blocks = 0;
         for (unsigned long b = 0; b < (z.spanned_pages >> pageblock_order); b++)
             highatomic_blocks += z.pageblock_mt[b].load() == MIGRATE_HIGHATOMIC;
         if (highatomic_blocks * pageblock_nr_pages != z.nr_reserved_highatomic)
-            bad(2, "highatomic reserve",
+            bad(invariant::counters, "highatomic reserve",
                 fmt::format("nr_reserved_highatomic is {} but {} pageblocks are HIGHATOMIC",
                             z.nr_reserved_highatomic, highatomic_blocks));
     }

@@ -2,6 +2,9 @@
 //
 // The kernel face (gfplab/linux/gfp.h, mm.h): the kernel's allocation and conversion
 // functions on the default System, and how that System comes to be.
+#include "../check/report.hpp"
+#include "../page_alloc/fastpath.hpp"
+
 #include <gfplab/linux/gfp.h>
 #include <gfplab/linux/mm.h>
 #include <gfplab/system.hpp>
@@ -64,8 +67,10 @@ System &env_system() {
     return *s;
 }
 
+// default_system(), with the boot on first use out of line.
 System &sys() {
-    return default_system();
+    System *s = chosen.load(std::memory_order_acquire);
+    return s ? *s : env_system();
 }
 
 } // namespace
@@ -121,16 +126,17 @@ using gfplab::sys;
 
 extern "C" {
 
+// The fast paths inline (fastpath.hpp): the kernel face is one call, as the C++ API is.
 page *alloc_pages(gfp_t gfp_mask, unsigned int order) {
-    return sys().alloc_pages(gfp_mask, order);
+    return gfplab::page_allocator::alloc(sys(), gfp_mask, order, -1, gfplab::srcloc::current());
 }
 
 page *alloc_pages_node(int nid, gfp_t gfp_mask, unsigned int order) {
-    return sys().alloc_pages_node(nid, gfp_mask, order);
+    return gfplab::page_allocator::alloc(sys(), gfp_mask, order, nid, gfplab::srcloc::current());
 }
 
 void __free_pages(page *p, unsigned int order) {
-    sys().free_pages(p, order);
+    gfplab::page_allocator::free(sys(), p, order);
 }
 
 unsigned long __get_free_pages(gfp_t gfp_mask, unsigned int order) {
@@ -148,10 +154,10 @@ void free_pages(unsigned long addr, unsigned int order) {
         return;
     page *p = sys().virt_to_page(reinterpret_cast<const void *>(addr));
     if (!p || (addr & (PAGE_SIZE - 1))) {
-        sys().report({16, "foreign page",
-                      "free_pages(" + std::to_string(addr) + ", order " + std::to_string(order) +
-                          "): not the address of a page of the default System",
-                      0, int(order), -1, ""});
+        gfplab::report(sys(), gfplab::invariant::bad_input, "foreign page", 0, int(order), nullptr,
+                       "free_pages({}, order {}): not the address of a page of the "
+                       "default System",
+                       addr, order);
         return;
     }
     sys().free_pages(p, order);

@@ -6,8 +6,8 @@
 #include <gfplab/system.hpp>
 
 #include "../buddy/buddy.hpp"
+#include "../check/recursion.hpp"
 #include "../pcp/pcp.hpp"
-#include "../pcp/rseq_list.hpp"
 #include "../reclaim/kswapd.hpp"
 #include "../reclaim/oom_kill.hpp"
 
@@ -78,6 +78,7 @@ System::System(const system_config &cfg) : cfg_(cfg), serial_(next_system_serial
     shrinkers_ = std::make_unique<shrinker_registry>(nr_nodes());
     shrinkers_->set_report_sink([this](violation v) { report(std::move(v)); });
     oom_ = std::make_unique<oom_state>();
+    hazards_ = std::make_unique<recursion_hazards>();
     page_cache_ = std::make_unique<class page_cache>(*this, cfg_.swap_pages);
     start_kswapd();
 }
@@ -138,8 +139,8 @@ void System::setup_zones() {
         };
         for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
             zone &z = pgdat->node_zones[zi];
-            z.sys = this;
             z.mem_map = mem_map_;
+            z.watermark_boost_factor = cfg_.watermark_boost_factor;
             z.name = zone_names[zi];
             z.node = int(nid);
             z.idx = zone_type(zi);
@@ -170,6 +171,7 @@ void System::setup_zones() {
                 p->zone = std::uint8_t(zi);
             }
             // Hand the zone to the buddy allocator in maximal blocks (memblock_free_all).
+            zone_lock_guard guard(z, 0);
             for (std::uint64_t pfn = first; pfn < last; pfn += 1ul << MAX_PAGE_ORDER)
                 buddy::free_one_page(z, mem_map_ + pfn, pfn, MAX_PAGE_ORDER);
         }
@@ -224,7 +226,18 @@ void System::setup_pcp() {
                                   z.low_wmark_pages(), z.min_wmark_pages());
         }
     }
-    pcp_ = std::make_unique<pcp::area>(*this, rseq);
+    std::vector<zone *> zones;
+    for (auto &n : nodes_)
+        for (auto &z : n->node_zones)
+            zones.push_back(&z);
+    // rseq indexes blocks by the kernel's CPU number, so there is one per possible CPU.
+    const unsigned possible = std::max(1u, std::thread::hardware_concurrency());
+    const auto mode = rseq                                 ? pcp::cpu_mode::rseq
+                      : cfg_.pcp == pcp_mode::virtual_cpus ? pcp::cpu_mode::virtual_cpus
+                                                           : pcp::cpu_mode::locked;
+    pcp_ = std::make_unique<pcp::area>(zones, unsigned(nodes_.size()) * MAX_NR_ZONES,
+                                       rseq ? std::max(possible, cpus_) : cpus_, mode,
+                                       pcp::buddy_page_source());
 }
 
 unsigned System::drain_all_pages(zone *z) {

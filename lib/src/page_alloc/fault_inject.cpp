@@ -7,16 +7,20 @@
 #include <gfplab/fault_inject.hpp>
 #include <gfplab/linux/gfp.h>
 
+#include "fail_nth.hpp"
+
 #include <fmt/format.h>
 
 #include <charconv>
 #include <cstdio>
 
 namespace gfplab {
-namespace {
 
 // current->fail_nth. Every thread of the model is a task, so in_task() always holds.
-thread_local unsigned int t_fail_nth = 0;
+__thread unsigned int detail::t_fail_nth = 0;
+using detail::t_fail_nth;
+
+namespace {
 
 // splitmix64's output function: a well-mixed 64-bit value per state step.
 constexpr std::uint64_t mix64(std::uint64_t z) {

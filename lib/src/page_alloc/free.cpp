@@ -1,80 +1,62 @@
 // SPDX-License-Identifier: MIT
 //
-// The free path (__free_pages): drop the reference, check the page, undo the compound
-// metadata, poison, and give the block back to the buddy allocator. Misuse (a page the
-// System does not own, a tail page, a double free, a wrong order) is reported and refused,
-// leaving the allocator's state as it was (I16, I13, I1).
-#include "page_allocator.hpp"
+// The free path's out-of-line parts (__free_pages; the inline part is fastpath.hpp): the
+// reports of misuse (a page the System does not own, a tail page, a double free, a wrong
+// order), which refuse the free and leave the allocator's state as it was (I16, I13, I1);
+// the block-wide part of free_pages_prepare(); the buddy allocator when the CPU's list is
+// busy or the order too high.
+#include "fastpath.hpp"
 
 #include "../buddy/buddy.hpp"
-#include "../pcp/pcp.hpp"
-#include "../reclaim/vmscan.hpp"
-
-#include <gfplab/scope.hpp>
-#include <gfplab/watermark.hpp>
-
-#include <fmt/format.h>
+#include "../check/report.hpp"
 
 #include <cstring>
 
 namespace gfplab {
 namespace {
-
 constexpr std::uint8_t page_poison = 0xaa;
-
-void refuse(System &s, int invariant, const char *what, std::string msg, unsigned order,
-            long long pfn) {
-    s.stats().refused.fetch_add(1, std::memory_order_relaxed);
-    s.report({invariant, what, std::move(msg), 0, int(order), pfn, format_scope_stack()});
-}
-
 } // namespace
 
-bool page_allocator::check_free(System &s, page *p, unsigned order) {
+// check_free()'s reports, in its order; the fast path came here because one of them holds.
+void page_allocator::free_refused(System &s, page *p, unsigned order) {
     if (!s.owns(p)) {
-        refuse(s, 16, "foreign page",
-               fmt::format("__free_pages({}, order {}): not a page of this System", fmt::ptr(p),
-                           order),
-               order, -1);
-        return false;
+        refuse(s, invariant::bad_input, "foreign page", 0, int(order), nullptr,
+               "__free_pages({}, order {}): not a page of this System", fmt::ptr(p), order);
+        return;
     }
-    const long long pfn = (long long)s.page_to_pfn(p);
+    const auto pfn = s.page_to_pfn(p);
     const std::uint32_t flags = p->flags.load(std::memory_order_acquire);
-    if (order > MAX_PAGE_ORDER) {
-        refuse(s, 16, "order too large",
-               fmt::format("__free_pages(pfn {:#x}, order {}): order above MAX_PAGE_ORDER", pfn,
-                           order),
-               order, pfn);
-        return false;
-    }
-    if (flags & PG_tail) {
-        refuse(s, 13, "free of a tail page",
-               fmt::format("__free_pages(pfn {:#x}, order {}): a tail of the compound page at "
-                           "pfn {:#x}",
-                           pfn, order, p->lru.next),
-               order, pfn);
-        return false;
-    }
-    if ((flags & (PG_buddy | PG_pcp)) || !(flags & PG_owned) ||
-        p->refcount.load(std::memory_order_relaxed) <= 0) {
-        refuse(s, 1, "double free",
-               fmt::format("__free_pages(pfn {:#x}, order {}): the page is not allocated "
-                           "(flags {:#x}, refcount {})",
-                           pfn, order, flags, p->refcount.load()),
-               order, pfn);
-        return false;
-    }
-    if (p->order != order) {
-        refuse(s, 13, "wrong order",
-               fmt::format("__free_pages(pfn {:#x}, order {}): it was allocated with order {}", pfn,
-                           order, p->order),
-               order, pfn);
-        return false;
-    }
-    return true;
+    if (order > MAX_PAGE_ORDER)
+        refuse(s, invariant::bad_input, "order too large", 0, int(order), p,
+               "__free_pages(pfn {:#x}, order {}): order above MAX_PAGE_ORDER", pfn, order);
+    else if (flags & PG_tail)
+        refuse(s, invariant::compound, "free of a tail page", 0, int(order), p,
+               "__free_pages(pfn {:#x}, order {}): a tail of the compound page at pfn {:#x}", pfn,
+               order, p->lru.next);
+    else if ((flags & (PG_buddy | PG_pcp)) || !(flags & PG_owned) ||
+             p->refcount.load(std::memory_order_relaxed) <= 0)
+        refuse(s, invariant::single_owner, "double free", 0, int(order), p,
+               "__free_pages(pfn {:#x}, order {}): the page is not allocated (flags {:#x}, "
+               "refcount {})",
+               pfn, order, flags, p->refcount.load());
+    else if (p->order != order)
+        refuse(s, invariant::compound, "wrong order", 0, int(order), p,
+               "__free_pages(pfn {:#x}, order {}): it was allocated with order {}", pfn, order,
+               p->order);
 }
 
-void page_allocator::free_pages_prepare(System &s, page *p, unsigned order) {
+void page_allocator::free_not_last(System &s, page *p, unsigned order, int was) {
+    if (was > 1)
+        return; // other references remain
+    // A racing free of the same page won: undo and report (the kernel would BUG).
+    p->refcount.fetch_add(1, std::memory_order_relaxed);
+    refuse(s, invariant::single_owner, "double free", 0, int(order), p,
+           "__free_pages(pfn {:#x}, order {}): freed concurrently by another thread",
+           s.page_to_pfn(p), order);
+}
+
+// free_pages_prepare() for a compound page, a charged page or with poisoning on.
+void page_allocator::free_pages_prepare_block(System &s, page *p, unsigned order) {
     const unsigned long n = 1ul << order;
     const bool compound = p->flags.load(std::memory_order_relaxed) & PG_head;
     const auto head = std::uint32_t(s.page_to_pfn(p));
@@ -83,11 +65,10 @@ void page_allocator::free_pages_prepare(System &s, page *p, unsigned order) {
         // I13: every tail must still point at this head.
         if (s.config().checking != check_level::off &&
             (!(t.flags.load(std::memory_order_relaxed) & PG_tail) || t.lru.next != head))
-            s.report({13, "corrupt compound page",
-                      fmt::format("pfn {:#x} is tail {} of the compound page at pfn {:#x} but "
-                                  "has flags {:#x} and head {:#x}",
-                                  head + i, i, head, t.flags.load(), t.lru.next),
-                      0, int(order), (long long)(head + i), format_scope_stack()});
+            report(s, invariant::compound, "corrupt compound page", 0, int(order), &t,
+                   "pfn {:#x} is tail {} of the compound page at pfn {:#x} but has flags {:#x} "
+                   "and head {:#x}",
+                   head + i, i, head, t.flags.load(), t.lru.next);
         t.flags.store(0, std::memory_order_relaxed);
         t.lru.next = pfn_nil;
     }
@@ -102,39 +83,13 @@ void page_allocator::free_pages_prepare(System &s, page *p, unsigned order) {
     }
 }
 
-void System::free_pages(page *p, unsigned order) {
-    if (!p)
-        return;
-    if (!page_allocator::check_free(*this, p, order))
-        return;
-    // Only the last reference frees.
-    int was = put_page_testzero(p->refcount);
-    if (was <= 0) {
-        // A racing free of the same page won: undo and report (the kernel would BUG).
-        p->refcount.fetch_add(1, std::memory_order_relaxed);
-        refuse(*this, 1, "double free",
-               fmt::format("__free_pages(pfn {:#x}, order {}): freed concurrently by another "
-                           "thread",
-                           page_to_pfn(p), order),
-               order, (long long)page_to_pfn(p));
-        return;
-    }
-    if (was != 1)
-        return;
-    page_allocator::free_pages_prepare(*this, p, order);
-    // Reclaim in progress on this thread gets the credit (reclaim_state->reclaimed).
-    if (reclaim_state *rs = current_reclaim_state())
-        rs->reclaimed += 1ul << order;
-    zone &z = page_zone(p);
-    // Small orders go to this CPU's list (free_unref_page); a busy list means the buddy.
-    if (!pcp::pcp_allowed_order(order) || !pcp_->free(z, p, order)) {
-        std::lock_guard guard(z.lock);
-        buddy::free_one_page(z, p, page_to_pfn(p), order);
-    }
-    // free_unref_page_commit(): a zone back above its high watermark is no longer "below
-    // high" (which the allocation side noted).
-    if ((z.flags.load(std::memory_order_relaxed) & ZONE_BELOW_HIGH) &&
-        zone_watermark_ok(z.page_state(NR_FREE_PAGES), 0, z.high_wmark_pages(),
+void page_allocator::free_to_buddy(System &s, zone &z, page *p, unsigned order) {
+    zone_lock_guard guard(z, current_cpu(s));
+    buddy::free_one_page(z, p, s.page_to_pfn(p), order);
+}
+
+void page_allocator::clear_below_high(zone &z) {
+    if (zone_watermark_ok(z.page_state(NR_FREE_PAGES), 0, z.high_wmark_pages(),
                           z.lowmem_reserve[ZONE_MOVABLE], 0,
                           z.nr_free_highatomic.load(std::memory_order_relaxed)))
         z.flags.fetch_and(~ZONE_BELOW_HIGH, std::memory_order_relaxed);

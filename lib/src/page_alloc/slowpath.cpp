@@ -7,11 +7,10 @@
 // reclaim, should_reclaim_retry() with MAX_RECLAIM_RETRIES, then the OOM killer; the rules of
 // __GFP_NORETRY, __GFP_RETRY_MAYFAIL, __GFP_NOFAIL and costly orders. The model has no
 // compaction: should_compact_retry() takes its !CONFIG_COMPACTION form.
-#include "page_allocator.hpp"
+#include "fastpath.hpp"
 
 #include "../buddy/buddy.hpp"
-#include "../reclaim/oom_kill.hpp"
-#include "../reclaim/vmscan.hpp"
+#include "../check/report.hpp"
 
 #include <gfplab/alloc_flags.hpp>
 #include <gfplab/lockdep.hpp>
@@ -35,10 +34,10 @@ page *direct_reclaim(System &s, gfp_t gfp, unsigned order, unsigned alloc_flags,
                      const alloc_context &ac, unsigned long *progress) {
     // I7/I10: only blocking requests from outside reclaim get here.
     if (!(gfp & __GFP_DIRECT_RECLAIM) || (current_task_flags() & PF_MEMALLOC))
-        s.report({gfp & __GFP_DIRECT_RECLAIM ? 10 : 7, "reclaim from a context that may not",
-                  fmt::format("direct reclaim for mode:{} order:{} with task flags {}",
-                              gfp_describe(gfp), order, task_flags_name(current_task_flags())),
-                  gfp, int(order), -1, format_scope_stack()});
+        report(s, gfp & __GFP_DIRECT_RECLAIM ? invariant::reserves : invariant::nonblocking,
+               "reclaim from a context that may not", gfp, int(order), nullptr,
+               "direct reclaim for mode:{} order:{} with task flags {}", gfp_describe(gfp), order,
+               task_flags_name(current_task_flags()));
     s.stats().direct_reclaim.fetch_add(1, std::memory_order_relaxed);
     fs_reclaim_acquire(gfp);
     unsigned noreclaim = memalloc_noreclaim_save();
@@ -48,16 +47,16 @@ page *direct_reclaim(System &s, gfp_t gfp, unsigned order, unsigned alloc_flags,
     s.stats().direct_reclaimed.fetch_add(*progress, std::memory_order_relaxed);
     if (!*progress)
         return nullptr;
-    page *p = page_allocator::get_page_from_freelist(s, gfp, order, alloc_flags, ac);
+    page *p = get_page_from_freelist(s, gfp, order, alloc_flags, ac);
     if (!p) {
         // Pages may sit on other CPUs' lists, or in a highatomic reserve: release both once.
         for (zone *const *zp = ac.zonelist; *zp; zp++) {
-            std::lock_guard g((*zp)->lock);
+            zone_lock_guard g(**zp, current_cpu(s));
             buddy::unreserve_highatomic_pageblock(**zp, false, ac.mt);
         }
         s.drain_all_pages();
         s.stats().drains.fetch_add(1, std::memory_order_relaxed);
-        p = page_allocator::get_page_from_freelist(s, gfp, order, alloc_flags, ac);
+        p = get_page_from_freelist(s, gfp, order, alloc_flags, ac);
     }
     return p;
 }
@@ -65,7 +64,7 @@ page *direct_reclaim(System &s, gfp_t gfp, unsigned order, unsigned alloc_flags,
 // should_reclaim_retry(): keep going while some zone could pass its min watermark with
 // what is free plus what reclaim could still free, for at most MAX_RECLAIM_RETRIES rounds
 // without progress (costly orders count every round).
-bool should_reclaim_retry(System &, gfp_t, unsigned order, const alloc_context &ac,
+bool should_reclaim_retry(System &s, gfp_t, unsigned order, const alloc_context &ac,
                           unsigned alloc_flags, bool did_some_progress, int *no_progress_loops) {
     if (did_some_progress && order <= PAGE_ALLOC_COSTLY_ORDER)
         *no_progress_loops = 0;
@@ -75,7 +74,7 @@ bool should_reclaim_retry(System &, gfp_t, unsigned order, const alloc_context &
         // Last resort before OOM: the highatomic reserves, all of them.
         bool released = false;
         for (zone *const *zp = ac.zonelist; *zp; zp++) {
-            std::lock_guard g((*zp)->lock);
+            zone_lock_guard g(**zp, current_cpu(s));
             released |= buddy::unreserve_highatomic_pageblock(**zp, true, ac.mt);
         }
         return released;
@@ -84,7 +83,7 @@ bool should_reclaim_retry(System &, gfp_t, unsigned order, const alloc_context &
         const zone &z = **zp;
         if (z.idx > ac.highest_zoneidx)
             continue;
-        long available = long(zone_reclaimable_pages(z)) + z.page_state_snapshot(NR_FREE_PAGES);
+        long available = long(zone_reclaimable_pages(s, z)) + z.page_state_snapshot(NR_FREE_PAGES);
         auto probe = [&z](unsigned o, int mt) { return z.area[o].has(migratetype(mt)); };
         if (zone_watermark_ok(available, order, z.min_wmark_pages(),
                               z.lowmem_reserve[ac.highest_zoneidx], alloc_flags,
@@ -114,7 +113,7 @@ bool should_compact_retry(unsigned order, const alloc_context &ac, unsigned allo
 
 } // namespace
 
-page *page_allocator::slowpath(System &s, gfp_t gfp, unsigned order, alloc_context &ac) {
+page *alloc_pages_slowpath(System &s, gfp_t gfp, unsigned order, alloc_context &ac) {
     s.stats().slowpath.fetch_add(1, std::memory_order_relaxed);
     const bool can_direct_reclaim = gfp & __GFP_DIRECT_RECLAIM;
     const bool costly = order > PAGE_ALLOC_COSTLY_ORDER;
@@ -195,10 +194,10 @@ page *page_allocator::slowpath(System &s, gfp_t gfp, unsigned order, alloc_conte
     }
     // I11: __GFP_NOFAIL must not get here.
     if (gfp & __GFP_NOFAIL)
-        s.report({11, "NOFAIL failed", fmt::format("mode:{} order:{}", gfp_describe(gfp), order),
-                  gfp, int(order), -1, format_scope_stack()});
+        report(s, invariant::retry_rules, "NOFAIL failed", gfp, int(order), nullptr,
+               "mode:{} order:{}", gfp_describe(gfp), order);
     s.stats().failures.fetch_add(1, std::memory_order_relaxed);
-    s.warn_alloc(gfp, order);
+    page_allocator::warn_alloc(s, gfp, order);
     return nullptr;
 }
 

@@ -1,14 +1,10 @@
 // SPDX-License-Identifier: MIT
 //
-// Per-CPU page lists: allocation with refill (rmqueue_pcplist, rmqueue_bulk), free with
-// drain past high (free_unref_page, free_pcppages_bulk) and drain_all_pages. See pcp.hpp.
+// Per-CPU page lists, the out-of-line parts: refill (rmqueue_bulk), drain past high
+// (free_pcppages_bulk), drain_all_pages and the CPU hint. See pcp.hpp.
 #include "pcp.hpp"
 
-#include "../buddy/buddy.hpp"
-#include "../page_alloc/page_allocator.hpp"
-#include "list_ops.hpp"
-#include "rseq_list.hpp"
-
+#include <algorithm>
 #include <cstdlib>
 #include <new>
 #include <sched.h>
@@ -16,22 +12,44 @@
 
 namespace gfplab::pcp {
 namespace {
-
 constexpr std::size_t cache_line = 64;
-constexpr std::uint32_t drain_check_interval = 8;
-
-// The kernel's pindex: lists of one order sit together, migratetypes within.
-constexpr unsigned list_index(unsigned order, migratetype mt) {
-    return order * MIGRATE_PCPTYPES + unsigned(mt);
-}
-
 } // namespace
 
-area::area(System &s, bool use_rseq) : sys_(s), rseq_(use_rseq) {
-    zone_slots_ = unsigned(s.nr_nodes()) * MAX_NR_ZONES;
-    // rseq indexes blocks by the kernel's CPU number, so there is one per possible CPU.
-    unsigned possible = std::max(1u, std::thread::hardware_concurrency());
-    region_.ncpus = rseq_ ? std::max(possible, s.nr_cpus()) : s.nr_cpus();
+__thread unsigned t_vcpu = 0;
+__thread cpu_hint t_cpu_hint = {0, 0};
+
+outcome rseq_pop_list(const percpu_region &r, std::size_t off, page *mem_map,
+                      std::uint32_t *pfn) noexcept {
+#if GFPLAB_HAVE_RSEQ
+    return rseq_pop(r, off, mem_map, pfn);
+#else
+    (void)r, (void)off, (void)mem_map, (void)pfn;
+    return outcome::busy;
+#endif
+}
+
+outcome rseq_push_list(const percpu_region &r, std::size_t off, page *mem_map, std::uint32_t head,
+                       std::uint32_t tail, std::uint32_t n, std::uint32_t *count) noexcept {
+#if GFPLAB_HAVE_RSEQ
+    return rseq_push(r, off, mem_map, head, tail, n, count);
+#else
+    (void)r, (void)off, (void)mem_map, (void)head, (void)tail, (void)n, (void)count;
+    return outcome::busy;
+#endif
+}
+
+unsigned refresh_cpu_hint(unsigned ncpus) noexcept {
+    const int cpu = sched_getcpu();
+    cpu_hint &h = t_cpu_hint;
+    h.cpu = (cpu < 0 ? 0 : unsigned(cpu)) % ncpus;
+    h.uses_left = cpu_hint_uses - 1;
+    return h.cpu;
+}
+
+area::area(std::span<zone *const> zones, unsigned slots, unsigned ncpus, cpu_mode mode,
+           page_source &below)
+    : mode_(mode), zones_(zones.begin(), zones.end()), zone_slots_(slots), below_(below) {
+    region_.ncpus = ncpus;
     std::size_t bytes = sizeof(cpu_block_header) + std::size_t(zone_slots_) * nr_pcp_lists * 8;
     region_.stride = (bytes + cache_line - 1) / cache_line * cache_line;
     region_.base = static_cast<std::uint8_t *>(
@@ -48,157 +66,59 @@ area::~area() {
     ::operator delete(region_.base, std::align_val_t(cache_line));
 }
 
-std::size_t area::list_offset(const zone &z, unsigned order, migratetype mt) const noexcept {
-    return sizeof(cpu_block_header) + (z.pcp_slot * nr_pcp_lists + list_index(order, mt)) * 8;
-}
-
-unsigned area::this_cpu() const noexcept {
+outcome area::steal(unsigned cpu, std::size_t off, std::uint64_t *word) {
 #if GFPLAB_HAVE_RSEQ
-    if (rseq_)
-        return current_rseq()->cpu_id;
+    if (mode_ == cpu_mode::rseq)
+        return rseq_steal(region_, off, word);
 #endif
-    return current_cpu(sys_);
-}
-
-// Locked mode: fn runs on this CPU's list at `off` under the CPU's trylock; a taken lock
-// means busy (the caller goes to the buddy allocator).
-template <class Fn>
-outcome area::locked(std::size_t off, Fn &&fn) {
-    unsigned cpu = this_cpu();
     cpu_trylock l(region_.header(cpu));
     if (!l.held())
         return outcome::busy;
     if (hook_)
         hook_();
-    return fn(region_.list(cpu, off));
+    *word = locked_steal(region_.list(cpu, off));
+    return outcome::ok;
 }
 
-outcome area::pop(std::size_t off, std::uint32_t *pfn) {
-#if GFPLAB_HAVE_RSEQ
-    if (rseq_)
-        return rseq_pop(region_, off, sys_.pfn_to_page(0), pfn);
-#endif
-    return locked(off,
-                  [&](sync::atom<std::uint64_t> &list) { return locked_pop(list, links(), pfn); });
-}
-
-outcome area::push(std::size_t off, std::uint32_t head, std::uint32_t tail, std::uint32_t n,
-                   std::uint32_t *count) {
-#if GFPLAB_HAVE_RSEQ
-    if (rseq_)
-        return rseq_push(region_, off, sys_.pfn_to_page(0), head, tail, n, count);
-#endif
-    return locked(off, [&](sync::atom<std::uint64_t> &list) {
-        locked_push(list, links(), head, tail, n, count);
-        return outcome::ok;
-    });
-}
-
-outcome area::steal(std::size_t off, std::uint64_t *word) {
-#if GFPLAB_HAVE_RSEQ
-    if (rseq_)
-        return rseq_steal(region_, off, word);
-#endif
-    return locked(off, [&](sync::atom<std::uint64_t> &list) {
-        *word = locked_steal(list);
-        return outcome::ok;
-    });
-}
-
-// rmqueue_bulk(): up to nr blocks of `order` from the buddy allocator under one zone lock,
-// chained through lru.next; returns how many.
-unsigned long area::refill(zone &z, unsigned order, migratetype mt, unsigned alloc_flags,
-                           std::uint32_t *head, std::uint32_t *tail) {
+page *area::alloc_refill(zone &z, unsigned order, migratetype mt, unsigned alloc_flags,
+                         unsigned cpu) {
     // nr_pcp_alloc() without the alloc_factor scaling: a batch of order-0 pages, or enough
     // higher-order blocks for about a batch of pages (at least two).
     const unsigned long nr = order ? std::max(z.pcp_batch >> order, 2ul) : z.pcp_batch;
-    unsigned long got = 0;
-    std::uint32_t last = pfn_nil;
-    std::lock_guard guard(z.lock);
-    for (; got < nr; got++) {
-        page *p = buddy::rmqueue_one(z, order, mt, alloc_flags);
-        if (!p)
-            break;
-        auto pfn = std::uint32_t(p - z.mem_map);
-        p->order = std::uint8_t(order);
-        set_page_flags(*p, PG_pcp); // keep PG_poisoned
-        p->lru.next = pfn_nil;
-        if (last == pfn_nil)
-            *head = pfn;
-        else
-            z.mem_map[last].lru.next = pfn;
-        last = pfn;
-    }
-    *tail = last;
-    return got;
-}
-
-page *area::alloc(zone &z, unsigned order, migratetype mt, unsigned alloc_flags) {
-    const std::size_t off = list_offset(z, order, mt);
-    std::uint32_t pfn;
-    outcome r = pop(off, &pfn);
-    if (r == outcome::busy)
+    std::uint32_t head, tail;
+    const unsigned long got = below_.rmqueue_bulk(z, order, mt, alloc_flags, cpu, nr, &head, &tail);
+    if (!got)
         return nullptr;
-    if (r == outcome::empty) {
-        std::uint32_t head, tail;
-        unsigned long got = refill(z, order, mt, alloc_flags, &head, &tail);
-        if (!got)
-            return nullptr;
-        pfn = head;
-        if (got > 1) {
-            std::uint32_t rest = z.mem_map[head].lru.next, count;
-            if (push(off, rest, tail, std::uint32_t(got - 1), &count) == outcome::busy)
-                release_chain(z, rest, got - 1);
-        }
+    if (got > 1) {
+        std::uint32_t rest = z.mem_map[head].lru.next, count;
+        if (push(cpu, list_offset(z, order, mt), z.mem_map, rest, tail, std::uint32_t(got - 1),
+                 &count) == outcome::busy)
+            below_.free_pcppages_bulk(z, rest, got - 1, cpu);
     }
-    page *p = z.mem_map + pfn;
+    page *p = z.mem_map + head;
     clear_page_flags(*p, PG_pcp);
     p->lru.next = pfn_nil;
     return p;
 }
 
-bool area::free(zone &z, page *p, unsigned order) {
-    migratetype mt = z.pageblock_migratetype(std::uint32_t(p - z.mem_map));
-    // Pages of highatomic pageblocks ride on the movable list; the buddy allocator puts them
-    // back on their own list when the CPU drains (free_unref_page()).
-    if (mt >= MIGRATE_PCPTYPES)
-        mt = MIGRATE_MOVABLE;
-    const auto pfn = std::uint32_t(p - z.mem_map);
-    p->order = std::uint8_t(order);
-    set_page_flags(*p, PG_pcp);
-    std::uint32_t count;
-    if (push(list_offset(z, order, mt), pfn, pfn, 1, &count) == outcome::busy) {
-        clear_page_flags(*p, PG_pcp);
-        return false;
-    }
-    // The kernel keeps one count per CPU and tests it on every free. One word per list keeps
-    // our commit a single store, so the CPU's total is a sum over its lists, taken every
-    // drain_check_interval frees: a CPU may run past high by that many blocks before it
-    // drains.
-    const unsigned cpu = this_cpu();
-    auto &frees = region_.header(cpu).frees;
-    const std::uint32_t n = frees.load(std::memory_order_relaxed) + 1;
-    frees.store(n, std::memory_order_relaxed);
-    if (n % drain_check_interval == 0) {
-        unsigned long held = cpu_count(z, cpu);
-        if (held >= z.pcp_high) {
-            // nr_pcp_free(): bring the CPU back to high - batch, freeing at least a batch.
-            unsigned long to_free = std::max(z.pcp_batch, held - (z.pcp_high - z.pcp_batch));
-            drain_local(z, list_index(order, mt), to_free);
-        }
-    }
-    return true;
+void area::check_high(zone &z, unsigned list, unsigned cpu) {
+    const unsigned long held = cpu_count(z, cpu);
+    if (held < z.pcp_high)
+        return;
+    // nr_pcp_free(): bring the CPU back to high - batch, freeing at least a batch.
+    const unsigned long to_free = std::max(z.pcp_batch, held - (z.pcp_high - z.pcp_batch));
+    drain_local(z, list, to_free, cpu);
 }
 
 // free_pcppages_bulk(): lists in turn from the one just freed to, each giving up its cold
 // end (the tail; the head is what the next allocation takes) until to_free pages went back.
-void area::drain_local(zone &z, unsigned first_list, unsigned long to_free) {
+void area::drain_local(zone &z, unsigned first_list, unsigned long to_free, unsigned cpu) {
     for (unsigned i = 0; i < nr_pcp_lists && to_free; i++) {
-        unsigned idx = (first_list + i) % nr_pcp_lists;
-        unsigned order = idx / MIGRATE_PCPTYPES;
-        std::size_t off = list_offset(z, order, migratetype(idx % MIGRATE_PCPTYPES));
+        const unsigned idx = (first_list + i) % nr_pcp_lists;
+        const unsigned order = idx / MIGRATE_PCPTYPES;
+        const std::size_t off = list_offset(z, order, migratetype(idx % MIGRATE_PCPTYPES));
         std::uint64_t w;
-        if (steal(off, &w) != outcome::ok || word_head(w) == pfn_nil)
+        if (steal(cpu, off, &w) != outcome::ok || word_head(w) == pfn_nil)
             continue;
         const unsigned long entries = word_count(w);
         const unsigned long give = std::min(entries, (to_free + (1ul << order) - 1) >> order);
@@ -206,44 +126,29 @@ void area::drain_local(zone &z, unsigned first_list, unsigned long to_free) {
         std::uint32_t head = word_head(w), cut = head;
         for (unsigned long k = 1; k < keep; k++)
             cut = z.mem_map[cut].lru.next;
-        std::uint32_t cold = keep ? z.mem_map[cut].lru.next : head;
+        const std::uint32_t cold = keep ? z.mem_map[cut].lru.next : head;
         if (keep) {
             std::uint32_t count;
             z.mem_map[cut].lru.next = pfn_nil;
-            if (push(off, head, cut, std::uint32_t(keep), &count) == outcome::busy)
-                release_chain(z, head, keep);
+            if (push(cpu, off, z.mem_map, head, cut, std::uint32_t(keep), &count) == outcome::busy)
+                below_.free_pcppages_bulk(z, head, keep, cpu);
         }
-        release_chain(z, cold, give);
+        below_.free_pcppages_bulk(z, cold, give, cpu);
         to_free -= std::min(to_free, give << order);
-    }
-}
-
-// Hands n cached blocks, chained from head, back to the buddy allocator.
-void area::release_chain(zone &z, std::uint32_t head, unsigned long n) {
-    std::lock_guard guard(z.lock);
-    for (unsigned long i = 0; i < n && head != pfn_nil; i++) {
-        page *p = z.mem_map + head;
-        std::uint32_t next = p->lru.next;
-        unsigned order = p->order;
-        clear_page_flags(*p, PG_pcp);
-        p->lru.next = pfn_nil;
-        buddy::free_one_page(z, p, head, order);
-        head = next;
     }
 }
 
 unsigned area::drain_all(zone *only) {
     // pcpu_drain_mutex: one drainer at a time; a full drain already running covers ours.
-    std::unique_lock lk(drain_mutex_, std::defer_lock);
     if (only)
-        lk.lock();
-    else if (!lk.try_lock())
+        drain_mutex_.lock();
+    else if (!drain_mutex_.try_lock())
         return 0;
     unsigned skipped = 0;
     for (unsigned cpu = 0; cpu < region_.ncpus; cpu++) {
         cpu_block_header &h = region_.header(cpu);
         bool locked = false;
-        if (rseq_) {
+        if (mode_ == cpu_mode::rseq) {
             // Stop the CPU, then make sure no sequence that started before the stop can
             // still commit; from then on its lists are ours until we let go.
             h.stopped.store(1, std::memory_order_seq_cst);
@@ -260,30 +165,29 @@ unsigned area::drain_all(zone *only) {
                 continue;
             }
         }
-        for (int n = 0; n < sys_.nr_nodes(); n++)
-            for (auto &z : sys_.node(n).node_zones) {
-                if (!z.populated() || (only && &z != only))
-                    continue;
-                for (unsigned idx = 0; idx < nr_pcp_lists; idx++) {
-                    auto &list =
-                        region_.list(cpu, list_offset(z, idx / MIGRATE_PCPTYPES,
-                                                      migratetype(idx % MIGRATE_PCPTYPES)));
-                    std::uint64_t w = list.exchange(empty_word, std::memory_order_acq_rel);
+        for (zone *z : zones_) {
+            if (!z->populated() || (only && z != only))
+                continue;
+            for (unsigned idx = 0; idx < nr_pcp_lists; idx++) {
+                auto &list = region_.list(cpu, list_offset(*z, idx / MIGRATE_PCPTYPES,
+                                                           migratetype(idx % MIGRATE_PCPTYPES)));
+                std::uint64_t w = list.exchange(empty_word, std::memory_order_acq_rel);
 #ifdef GFPLAB_PLANTED_BUG_DRAIN_LOSES_PAGE
-                    // Planted bug (fuzz builds only, fuzz/meson.build): the last block of a
-                    // list of two or more is left behind, on no list and not free.
-                    if (word_head(w) != pfn_nil && word_count(w) > 1)
-                        w = make_word(word_head(w), word_count(w) - 1);
+                // Planted bug (fuzz builds only, fuzz/meson.build): the last block of a
+                // list of two or more is left behind, on no list and not free.
+                if (word_head(w) != pfn_nil && word_count(w) > 1)
+                    w = make_word(word_head(w), word_count(w) - 1);
 #endif
-                    if (word_head(w) != pfn_nil)
-                        release_chain(z, word_head(w), word_count(w));
-                }
+                if (word_head(w) != pfn_nil)
+                    below_.free_pcppages_bulk(*z, word_head(w), word_count(w), cpu);
             }
-        if (rseq_)
+        }
+        if (mode_ == cpu_mode::rseq)
             h.stopped.store(0, std::memory_order_release);
         else
             h.lock.store(0, trylock_release);
     }
+    drain_mutex_.unlock();
     return skipped;
 }
 

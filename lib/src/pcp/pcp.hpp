@@ -2,26 +2,34 @@
 //
 // Per-CPU page lists (the kernel's struct per_cpu_pages, mm/page_alloc.c 6.12): for every
 // CPU and zone, one list per order 0..PAGE_ALLOC_COSTLY_ORDER and per-CPU migratetype,
-// refilled from the buddy allocator `batch` pages at a time and drained back when the CPU
-// holds `high` pages or more. Pages on these lists are not free in NR_FREE_PAGES terms.
+// refilled from below `batch` pages at a time and drained back when the CPU holds `high`
+// pages or more. Pages on these lists are not free in NR_FREE_PAGES terms.
 //
-// Two ways to reach a CPU's lists, chosen per System:
+// Three ways to reach a CPU's lists, chosen per System:
 //  - rseq: restartable sequences give a real per-CPU critical section with no lock and no
 //    atomic read-modify-write (x86-64, glibc's rseq registration, membarrier's rseq fence
 //    for remote drains);
 //  - locked: a per-CPU trylock, the kernel's pcp->lock; a failed trylock sends the caller to
-//    the buddy allocator exactly as rmqueue_pcplist()/free_unref_page() do. The CPU is the
-//    one the thread runs on (sched_getcpu) or, with virtual CPUs, the one the caller chose.
+//    the buddy allocator exactly as rmqueue_pcplist()/free_unref_page() do;
+//  - virtual CPUs: the same trylock on the CPU the caller chose (set_current_vcpu).
 // Either way a thread stopped anywhere in here never blocks another thread's allocation.
+//
+// The lists know nothing above them: the caller passes the CPU (this_cpu(), read once per
+// operation) and the zone; what lies below is a page_source (the buddy allocator, or a
+// fake in tests, as tcmalloc's CpuCache<Forwarder>). The hit paths are inline: they are
+// the allocator's fast path. Refill, drain and everything else are out of line.
 #pragma once
 
+#include "../compiler.hpp"
+#include "list_ops.hpp"
 #include "list_word.hpp"
+#include "rseq_list.hpp"
 
-#include <gfplab/system.hpp>
+#include <gfplab/zone.hpp>
 
 #include <functional>
-#include <memory>
-#include <mutex>
+#include <span>
+#include <vector>
 
 namespace gfplab::pcp {
 
@@ -32,62 +40,202 @@ constexpr bool pcp_allowed_order(unsigned order) noexcept {
     return order <= PAGE_ALLOC_COSTLY_ORDER;
 }
 
+// The kernel's pindex: lists of one order sit together, migratetypes within.
+constexpr unsigned list_index(unsigned order, migratetype mt) noexcept {
+    return order * MIGRATE_PCPTYPES + unsigned(mt);
+}
+
+// What the lists need from below. Both calls take zone->lock themselves (once per batch).
+class page_source {
+  public:
+    virtual ~page_source() = default;
+    // rmqueue_bulk(): up to `count` blocks of `order`, marked PG_pcp and chained through
+    // lru.next from *head to *tail; returns how many.
+    virtual unsigned long rmqueue_bulk(zone &z, unsigned order, migratetype mt,
+                                       unsigned alloc_flags, unsigned cpu, unsigned long count,
+                                       std::uint32_t *head, std::uint32_t *tail) = 0;
+    // free_pcppages_bulk(): n cached blocks, chained from head, back below.
+    virtual void free_pcppages_bulk(zone &z, std::uint32_t head, unsigned long n, unsigned cpu) = 0;
+};
+
+// The buddy allocator as the lists' page_source (buddy_source.cpp).
+page_source &buddy_page_source() noexcept;
+
+enum class cpu_mode { rseq, locked, virtual_cpus };
+
+// The calling thread's virtual CPU (set_current_vcpu), and its last sched_getcpu() with
+// the operations left before it is read again (locked mode, see this_cpu()).
+extern __thread unsigned t_vcpu;
+// Operations served from one sched_getcpu() reading in locked mode.
+inline constexpr unsigned cpu_hint_uses = 64;
+struct cpu_hint {
+    unsigned cpu;
+    unsigned uses_left;
+};
+extern __thread cpu_hint t_cpu_hint;
+// Reads sched_getcpu() into t_cpu_hint; returns it modulo ncpus.
+unsigned refresh_cpu_hint(unsigned ncpus) noexcept;
+
+// The rseq sequences (rseq_list.hpp), out of line in pcp.cpp: their asm puts descriptors
+// in the __rseq_cs section that point into the function's own text, so it must not be
+// emitted in an inline function that several objects carry (the linker would discard all
+// copies but one and leave the descriptors of the others dangling).
+outcome rseq_pop_list(const percpu_region &r, std::size_t off, page *mem_map,
+                      std::uint32_t *pfn) noexcept;
+outcome rseq_push_list(const percpu_region &r, std::size_t off, page *mem_map, std::uint32_t head,
+                       std::uint32_t tail, std::uint32_t n, std::uint32_t *count) noexcept;
+
 class area {
   public:
-    area(System &s, bool use_rseq);
+    // zones: every zone of the System whose pcp_slot indexes the lists (pcp_slot < slots).
+    area(std::span<zone *const> zones, unsigned slots, unsigned ncpus, cpu_mode mode,
+         page_source &below);
     ~area();
     area(const area &) = delete;
     area &operator=(const area &) = delete;
 
-    bool uses_rseq() const noexcept { return rseq_; }
+    cpu_mode mode() const noexcept { return mode_; }
+    bool uses_rseq() const noexcept { return mode_ == cpu_mode::rseq; }
     unsigned ncpus() const noexcept { return region_.ncpus; }
 
-    // A page from this CPU's list for (order, mt), refilling it from the buddy allocator
-    // when empty. nullptr when the list is busy or the zone had nothing: the caller then
-    // goes to the buddy allocator itself (rmqueue_buddy).
-    page *alloc(zone &z, unsigned order, migratetype mt, unsigned alloc_flags);
-    // Puts a freed page on this CPU's list and drains the CPU if it now holds high pages or
-    // more. false when the list is busy: the caller frees to the buddy allocator.
-    bool free(zone &z, page *p, unsigned order);
-    // drain_all_pages(): every CPU's lists for zone z (nullptr: all zones) back to the buddy
-    // allocator. CPUs whose lists stay busy (a stopped holder in locked mode) are skipped
-    // and counted in the return value.
+    // smp_processor_id() for one operation. rseq: the kernel's own cpu_id (the sequences
+    // re-read it and restart on migration, so a stale number only misplaces a drain check).
+    // Locked: the trylock makes any CPU's lists safe to use, so the number is only
+    // locality: sched_getcpu() is read every cpu_hint_uses operations and after a busy
+    // trylock, not on each one. Virtual CPUs: the caller's choice.
+    GFPLAB_ALWAYS_INLINE unsigned this_cpu() const noexcept {
+#if GFPLAB_HAVE_RSEQ
+        if (mode_ == cpu_mode::rseq)
+            return current_rseq()->cpu_id;
+#endif
+        if (mode_ == cpu_mode::virtual_cpus)
+            return t_vcpu < region_.ncpus ? t_vcpu : t_vcpu % region_.ncpus;
+        cpu_hint &h = t_cpu_hint;
+        if (h.uses_left-- == 0 || h.cpu >= region_.ncpus) [[unlikely]]
+            return refresh_cpu_hint(region_.ncpus);
+        return h.cpu;
+    }
+
+    // rmqueue_pcplist(): a page from `cpu`'s list for (order, mt), refilling the list from
+    // below when it is empty. nullptr when the list is busy or nothing came: the caller
+    // then goes to the buddy allocator itself (rmqueue_buddy).
+    GFPLAB_ALWAYS_INLINE page *alloc(zone &z, unsigned order, migratetype mt, unsigned alloc_flags,
+                                     unsigned cpu) {
+        const std::size_t off = list_offset(z, order, mt);
+        std::uint32_t pfn;
+        const outcome r = pop(cpu, off, z.mem_map, &pfn);
+        if (r != outcome::ok) [[unlikely]]
+            return r == outcome::busy ? nullptr : alloc_refill(z, order, mt, alloc_flags, cpu);
+        page *p = z.mem_map + pfn;
+        clear_page_flags(*p, PG_pcp);
+        p->lru.next = pfn_nil;
+        return p;
+    }
+
+    // free_unref_page(): puts a freed page on `cpu`'s list, draining the CPU when it holds
+    // high pages or more. false when the list is busy: the caller frees to the buddy.
+    GFPLAB_ALWAYS_INLINE bool free(zone &z, page *p, unsigned order, unsigned cpu) {
+        const auto pfn = std::uint32_t(p - z.mem_map);
+        migratetype mt = z.pageblock_migratetype(pfn);
+        // Pages of highatomic pageblocks ride on the movable list; the buddy allocator puts
+        // them back on their own list when the CPU drains (free_unref_page()).
+        if (mt >= MIGRATE_PCPTYPES) [[unlikely]]
+            mt = MIGRATE_MOVABLE;
+        p->order = std::uint8_t(order);
+        set_page_flags(*p, PG_pcp); // keeps PG_poisoned
+        std::uint32_t count;
+        if (push(cpu, list_offset(z, order, mt), z.mem_map, pfn, pfn, 1, &count) == outcome::busy)
+            [[unlikely]] {
+            clear_page_flags(*p, PG_pcp);
+            return false;
+        }
+        // The kernel keeps one count per CPU and tests it on every free. One word per list
+        // keeps our commit a single store, so the CPU's total is a sum over its lists, taken
+        // every drain_check_interval frees: a CPU may run past high by that many blocks
+        // before it drains. The count is racy (lost updates only delay a check).
+        auto &frees = region_.header(cpu).frees;
+        const std::uint32_t n = frees.load(std::memory_order_relaxed) + 1;
+        frees.store(n, std::memory_order_relaxed);
+        if (n % drain_check_interval == 0) [[unlikely]]
+            check_high(z, list_index(order, mt), cpu);
+        return true;
+    }
+
+    // drain_all_pages(): every CPU's lists for zone z (nullptr: all zones) back below. CPUs
+    // whose lists stay busy (a stopped holder in locked mode) are skipped and counted in
+    // the return value.
     unsigned drain_all(zone *z);
 
     // Pages cached for zone z on one CPU (a racy sum) and on all CPUs.
     unsigned long cpu_count(const zone &z, unsigned cpu) const noexcept;
     unsigned long count(const zone &z) const noexcept;
-    // Quiescent walk of every cached page of zone z: fn(pfn, order, cpu, list index).
+    // Quiescent walk of every cached page of zone z: fn(pfn, order, list index).
     void for_each_cached(const zone &z,
                          const std::function<void(std::uint32_t, unsigned, unsigned)> &fn) const;
 
-    // Test hook (locked mode only): called with the CPU's lock held on every list operation.
-    void set_locked_hook(std::function<void()> hook) { hook_ = std::move(hook); }
-
-  private:
-    std::size_t list_offset(const zone &z, unsigned order, migratetype mt) const noexcept;
-    unsigned this_cpu() const noexcept;
-    template <class Fn>
-    outcome locked(std::size_t off, Fn &&fn);
-    outcome pop(std::size_t off, std::uint32_t *pfn);
-    outcome push(std::size_t off, std::uint32_t head, std::uint32_t tail, std::uint32_t n,
-                 std::uint32_t *count);
-    outcome steal(std::size_t off, std::uint64_t *word);
-    unsigned long refill(zone &z, unsigned order, migratetype mt, unsigned alloc_flags,
-                         std::uint32_t *head, std::uint32_t *tail);
-    void drain_local(zone &z, unsigned first_list, unsigned long to_free);
-    void release_chain(zone &z, std::uint32_t head, unsigned long n);
-    // pfn -> its page's lru.next, the links of the list words (list_ops.hpp).
-    auto links() const noexcept {
-        return [this](std::uint32_t pfn) -> std::uint32_t & {
-            return sys_.pfn_to_page(pfn)->lru.next;
-        };
+    // Test hook (locked modes only): called with the CPU's lock held on every list operation.
+    void set_locked_hook(std::function<void()> hook) {
+        hook_ = std::move(hook);
     }
 
-    System &sys_;
-    bool rseq_;
+  private:
+    static constexpr std::uint32_t drain_check_interval = 8;
+
+    std::size_t list_offset(const zone &z, unsigned order, migratetype mt) const noexcept {
+        return sizeof(cpu_block_header) + (z.pcp_slot * nr_pcp_lists + list_index(order, mt)) * 8;
+    }
+    // pfn -> its page's lru.next, the links of the list words (list_ops.hpp).
+    static auto links(page *mem_map) noexcept {
+        return [mem_map](std::uint32_t pfn) -> std::uint32_t & { return mem_map[pfn].lru.next; };
+    }
+    // A busy trylock: another thread uses this CPU's lists, read the CPU again next time.
+    static void forget_cpu() noexcept {
+        t_cpu_hint.uses_left = 0;
+    }
+
+    GFPLAB_ALWAYS_INLINE outcome pop(unsigned cpu, std::size_t off, page *mem_map,
+                                     std::uint32_t *pfn) {
+#if GFPLAB_HAVE_RSEQ
+        if (mode_ == cpu_mode::rseq)
+            return rseq_pop_list(region_, off, mem_map, pfn);
+#endif
+        cpu_trylock l(region_.header(cpu));
+        if (!l.held()) [[unlikely]] {
+            forget_cpu();
+            return outcome::busy;
+        }
+        if (hook_) [[unlikely]]
+            hook_();
+        return locked_pop(region_.list(cpu, off), links(mem_map), pfn);
+    }
+    GFPLAB_ALWAYS_INLINE outcome push(unsigned cpu, std::size_t off, page *mem_map,
+                                      std::uint32_t head, std::uint32_t tail, std::uint32_t n,
+                                      std::uint32_t *count) {
+#if GFPLAB_HAVE_RSEQ
+        if (mode_ == cpu_mode::rseq)
+            return rseq_push_list(region_, off, mem_map, head, tail, n, count);
+#endif
+        cpu_trylock l(region_.header(cpu));
+        if (!l.held()) [[unlikely]] {
+            forget_cpu();
+            return outcome::busy;
+        }
+        if (hook_) [[unlikely]]
+            hook_();
+        locked_push(region_.list(cpu, off), links(mem_map), head, tail, n, count);
+        return outcome::ok;
+    }
+    outcome steal(unsigned cpu, std::size_t off, std::uint64_t *word);
+
+    page *alloc_refill(zone &z, unsigned order, migratetype mt, unsigned alloc_flags, unsigned cpu);
+    void check_high(zone &z, unsigned list, unsigned cpu);
+    void drain_local(zone &z, unsigned first_list, unsigned long to_free, unsigned cpu);
+
+    cpu_mode mode_;
     percpu_region region_;
+    std::vector<zone *> zones_;
     unsigned zone_slots_;
+    page_source &below_;
     sync::mutex drain_mutex_; // pcpu_drain_mutex
     std::function<void()> hook_;
 };

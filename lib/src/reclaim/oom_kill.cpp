@@ -9,6 +9,8 @@
 
 #include "kswapd.hpp"
 
+#include "../check/report.hpp"
+
 #include <gfplab/alloc_flags.hpp>
 #include <gfplab/scope.hpp>
 
@@ -31,9 +33,8 @@ bool out_of_memory(System &s, oom_state &oom, gfp_t gfp, unsigned order) {
     s.stats().oom_invocations.fetch_add(1, std::memory_order_relaxed);
     // I11: the slow path never comes here for NORETRY or costly requests.
     if ((gfp & __GFP_NORETRY) || order > PAGE_ALLOC_COSTLY_ORDER)
-        s.report({11, "OOM for a request that may not OOM",
-                  fmt::format("out_of_memory(mode:{}, order:{})", gfp_describe(gfp), order), gfp,
-                  int(order), -1, format_scope_stack()});
+        report(s, invariant::retry_rules, "OOM for a request that may not OOM", gfp, int(order),
+               nullptr, "out_of_memory(mode:{}, order:{})", gfp_describe(gfp), order);
     // "does not compensate for IO-less reclaim": no kill, but progress.
     if (!(gfp & __GFP_FS)) {
         s.stats().oom_nofs.fetch_add(1, std::memory_order_relaxed);
@@ -111,9 +112,8 @@ page *alloc_pages_may_oom(System &s, gfp_t gfp, unsigned order, const alloc_cont
     }
     // A last try at the high watermark: another OOM kill may just have freed plenty; this
     // one must not kill if so, and must not reclaim either.
-    if (page *p = page_allocator::get_page_from_freelist(
-            s, (gfp | __GFP_HARDWALL) & ~__GFP_DIRECT_RECLAIM, order,
-            ALLOC_WMARK_HIGH | ALLOC_CPUSET, ac))
+    if (page *p = get_page_from_freelist(s, (gfp | __GFP_HARDWALL) & ~__GFP_DIRECT_RECLAIM, order,
+                                         ALLOC_WMARK_HIGH | ALLOC_CPUSET, ac))
         return p;
     if (order > PAGE_ALLOC_COSTLY_ORDER)
         return nullptr;
@@ -127,7 +127,7 @@ page *alloc_pages_may_oom(System &s, gfp_t gfp, unsigned order, const alloc_cont
         *did_some_progress = 1;
         // __GFP_NOFAIL with nothing killed may take the last reserves.
         if (gfp & __GFP_NOFAIL)
-            return page_allocator::get_page_from_freelist(s, gfp, order, ALLOC_NO_WATERMARKS, ac);
+            return get_page_from_freelist(s, gfp, order, ALLOC_NO_WATERMARKS, ac);
     }
     return nullptr;
 }

@@ -4,7 +4,7 @@
 // __alloc_pages_may_oom rules), over victims that registered themselves.
 #pragma once
 
-#include "../page_alloc/page_allocator.hpp"
+#include "../internal.hpp"
 
 #include <gfplab/system.hpp>
 
@@ -31,11 +31,5 @@ struct oom_state {
     std::vector<oom_victim> victims;
     unsigned next_id = 1;
 };
-
-// __alloc_pages_may_oom(): the last attempt at the high watermark, the conditions under
-// which no victim may be killed, then out_of_memory(). *did_some_progress follows the
-// kernel: set when the OOM killer ran (or could not run and someone else is killing).
-page *alloc_pages_may_oom(System &s, gfp_t gfp, unsigned order, const alloc_context &ac,
-                          unsigned long *did_some_progress);
 
 } // namespace gfplab

@@ -16,6 +16,8 @@
 #include <gfplab/shrinker.hpp>
 #include <gfplab/system.hpp>
 
+#include "../check/report.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -95,16 +97,6 @@ constexpr unsigned user_flags = SHRINKER_NUMA_AWARE | SHRINKER_MEMCG_AWARE | SHR
 // fit in a long, as they do in the kernel for any real cache.
 constexpr unsigned long max_sane_count = static_cast<unsigned long>(LONG_MAX) / 4;
 
-violation make_violation(int invariant, std::string what, std::string message, gfp_t gfp = 0) {
-    violation v;
-    v.invariant = invariant;
-    v.what = std::move(what);
-    v.message = std::move(message);
-    v.gfp = gfp;
-    v.scope_stack = format_scope_stack();
-    return v;
-}
-
 } // namespace
 
 struct shrinker_registry::impl {
@@ -169,7 +161,7 @@ void shrinker_registry::impl::check_context(gfp_t gfp_mask) {
     if (!(gfp_mask & forbidden))
         return;
     report(make_violation(
-        8, "shrinker context",
+        invariant::scope_mask, "shrinker context",
         fmt::format("shrink_slab(gfp_mask={}) inside a {} scope: shrinkers would see {} (the "
                     "caller should pass current_gfp_context(mask) = {})",
                     gfp_format(gfp_mask), scope, gfp_format(gfp_mask & forbidden),
@@ -192,7 +184,7 @@ unsigned long shrinker_registry::impl::do_shrink_slab(struct shrink_control &sc,
         return count;
     if (count > max_sane_count) {
         report(make_violation(
-            15, "shrinker count",
+            invariant::shrinker_contract, "shrinker count",
             fmt::format("shrinker \"{}\": count_objects returned {}, neither a count nor "
                         "SHRINK_EMPTY; skipped",
                         info.name, count),
@@ -229,7 +221,7 @@ unsigned long shrinker_registry::impl::do_shrink_slab(struct shrink_control &sc,
         if (ret > nr_to_scan) {
             // Not fatal for the kernel (it just adds it up), but a shrinker that frees more
             // than it was asked to scan either miscounts or ignores nr_to_scan.
-            report(make_violation(15, "shrinker scan",
+            report(make_violation(invariant::shrinker_contract, "shrinker scan",
                                   fmt::format("shrinker \"{}\": scan_objects freed {} with "
                                               "nr_to_scan {}",
                                               info.name, ret, nr_to_scan),
@@ -242,7 +234,7 @@ unsigned long shrinker_registry::impl::do_shrink_slab(struct shrink_control &sc,
             // The callee may only lower nr_scanned. Counting a raised one would eat the
             // target (and the deferred work) for objects that were never asked for; the
             // model counts what was asked instead.
-            report(make_violation(15, "shrinker scan",
+            report(make_violation(invariant::shrinker_contract, "shrinker scan",
                                   fmt::format("shrinker \"{}\": nr_scanned raised from {} to "
                                               "{} by scan_objects",
                                               info.name, nr_to_scan, nr_scanned),
@@ -251,7 +243,7 @@ unsigned long shrinker_registry::impl::do_shrink_slab(struct shrink_control &sc,
         } else if (nr_scanned == 0) {
             // The kernel would call it again with the same target for ever; the model
             // reports the livelock and ends this shrinker's round.
-            report(make_violation(15, "shrinker scan",
+            report(make_violation(invariant::shrinker_contract, "shrinker scan",
                                   fmt::format("shrinker \"{}\": scan_objects scanned nothing "
                                               "(nr_scanned 0) without SHRINK_STOP: reclaim "
                                               "would loop for ever",
@@ -288,7 +280,7 @@ shrinker_registry::~shrinker_registry() {
 struct shrinker *shrinker_registry::alloc(unsigned flags, std::string name) {
     if (flags & ~user_flags) {
         impl_->report(
-            make_violation(16, "shrinker_alloc",
+            make_violation(invariant::bad_input, "shrinker_alloc",
                            fmt::format("shrinker_alloc(\"{}\"): flags {:#x} include internal or "
                                        "unknown bits {:#x}",
                                        name, flags, flags & ~user_flags)));
@@ -344,7 +336,7 @@ bool shrinker_registry::register_shrinker(struct shrinker *s) {
         }
     }
     const char *name = (s && (s->flags & SHRINKER_ALLOCATED) && s->name) ? s->name : "?";
-    impl_->report(make_violation(16, "shrinker_register",
+    impl_->report(make_violation(invariant::bad_input, "shrinker_register",
                                  fmt::format("shrinker_register({}, \"{}\") refused: {}",
                                              static_cast<const void *>(s), name, why)));
     return false;
@@ -358,7 +350,7 @@ void shrinker_registry::free(struct shrinker *s) {
         if (!impl_->owns(s)) {
             guard.unlock();
             impl_->report(make_violation(
-                16, "shrinker_free",
+                invariant::bad_input, "shrinker_free",
                 fmt::format("shrinker_free({}): not a live shrinker from shrinker_alloc()",
                             static_cast<const void *>(s))));
             return;
@@ -394,7 +386,7 @@ void shrinker_registry::declare_lock(struct shrinker *s, lock_class &lock, gfp_t
             return;
         }
     }
-    impl_->report(make_violation(16, "shrinker declare_lock",
+    impl_->report(make_violation(invariant::bad_input, "shrinker declare_lock",
                                  fmt::format("declare_lock({}): not a live shrinker from "
                                              "shrinker_alloc()",
                                              static_cast<const void *>(s))));
@@ -423,7 +415,7 @@ unsigned long shrinker_registry::shrink_slab(gfp_t gfp_mask, int nid, int priori
     if (nid < 0 || nid >= impl_->nr_node_ids || priority < 0 ||
         priority >= int(sizeof(long) * CHAR_BIT)) {
         impl_->report(make_violation(
-            16, "shrink_slab",
+            invariant::bad_input, "shrink_slab",
             fmt::format("shrink_slab(nid={}, priority={}): nid must be below {} and priority "
                         "in 0..{}",
                         nid, priority, impl_->nr_node_ids, sizeof(long) * CHAR_BIT - 1),

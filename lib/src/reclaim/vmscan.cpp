@@ -12,20 +12,12 @@
 #include <gfplab/watermark.hpp>
 
 namespace gfplab {
-namespace {
-thread_local reclaim_state *current_rs = nullptr;
-}
 
-reclaim_state *current_reclaim_state() noexcept {
-    return current_rs;
-}
-void set_current_reclaim_state(reclaim_state *rs) noexcept {
-    current_rs = rs;
-}
+__thread reclaim_state *detail::t_reclaim_state = nullptr;
 
-unsigned long zone_reclaimable_pages(const zone &z) noexcept {
+unsigned long zone_reclaimable_pages(System &s, const zone &z) noexcept {
     // The LRU pages reclaim could free there at all (file, and anon while swap has room).
-    return z.sys ? z.sys->page_cache().zone_reclaimable_pages(z.node, z.idx) : 0;
+    return s.page_cache().zone_reclaimable_pages(z.node, z.idx);
 }
 
 void shrink_node(System &s, int nid, scan_control &sc) {

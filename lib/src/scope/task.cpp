@@ -4,6 +4,8 @@
 // kernel does not keep and we do, and the reports of restores that break LIFO order.
 #include <gfplab/scope.hpp>
 
+#include "task_flags.hpp"
+
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -12,18 +14,16 @@
 
 namespace gfplab {
 
-namespace {
+__thread unsigned int detail::t_task_flags = 0;
 
-// current->flags. current_gfp_context() reads it on every allocation, so it is a trivially
-// constructed word in static TLS: one %fs-relative load, no init guard, no __tls_get_addr.
-__attribute__((tls_model("initial-exec"))) thread_local unsigned int task_flags = 0;
+namespace {
 
 // The rest of the per-thread state is off the fast path.
 thread_local scope_report_fn report_fn = nullptr;
 thread_local void *report_ctx = nullptr;
 thread_local std::uint64_t mismatches = 0;
 
-// Open saves, outermost first. Kept apart from task_flags so that the flags word stays
+// Open saves, outermost first. Kept apart from the flags word so that it stays
 // trivially constructible.
 thread_local std::vector<scope_frame> scope_stack;
 
@@ -178,10 +178,10 @@ void mismatched_restore(const scope_frame &restore) {
 
     // Whatever the bug, the flags change as the kernel's memalloc_flags_restore() changes
     // them, so that callers observe the damage the bug does in a real kernel.
-    task_flags &= ~restore.saved;
+    detail::t_task_flags &= ~restore.saved;
 
     report.message = fmt::format("{}; task flags now {}; scope stack: {}", detail,
-                                 task_flags_name(task_flags), stack_before);
+                                 task_flags_name(detail::t_task_flags), stack_before);
     ++mismatches;
     (report_fn ? report_fn : default_report)(report, report_ctx);
 }
@@ -191,20 +191,20 @@ void mismatched_restore(const scope_frame &restore) {
 // --- task flags ---------------------------------------------------------------------------
 
 unsigned int current_task_flags() noexcept {
-    return task_flags;
+    return detail::t_task_flags;
 }
 
 void current_task_flags_set(unsigned int flags) noexcept {
-    task_flags |= flags;
+    detail::t_task_flags |= flags;
 }
 
 void current_task_flags_clear(unsigned int flags) noexcept {
-    task_flags &= ~flags;
+    detail::t_task_flags &= ~flags;
 }
 
 gfp_t current_gfp_context(gfp_t flags) noexcept {
     // One load of the flags word; the rule itself is 6.12's current_gfp_context().
-    return gfp_context_for(task_flags, flags);
+    return gfp_context_for(detail::t_task_flags, flags);
 }
 
 // --- save / restore ---------------------------------------------------------------------
@@ -212,10 +212,10 @@ gfp_t current_gfp_context(gfp_t flags) noexcept {
 unsigned int scope_save(unsigned int flags, const char *file, unsigned int line) {
     // 6.12 memalloc_flags_save(): the caller gets back only the flags it newly set, so that
     // a nested save of a flag that is already set restores to "still set".
-    const unsigned int newly_set = ~task_flags & flags;
+    const unsigned int newly_set = ~detail::t_task_flags & flags;
     // Push first: if the stack cannot grow, the flags are untouched.
     scope_stack.push_back(scope_frame{flags, newly_set, file, line});
-    task_flags |= flags;
+    detail::t_task_flags |= flags;
     return newly_set;
 }
 
@@ -224,12 +224,12 @@ void scope_restore(unsigned int kind, unsigned int saved, const char *file, unsi
     if (!stack.empty() && restore_matches(stack.back(), kind, saved)) [[likely]] {
         stack.pop_back();
         // 6.12 memalloc_flags_restore(): clear exactly what the save set.
-        task_flags &= ~saved;
+        detail::t_task_flags &= ~saved;
 #ifdef GFPLAB_PLANTED_BUG_RESTORE_NOIO
         // Planted bug (fuzz builds only, fuzz/meson.build): closing a NOFS scope also drops
         // an outer NOIO scope's flag.
         if (kind == PF_MEMALLOC_NOFS)
-            task_flags &= ~PF_MEMALLOC_NOIO;
+            detail::t_task_flags &= ~PF_MEMALLOC_NOIO;
 #endif
         return;
     }
@@ -304,7 +304,7 @@ std::uint64_t scope_mismatch_count() noexcept {
 
 void reset_task_scope() noexcept {
     scope_stack.clear();
-    task_flags &= ~PF_MEMALLOC_SCOPE_MASK;
+    detail::t_task_flags &= ~PF_MEMALLOC_SCOPE_MASK;
 }
 
 } // namespace gfplab

@@ -21,6 +21,8 @@
 // so the deterministic build leaves rseq out (GFPLAB_HAVE_RSEQ is 0 there).
 #pragma once
 
+#include <gfplab/sync/thread_safety.hpp>
+
 #if GFPLAB_SYNC_DETERMINISTIC
 #include <gfplab/sync/det.hpp>
 #else
@@ -33,11 +35,35 @@ namespace gfplab::sync {
 #if GFPLAB_SYNC_DETERMINISTIC
 template <class T>
 using atom = det::atomic<T>;
-using mutex = det::mutex;
+using raw_mutex = det::mutex;
 #else
 template <class T>
 using atom = std::atomic<T>;
-using mutex = std::mutex;
+using raw_mutex = std::mutex;
 #endif
+
+// The chosen mutex, declared a capability so that clang's -Wthread-safety can check what
+// it guards (neither std::mutex in libstdc++ nor det::mutex carries the attribute).
+class GFPLAB_CAPABILITY("mutex") mutex {
+  public:
+    void lock() GFPLAB_ACQUIRE() { m_.lock(); }
+    bool try_lock() GFPLAB_TRY_ACQUIRE(true) { return m_.try_lock(); }
+    void unlock() GFPLAB_RELEASE() { m_.unlock(); }
+
+  private:
+    raw_mutex m_;
+};
+
+// std::lock_guard for sync::mutex, visible to the analysis.
+class GFPLAB_SCOPED_CAPABILITY lock_guard {
+  public:
+    explicit lock_guard(mutex &m) GFPLAB_ACQUIRE(m) : m_(m) { m_.lock(); }
+    ~lock_guard() GFPLAB_RELEASE() { m_.unlock(); }
+    lock_guard(const lock_guard &) = delete;
+    lock_guard &operator=(const lock_guard &) = delete;
+
+  private:
+    mutex &m_;
+};
 
 } // namespace gfplab::sync

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+//
+// What the library's layers share that users do not see: the role of the kernel's
+// mm/internal.h. The types a request carries between layers, and the functions one layer
+// calls in another where the call goes up the layer order (docs/design.md): the page
+// allocator's slow path entering reclaim and the oracle's checks, reclaim's last attempt
+// at an allocation. Declared here so that no layer includes another's private header.
+#pragma once
+
+#include <gfplab/gfp.hpp>
+#include <gfplab/scope.hpp>
+#include <gfplab/zone.hpp>
+
+namespace gfplab {
+
+class System;
+
+// What one allocation walks: the zonelist of its preferred node, its highest zone and its
+// migratetype (the kernel's struct alloc_context).
+struct alloc_context {
+    zone *const *zonelist = nullptr; // null-terminated, preferred node first
+    zone_type highest_zoneidx = ZONE_NORMAL;
+    migratetype mt = MIGRATE_UNMOVABLE;
+    int preferred_nid = 0;
+};
+
+// --- page allocator (page_alloc/) ---------------------------------------------------------
+page *get_page_from_freelist(System &s, gfp_t gfp, unsigned order, unsigned alloc_flags,
+                             const alloc_context &ac);
+page *alloc_pages_slowpath(System &s, gfp_t gfp, unsigned order, alloc_context &ac);
+// The CPU the calling thread's operation runs on, within the System's CPUs.
+unsigned current_cpu(System &s) noexcept;
+
+// --- reclaim (reclaim/) -------------------------------------------------------------------
+inline constexpr int MAX_RECLAIM_RETRIES = 16;
+
+// Pages freed by this thread while it reclaims (shrinkers freeing objects free pages) are
+// credited to the reclaim in progress (the kernel's current->reclaim_state).
+struct reclaim_state {
+    unsigned long reclaimed = 0;
+};
+namespace detail {
+extern __thread reclaim_state *t_reclaim_state; // reclaim/vmscan.cpp
+}
+inline reclaim_state *current_reclaim_state() noexcept {
+    return detail::t_reclaim_state;
+}
+inline void set_current_reclaim_state(reclaim_state *rs) noexcept {
+    detail::t_reclaim_state = rs;
+}
+
+// Direct reclaim (try_to_free_pages / do_try_to_free_pages): SWAP_CLUSTER_MAX pages from
+// the nodes of the zonelist, priority falling from DEF_PRIORITY until enough came back.
+unsigned long try_to_free_pages(System &s, const alloc_context &ac, gfp_t gfp, unsigned order);
+// Pages reclaim could still free in a zone (file LRU pages, and anon ones while swap has
+// room).
+unsigned long zone_reclaimable_pages(System &s, const zone &z) noexcept;
+// wakeup_kswapd() for the zone's node; wake_all_kswapds() for the nodes of a zonelist.
+void wakeup_kswapd(System &s, zone &z, gfp_t gfp, unsigned order, zone_type highest_zoneidx);
+void wake_all_kswapds(System &s, unsigned order, gfp_t gfp, const alloc_context &ac);
+// __alloc_pages_may_oom(): the last attempt at the high watermark, the conditions under
+// which no victim may be killed, then out_of_memory(). *did_some_progress follows the
+// kernel: set when the OOM killer ran (or could not run and someone else is killing).
+page *alloc_pages_may_oom(System &s, gfp_t gfp, unsigned order, const alloc_context &ac,
+                          unsigned long *did_some_progress);
+
+// --- checking (check/) --------------------------------------------------------------------
+// I9, the declared side: an allocation that may enter FS reclaim while this thread holds a
+// lock that a registered shrinker declares it takes.
+void check_reclaim_recursion(System &s, gfp_t gfp, unsigned order, srcloc at);
+
+} // namespace gfplab
