@@ -5,7 +5,7 @@
 //
 // Every workload runs at 1, 2, 4, 8 and 16 threads on wall-clock time, and counts blocks as
 // items, so items_per_second is the aggregate throughput of all threads: 2 threads on 2
-// cores should nearly double it, 8 threads on 2 cores should not lose it (DESIGN.md), and
+// cores should nearly double it, 8 threads on 2 cores should not lose it (docs/design.md), and
 // 16 shows whether oversubscription keeps holding.
 #include "backend.hpp"
 #include "spsc_ring.hpp"
@@ -150,7 +150,7 @@ PAGE_BENCHMARK(BM_pair_order0)->Apply(threaded);
 PAGE_BENCHMARK(BM_pair_order3)->Apply(threaded);
 PAGE_BENCHMARK(BM_hold512_order0)->Apply(threaded);
 PAGE_BENCHMARK(BM_remote_free)->Apply(threaded);
-// DESIGN.md's target for these is absolute and single-threaded.
+// The target for these (docs/design.md) is absolute and single-threaded.
 PAGE_BENCHMARK(BM_pair_order9)->Threads(1);
 PAGE_BENCHMARK(BM_pair_order10)->Threads(1);
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Merge the Google Benchmark JSON files of gfplab-bench and peer-bench-*, print the
-ratios DESIGN.md sets targets for as markdown, and write one combined JSON file.
+ratios docs/design.md sets targets for as markdown, and write one combined JSON file.
 
 usage: summarize.py --json OUT [--markdown OUT.md] [--suite-file NAME=FILE ...] FILE...
   FILE: the page suites' files (gfplab-bench and peer-bench-*, one per binary);
@@ -22,7 +22,7 @@ THREADED = ["BM_pair_order0", "BM_pair_order3", "BM_hold512_order0", "BM_remote_
 SINGLE = ["BM_pair_order9", "BM_pair_order10"]
 THREADS = [1, 2, 4, 8, 16]
 
-# DESIGN.md, Performance: gfplab's time per block as a multiple of the fastest peer's.
+# docs/design.md, Performance: gfplab's time per block as a multiple of the fastest peer's.
 # (threads, bound); threads None: every thread count.
 RATIO_TARGETS = {
     "BM_pair_order0": (1, 0.8),  # "order-0 allocate+free pair, one thread"
@@ -30,7 +30,7 @@ RATIO_TARGETS = {
     "BM_hold512_order0": (None, 1.0),
     "BM_remote_free": (None, 1.0),
 }
-# aggregate(a threads) / aggregate(b) >= bound; None: shown, no target (DESIGN.md stops at 8)
+# aggregate(a threads) / aggregate(b) >= bound; None: shown, no target (the design stops at 8)
 SCALING_TARGETS = [(2, 1, 1.8), (8, 2, 0.9), (16, 2, None)]
 ABSOLUTE_NS = 40.0  # order 9 and 10 pairs, one thread
 

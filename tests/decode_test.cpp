@@ -2,7 +2,7 @@
 //
 // gfplab-decode driven as a user drives it: spawned with arguments and stdin, its stdout,
 // stderr and exit status captured and compared exactly. Expected values come from the
-// kernels' own headers and %pGg tables (shared/reference/kernel-semantics.md section 1).
+// kernels' own headers (gfp.h, gfp_types.h) and %pGg tables (mmflags.h) of each era.
 #include <gtest/gtest.h>
 
 #include <cstdlib>

@@ -51,7 +51,7 @@ struct failure {
     std::size_t index = 0;          // the record's number (unless at_end)
     std::string op;                 // describe() of the op (unless at_end)
     std::string what;               // one line: what was expected and what happened
-    int invariant = 0;              // the oracle's id (DESIGN.md): 1 for I1 ... 16 for I16
+    int invariant = 0;              // the oracle's id (docs/oracle.md): 1 for I1 ... 16 for I16
     std::vector<violation> reports; // everything the System reported in this run
 };
 

@@ -3,7 +3,7 @@
 // gfplab/page.hpp - struct page: the metadata of one 4 KiB page frame.
 //
 // One struct page per page frame of the System, in one array indexed by pfn, so pfn <->
-// page is pointer arithmetic. It must stay small: DESIGN.md allows 1% of managed memory for
+// page is pointer arithmetic. It must stay small: docs/design.md allows 1% of managed memory for
 // all metadata, i.e. 40 bytes per page; this one is 24.
 //
 // Who may write what:

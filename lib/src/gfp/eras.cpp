@@ -2,11 +2,10 @@
 //
 // eras.cpp - the GFP layouts of every kernel since 3.0, as data.
 //
-// Sources: the trees named in shared/reference/kernel-semantics.md section 0 (3.10.99,
-// 3.19.8, 4.9, 4.10.17, 4.15, 4.19, 5.0.1, 5.10.13, 5.15.85, 5.19, 6.1.20, 6.6.9, 6.12,
-// 6.18.2), plus a copy of 3.0.8's include/linux/gfp.h. A bound marked "best effort" falls
-// between two trees that were read and is placed from the kernel's history as remembered,
-// not from a tree of that exact version.
+// Sources: the kernel trees 3.10.99, 3.19.8, 4.9, 4.10.17, 4.15, 4.19, 5.0.1, 5.10.13,
+// 5.15.85, 5.19, 6.1.20, 6.6.9, 6.12 and 6.18.2, plus 3.0.8's include/linux/gfp.h. A bound marked
+// "best effort" falls between two trees that were read and is placed from the kernel's history as
+// remembered, not from a tree of that exact version.
 //
 // Values are the ___GFP_* integers of include/linux/gfp.h (gfp_types.h from 6.0 on).
 // Masks are written the way the kernel header writes them and evaluated per version.

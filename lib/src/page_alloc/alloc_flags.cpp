@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 //
 // ALLOC_* derivation (Linux 6.12 mm/page_alloc.c). Each rule names the kernel function whose
-// behaviour it reproduces; the reference summary is /work/shared/reference §3.2.
+// behaviour it reproduces.
 #include <gfplab/alloc_flags.hpp>
 #include <gfplab/linux/sched.h>
 
