@@ -248,7 +248,7 @@ class harness {
             for (auto &z : sys_.node(nid).node_zones) {
                 if (!z.populated())
                     continue;
-                std::lock_guard g(z.lock);
+                zone_lock_guard g(z, 0);
                 long buddy = 0;
                 for (unsigned o = 0; o < NR_PAGE_ORDERS; o++)
                     for (unsigned mt = 0; mt < MIGRATE_TYPES; mt++)
