@@ -4,6 +4,10 @@
 // backend (-DBENCH_BACKEND=BENCH_GFPLAB, BENCH_GLIBC ...) because jemalloc, mimalloc and
 // tcmalloc replace malloc itself and so cannot share a process with each other.
 //
+// BENCH_GFPLAB_KERNEL is gfplab through its kernel face (alloc_pages()/__free_pages() of
+// <gfplab/linux/gfp.h> on the default System), as a C program would call it; instructions.cpp
+// builds it against the shared library and the static one.
+//
 // Every backend hands out naturally aligned blocks of PAGE_SIZE << order, as a page
 // allocator does; the peers are asked for exactly that (size and alignment), so the
 // comparison is between allocators doing the same job.
@@ -11,12 +15,13 @@
 
 #include <cstddef>
 
-#define BENCH_GFPLAB    1
-#define BENCH_GLIBC     2
-#define BENCH_TBBMALLOC 3
-#define BENCH_JEMALLOC  4
-#define BENCH_MIMALLOC  5
-#define BENCH_TCMALLOC  6
+#define BENCH_GFPLAB        1
+#define BENCH_GLIBC         2
+#define BENCH_TBBMALLOC     3
+#define BENCH_JEMALLOC      4
+#define BENCH_MIMALLOC      5
+#define BENCH_TCMALLOC      6
+#define BENCH_GFPLAB_KERNEL 7
 
 #ifndef BENCH_BACKEND
 #error "build with -DBENCH_BACKEND=BENCH_GFPLAB (or BENCH_GLIBC, BENCH_TBBMALLOC ...)"
@@ -26,6 +31,9 @@
 #include <gfplab/system.hpp>
 
 #include <memory>
+#elif BENCH_BACKEND == BENCH_GFPLAB_KERNEL
+#include <gfplab/linux/gfp.h>
+#include <gfplab/linux/mm.h>
 #elif BENCH_BACKEND == BENCH_GLIBC
 #include <cstdlib>
 #elif BENCH_BACKEND == BENCH_TBBMALLOC
@@ -72,6 +80,23 @@ inline void free_block(block b, unsigned order) {
 }
 inline void *block_address(block b) {
     return the_system->page_address(b);
+}
+
+#elif BENCH_BACKEND == BENCH_GFPLAB_KERNEL
+
+inline constexpr const char *backend_name = "gfplab-kernel";
+
+// The default System boots on first use from GFPLAB_MEMORY, GFPLAB_CPUS ... (the caller's
+// environment decides its size): nothing to set up here.
+using block = gfplab::page *;
+inline block alloc_block(unsigned order) {
+    return ::alloc_pages(GFP_KERNEL, order);
+}
+inline void free_block(block b, unsigned order) {
+    ::__free_pages(b, order);
+}
+inline void *block_address(block b) {
+    return ::page_address(b);
 }
 
 #else

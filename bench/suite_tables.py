@@ -1,7 +1,11 @@
-"""The tables of the gfplab-only suites (mix, latency, accounting, gfp) for summarize.py:
-medians over repetitions of every counter, by benchmark name. Standard library only."""
+"""The tables of the suites other than fastpath and remote for summarize.py: for the
+gfplab-only Google Benchmark suites (mix, latency, accounting, gfp) medians over repetitions
+of every counter, by benchmark name; for instructions, bench/instructions' own table.
+Standard library only."""
 import json
 import statistics
+
+import instr_table
 
 # Counters Google Benchmark writes beside the user's: not worth a median of their own.
 _SKIP = {"name", "run_name", "run_type", "family_index", "per_family_instance_index",
@@ -148,7 +152,20 @@ def _gfp(m, p):
     return rows
 
 
+def _instructions(path, p):
+    """bench/instructions --json FILE: one result per binary and workload, no repetitions."""
+    with open(path) as f:
+        data = json.load(f)
+    if not data.get("results"):
+        return None
+    for line in instr_table.markdown(data):
+        p(line)
+    return instr_table.rows(data)
+
+
 RENDER = {"mix": _mix, "latency": _latency, "accounting": _accounting, "gfp": _gfp}
+# Suites whose file is not Google Benchmark's: the renderer reads it itself.
+RENDER_FILE = {"instructions": _instructions}
 
 
 def render(suite_files):
@@ -162,4 +179,14 @@ def render(suite_files):
             continue
         out.append("")
         suites[name] = RENDER[name](m, out.append)
+    for name, fn in RENDER_FILE.items():
+        if name not in suite_files:
+            continue
+        lines = []
+        rows = fn(suite_files[name], lines.append)
+        if rows is None:
+            continue
+        out.append("")
+        out.extend(lines)
+        suites[name] = rows
     return out, suites

@@ -4,7 +4,8 @@ ratios docs/design.md sets targets for as markdown, and write one combined JSON 
 
 usage: summarize.py --json OUT [--markdown OUT.md] [--suite-file NAME=FILE ...] FILE...
   FILE: the page suites' files (gfplab-bench and peer-bench-*, one per binary);
-  --suite-file: the gfplab-only suites (mix, latency, accounting, gfp), tables of their own.
+  --suite-file: the gfplab-only suites (mix, latency, accounting, gfp) and the instructions
+  suite (bench/instructions --json), tables of their own.
 
 Standard library only: Debian's python3 is all bench/run may assume.
 """
@@ -85,7 +86,8 @@ def main():
     ap.add_argument("--repetitions", type=int, default=None)
     ap.add_argument("--markdown", help="also write the tables to this file")
     ap.add_argument("--suite-file", action="append", default=[], metavar="NAME=FILE",
-                    help="results of a gfplab-only suite (mix, latency, accounting, gfp)")
+                    help="results of a gfplab-only suite (mix, latency, accounting, gfp) "
+                         "or of the instructions suite")
     ap.add_argument("files", nargs="*")
     args = ap.parse_args()
 
