@@ -16,7 +16,7 @@ constexpr std::size_t cache_line = 64;
 } // namespace
 
 __thread unsigned t_vcpu = 0;
-__thread cpu_hint t_cpu_hint = {0, 0};
+__thread unsigned t_cpu_hint = 0;
 
 outcome rseq_pop_list(const percpu_region &r, std::size_t off, page *mem_map,
                       std::uint32_t *pfn) noexcept {
@@ -40,10 +40,9 @@ outcome rseq_push_list(const percpu_region &r, std::size_t off, page *mem_map, s
 
 unsigned refresh_cpu_hint(unsigned ncpus) noexcept {
     const int cpu = sched_getcpu();
-    cpu_hint &h = t_cpu_hint;
-    h.cpu = (cpu < 0 ? 0 : unsigned(cpu)) % ncpus;
-    h.uses_left = cpu_hint_uses - 1;
-    return h.cpu;
+    const unsigned c = (cpu < 0 ? 0 : unsigned(cpu)) % ncpus;
+    t_cpu_hint = c + 1;
+    return c;
 }
 
 area::area(std::span<zone *const> zones, unsigned slots, unsigned ncpus, cpu_mode mode,
@@ -82,6 +81,7 @@ outcome area::steal(unsigned cpu, std::size_t off, std::uint64_t *word) {
 
 page *area::alloc_refill(zone &z, unsigned order, migratetype mt, unsigned alloc_flags,
                          unsigned cpu) {
+    forget_cpu();
     // nr_pcp_alloc() without the alloc_factor scaling: a batch of order-0 pages, or enough
     // higher-order blocks for about a batch of pages (at least two).
     const unsigned long nr = order ? std::max(z.pcp_batch >> order, 2ul) : z.pcp_batch;
@@ -105,6 +105,7 @@ void area::check_high(zone &z, unsigned list, unsigned cpu) {
     const unsigned long held = cpu_count(z, cpu);
     if (held < z.pcp_high)
         return;
+    forget_cpu();
     // nr_pcp_free(): bring the CPU back to high - batch, freeing at least a batch.
     const unsigned long to_free = std::max(z.pcp_batch, held - (z.pcp_high - z.pcp_batch));
     drain_local(z, list, to_free, cpu);

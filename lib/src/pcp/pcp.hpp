@@ -63,16 +63,10 @@ page_source &buddy_page_source() noexcept;
 
 enum class cpu_mode { rseq, locked, virtual_cpus };
 
-// The calling thread's virtual CPU (set_current_vcpu), and its last sched_getcpu() with
-// the operations left before it is read again (locked mode, see this_cpu()).
+// The calling thread's virtual CPU (set_current_vcpu), and in locked mode its last
+// sched_getcpu() reading plus one (0: read it again).
 extern __thread unsigned t_vcpu;
-// Operations served from one sched_getcpu() reading in locked mode.
-inline constexpr unsigned cpu_hint_uses = 64;
-struct cpu_hint {
-    unsigned cpu;
-    unsigned uses_left;
-};
-extern __thread cpu_hint t_cpu_hint;
+extern __thread unsigned t_cpu_hint;
 // Reads sched_getcpu() into t_cpu_hint; returns it modulo ncpus.
 unsigned refresh_cpu_hint(unsigned ncpus) noexcept;
 
@@ -101,8 +95,9 @@ class area {
     // smp_processor_id() for one operation. rseq: the kernel's own cpu_id (the sequences
     // re-read it and restart on migration, so a stale number only misplaces a drain check).
     // Locked: the trylock makes any CPU's lists safe to use, so the number is only
-    // locality: sched_getcpu() is read every cpu_hint_uses operations and after a busy
-    // trylock, not on each one. Virtual CPUs: the caller's choice.
+    // locality: sched_getcpu() is read again after a busy trylock (another thread uses
+    // this CPU's lists) and whenever a list runs empty or the CPU past high, not on each
+    // operation. Virtual CPUs: the caller's choice.
     GFPLAB_ALWAYS_INLINE unsigned this_cpu() const noexcept {
 #if GFPLAB_HAVE_RSEQ
         if (mode_ == cpu_mode::rseq)
@@ -110,10 +105,10 @@ class area {
 #endif
         if (mode_ == cpu_mode::virtual_cpus)
             return t_vcpu < region_.ncpus ? t_vcpu : t_vcpu % region_.ncpus;
-        cpu_hint &h = t_cpu_hint;
-        if (h.uses_left-- == 0 || h.cpu >= region_.ncpus) [[unlikely]]
+        const unsigned cpu = t_cpu_hint - 1;
+        if (cpu >= region_.ncpus) [[unlikely]] // unread, or read for a System with more CPUs
             return refresh_cpu_hint(region_.ncpus);
-        return h.cpu;
+        return cpu;
     }
 
     // rmqueue_pcplist(): a page from `cpu`'s list for (order, mt), refilling the list from
@@ -188,9 +183,9 @@ class area {
     static auto links(page *mem_map) noexcept {
         return [mem_map](std::uint32_t pfn) -> std::uint32_t & { return mem_map[pfn].lru.next; };
     }
-    // A busy trylock: another thread uses this CPU's lists, read the CPU again next time.
+    // Read the CPU again at the next operation (locked mode).
     static void forget_cpu() noexcept {
-        t_cpu_hint.uses_left = 0;
+        t_cpu_hint = 0;
     }
 
     GFPLAB_ALWAYS_INLINE outcome pop(unsigned cpu, std::size_t off, page *mem_map,
