@@ -8,3 +8,7 @@
 // heuristics say, so that the path is one function with its cold parts out of line
 // (the kernel's __always_inline).
 #define GFPLAB_ALWAYS_INLINE inline __attribute__((always_inline))
+
+// A function the library's other objects call but users never do: bound inside the shared
+// library (no PLT), invisible outside it.
+#define GFPLAB_INTERNAL __attribute__((visibility("hidden")))

@@ -74,10 +74,11 @@ unsigned refresh_cpu_hint(unsigned ncpus) noexcept;
 // in the __rseq_cs section that point into the function's own text, so it must not be
 // emitted in an inline function that several objects carry (the linker would discard all
 // copies but one and leave the descriptors of the others dangling).
-outcome rseq_pop_list(const percpu_region &r, std::size_t off, page *mem_map,
-                      std::uint32_t *pfn) noexcept;
-outcome rseq_push_list(const percpu_region &r, std::size_t off, page *mem_map, std::uint32_t head,
-                       std::uint32_t tail, std::uint32_t n, std::uint32_t *count) noexcept;
+GFPLAB_INTERNAL outcome rseq_pop_list(const percpu_region &r, std::size_t off, page *mem_map,
+                                      std::uint32_t *pfn) noexcept;
+GFPLAB_INTERNAL outcome rseq_push_list(const percpu_region &r, std::size_t off, page *mem_map,
+                                       std::uint32_t head, std::uint32_t tail, std::uint32_t n,
+                                       std::uint32_t *count) noexcept;
 
 class area {
   public:
