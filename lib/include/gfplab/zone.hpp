@@ -85,10 +85,10 @@ struct zone {
     // The CPU the lock holder runs on (the kernel holds zone->lock with interrupts off, on
     // one CPU): the free-list changes made under the lock go to its vmstat delta.
     unsigned lock_cpu GFPLAB_GUARDED_BY(lock) = 0;
-#ifndef NDEBUG
-    // Who holds `lock`, for lockdep_assert_held() (a thread's tag, lockdep.hpp).
+    // Who holds `lock`, for lockdep_assert_held() (a thread's tag, lockdep_assert.hpp).
+    // Kept in every build, so that the layout of this public struct and the guard's work
+    // do not depend on NDEBUG; only the assertion does.
     std::atomic<const void *> lock_holder{nullptr};
-#endif
     std::array<free_area, NR_PAGE_ORDERS> area{};
     // Written under `lock`; read racily by reports (warn_alloc, the statistics snapshot).
     unsigned long nr_reserved_highatomic = 0;
@@ -110,40 +110,26 @@ struct zone {
     // balance checks count exactly (refresh_zone_stat_thresholds()); 0 when never needed.
     unsigned long percpu_drift_mark = 0;
 
-    bool populated() const noexcept {
-        return managed_pages != 0;
-    }
-    unsigned long end_pfn() const noexcept {
-        return zone_start_pfn + spanned_pages;
-    }
+    bool populated() const noexcept { return managed_pages != 0; }
+    unsigned long end_pfn() const noexcept { return zone_start_pfn + spanned_pages; }
     bool contains(unsigned long pfn) const noexcept {
         return pfn >= zone_start_pfn && pfn < end_pfn();
     }
     unsigned long wmark_pages(zone_watermarks w) const noexcept {
         return _watermark[w] + watermark_boost.load(std::memory_order_relaxed);
     }
-    unsigned long min_wmark_pages() const noexcept {
-        return wmark_pages(WMARK_MIN);
-    }
-    unsigned long low_wmark_pages() const noexcept {
-        return wmark_pages(WMARK_LOW);
-    }
-    unsigned long high_wmark_pages() const noexcept {
-        return wmark_pages(WMARK_HIGH);
-    }
+    unsigned long min_wmark_pages() const noexcept { return wmark_pages(WMARK_MIN); }
+    unsigned long low_wmark_pages() const noexcept { return wmark_pages(WMARK_LOW); }
+    unsigned long high_wmark_pages() const noexcept { return wmark_pages(WMARK_HIGH); }
     // zone_page_state(): cheap and within drift_bound() of the truth.
-    long page_state(zone_stat_item item) const noexcept {
-        return vmstat_read(vm_stat[item]);
-    }
+    long page_state(zone_stat_item item) const noexcept { return vmstat_read(vm_stat[item]); }
     // zone_page_state_snapshot(): the atomic plus every CPU's delta.
     long page_state_snapshot(zone_stat_item item) const noexcept {
         return vmstat_read_snapshot(vm_stat[item], &vm_stat_diff[item], NR_VM_ZONE_STAT_ITEMS,
                                     stat_cpus);
     }
     // The exported drift bound: each CPU's delta stays within +-stat_threshold.
-    long drift_bound() const noexcept {
-        return long(stat_cpus) * stat_threshold;
-    }
+    long drift_bound() const noexcept { return long(stat_cpus) * stat_threshold; }
     // __mod_zone_page_state() on the lock holder's CPU.
     void mod_page_state(zone_stat_item item, long delta) noexcept GFPLAB_REQUIRES(lock) {
         vmstat_mod(vm_stat[item],
@@ -169,14 +155,10 @@ class GFPLAB_SCOPED_CAPABILITY zone_lock_guard {
     zone_lock_guard(zone &z, unsigned cpu) GFPLAB_ACQUIRE(z.lock) : z_(z) {
         z_.lock.lock();
         z_.lock_cpu = cpu;
-#ifndef NDEBUG
         z_.lock_holder.store(lockdep_thread_tag(), std::memory_order_relaxed);
-#endif
     }
     ~zone_lock_guard() GFPLAB_RELEASE() {
-#ifndef NDEBUG
         z_.lock_holder.store(nullptr, std::memory_order_relaxed);
-#endif
         z_.lock.unlock();
     }
     zone_lock_guard(const zone_lock_guard &) = delete;
