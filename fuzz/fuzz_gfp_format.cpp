@@ -4,6 +4,8 @@
 // Input: byte 0 picks a kernel version, byte 1 a kconfig, bytes 2..5 a mask, the rest is a
 // string to parse. Properties: format -> parse gives the mask back in every layout;
 // anything parse accepts formats and parses back to the same mask; nothing crashes.
+#include "fuzz_target.hpp"
+
 #include <gfplab/gfp.hpp>
 #include <gfplab/gfp_layout.hpp>
 

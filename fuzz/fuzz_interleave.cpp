@@ -26,6 +26,7 @@
 //  - at the end, all freed and drained: verify() is clean and free + per-CPU pages equal
 //    managed pages in every zone (no page lost).
 // GFPLAB_FUZZ_VERBOSE=1 prints every op, its thread and the schedule's statistics.
+#include "fuzz_target.hpp"
 #include "op_stream.hpp"
 #include "sched/scheduler.hpp"
 

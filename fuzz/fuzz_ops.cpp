@@ -6,6 +6,7 @@
 // Set GFPLAB_FUZZ_VERBOSE=1 to print every decoded op and its outcome (gfplab-replay prints
 // the same without a rebuild).
 #include "executor.hpp"
+#include "fuzz_target.hpp"
 
 #include <cstdint>
 #include <cstdio>

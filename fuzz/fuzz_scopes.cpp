@@ -16,6 +16,7 @@
 //  - a planted out-of-order restore is reported exactly once and changes the flags as the
 //    kernel would (it clears what that save set), nothing else is reported.
 #include "fuzz_shrinker.hpp"
+#include "fuzz_target.hpp"
 
 #include <gfplab/linux/sched/mm.h>
 #include <gfplab/lockdep.hpp>

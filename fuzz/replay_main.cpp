@@ -2,14 +2,14 @@
 //
 // Runs a libFuzzer target on given files (or every file in given directories) without
 // libFuzzer, so that a crash reproduces with gcc and the checked-in corpora replay as tests.
+#include "fuzz_target.hpp"
+
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <vector>
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size);
 
 namespace {
 

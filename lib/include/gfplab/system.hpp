@@ -94,7 +94,8 @@ struct system_config {
     std::uint64_t swap_pages = 0;   // swap space for anon pages (0: none; anon stays in memory)
 };
 
-// Slow-path events, counted per System (the fast path counts nothing: no shared cache line).
+// Slow-path events, counted per System (the fast path counts nothing but the rare wake of a
+// boosted zone's kswapd: no shared cache line on its common path).
 struct alloc_stats {
     std::atomic<std::uint64_t> slowpath{0};          // allocations that left the fast path
     std::atomic<std::uint64_t> failures{0};          // allocations that returned NULL
@@ -108,7 +109,7 @@ struct alloc_stats {
     std::atomic<std::uint64_t> oom_nofs{0};          // progress reported without a kill (!__GFP_FS)
     std::atomic<std::uint64_t> stalls{0};            // stall reports
     std::atomic<std::uint64_t> recursion_hazards{0}; // I9: allocations that could deadlock
-    std::atomic<std::uint64_t> kswapd_wakeups{0};    // wake requests (kswapd lands with reclaim)
+    std::atomic<std::uint64_t> kswapd_wakeups{0};    // wake requests for a boosted zone (rmqueue)
     std::atomic<std::uint64_t> refused{0};           // bad input refused (I16)
     std::atomic<std::uint64_t> injected{0};          // failures injected by fail_page_alloc
 };
@@ -191,7 +192,7 @@ class System {
     double metadata_ratio() const noexcept;
 
     // --- checking -------------------------------------------------------------------------
-    // Quiescent recount of everything (I2, I13): call with no allocation in flight.
+    // Quiescent recount of everything (I1, I2, I3, I6, I13): call with no allocation in flight.
     std::vector<violation> verify();
     std::uint64_t report_count() const noexcept { return reports_.load(); }
     // The most recent reports (at most 256 are kept).

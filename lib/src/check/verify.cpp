@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 //
 // System::verify(): a quiescent recount of every zone. With no allocation in flight:
+//   I1   no two free blocks, per-CPU pages or allocations overlap; every allocation holds a
+//        reference.
+//   I2   the free and per-CPU lists are well formed (every block aligned, in its zone,
+//        flagged as free or per-CPU with its order); NR_FREE_PAGES, the free-list counts and
+//        the highatomic counts equal a recount of the lists and pageblocks; every page is
+//        free, cached or allocated, and buddy free + per-CPU cached + allocated = managed.
 //   I3   NR_FREE_PAGES as cheaply read is within the per-CPU drift bound of the truth.
-//   I2   NR_FREE_PAGES, the free-list counts and the highatomic counts equal a walk of the
-//        free lists; buddy free + per-CPU cached + allocated = managed.
-//   I1   no two free blocks or allocations overlap; every free block is aligned, in its
-//        zone, on the list of its pageblock's migratetype.
+//   I6   every free block is on the list of its pageblock's migratetype.
 //   I13  compound pages have consistent head and tail metadata.
 #include <gfplab/system.hpp>
 
