@@ -112,7 +112,9 @@ constexpr std::size_t remote_batch = 64;
 } // namespace
 
 // What callgrind counts: --toggle-collect=instr_measured_loop. Only measured iterations
-// come through here.
+// come through here. External and unmangled, so that callgrind finds it by that name.
+extern "C" INSTR_MEASURED void instr_measured_loop(int what, unsigned order, std::uint64_t n,
+                                                   block *blocks);
 extern "C" INSTR_MEASURED void instr_measured_loop(int what, unsigned order, std::uint64_t n,
                                                    block *blocks) {
     run_step(step(what), order, n, blocks);
