@@ -70,13 +70,10 @@ outcome area::steal(unsigned cpu, std::size_t off, std::uint64_t *word) {
     if (mode_ == cpu_mode::rseq)
         return rseq_steal(region_, off, word);
 #endif
-    cpu_trylock l(region_.header(cpu));
-    if (!l.held())
-        return outcome::busy;
-    if (hook_)
-        hook_();
-    *word = locked_steal(region_.list(cpu, off));
-    return outcome::ok;
+    return locked(cpu, off, [&](sync::atom<std::uint64_t> &list) {
+        *word = locked_steal(list);
+        return outcome::ok;
+    });
 }
 
 page *area::alloc_refill(zone &z, unsigned order, migratetype mt, unsigned alloc_flags,

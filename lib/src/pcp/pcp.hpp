@@ -189,12 +189,10 @@ class area {
         t_cpu_hint = 0;
     }
 
-    GFPLAB_ALWAYS_INLINE outcome pop(unsigned cpu, std::size_t off, page *mem_map,
-                                     std::uint32_t *pfn) {
-#if GFPLAB_HAVE_RSEQ
-        if (mode_ == cpu_mode::rseq)
-            return rseq_pop_list(region_, off, mem_map, pfn);
-#endif
+    // Locked modes: fn runs on `cpu`'s list at `off` under the CPU's trylock; a taken lock
+    // means busy (the caller goes to the buddy allocator, and reads its CPU again).
+    template <class Fn>
+    GFPLAB_ALWAYS_INLINE outcome locked(unsigned cpu, std::size_t off, Fn &&fn) {
         cpu_trylock l(region_.header(cpu));
         if (!l.held()) [[unlikely]] {
             forget_cpu();
@@ -202,7 +200,17 @@ class area {
         }
         if (hook_) [[unlikely]]
             hook_();
-        return locked_pop(region_.list(cpu, off), links(mem_map), pfn);
+        return fn(region_.list(cpu, off));
+    }
+    GFPLAB_ALWAYS_INLINE outcome pop(unsigned cpu, std::size_t off, page *mem_map,
+                                     std::uint32_t *pfn) {
+#if GFPLAB_HAVE_RSEQ
+        if (mode_ == cpu_mode::rseq)
+            return rseq_pop_list(region_, off, mem_map, pfn);
+#endif
+        return locked(cpu, off, [&](sync::atom<std::uint64_t> &list) {
+            return locked_pop(list, links(mem_map), pfn);
+        });
     }
     GFPLAB_ALWAYS_INLINE outcome push(unsigned cpu, std::size_t off, page *mem_map,
                                       std::uint32_t head, std::uint32_t tail, std::uint32_t n,
@@ -211,15 +219,10 @@ class area {
         if (mode_ == cpu_mode::rseq)
             return rseq_push_list(region_, off, mem_map, head, tail, n, count);
 #endif
-        cpu_trylock l(region_.header(cpu));
-        if (!l.held()) [[unlikely]] {
-            forget_cpu();
-            return outcome::busy;
-        }
-        if (hook_) [[unlikely]]
-            hook_();
-        locked_push(region_.list(cpu, off), links(mem_map), head, tail, n, count);
-        return outcome::ok;
+        return locked(cpu, off, [&](sync::atom<std::uint64_t> &list) {
+            locked_push(list, links(mem_map), head, tail, n, count);
+            return outcome::ok;
+        });
     }
     outcome steal(unsigned cpu, std::size_t off, std::uint64_t *word);
 
