@@ -64,6 +64,10 @@ void wake_all_kswapds(System &s, unsigned order, gfp_t gfp, const alloc_context 
 page *alloc_pages_may_oom(System &s, gfp_t gfp, unsigned order, const alloc_context &ac,
                           unsigned long *did_some_progress);
 
+// --- slab (slab/) --------------------------------------------------------------------------
+// The name of the cache whose slab starts at head (a PG_slab page), for reports.
+const char *slab_cache_name(System &s, const page *head) noexcept;
+
 // --- checking (check/) --------------------------------------------------------------------
 // I9, the declared side: an allocation that may enter FS reclaim while this thread holds a
 // lock that a registered shrinker declares it takes.

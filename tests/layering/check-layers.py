@@ -39,12 +39,14 @@ LAYERS = [
     (6, "page allocator", [
         "lib/include/gfplab/system.hpp", "lib/src/page_alloc/", "lib/src/check/report.hpp",
         "lib/src/check/report.cpp"]),
-    (7, "reclaim", [
+    (7, "slab", [
+        "lib/include/gfplab/slab.hpp", "lib/include/gfplab/linux/slab.h", "lib/src/slab/"]),
+    (8, "reclaim", [
         "lib/include/gfplab/shrinker.hpp", "lib/include/gfplab/page_cache.hpp",
         "lib/include/gfplab/caches.hpp", "lib/include/gfplab/linux/shrinker.h",
         "lib/src/reclaim/"]),
-    (8, "checking", ["lib/src/check/"]),
-    (9, "machine", [
+    (9, "checking", ["lib/src/check/"]),
+    (10, "machine", [
         "lib/include/gfplab/vmstat.hpp", "lib/include/gfplab/linux/mm.h", "lib/src/mm/",
         "lib/src/vmstat/snapshot.cpp"]),
 ]

@@ -29,6 +29,8 @@ enum page_flag : std::uint32_t {
     PG_owned = 1u << 4,    // checking: handed out, head of an allocation of `order`
     PG_poisoned = 1u << 5, // checking: freed with poisoning on; contents are the poison
     PG_memcg = 1u << 6,    // charged to the mem_cgroup whose id is in lru.prev (memcg_data)
+    PG_slab = 1u << 7,     // the head of a slab: its descriptor is the slab layer's
+    PG_large_kmalloc = 1u << 8, // the head of a kmalloc() above KMALLOC_MAX_CACHE_SIZE
 };
 
 inline constexpr std::uint32_t pfn_nil = 0xffffffffu;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 //
-// gfplab/report.hpp - violations of the oracle (docs/oracle.md, I1-I16) and reports of bad
+// gfplab/report.hpp - violations of the oracle (docs/oracle.md, I1-I18) and reports of bad
 // input.
 #pragma once
 
@@ -37,6 +37,8 @@ enum class invariant : std::uint8_t {
     kswapd = 14,            // I14: kswapd wakes, balances and gives up by the rules
     shrinker_contract = 15, // I15: shrinkers called by the contract
     bad_input = 16,         // I16: bad input refused, allocator intact
+    slab_object = 17,       // I17: a slab object has one holder, is freed once, whole, to its cache
+    slab_page = 18,         // I18: slab pages come from the zone and mobility the cache asks
 };
 
 // The number after the "I".
@@ -45,7 +47,7 @@ constexpr int id(invariant i) noexcept {
 }
 // The invariant with that id, or invariant::none.
 constexpr invariant invariant_from_id(int n) noexcept {
-    return n >= 1 && n <= 16 ? invariant(n) : invariant::none;
+    return n >= 1 && n <= int(invariant::slab_page) ? invariant(n) : invariant::none;
 }
 
 struct violation {

@@ -33,6 +33,7 @@ struct kswapd_state;      // lib/src/reclaim/kswapd.hpp
 struct oom_state;         // lib/src/reclaim/oom_kill.hpp
 struct recursion_hazards; // lib/src/check/recursion.hpp
 struct page_allocator;    // lib/src/page_alloc/fastpath.hpp
+class slab_state;         // lib/src/slab/slab.hpp
 
 // How threads reach their CPU's per-CPU page lists.
 enum class pcp_mode {
@@ -224,6 +225,7 @@ class System {
     friend struct page_allocator;
     friend struct reclaim_internals;
     friend void check_reclaim_recursion(System &s, gfp_t gfp, unsigned order, srcloc at);
+    friend slab_state &slab_of(System &s) noexcept;
     bool memcg_charge(page *p, gfp_t gfp, unsigned order);
     void memcg_uncharge(page *p, unsigned order);
     void setup_memory();
@@ -252,6 +254,7 @@ class System {
     std::unique_ptr<oom_state> oom_;
     std::unique_ptr<class page_cache> page_cache_; // reset before the memory map goes
     std::unique_ptr<recursion_hazards> hazards_;
+    std::unique_ptr<slab_state> slab_; // the slab layer's caches (gfplab/slab.hpp)
 
     std::atomic<std::uint64_t> reports_{0};
     mutable std::mutex report_lock_;

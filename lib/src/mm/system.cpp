@@ -10,6 +10,7 @@
 #include "../pcp/pcp.hpp"
 #include "../reclaim/kswapd.hpp"
 #include "../reclaim/oom_kill.hpp"
+#include "../slab/slab.hpp"
 
 #include <gfplab/page_cache.hpp>
 #include <gfplab/pcp_sizing.hpp>
@@ -80,6 +81,7 @@ System::System(const system_config &cfg) : cfg_(cfg), serial_(next_system_serial
     oom_ = std::make_unique<oom_state>();
     hazards_ = std::make_unique<recursion_hazards>();
     page_cache_ = std::make_unique<class page_cache>(*this, cfg_.swap_pages);
+    slab_ = std::make_unique<slab_state>(*this);
     start_kswapd();
 }
 
@@ -88,6 +90,7 @@ System::~System() {
     stop_kswapd();
     // The page cache frees its pages while the memory map is still there.
     page_cache_.reset();
+    slab_.reset();
     if (mem_map_) {
         // struct page is trivially destructible apart from its atomics, which need nothing.
         munmap(mem_map_, mem_map_bytes_);

@@ -137,10 +137,11 @@ struct page_allocator {
             return;
         if (!s.owns(p)) [[unlikely]]
             return free_refused(s, p, order);
-        // check_free()'s conditions at once: a head of this order that somebody holds (its
-        // order came from a valid allocation, so an order above MAX_PAGE_ORDER differs).
+        // check_free()'s conditions at once: a head of this order that somebody holds and
+        // the slab layer does not (its order came from a valid allocation, so an order
+        // above MAX_PAGE_ORDER differs).
         const std::uint32_t flags = p->flags.load(std::memory_order_acquire);
-        if ((flags & (PG_tail | PG_buddy | PG_pcp | PG_owned)) != PG_owned ||
+        if ((flags & (PG_tail | PG_buddy | PG_pcp | PG_owned | PG_slab)) != PG_owned ||
             p->refcount.load(std::memory_order_relaxed) <= 0 || p->order != order) [[unlikely]]
             return free_refused(s, p, order);
         // Only the last reference frees.

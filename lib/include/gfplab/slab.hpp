@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+//
+// gfplab/slab.hpp - the slab allocator (Linux 6.12 mm/slub.c and mm/slab_common.c) on one
+// System: object caches (kmem_cache) carved from slabs of pages the page allocator hands
+// out, and the kmalloc size classes on top of them. The kernel face (gfplab/linux/slab.h)
+// is the same code on the default System. docs/slab.md says what is modelled and what not.
+#pragma once
+
+#include <gfplab/linux/slab.h>
+#include <gfplab/scope.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace gfplab {
+
+class System;
+
+// --- the arithmetic, as 6.12 computes it (table-tested against the kernel's values) -------
+
+// The slab order for objects of `size` bytes (already aligned) on a machine with `nr_cpus`
+// CPUs: calculate_order() with slab_min_order 0, slab_max_order PAGE_ALLOC_COSTLY_ORDER
+// and slab_min_objects 0. -1 when even MAX_PAGE_ORDER cannot hold one object.
+int calculate_order(unsigned size, unsigned nr_cpus) noexcept;
+// calculate_alignment(): SLAB_HWCACHE_ALIGN halves the cache line while two objects fit.
+unsigned calculate_alignment(slab_flags_t flags, unsigned align, unsigned size) noexcept;
+
+// The kmalloc caches: index 1 is kmalloc-96, 2 kmalloc-192, 3..13 the powers of two 8..8k.
+inline constexpr unsigned KMALLOC_INDEX_MAX = KMALLOC_SHIFT_HIGH;
+// kmalloc_index(): 0 for size 0; sizes above KMALLOC_MAX_CACHE_SIZE are not cached (-1).
+int kmalloc_index(std::size_t size) noexcept;
+// kmalloc_size(): the object size of cache index i (kmalloc_info[i].size).
+unsigned kmalloc_size(unsigned index) noexcept;
+
+enum kmalloc_cache_type : unsigned {
+    KMALLOC_NORMAL = 0,
+    KMALLOC_RECLAIM, // __GFP_RECLAIMABLE: "kmalloc-rcl-*", SLAB_RECLAIM_ACCOUNT
+    KMALLOC_DMA,     // __GFP_DMA: "dma-kmalloc-*", SLAB_CACHE_DMA
+    KMALLOC_CGROUP,  // __GFP_ACCOUNT: "kmalloc-cg-*", SLAB_ACCOUNT
+    NR_KMALLOC_TYPES
+};
+// kmalloc_type(): DMA before RECLAIMABLE before ACCOUNT, as 6.12 ranks them.
+kmalloc_cache_type kmalloc_type(gfp_t flags) noexcept;
+
+// --- caches -----------------------------------------------------------------------------
+
+// A cache's geometry and what it holds, as /proc/slabinfo and /sys/kernel/slab show it.
+struct kmem_cache_info {
+    std::string name;
+    slab_flags_t flags = 0;
+    unsigned object_size = 0; // what the creator asked for
+    unsigned size = 0;        // the stride: object, metadata, red zones, alignment
+    unsigned align = 0;
+    unsigned offset = 0; // where the free pointer lives in a free object
+    unsigned inuse = 0;  // the object's bytes with its right red zone
+    unsigned red_left_pad = 0;
+    unsigned order = 0;     // of the slabs (oo)
+    unsigned objects = 0;   // per slab at that order
+    unsigned min_order = 0; // the fallback when the order above cannot be had (min)
+    unsigned long min_partial = 0;
+    gfp_t allocflags = 0; // added to every slab page allocation
+    // Like /proc/slabinfo: objects on per-CPU freelists count as active.
+    unsigned long active_objs = 0;
+    unsigned long num_objs = 0;
+    unsigned long num_slabs = 0;
+    unsigned long partial_slabs = 0;
+};
+
+// Caches and the kmalloc family of one System. Objects are addresses inside the System's
+// memory; a cache belongs to the System that created it and dies with it.
+kmem_cache *kmem_cache_create(System &s, const char *name, unsigned object_size,
+                              const kmem_cache_args *args, slab_flags_t flags);
+kmem_cache *kmem_cache_create(System &s, const char *name, unsigned size, unsigned align,
+                              slab_flags_t flags, void (*ctor)(void *));
+kmem_cache_info kmem_cache_stats(const kmem_cache *c);
+System &kmem_cache_system(const kmem_cache *c) noexcept;
+// The System's kmalloc cache of one type and index (tests, statistics).
+kmem_cache *kmalloc_cache(System &s, kmalloc_cache_type type, unsigned index) noexcept;
+
+// The kmalloc family on System s (the kernel face's kmalloc() & co. on the default one).
+void *kmalloc(System &s, std::size_t size, gfp_t flags, int node = NUMA_NO_NODE);
+void *kzalloc(System &s, std::size_t size, gfp_t flags);
+void *kmalloc_array(System &s, std::size_t n, std::size_t size, gfp_t flags);
+void *kcalloc(System &s, std::size_t n, std::size_t size, gfp_t flags);
+void *krealloc(System &s, const void *p, std::size_t new_size, gfp_t flags);
+void kfree(System &s, const void *p);
+std::size_t ksize(System &s, const void *p);
+char *kstrdup(System &s, const char *str, gfp_t flags);
+
+// Totals over all caches of s (racy while others run).
+struct slab_totals {
+    unsigned long caches = 0;
+    unsigned long slabs = 0;
+    unsigned long slab_pages = 0;
+    unsigned long large_kmalloc_pages = 0;
+};
+slab_totals slab_statistics(System &s);
+
+} // namespace gfplab

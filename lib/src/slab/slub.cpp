@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: MIT
+//
+// SLUB's slow paths (mm/slub.c 6.12): ___slab_alloc() (the CPU's slab, then a partial slab
+// of the node, then a new slab allocated with no lock held), __slab_free() (an object back
+// into a slab that is not the CPU's, with the node list moves it implies),
+// deactivate_slab(), new_slab()/allocate_slab(), discard_slab(), flush_all().
+//
+// Modelled as CONFIG_SLUB_CPU_PARTIAL=n: a CPU keeps one slab, and slabs that become
+// partial go straight to the node's list (docs/slab.md).
+#include "../check/report.hpp"
+#include "fastpath.hpp"
+
+#include <gfplab/gfp.hpp>
+
+namespace gfplab {
+namespace {
+
+// Takes the CPU's word for the slow path: LOCKED, so that racing fast paths fail their
+// compare-and-swap and come here. Returns the word as it was.
+std::uint64_t lock_cpu_word(kmem_cache_cpu &cc) {
+    std::uint64_t w = cc.word.load(std::memory_order_acquire);
+    while (!cc.word.compare_exchange_weak(
+        w, OBJ_LOCKED | ((w & ~OBJREF_MASK) + slab_allocator::TID_ONE),
+        std::memory_order_acq_rel)) {
+    }
+    return w;
+}
+
+// Publishes the CPU's new freelist (the slab pointer was stored before).
+void unlock_cpu_word(kmem_cache_cpu &cc, objref freelist) {
+    const std::uint64_t w = cc.word.load(std::memory_order_relaxed);
+    cc.word.store(freelist | ((w & ~OBJREF_MASK) + slab_allocator::TID_ONE),
+                  std::memory_order_release);
+}
+
+kmem_cache_node &node_of(kmem_cache *c, const slab *sl) {
+    return *c->node[sl->node];
+}
+
+void add_partial(kmem_cache_node &n, slab *sl) GFPLAB_REQUIRES(n.list_lock) {
+    sl->prev = nullptr;
+    sl->next = n.partial;
+    if (n.partial)
+        n.partial->prev = sl;
+    n.partial = sl;
+    sl->on_partial = true;
+    n.nr_partial.store(n.nr_partial.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+void remove_partial(kmem_cache_node &n, slab *sl) GFPLAB_REQUIRES(n.list_lock) {
+    if (sl->prev)
+        sl->prev->next = sl->next;
+    else
+        n.partial = sl->next;
+    if (sl->next)
+        sl->next->prev = sl->prev;
+    sl->next = sl->prev = nullptr;
+    sl->on_partial = false;
+    n.nr_partial.store(n.nr_partial.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+}
+
+// get_freelist(): all of the CPU slab's free objects (frees from other CPUs gathered
+// there); when there are none the slab is unfrozen, full, on no list.
+objref get_freelist(slab *sl) {
+    std::uint64_t old = sl->state.load(std::memory_order_acquire);
+    for (;;) {
+        slab_word w = unpack(old);
+        const objref fl = w.freelist;
+        w.freelist = OBJ_NIL;
+        w.inuse = sl->objects;
+        w.frozen = fl != OBJ_NIL;
+        if (sl->state.compare_exchange_weak(old, pack(w), std::memory_order_acq_rel))
+            return fl;
+    }
+}
+
+// freeze_slab(): a slab taken off the partial list becomes the CPU's, with all its objects.
+objref freeze_slab(slab *sl) {
+    std::uint64_t old = sl->state.load(std::memory_order_acquire);
+    for (;;) {
+        slab_word w = unpack(old);
+        const objref fl = w.freelist;
+        w.freelist = OBJ_NIL;
+        w.inuse = sl->objects;
+        w.frozen = true;
+        if (sl->state.compare_exchange_weak(old, pack(w), std::memory_order_acq_rel))
+            return fl;
+    }
+}
+
+// get_partial_node() for one node: the first partial slab, off the list.
+slab *get_partial_node(kmem_cache_node &n) {
+    if (!n.nr_partial.load(std::memory_order_relaxed))
+        return nullptr; // the kernel's racy peek before taking the lock
+    sync::lock_guard g(n.list_lock);
+    slab *sl = n.partial;
+    if (sl)
+        remove_partial(n, sl);
+    return sl;
+}
+
+// get_partial(): the requested (or this CPU's) node, then any other unless __GFP_THISNODE.
+slab *get_partial(kmem_cache *c, gfp_t gfp, int node, int local) {
+    const int first = node == NUMA_NO_NODE ? local : node;
+    if (slab *sl = get_partial_node(*c->node[first]))
+        return sl;
+    if (node != NUMA_NO_NODE && (gfp & __GFP_THISNODE))
+        return nullptr;
+    for (int n = 0; n < int(c->node.size()); n++)
+        if (n != first)
+            if (slab *sl = get_partial_node(*c->node[n]))
+                return sl;
+    return nullptr;
+}
+
+} // namespace
+
+void *slab_allocator::__slab_alloc(kmem_cache *c, gfp_t gfp, int node) {
+    System &s = *c->sys;
+    const unsigned cpu = unsigned(&this_cpu(*c) - c->cpu.get());
+    kmem_cache_cpu &cc = c->cpu[cpu];
+    const int local = s.cpu_to_node(cpu);
+    {
+        sync::lock_guard g(cc.lock);
+        objref fl = lock_cpu_word(cc) & OBJREF_MASK;
+        slab *sl = cc.cpu_slab.load(std::memory_order_relaxed);
+        // A request for another node gives the CPU's slab back (node_match()).
+        if (sl && node != NUMA_NO_NODE && sl->node != node) {
+            cc.cpu_slab.store(nullptr, std::memory_order_relaxed);
+            deactivate_slab(c, sl, fl);
+            sl = nullptr;
+            fl = OBJ_NIL;
+        }
+        if (fl == OBJ_NIL && sl) {
+            fl = get_freelist(sl);
+            if (fl == OBJ_NIL) { // full: it leaves the CPU, on no list
+                cc.cpu_slab.store(nullptr, std::memory_order_relaxed);
+                sl = nullptr;
+            }
+        }
+        if (fl == OBJ_NIL) {
+            if ((sl = get_partial(c, gfp, node, local))) {
+                fl = freeze_slab(sl);
+                cc.cpu_slab.store(sl, std::memory_order_relaxed);
+            }
+        }
+        if (fl != OBJ_NIL) {
+            void *obj = to_ptr(c->mem, fl);
+            unlock_cpu_word(cc, get_freepointer(*c, obj));
+            return obj;
+        }
+        unlock_cpu_word(cc, OBJ_NIL);
+    }
+    // new_slab() with no lock held: the page allocator may reclaim, and reclaim may free
+    // objects of this very cache on this CPU.
+    slab *sl = new_slab(c, gfp, node);
+    if (!sl)
+        return nullptr;
+    objref fl = freeze_slab(sl);
+    sync::lock_guard g(cc.lock);
+    const std::uint64_t old = lock_cpu_word(cc);
+    // Someone installed a slab meanwhile: it goes back (the kernel's retry_load_slab).
+    if (slab *other = cc.cpu_slab.load(std::memory_order_relaxed))
+        deactivate_slab(c, other, old & OBJREF_MASK);
+    cc.cpu_slab.store(sl, std::memory_order_relaxed);
+    void *obj = to_ptr(c->mem, fl);
+    unlock_cpu_word(cc, get_freepointer(*c, obj));
+    return obj;
+}
+
+void slab_allocator::__slab_free(kmem_cache *c, slab *sl, void *head, void *tail, unsigned cnt) {
+    kmem_cache_node &n = node_of(c, sl);
+    const objref head_ref = to_ref(c->mem, head);
+    bool locked = false;
+    bool on_node_partial = false;
+    std::uint64_t old = sl->state.load(std::memory_order_acquire);
+    slab_word prior, next;
+    for (;;) {
+        prior = unpack(old);
+        set_freepointer(*c, tail, prior.freelist);
+        next = prior;
+        next.inuse -= cnt;
+        next.freelist = head_ref;
+        // An unfrozen slab that becomes empty, or stops being full, may have to move
+        // between lists: the list_lock is taken before the change is made visible.
+        if ((!next.inuse || prior.freelist == OBJ_NIL) && !prior.frozen && !locked) {
+            n.list_lock.lock();
+            locked = true;
+            on_node_partial = sl->on_partial;
+        }
+        if (sl->state.compare_exchange_weak(old, pack(next), std::memory_order_acq_rel))
+            break;
+        if (locked) {
+            n.list_lock.unlock();
+            locked = false;
+        }
+    }
+    if (!locked)
+        return; // a frozen slab, or a partial one that stays partial
+    // Partial but not on the list: a deactivation is about to put it there.
+    if (prior.freelist != OBJ_NIL && !on_node_partial) {
+        n.list_lock.unlock();
+        return;
+    }
+    if (!next.inuse && n.nr_partial.load(std::memory_order_relaxed) >= c->min_partial) {
+        if (prior.freelist != OBJ_NIL)
+            remove_partial(n, sl);
+        n.list_lock.unlock();
+        discard_slab(c, sl);
+        return;
+    }
+    if (prior.freelist == OBJ_NIL)
+        add_partial(n, sl); // was full: now partial
+    n.list_lock.unlock();
+}
+
+void slab_allocator::deactivate_slab(kmem_cache *c, slab *sl, objref freelist) {
+    // Stage one: the CPU freelist's length and tail.
+    unsigned free_delta = 0;
+    void *tail = nullptr;
+    for (objref r = freelist; r != OBJ_NIL;) {
+        tail = to_ptr(c->mem, r);
+        free_delta++;
+        r = get_freepointer(*c, tail);
+    }
+    // Stage two: unfreeze while splicing it in front of the slab's freelist.
+    std::uint64_t old = sl->state.load(std::memory_order_acquire);
+    slab_word next;
+    for (;;) {
+        const slab_word prior = unpack(old);
+        next = prior;
+        next.frozen = false;
+        if (tail) {
+            next.inuse -= free_delta;
+            set_freepointer(*c, tail, prior.freelist);
+            next.freelist = freelist;
+        }
+        if (sl->state.compare_exchange_weak(old, pack(next), std::memory_order_acq_rel))
+            break;
+    }
+    // Stage three: the list it now belongs on.
+    kmem_cache_node &n = node_of(c, sl);
+    if (!next.inuse && n.nr_partial.load(std::memory_order_relaxed) >= c->min_partial) {
+        discard_slab(c, sl);
+    } else if (next.freelist != OBJ_NIL) {
+        sync::lock_guard g(n.list_lock);
+        add_partial(n, sl);
+    } // else full: on no list until an object comes back
+}
+
+slab *slab_allocator::new_slab(kmem_cache *c, gfp_t gfp, int node) {
+    System &s = *c->sys;
+    // allocate_slab(): only the reclaim and placement bits of the request, plus the cache's.
+    const gfp_t flags = (gfp & (GFP_RECLAIM_MASK | GFP_CONSTRAINT_MASK)) | c->allocflags;
+    // The preferred order may fail quietly and without hard work under pressure...
+    gfp_t alloc_gfp = (flags | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_NOFAIL;
+    if ((alloc_gfp & __GFP_DIRECT_RECLAIM) && c->order > c->min_order)
+        alloc_gfp = (alloc_gfp | __GFP_NOMEMALLOC) & ~__GFP_RECLAIM;
+    unsigned order = c->order;
+    page *p = s.alloc_pages_node(node, alloc_gfp, order);
+    if (!p) {
+        // ...then the smallest order that holds an object, as the caller asked.
+        order = c->min_order;
+        p = s.alloc_pages_node(node, flags, order);
+        if (!p)
+            return nullptr;
+    }
+    const unsigned long pfn = s.page_to_pfn(p);
+    slab &sl = c->state->descriptor(pfn);
+    const unsigned objects = unsigned((PAGE_SIZE << order) / c->size);
+    sl.cache = c;
+    sl.objects = std::uint16_t(objects);
+    sl.node = p->node;
+    sl.next = sl.prev = nullptr;
+    sl.on_partial = false;
+    sl.base = static_cast<std::uint8_t *>(s.page_address(p)) + c->red_left_pad;
+    check_slab_page(c, p, order);
+    // The objects, constructed once for their whole life in the cache, chained in order.
+    objref next = OBJ_NIL;
+    for (unsigned i = objects; i-- > 0;) {
+        void *obj = sl.base + std::size_t(i) * c->size;
+        if (c->hooks)
+            init_object_free(c, obj);
+        if (c->ctor)
+            c->ctor(obj);
+        set_freepointer(*c, obj, next);
+        next = to_ref(c->mem, obj);
+    }
+    sl.state.store(pack({next, 0, false}), std::memory_order_relaxed);
+    kmem_cache_node &n = *c->node[sl.node];
+    n.nr_slabs.fetch_add(1, std::memory_order_relaxed);
+    n.total_objects.fetch_add(objects, std::memory_order_relaxed);
+    // Publish the descriptor before the page says it is a slab (virt_to_slab reads them
+    // in that order).
+    set_page_flags(*p, PG_slab, std::memory_order_release);
+    return &sl;
+}
+
+void slab_allocator::discard_slab(kmem_cache *c, slab *sl) {
+    System &s = *c->sys;
+    kmem_cache_node &n = node_of(c, sl);
+    const unsigned objects = sl->objects;
+    n.nr_slabs.fetch_sub(1, std::memory_order_relaxed);
+    n.total_objects.fetch_sub(objects, std::memory_order_relaxed);
+    std::uint8_t *start = sl->base - c->red_left_pad;
+    page *p = s.virt_to_page(start);
+    const unsigned order = p->order;
+    sl->cache = nullptr;
+    clear_page_flags(*p, PG_slab);
+    s.free_pages(p, order);
+}
+
+void slab_allocator::flush_cpu_slab(kmem_cache *c, unsigned cpu) {
+    kmem_cache_cpu &cc = c->cpu[cpu];
+    slab *sl;
+    objref fl;
+    {
+        sync::lock_guard g(cc.lock);
+        fl = lock_cpu_word(cc) & OBJREF_MASK;
+        sl = cc.cpu_slab.load(std::memory_order_relaxed);
+        cc.cpu_slab.store(nullptr, std::memory_order_relaxed);
+        unlock_cpu_word(cc, OBJ_NIL);
+    }
+    if (sl)
+        deactivate_slab(c, sl, fl);
+}
+
+void slab_allocator::flush_all(kmem_cache *c) {
+    for (unsigned cpu = 0; cpu < c->ncpus; cpu++)
+        flush_cpu_slab(c, cpu);
+}
+
+unsigned long slab_allocator::discard_empty_partials(kmem_cache *c) {
+    unsigned long freed = 0;
+    for (auto &np : c->node) {
+        kmem_cache_node &n = *np;
+        slab *empty = nullptr;
+        {
+            sync::lock_guard g(n.list_lock);
+            for (slab *sl = n.partial, *next; sl; sl = next) {
+                next = sl->next;
+                if (unpack(sl->state.load(std::memory_order_acquire)).inuse == 0) {
+                    remove_partial(n, sl);
+                    sl->next = empty;
+                    empty = sl;
+                }
+            }
+        }
+        // Off the list and empty: nobody can reach them any more.
+        for (slab *sl = empty, *next; sl; sl = next) {
+            next = sl->next;
+            discard_slab(c, sl);
+            freed++;
+        }
+    }
+    return freed;
+}
+
+unsigned long slab_allocator::live_objects(const kmem_cache *c) {
+    unsigned long total = 0, free = 0;
+    for (const auto &np : c->node) {
+        kmem_cache_node &n = *np;
+        total += n.total_objects.load(std::memory_order_relaxed);
+        sync::lock_guard g(n.list_lock);
+        for (const slab *sl = n.partial; sl; sl = sl->next)
+            free += sl->objects - unpack(sl->state.load(std::memory_order_acquire)).inuse;
+    }
+    return total > free ? total - free : 0;
+}
+
+} // namespace gfplab

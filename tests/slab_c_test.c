@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The slab allocator's C face, used as kernel C code uses it on the default System: both
+ * forms of kmem_cache_create() (6.12's _Generic dispatch), KMEM_CACHE(), the kmalloc family.
+ */
+#include <gfplab/linux/gfp.h>
+#include <gfplab/linux/slab.h>
+
+#include <stdio.h>
+#include <string.h>
+
+static int failures;
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
+            failures++;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+struct inode_like {
+    unsigned long ino;
+    char name[40];
+};
+
+static int constructed;
+
+static void inode_ctor(void *p) {
+    struct inode_like *i = p;
+    i->ino = 7;
+    constructed++;
+}
+
+int main(void) {
+    struct kmem_cache_args args = {.align = 16, .ctor = inode_ctor};
+    struct kmem_cache *new_form = kmem_cache_create("inode_like", sizeof(struct inode_like), &args,
+                                                    SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT);
+    struct kmem_cache *old_form = kmem_cache_create("old_form", 100, 8, SLAB_RECLAIM_ACCOUNT, NULL);
+    struct kmem_cache *no_args = kmem_cache_create("no_args", 24, NULL, 0);
+    struct kmem_cache *macro = KMEM_CACHE(inode_like, SLAB_PANIC);
+    struct inode_like *i;
+    void *o, *p, *q;
+    char *str;
+
+    CHECK(new_form && old_form && no_args && macro);
+    CHECK(kmem_cache_size(new_form) == sizeof(struct inode_like));
+
+    i = kmem_cache_alloc(new_form, GFP_KERNEL);
+    CHECK(i && i->ino == 7 && constructed > 0);
+    CHECK(((unsigned long)i & 15) == 0);
+    kmem_cache_free(new_form, i);
+
+    o = kmem_cache_zalloc(old_form, GFP_NOFS);
+    CHECK(o && ((unsigned char *)o)[99] == 0);
+    kmem_cache_free(old_form, o);
+
+    p = kmalloc(100, GFP_KERNEL);
+    CHECK(p && ksize(p) == 128);
+    q = krealloc(p, 3000, GFP_KERNEL);
+    CHECK(q && ksize(q) == 4096);
+    kfree(q);
+    str = kstrdup("ext4_inode_cache", GFP_KERNEL);
+    CHECK(str && strcmp(str, "ext4_inode_cache") == 0);
+    kfree(str);
+    str = kstrndup("dentry-cache", 6, GFP_KERNEL);
+    CHECK(str && strcmp(str, "dentry") == 0);
+    kfree(str);
+    p = kcalloc(10, 10, GFP_KERNEL);
+    CHECK(p && ((unsigned char *)p)[99] == 0);
+    kfree(p);
+    CHECK(kmalloc(0, GFP_KERNEL) == ZERO_SIZE_PTR);
+
+    kmem_cache_destroy(new_form);
+    kmem_cache_destroy(old_form);
+    kmem_cache_destroy(no_args);
+    kmem_cache_destroy(macro);
+    if (failures)
+        fprintf(stderr, "%d check(s) failed\n", failures);
+    return failures != 0;
+}
