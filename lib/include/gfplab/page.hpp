@@ -22,14 +22,14 @@ namespace gfplab {
 
 // Page flags, a subset of the kernel's PG_* and page types.
 enum page_flag : std::uint32_t {
-    PG_buddy = 1u << 0,    // free, on a buddy free list; `order` is the block order
-    PG_head = 1u << 1,     // first page of a compound page (__GFP_COMP); `order` is its order
-    PG_tail = 1u << 2,     // a tail page of a compound page; `lru.next` is the head's pfn
-    PG_pcp = 1u << 3,      // free, on a per-CPU list (not counted in NR_FREE_PAGES)
-    PG_owned = 1u << 4,    // checking: handed out, head of an allocation of `order`
-    PG_poisoned = 1u << 5, // checking: freed with poisoning on; contents are the poison
-    PG_memcg = 1u << 6,    // charged to the mem_cgroup whose id is in lru.prev (memcg_data)
-    PG_slab = 1u << 7,     // the head of a slab: its descriptor is the slab layer's
+    PG_buddy = 1u << 0,         // free, on a buddy free list; `order` is the block order
+    PG_head = 1u << 1,          // first page of a compound page (__GFP_COMP); `order` is its order
+    PG_tail = 1u << 2,          // a tail page of a compound page; `lru.next` is the head's pfn
+    PG_pcp = 1u << 3,           // free, on a per-CPU list (not counted in NR_FREE_PAGES)
+    PG_owned = 1u << 4,         // checking: handed out, head of an allocation of `order`
+    PG_poisoned = 1u << 5,      // checking: freed with poisoning on; contents are the poison
+    PG_memcg = 1u << 6,         // charged to the mem_cgroup whose id is in lru.prev (memcg_data)
+    PG_slab = 1u << 7,          // the head of a slab: its descriptor is the slab layer's
     PG_large_kmalloc = 1u << 8, // the head of a kmalloc() above KMALLOC_MAX_CACHE_SIZE
 };
 

@@ -35,8 +35,8 @@ void page_allocator::free_refused(System &s, page *p, unsigned order) {
                order, p->lru.next);
     else if (flags & PG_slab)
         refuse(s, invariant::bad_input, "free of a slab page", 0, int(order), p,
-               "__free_pages(pfn {:#x}, order {}): a slab of cache '{}' owns the page", pfn,
-               order, slab_cache_name(s, p));
+               "__free_pages(pfn {:#x}, order {}): a slab of cache '{}' owns the page", pfn, order,
+               slab_cache_name(s, p));
     else if ((flags & (PG_buddy | PG_pcp)) || !(flags & PG_owned) ||
              p->refcount.load(std::memory_order_relaxed) <= 0)
         refuse(s, invariant::single_owner, "double free", 0, int(order), p,
