@@ -4,6 +4,7 @@
 // arithmetic and the kmalloc classes as table tests against the kernel's values, the
 // kmalloc family's behaviour, and a failing test for every check of I17, I18 and the bad
 // input the slab layer refuses (I16).
+#include <gfplab/fault_inject.hpp>
 #include <gfplab/linux/gfp.h>
 #include <gfplab/slab.hpp>
 #include <gfplab/system.hpp>
@@ -326,6 +327,121 @@ TEST(Kmalloc, SlabBugMaskIsReportedFixedAndServed) {
     ASSERT_NE(big, nullptr);
     EXPECT_EQ(got.v.size(), 2u);
     kfree(s, big);
+}
+
+// --- init_on_alloc / init_on_free ---------------------------------------------------------
+
+bool all_zero(const void *p, std::size_t n) {
+    const auto *b = static_cast<const unsigned char *>(p);
+    return std::all_of(b, b + n, [](unsigned char x) { return x == 0; });
+}
+
+TEST(SlabInit, InitOnAllocZeroesAllButConstructedAndPoisonedCaches) {
+    system_config cfg = small_config();
+    cfg.init_on_alloc = true;
+    System s(cfg);
+    void *p = kmalloc(s, 200, GFP_KERNEL);
+    std::memset(p, 0xee, 200);
+    kfree(s, p);
+    void *q = kmalloc(s, 200, GFP_KERNEL);
+    ASSERT_EQ(q, p);
+    EXPECT_TRUE(all_zero(q, 200));
+    kfree(s, q);
+    kmem_cache *ctor =
+        kmem_cache_create(s, "ctor", 64, 0, 0, [](void *o) { std::memset(o, 0x11, 64); });
+    auto *o = static_cast<unsigned char *>(kmem_cache_alloc(ctor, GFP_KERNEL | __GFP_ZERO));
+    EXPECT_EQ(o[0], 0x11) << "init_on_alloc: a constructed object is never zeroed";
+    kmem_cache_free(ctor, o);
+    kmem_cache *poison = kmem_cache_create(s, "poison", 64, nullptr, SLAB_POISON);
+    auto *x = static_cast<unsigned char *>(kmem_cache_alloc(poison, GFP_KERNEL));
+    EXPECT_EQ(x[0], 0x6b);
+    kmem_cache_free(poison, x);
+    x = static_cast<unsigned char *>(kmem_cache_alloc(poison, GFP_KERNEL | __GFP_ZERO));
+    EXPECT_TRUE(all_zero(x, 64));
+    kmem_cache_free(poison, x);
+    kmem_cache_destroy(ctor);
+    kmem_cache_destroy(poison);
+    // new_slab()'s WARN for __GFP_ZERO on a cache with a constructor.
+    EXPECT_EQ(s.report_count(), 1u);
+}
+
+TEST(SlabInit, InitOnFreeZeroesOnFreeAndWipesTheFreePointer) {
+    system_config cfg = small_config();
+    cfg.init_on_free = true;
+    System s(cfg);
+    kmem_cache *c = kmem_cache_create(s, "wiped", 64, nullptr, 0);
+    auto *p = static_cast<unsigned char *>(kmem_cache_alloc(c, GFP_KERNEL));
+    std::memset(p, 0xee, 64);
+    kmem_cache_free(c, p);
+    const unsigned offset = kmem_cache_stats(c).offset; // the free pointer's word
+    EXPECT_TRUE(all_zero(p, offset));
+    EXPECT_TRUE(all_zero(p + offset + 8, 64 - offset - 8));
+    auto *q = static_cast<unsigned char *>(kmem_cache_alloc(c, GFP_KERNEL));
+    ASSERT_EQ(q, p);
+    EXPECT_TRUE(all_zero(q, 64));
+    kmem_cache_free(c, q);
+    kmem_cache_destroy(c);
+    EXPECT_EQ(s.report_count(), 0u);
+}
+
+TEST(SlabInit, EnvironmentSetsBoth) {
+    setenv("GFPLAB_INIT_ON_ALLOC", "1", 1);
+    setenv("GFPLAB_INIT_ON_FREE", "1", 1);
+    const system_config c = config_from_env();
+    unsetenv("GFPLAB_INIT_ON_ALLOC");
+    unsetenv("GFPLAB_INIT_ON_FREE");
+    EXPECT_TRUE(c.init_on_alloc);
+    EXPECT_TRUE(c.init_on_free);
+    EXPECT_FALSE(config_from_env().init_on_alloc);
+}
+
+// --- failslab (6.12 mm/failslab.c) ----------------------------------------------------------
+
+TEST(Failslab, DefaultsFiltersAndCacheFilter) {
+    System s(small_config());
+    failslab &f = s.failslab();
+    EXPECT_TRUE(f.ignore_gfp_wait());
+    EXPECT_FALSE(f.cache_filter());
+    EXPECT_EQ(f.probability(), 0ul);
+    f.set_probability(100);
+    f.set_times(-1);
+    EXPECT_EQ(kmalloc(s, 64, GFP_ATOMIC | __GFP_NOWARN), nullptr);
+    void *sleeping = kmalloc(s, 64, GFP_KERNEL); // may sleep: spared by default
+    EXPECT_NE(sleeping, nullptr);
+    EXPECT_NE(kmalloc(s, 64, GFP_ATOMIC | __GFP_NOFAIL), nullptr) << "NOFAIL is never failed";
+    void *large = kmalloc(s, 20000, GFP_ATOMIC); // a page allocation: not failslab's
+    EXPECT_NE(large, nullptr);
+    f.set_ignore_gfp_wait(false);
+    EXPECT_EQ(kmalloc(s, 64, GFP_KERNEL), nullptr);
+    // cache-filter: only caches created with SLAB_FAILSLAB.
+    f.set_cache_filter(true);
+    kmem_cache *marked = kmem_cache_create(s, "marked", 32, nullptr, SLAB_FAILSLAB);
+    kmem_cache *plain = kmem_cache_create(s, "plain", 32, nullptr, 0);
+    EXPECT_EQ(kmem_cache_alloc(marked, GFP_KERNEL), nullptr);
+    void *p = kmem_cache_alloc(plain, GFP_KERNEL);
+    EXPECT_NE(p, nullptr);
+    EXPECT_EQ(f.injected(), 3u);
+    f.set_probability(0);
+    kmem_cache_free(plain, p);
+    kfree(s, sleeping);
+    kfree(s, large);
+    kmem_cache_destroy(marked);
+    kmem_cache_destroy(plain);
+}
+
+TEST(Failslab, FailNthCountsOnlyCallsPastTheFilters) {
+    System s(small_config());
+    set_current_fail_nth(2);
+    void *a = kmalloc(s, 64, GFP_KERNEL);                // ignore-gfp-wait: filtered, not counted
+    void *b = kmalloc(s, 64, GFP_ATOMIC);                // counted: 1
+    void *c = kmalloc(s, 64, GFP_ATOMIC | __GFP_NOWARN); // counted: 2, fails
+    EXPECT_NE(a, nullptr);
+    EXPECT_NE(b, nullptr);
+    EXPECT_EQ(c, nullptr);
+    EXPECT_EQ(current_fail_nth(), 0u);
+    set_current_fail_nth(0);
+    kfree(s, a);
+    kfree(s, b);
 }
 
 // --- the oracle: I17, I18 and bad input ----------------------------------------------------

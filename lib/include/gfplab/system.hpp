@@ -88,6 +88,11 @@ struct system_config {
     pcp_mode pcp = pcp_mode::automatic;
     check_level checking = check_level::cheap;
     bool poison = false; // fill freed pages with a pattern and verify it on reuse (I12)
+    // The kernel's init_on_alloc= and init_on_free= boot options, for slab objects: zero
+    // every object when it is handed out, or when it is freed (not for caches with a
+    // constructor, SLAB_TYPESAFE_BY_RCU or SLAB_POISON, whose contents must survive).
+    bool init_on_alloc = false;
+    bool init_on_free = false;
     report_action on_report = report_action::count;
     bool warn_alloc = true;         // print "page allocation failure" reports (rate limited)
     unsigned stall_warn_ms = 10000; // a slow-path request looping this long is reported
@@ -214,6 +219,9 @@ class System {
     // The fail_page_alloc knobs of this System (probability 0: off), consulted where the
     // kernel does, in prepare_alloc_pages(), before any watermark work.
     fail_page_alloc &fault_injection() noexcept { return fail_page_alloc_; }
+    // failslab's knobs (probability 0: off), consulted by every slab allocation before it
+    // looks for an object; large kmallocs are page allocations and meet fail_page_alloc.
+    class failslab &failslab() noexcept { return failslab_; }
 
     // The shrinkers registered on this System (shrinker_alloc() & co. on the default one).
     shrinker_registry &shrinkers() noexcept;
@@ -264,6 +272,7 @@ class System {
     std::atomic<long long> last_warn_ns_{-1};
     alloc_stats stats_;
     fail_page_alloc fail_page_alloc_;
+    class failslab failslab_;
     // Last: destroyed first, while the report path it points to is still alive.
     std::unique_ptr<shrinker_registry> shrinkers_;
 };
@@ -275,6 +284,7 @@ namespace gfplab {
 // The configuration the environment asks for, on top of the defaults:
 //   GFPLAB_MEMORY=256M|4G|...  GFPLAB_NODES=N  GFPLAB_CPUS=N  GFPLAB_DMA32_LIMIT=SIZE
 //   GFPLAB_CHECK=off|cheap|full  GFPLAB_POISON=0|1  GFPLAB_ON_REPORT=count|abort
+//   GFPLAB_INIT_ON_ALLOC=0|1  GFPLAB_INIT_ON_FREE=0|1
 // Throws std::invalid_argument naming the variable when a value does not parse.
 system_config config_from_env();
 

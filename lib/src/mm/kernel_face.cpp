@@ -88,6 +88,10 @@ system_config config_from_env() {
         c.cpus = parse_count("GFPLAB_CPUS", v);
     if (auto v = env("GFPLAB_POISON"))
         c.poison = parse_count("GFPLAB_POISON", v) != 0;
+    if (auto v = env("GFPLAB_INIT_ON_ALLOC"))
+        c.init_on_alloc = parse_count("GFPLAB_INIT_ON_ALLOC", v) != 0;
+    if (auto v = env("GFPLAB_INIT_ON_FREE"))
+        c.init_on_free = parse_count("GFPLAB_INIT_ON_FREE", v) != 0;
     if (auto v = env("GFPLAB_CHECK")) {
         std::string s = v;
         if (s == "off")

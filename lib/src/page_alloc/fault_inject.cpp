@@ -52,9 +52,19 @@ unsigned int current_fail_nth() noexcept {
     return t_fail_nth;
 }
 
-fail_page_alloc::fail_page_alloc(std::uint64_t seed) noexcept : rng_state_(seed) {}
+fault_attr::fault_attr(const char *name, std::uint64_t seed) noexcept
+    : name_(name), rng_state_(seed) {}
 
-unsigned int fail_page_alloc::random_below_100() noexcept {
+fail_page_alloc::fail_page_alloc(std::uint64_t seed) noexcept
+    : fault_attr("fail_page_alloc", seed) {}
+
+failslab::failslab(std::uint64_t seed) noexcept : fault_attr("failslab", seed) {}
+
+bool fault_attr::disabled() const noexcept {
+    return probability_.load(std::memory_order_relaxed) == 0 && t_fail_nth == 0;
+}
+
+unsigned int fault_attr::random_below_100() noexcept {
     // One atomic step of splitmix64 per draw: lock-free, and the same sequence for the same
     // seed when calls are sequential. The multiply-shift maps 32 random bits onto [0, 100)
     // (bias below 1e-7, where the kernel's get_random_u32_below() rejects to be exact).
@@ -66,7 +76,7 @@ unsigned int fail_page_alloc::random_below_100() noexcept {
 bool fail_page_alloc::should_fail_alloc_page(gfp_t gfp, unsigned int order) noexcept {
     // Disabled: nothing below could fail or change state without a probability or a
     // countdown, so skip the filters.
-    if (probability_.load(std::memory_order_relaxed) == 0 && t_fail_nth == 0)
+    if (disabled())
         return false;
 
     // mm/fail_page_alloc.c filters, in order. Order-0 requests are spared by default.
@@ -84,7 +94,21 @@ bool fail_page_alloc::should_fail_alloc_page(gfp_t gfp, unsigned int order) noex
     return should_fail_ex(1l << order, gfp & __GFP_NOWARN);
 }
 
-bool fail_page_alloc::should_fail_ex(long size, bool nowarn) noexcept {
+bool failslab::should_failslab(gfp_t gfp, bool cache_failslab,
+                               unsigned int object_size) noexcept {
+    if (disabled())
+        return false;
+    // mm/failslab.c, in order.
+    if (gfp & __GFP_NOFAIL)
+        return false;
+    if (ignore_gfp_reclaim_.load(std::memory_order_relaxed) && (gfp & __GFP_DIRECT_RECLAIM))
+        return false;
+    if (cache_filter_.load(std::memory_order_relaxed) && !cache_failslab)
+        return false;
+    return should_fail_ex(long(object_size), gfp & __GFP_NOWARN);
+}
+
+bool fault_attr::should_fail_ex(long size, bool nowarn) noexcept {
     bool fail = false;
     if (t_fail_nth) {
         // fail_nth overrides every other knob: count down, fail exactly at zero.
@@ -122,11 +146,11 @@ bool fail_page_alloc::should_fail_ex(long size, bool nowarn) noexcept {
     const int verbose = verbose_.load(std::memory_order_relaxed);
     if (!nowarn && verbose > 0) {
         reported_.fetch_add(1, std::memory_order_relaxed);
-        // fail_dump()'s report (the dentry name is fail_page_alloc's debugfs directory).
+        // fail_dump()'s report (the dentry name is the point's debugfs directory).
         fmt::print(stderr,
-                   "FAULT_INJECTION: forcing a failure.\nname fail_page_alloc, interval {}, "
-                   "probability {}, space {}, times {}\n",
-                   interval_.load(), probability_.load(), space_.load(), times_.load());
+                   "FAULT_INJECTION: forcing a failure.\nname {}, interval {}, probability {}, "
+                   "space {}, times {}\n",
+                   name_, interval_.load(), probability_.load(), space_.load(), times_.load());
     }
     int times = times_.load(std::memory_order_relaxed);
     while (times != -1 && times != 0 &&
@@ -135,7 +159,7 @@ bool fail_page_alloc::should_fail_ex(long size, bool nowarn) noexcept {
     return true;
 }
 
-bool fail_page_alloc::setup(std::string_view str) noexcept {
+bool fault_attr::setup(std::string_view str) noexcept {
     // setup_fault_attr(): "%lu,%lu,%lu,%d" = interval, probability, space, times.
     unsigned long interval = 0, probability = 0, space = 0;
     int times = 0;

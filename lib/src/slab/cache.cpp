@@ -245,7 +245,16 @@ kmem_cache *create_cache(System &s, slab_state &st, const char *name, unsigned o
         return nullptr;
     }
     c->red_zone = flags & SLAB_RED_ZONE;
-    c->hooks = c->red_zone || c->poison;
+    // init_on_alloc and init_on_free spare what must survive in a free object.
+    const bool keeps_contents = c->ctor || (flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON));
+    if (s.config().init_on_alloc) {
+        if (c->ctor)
+            c->zero_and = 0; // not even __GFP_ZERO: the constructed state wins
+        else if (!keeps_contents)
+            c->zero_or = __GFP_ZERO;
+    }
+    c->init_on_free = s.config().init_on_free && !keeps_contents;
+    c->hooks = c->red_zone || c->poison || c->init_on_free;
     c->track = s.config().checking != check_level::off;
     c->random = st.next_random() & OBJREF_MASK;
     c->ncpus = s.nr_cpus();

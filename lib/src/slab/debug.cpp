@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 //
 // The object checks (I17) and the slab page check (I18): the hooked allocation path (a bad
-// mask fixed up as kmalloc_fix_flags() does, might_alloc's lock check, a node), SLUB's
+// mask fixed up as kmalloc_fix_flags() does, might_alloc's lock check, failslab, a node), SLUB's
 // debug features SLAB_RED_ZONE and SLAB_POISON (init_object(), check_object()) and the
 // reports of a free the oracle refuses.
 #include "../check/report.hpp"
@@ -60,6 +60,9 @@ void slab_allocator::init_object_free(kmem_cache *c, void *obj) {
 
 void slab_allocator::alloc_hooks(kmem_cache *c, void *obj) {
     auto *o = static_cast<std::uint8_t *>(obj);
+    // maybe_wipe_obj_freeptr(): an object zeroed on free is handed out all zero.
+    if (c->init_on_free && c->offset < c->inuse)
+        std::memset(o + c->offset, 0, sizeof(objref));
     if (c->red_zone) {
         check_red_zones(*c, o, SLUB_RED_INACTIVE, "allocating");
         set_red_zones(*c, o, SLUB_RED_ACTIVE);
@@ -81,6 +84,8 @@ void slab_allocator::free_hooks(kmem_cache *c, void *obj) {
     auto *o = static_cast<std::uint8_t *>(obj);
     if (c->red_zone)
         check_red_zones(*c, o, SLUB_RED_ACTIVE, "freeing");
+    if (c->init_on_free)
+        std::memset(o, 0, c->object_size);
     init_object_free(c, obj);
 }
 
@@ -97,12 +102,12 @@ void *slab_allocator::alloc_hooked(kmem_cache *c, gfp_t gfp, int node, std::size
                "code!",
                c->name, invalid, gfp_format(invalid), gfp, gfp_format(gfp));
     }
-    if (c->ctor && (gfp & __GFP_ZERO)) [[unlikely]]
-        refuse(s, invariant::bad_input, "__GFP_ZERO with a constructor", gfp, -1, nullptr,
-               "cache '{}' has a constructor: zeroing its objects destroys what it built", c->name);
     // might_alloc(): a request that may enter reclaim, made under a lock a shrinker takes.
     if (detail::t_held_count)
         check_reclaim_recursion(s, current_gfp_context(gfp), 0, srcloc::current());
+    // should_failslab(), in slab_pre_alloc_hook().
+    if (s.failslab().should_failslab(gfp, c->flags & SLAB_FAILSLAB, c->object_size))
+        return nullptr;
     void *obj = node == NUMA_NO_NODE ? alloc_from_cpu(c, gfp) : __slab_alloc(c, gfp, node);
     if (!obj)
         return nullptr;

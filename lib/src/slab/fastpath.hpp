@@ -3,7 +3,7 @@
 // The slab fast paths (mm/slub.c 6.12: slab_alloc_node with its __slab_alloc fallback,
 // do_slab_free with its __slab_free fallback), inline: one compare-and-swap on the CPU's
 // freelist word each way, with the oracle's object check (I17) in the same pass. Whatever
-// is rare (a node, a bad mask, held locks, fail-nth, red zones or poison, an empty
+// is rare (a node, a bad mask, held locks, failslab, red zones or poison, an empty
 // freelist, a free into another slab) is one test and a call out of line. Private to the
 // library.
 #pragma once
@@ -70,7 +70,8 @@ struct slab_allocator {
     GFPLAB_ALWAYS_INLINE static void *alloc(kmem_cache *c, gfp_t gfp, int node,
                                             std::size_t orig_size) {
         if ((gfp & GFP_SLAB_BUG_MASK) || node != NUMA_NO_NODE || c->hooks ||
-            (detail::t_held_count | detail::t_fail_nth)) [[unlikely]]
+            (detail::t_held_count | detail::t_fail_nth) || c->sys->failslab().armed())
+            [[unlikely]]
             return alloc_hooked(c, gfp, node, orig_size);
         void *obj = alloc_from_cpu(c, gfp);
         if (!obj) [[unlikely]]
@@ -95,7 +96,8 @@ struct slab_allocator {
         }
     }
 
-    // slab_post_alloc_hook(): the object's state for the oracle, then __GFP_ZERO.
+    // slab_post_alloc_hook(): the object's state for the oracle, then __GFP_ZERO or
+    // init_on_alloc.
     GFPLAB_ALWAYS_INLINE static void post_alloc(kmem_cache *c, void *obj, gfp_t gfp) {
         if (c->track) {
             const objref r = to_ref(c->mem, obj);
@@ -103,7 +105,7 @@ struct slab_allocator {
                 report_handed_out_twice(c, obj);
             set_obj_state(c->mem, r, obj_allocated);
         }
-        if (gfp & __GFP_ZERO) [[unlikely]]
+        if ((gfp | c->zero_or) & c->zero_and) [[unlikely]]
             std::memset(obj, 0, c->object_size);
     }
 
@@ -150,7 +152,7 @@ struct slab_allocator {
     }
 
     // --- out of line (slub.cpp, debug.cpp) ---------------------------------------------------
-    // The checks the fast path skips (mask, node, locks, fail-nth, red zones, poison).
+    // The checks the fast path skips (mask, node, locks, failslab, red zones, poison).
     [[gnu::noinline]] static void *alloc_hooked(kmem_cache *c, gfp_t gfp, int node,
                                                 std::size_t orig_size);
     // ___slab_alloc(): the CPU's slab, a partial slab, a new slab.

@@ -111,7 +111,7 @@ struct kmem_cache {
     slab_memory mem;
     std::unique_ptr<kmem_cache_cpu[]> cpu; // ncpus of them
     unsigned ncpus = 0;
-    bool hooks = false; // red zones or poison: allocation and free take the checked path
+    bool hooks = false; // red zones, poison or init_on_free: allocation and free take the hooks
     bool track = false; // checking on: object states in mem.obj_map
     std::string name;
     slab_flags_t flags = 0;
@@ -121,8 +121,11 @@ struct kmem_cache {
     gfp_t allocflags = 0;
     void (*ctor)(void *) = nullptr;
     std::uint64_t random = 0; // freelist hardening: free pointers are stored xor this
-    bool red_zone = false;    // SLAB_RED_ZONE
-    bool poison = false;      // __OBJECT_POISON: POISON, no ctor, not TYPESAFE_BY_RCU
+    // slab_want_init_on_alloc(): zero when (gfp | zero_or) & zero_and has __GFP_ZERO.
+    gfp_t zero_or = 0, zero_and = __GFP_ZERO;
+    bool init_on_free = false; // slab_want_init_on_free()
+    bool red_zone = false;     // SLAB_RED_ZONE
+    bool poison = false;       // __OBJECT_POISON: POISON, no ctor, not TYPESAFE_BY_RCU
     std::vector<std::unique_ptr<kmem_cache_node>> node;
     bool destroyed_with_objects = false; // kmem_cache_destroy() refused: objects were live
 };

@@ -250,6 +250,10 @@ void slab_allocator::deactivate_slab(kmem_cache *c, slab *sl, objref freelist) {
 
 slab *slab_allocator::new_slab(kmem_cache *c, gfp_t gfp, int node) {
     System &s = *c->sys;
+    // new_slab()'s WARN: zeroing an object destroys what its constructor built.
+    if (c->ctor && (gfp & __GFP_ZERO)) [[unlikely]]
+        refuse(s, invariant::bad_input, "__GFP_ZERO with a constructor", gfp, -1, nullptr,
+               "cache '{}' has a constructor: zeroing its objects destroys what it built", c->name);
     // allocate_slab(): only the reclaim and placement bits of the request, plus the cache's.
     const gfp_t flags = (gfp & (GFP_RECLAIM_MASK | GFP_CONSTRAINT_MASK)) | c->allocflags;
     // The preferred order may fail quietly and without hard work under pressure...
