@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The slab allocator's C face, used as kernel C code uses it on the default System: both
- * forms of kmem_cache_create() (6.12's _Generic dispatch), KMEM_CACHE(), the kmalloc family.
+ * forms of kmem_cache_create() (6.12's _Generic dispatch), KMEM_CACHE(), the kmalloc family,
+ * and memory pools of slab objects, kmalloc buffers and pages.
  */
 #include <gfplab/linux/gfp.h>
+#include <gfplab/linux/mempool.h>
 #include <gfplab/linux/slab.h>
 
 #include <stdio.h>
@@ -70,6 +72,29 @@ int main(void) {
     CHECK(p && ((unsigned char *)p)[99] == 0);
     kfree(p);
     CHECK(kmalloc(0, GFP_KERNEL) == ZERO_SIZE_PTR);
+
+    {
+        mempool_t embedded;
+        mempool_t *buffers = mempool_create_kmalloc_pool(2, 300);
+        mempool_t *pages = mempool_create_page_pool(1, 2);
+        void *b, *pg, *obj;
+        CHECK(mempool_init_slab_pool(&embedded, 3, no_args) == 0);
+        CHECK(mempool_initialized(&embedded) && embedded.curr_nr == 3);
+        obj = mempool_alloc(&embedded, GFP_NOIO);
+        CHECK(obj != NULL);
+        mempool_free(obj, &embedded);
+        mempool_exit(&embedded);
+        CHECK(!mempool_initialized(&embedded));
+        CHECK(buffers && buffers->curr_nr == 2 && pages && pages->curr_nr == 1);
+        b = mempool_alloc(buffers, GFP_KERNEL);
+        CHECK(b && ksize(b) == 512);
+        mempool_free(b, buffers);
+        pg = mempool_alloc(pages, GFP_NOFS);
+        CHECK(pg != NULL);
+        mempool_free(pg, pages);
+        mempool_destroy(buffers);
+        mempool_destroy(pages);
+    }
 
     kmem_cache_destroy(new_form);
     kmem_cache_destroy(old_form);

@@ -40,7 +40,9 @@ LAYERS = [
         "lib/include/gfplab/system.hpp", "lib/src/page_alloc/", "lib/src/check/report.hpp",
         "lib/src/check/report.cpp"]),
     (7, "slab", [
-        "lib/include/gfplab/slab.hpp", "lib/include/gfplab/linux/slab.h", "lib/src/slab/"]),
+        "lib/include/gfplab/slab.hpp", "lib/include/gfplab/linux/slab.h", "lib/src/slab/",
+        "lib/include/gfplab/mempool.hpp", "lib/include/gfplab/linux/mempool.h",
+        "lib/src/mempool/"]),
     (8, "reclaim", [
         "lib/include/gfplab/shrinker.hpp", "lib/include/gfplab/page_cache.hpp",
         "lib/include/gfplab/caches.hpp", "lib/include/gfplab/linux/shrinker.h",
