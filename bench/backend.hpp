@@ -10,7 +10,9 @@
 //
 // Every backend hands out naturally aligned blocks of PAGE_SIZE << order, as a page
 // allocator does; the peers are asked for exactly that (size and alignment), so the
-// comparison is between allocators doing the same job.
+// comparison is between allocators doing the same job. Small objects (the slab suite) are
+// kmalloc()/kfree() and a 64-byte kmem_cache for gfplab, malloc()/free() in each peer's own
+// API for the others.
 #pragma once
 
 #include <cstddef>
@@ -28,12 +30,14 @@
 #endif
 
 #if BENCH_BACKEND == BENCH_GFPLAB
+#include <gfplab/slab.hpp>
 #include <gfplab/system.hpp>
 
 #include <memory>
 #elif BENCH_BACKEND == BENCH_GFPLAB_KERNEL
 #include <gfplab/linux/gfp.h>
 #include <gfplab/linux/mm.h>
+#include <gfplab/linux/slab.h>
 #elif BENCH_BACKEND == BENCH_GLIBC
 #include <cstdlib>
 #elif BENCH_BACKEND == BENCH_TBBMALLOC
@@ -82,6 +86,21 @@ inline void *block_address(block b) {
     return the_system->page_address(b);
 }
 
+// Small objects: kmalloc() and a 64-byte kmem_cache made by setup_backend().
+inline gfplab::kmem_cache *the_cache;
+inline void *alloc_object(std::size_t size) {
+    return gfplab::kmalloc(*the_system, size, GFP_KERNEL);
+}
+inline void free_object(void *p) {
+    gfplab::kfree(*the_system, p);
+}
+inline void *cache_alloc() {
+    return kmem_cache_alloc(the_cache, GFP_KERNEL);
+}
+inline void cache_free(void *p) {
+    kmem_cache_free(the_cache, p);
+}
+
 #elif BENCH_BACKEND == BENCH_GFPLAB_KERNEL
 
 inline constexpr const char *backend_name = "gfplab-kernel";
@@ -97,6 +116,23 @@ inline void free_block(block b, unsigned order) {
 }
 inline void *block_address(block b) {
     return ::page_address(b);
+}
+
+inline void *alloc_object(std::size_t size) {
+    return ::kmalloc(size, GFP_KERNEL);
+}
+inline void free_object(void *p) {
+    ::kfree(p);
+}
+inline gfplab::kmem_cache *kernel_cache() {
+    static gfplab::kmem_cache *c = kmem_cache_create("bench-64", 64, nullptr, 0);
+    return c;
+}
+inline void *cache_alloc() {
+    return kmem_cache_alloc(kernel_cache(), GFP_KERNEL);
+}
+inline void cache_free(void *p) {
+    kmem_cache_free(kernel_cache(), p);
 }
 
 #else
@@ -118,6 +154,12 @@ inline block alloc_block(unsigned order) {
 inline void free_block(block b, unsigned) {
     std::free(b);
 }
+inline void *alloc_object(std::size_t size) {
+    return std::malloc(size);
+}
+inline void free_object(void *p) {
+    std::free(p);
+}
 #elif BENCH_BACKEND == BENCH_TBBMALLOC
 inline constexpr const char *backend_name = "tbbmalloc";
 inline block alloc_block(unsigned order) {
@@ -125,6 +167,12 @@ inline block alloc_block(unsigned order) {
 }
 inline void free_block(block b, unsigned) {
     scalable_aligned_free(b);
+}
+inline void *alloc_object(std::size_t size) {
+    return scalable_malloc(size);
+}
+inline void free_object(void *p) {
+    scalable_free(p);
 }
 #elif BENCH_BACKEND == BENCH_JEMALLOC
 inline constexpr const char *backend_name = "jemalloc";
@@ -135,6 +183,12 @@ inline block alloc_block(unsigned order) {
 inline void free_block(block b, unsigned) {
     dallocx(b, 0);
 }
+inline void *alloc_object(std::size_t size) {
+    return mallocx(size, 0);
+}
+inline void free_object(void *p) {
+    dallocx(p, 0);
+}
 #elif BENCH_BACKEND == BENCH_MIMALLOC
 inline constexpr const char *backend_name = "mimalloc";
 inline block alloc_block(unsigned order) {
@@ -142,6 +196,12 @@ inline block alloc_block(unsigned order) {
 }
 inline void free_block(block b, unsigned) {
     mi_free(b);
+}
+inline void *alloc_object(std::size_t size) {
+    return mi_malloc(size);
+}
+inline void free_object(void *p) {
+    mi_free(p);
 }
 #elif BENCH_BACKEND == BENCH_TCMALLOC
 inline constexpr const char *backend_name = "tcmalloc";
@@ -151,7 +211,21 @@ inline block alloc_block(unsigned order) {
 inline void free_block(block b, unsigned) {
     tc_free(b);
 }
+inline void *alloc_object(std::size_t size) {
+    return tc_malloc(size);
+}
+inline void free_object(void *p) {
+    tc_free(p);
+}
 #endif
+
+// A peer has no object caches: a cache of 64-byte objects is malloc(64).
+inline void *cache_alloc() {
+    return alloc_object(64);
+}
+inline void cache_free(void *p) {
+    free_object(p);
+}
 
 #endif
 
@@ -159,6 +233,9 @@ inline void free_block(block b, unsigned) {
 // faults as we pay for ours, and no compiler may drop an allocation nobody uses.
 inline void touch(block b) {
     static_cast<volatile unsigned char *>(block_address(b))[0] = 1;
+}
+inline void touch_object(void *p) {
+    static_cast<volatile unsigned char *>(p)[0] = 1;
 }
 
 } // namespace bench

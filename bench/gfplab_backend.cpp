@@ -21,11 +21,14 @@ void setup_backend() {
     // Everything else is System's default (checking: cheap, poisoning off, CPUs: the
     // machine's): the benchmark measures the allocator as a user gets it.
     the_system = std::make_unique<gfplab::System>(cfg);
+    the_cache = gfplab::kmem_cache_create(*the_system, "bench-64", 64, nullptr, 0);
 }
 
 bool teardown_backend() {
     bool ok = true;
     gfplab::System &s = *the_system;
+    // Every object went back: destroy would report live objects (I16) otherwise.
+    kmem_cache_destroy(the_cache);
     if (s.report_count()) {
         std::fprintf(stderr, "gfplab-bench: the System reported %llu violation(s)\n",
                      static_cast<unsigned long long>(s.report_count()));

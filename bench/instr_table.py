@@ -21,12 +21,15 @@ WORKLOADS = [
     ("hold512", "page of 512 order-0 held, then freed"),
     ("pair9", "order-9 allocate+free pair"),
     ("remote", "order-0 block allocated on one thread, freed on another"),
+    ("kmalloc64", "kmalloc(64)+kfree pair (peers: malloc/free)"),
+    ("cache64", "64-byte kmem_cache alloc+free pair (peers: malloc/free)"),
 ]
 
 # gfplab's targets (instructions per operation, upper bounds), judged on the kernel face as
 # programs link it (the shared library). None: no target.
 TARGET_BINARY = "instr-gfplab-kernel"
-TARGETS = {"pair0": 100, "pair3": 150, "hold512": 150, "pair9": None, "remote": None}
+TARGETS = {"pair0": 100, "pair3": 150, "hold512": 150, "pair9": None, "remote": None,
+           "kmalloc64": None, "cache64": None}
 
 
 def cell(v):

@@ -10,6 +10,10 @@
 //   pair9    allocate and free one order-9 block          ITERATIONS pairs   (10000)
 //   remote   order-0 blocks allocated on one thread and freed on another, in batches of 64
 //                                                         ITERATIONS blocks  (100000)
+//   kmalloc64  kmalloc(64, GFP_KERNEL) and kfree() (peers: malloc/free)
+//                                                         ITERATIONS pairs   (100000)
+//   cache64  kmem_cache_alloc/free of a 64-byte cache (peers: malloc(64)/free)
+//                                                         ITERATIONS pairs   (100000)
 //
 // The measured iterations run inside instr_measured_loop() and nowhere else, so that
 // `valgrind --tool=callgrind --collect-atstart=no --toggle-collect=instr_measured_loop`
@@ -63,6 +67,8 @@ enum class step : int {
     hold512, // n rounds of 512 order-0 blocks held, then freed
     produce, // allocate n order-0 blocks into the buffer (remote, first thread)
     consume, // free the n blocks in the buffer (remote, second thread)
+    kpair,   // n kmalloc/kfree pairs of `order` bytes (the parameter is a size here)
+    cpair,   // n kmem_cache_alloc/free pairs of the 64-byte cache
 };
 
 constexpr std::size_t held = 512;
@@ -105,6 +111,24 @@ constexpr std::size_t remote_batch = 64;
     case step::consume:
         for (std::uint64_t i = 0; i < n; i++)
             bench::free_block(blocks[i], 0);
+        break;
+    case step::kpair:
+        for (std::uint64_t i = 0; i < n; i++) {
+            void *p = bench::alloc_object(order);
+            if (!p) [[unlikely]]
+                allocation_failed(0);
+            bench::touch_object(p);
+            bench::free_object(p);
+        }
+        break;
+    case step::cpair:
+        for (std::uint64_t i = 0; i < n; i++) {
+            void *p = bench::cache_alloc();
+            if (!p) [[unlikely]]
+                allocation_failed(0);
+            bench::touch_object(p);
+            bench::cache_free(p);
+        }
         break;
     }
 }
@@ -247,6 +271,7 @@ void setup_system() {
     cfg.cpus = 2;
     cfg.warn_alloc = false;
     bench::the_system = std::make_unique<gfplab::System>(cfg);
+    bench::the_cache = gfplab::kmem_cache_create(*bench::the_system, "bench-64", 64, nullptr, 0);
 }
 gfplab::System &gfplab_system() {
     return *bench::the_system;
@@ -309,12 +334,14 @@ struct workload {
     const char *unit;
 };
 
-constexpr std::array<workload, 5> workloads{{
+constexpr std::array<workload, 7> workloads{{
     {"pair0", step::pair, 0, 100000, 1, "pair"},
     {"pair3", step::pair, 3, 100000, 1, "pair"},
     {"hold512", step::hold512, 0, 200, held, "page"},
     {"pair9", step::pair, 9, 10000, 1, "pair"},
     {"remote", step::produce, 0, 100000, 1, "block"},
+    {"kmalloc64", step::kpair, 64, 100000, 1, "pair"},
+    {"cache64", step::cpair, 0, 100000, 1, "pair"},
 }};
 
 int usage() {
@@ -375,6 +402,7 @@ int main(int argc, char **argv) {
                 pcp_mode(), cpus.first, cpus.second, system_shape().c_str());
     const bool ok = system_clean();
 #if BENCH_BACKEND == BENCH_GFPLAB
+    kmem_cache_destroy(bench::the_cache);
     bench::the_system.reset();
 #endif
     return ok ? 0 : 1;

@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <string>
 
 namespace {
 
@@ -140,6 +141,51 @@ void BM_remote_free(benchmark::State &state) {
     }
 }
 
+// --- small objects (the slab suite) ---------------------------------------------------------
+
+void *object_or_die(std::size_t size) {
+    void *p = bench::alloc_object(size);
+    if (!p) {
+        std::fprintf(stderr, "%s: a %zu-byte allocation failed\n", bench::backend_name, size);
+        std::abort();
+    }
+    bench::touch_object(p);
+    return p;
+}
+
+// kmalloc(size, GFP_KERNEL) and kfree() against malloc(size) and free(): the CPU's
+// freelist hit, the path nearly every small kernel allocation takes.
+void kmalloc_pair(benchmark::State &state, std::size_t size) {
+    for (auto _ : state)
+        bench::free_object(object_or_die(size));
+    count_items(state, state.iterations());
+}
+
+// kmem_cache_alloc() and kmem_cache_free() of a 64-byte cache (a peer: malloc(64)).
+void BM_cache_pair_64(benchmark::State &state) {
+    for (auto _ : state) {
+        void *p = bench::cache_alloc();
+        if (!p)
+            std::abort();
+        bench::touch_object(p);
+        bench::cache_free(p);
+    }
+    count_items(state, state.iterations());
+}
+
+// 512 64-byte objects held, then freed: more than a slab holds, so every round takes new
+// and partial slabs and gives empty ones back (the slow paths).
+void BM_kmalloc_hold512_64(benchmark::State &state) {
+    std::array<void *, 512> held;
+    for (auto _ : state) {
+        for (void *&p : held)
+            p = object_or_die(64);
+        for (void *p : held)
+            bench::free_object(p);
+    }
+    count_items(state, state.iterations() * std::int64_t(held.size()));
+}
+
 void threaded(benchmark::internal::Benchmark *b) {
     b->Threads(1)->Threads(2)->Threads(4)->Threads(8)->Threads(16);
 }
@@ -150,6 +196,19 @@ PAGE_BENCHMARK(BM_pair_order0)->Apply(threaded);
 PAGE_BENCHMARK(BM_pair_order3)->Apply(threaded);
 PAGE_BENCHMARK(BM_hold512_order0)->Apply(threaded);
 PAGE_BENCHMARK(BM_remote_free)->Apply(threaded);
+PAGE_BENCHMARK(BM_cache_pair_64)->Apply(threaded);
+PAGE_BENCHMARK(BM_kmalloc_hold512_64)->Apply(threaded);
+// One benchmark per size, named BM_kmalloc_pair_<size>: the tables key on the name.
+const bool kmalloc_registered = [] {
+    for (std::size_t size : {8, 64, 192, 1024, 8192})
+        benchmark::RegisterBenchmark(("BM_kmalloc_pair_" + std::to_string(size)).c_str(),
+                                     [size](benchmark::State &st) { kmalloc_pair(st, size); })
+            ->UseRealTime()
+            ->Setup(setup)
+            ->Teardown(teardown)
+            ->Apply(threaded);
+    return true;
+}();
 // The target for these (docs/design.md) is absolute and single-threaded.
 PAGE_BENCHMARK(BM_pair_order9)->Threads(1);
 PAGE_BENCHMARK(BM_pair_order10)->Threads(1);

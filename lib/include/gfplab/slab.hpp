@@ -9,6 +9,7 @@
 #include <gfplab/linux/slab.h>
 #include <gfplab/scope.hpp>
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -28,8 +29,22 @@ unsigned calculate_alignment(slab_flags_t flags, unsigned align, unsigned size) 
 
 // The kmalloc caches: index 1 is kmalloc-96, 2 kmalloc-192, 3..13 the powers of two 8..8k.
 inline constexpr unsigned KMALLOC_INDEX_MAX = KMALLOC_SHIFT_HIGH;
+
+namespace detail {
+// The kernel's size_index[]: the cache index of sizes 1..192 by (size - 1) / 8, where 96
+// and 192 break the powers of two.
+inline constexpr std::uint8_t kmalloc_size_index[24] = {3, 4, 5, 5, 6, 6, 6, 6, 1, 1, 1, 1,
+                                                        7, 7, 7, 7, 2, 2, 2, 2, 2, 2, 2, 2};
+} // namespace detail
+
 // kmalloc_index(): 0 for size 0; sizes above KMALLOC_MAX_CACHE_SIZE are not cached (-1).
-int kmalloc_index(std::size_t size) noexcept;
+constexpr int kmalloc_index(std::size_t size) noexcept {
+    if (size <= 192)
+        return size ? detail::kmalloc_size_index[(size - 1) / 8] : 0;
+    if (size > KMALLOC_MAX_CACHE_SIZE)
+        return -1;
+    return int(std::bit_width(size - 1)); // the power of two at or above size
+}
 // kmalloc_size(): the object size of cache index i (kmalloc_info[i].size).
 unsigned kmalloc_size(unsigned index) noexcept;
 
@@ -40,8 +55,15 @@ enum kmalloc_cache_type : unsigned {
     KMALLOC_CGROUP,  // __GFP_ACCOUNT: "kmalloc-cg-*", SLAB_ACCOUNT
     NR_KMALLOC_TYPES
 };
-// kmalloc_type(): DMA before RECLAIMABLE before ACCOUNT, as 6.12 ranks them.
-kmalloc_cache_type kmalloc_type(gfp_t flags) noexcept;
+// kmalloc_type(): DMA before RECLAIMABLE before ACCOUNT, as 6.12 ranks them; the common
+// case is one test.
+constexpr kmalloc_cache_type kmalloc_type(gfp_t flags) noexcept {
+    if (!(flags & (__GFP_DMA | __GFP_RECLAIMABLE | __GFP_ACCOUNT)))
+        return KMALLOC_NORMAL;
+    if (flags & __GFP_DMA)
+        return KMALLOC_DMA;
+    return flags & __GFP_RECLAIMABLE ? KMALLOC_RECLAIM : KMALLOC_CGROUP;
+}
 
 // --- caches -----------------------------------------------------------------------------
 

@@ -72,36 +72,12 @@ int calculate_order(unsigned size, unsigned nr_cpus) noexcept {
     return order <= MAX_PAGE_ORDER ? int(order) : -1;
 }
 
-int kmalloc_index(std::size_t size) noexcept {
-    if (!size)
-        return 0;
-    if (size <= KMALLOC_MIN_SIZE)
-        return KMALLOC_SHIFT_LOW;
-    if (size > 64 && size <= 96)
-        return 1;
-    if (size > 128 && size <= 192)
-        return 2;
-    if (size > KMALLOC_MAX_CACHE_SIZE)
-        return -1;
-    return int(std::bit_width(size - 1)); // the power of two at or above size
-}
-
 unsigned kmalloc_size(unsigned index) noexcept {
     if (index == 1)
         return 96;
     if (index == 2)
         return 192;
     return index >= KMALLOC_SHIFT_LOW && index <= KMALLOC_SHIFT_HIGH ? 1u << index : 0;
-}
-
-kmalloc_cache_type kmalloc_type(gfp_t flags) noexcept {
-    if (!(flags & (__GFP_DMA | __GFP_RECLAIMABLE | __GFP_ACCOUNT)))
-        return KMALLOC_NORMAL;
-    if (flags & __GFP_DMA)
-        return KMALLOC_DMA;
-    if (flags & __GFP_RECLAIMABLE)
-        return KMALLOC_RECLAIM;
-    return KMALLOC_CGROUP;
 }
 
 } // namespace gfplab
