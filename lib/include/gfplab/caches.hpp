@@ -3,7 +3,8 @@
 // gfplab/caches.hpp - ready-made shrinkers that behave like two notable kernel ones:
 //
 //  - object_cache: a dentry/inode-like cache of unused objects behind a filesystem lock
-//    (super_cache_count/super_cache_scan, fs/super.c 6.12): its scan refuses with
+//    (super_cache_count/super_cache_scan, fs/super.c 6.12), its objects from a
+//    SLAB_RECLAIM_ACCOUNT kmem_cache as dentries are: its scan refuses with
 //    SHRINK_STOP when the reclaim context lacks __GFP_FS (reclaim must not recurse into the
 //    filesystem) or when the lock is held elsewhere (the kernel's trylock of s_umount), and
 //    the lock is declared to the registry, so that allocating while holding it with
@@ -29,6 +30,7 @@ namespace gfplab {
 
 class System;
 struct page;
+struct kmem_cache;
 
 class object_cache {
   public:
@@ -39,8 +41,10 @@ class object_cache {
     object_cache(const object_cache &) = delete;
     object_cache &operator=(const object_cache &) = delete;
 
-    // Caches one new object (d_alloc/iget: an unused dentry on the LRU), one page from
-    // gfp | __GFP_RECLAIMABLE. false when the allocation failed.
+    // Caches one new object (d_alloc/iget: an unused dentry on the LRU), a 192-byte object
+    // (a dentry's size) from the cache "<name>-dentry" (SLAB_RECLAIM_ACCOUNT: its slabs are
+    // MIGRATE_RECLAIMABLE). Pruned objects give pages back only as their slabs empty, as
+    // in the kernel. false when the allocation failed.
     bool add(gfp_t gfp = GFP_KERNEL);
     // The user drops one object itself (an unlink): false when the cache is empty.
     bool remove();
@@ -55,14 +59,15 @@ class object_cache {
   private:
     static unsigned long count_objects(struct shrinker *, struct shrink_control *);
     static unsigned long scan_objects(struct shrinker *, struct shrink_control *);
-    // Unlinks up to n objects (the LRU's oldest) and frees their pages.
+    // Unlinks up to n objects (the LRU's oldest) and frees them.
     unsigned long prune(unsigned long n);
 
     System &s_;
+    kmem_cache *slab_ = nullptr;
     std::unique_ptr<lock_class> own_class_;
     std::unique_ptr<Lock> fs_lock_;
     mutable std::mutex lru_lock_; // the list_lru's lock: never held across an allocation
-    std::vector<page *> objects_; // oldest first
+    std::vector<void *> objects_; // oldest first
     struct shrinker *shrinker_ = nullptr;
 };
 

@@ -221,7 +221,9 @@ class System {
     fail_page_alloc &fault_injection() noexcept { return fail_page_alloc_; }
     // failslab's knobs (probability 0: off), consulted by every slab allocation before it
     // looks for an object; large kmallocs are page allocations and meet fail_page_alloc.
-    class failslab &failslab() noexcept { return failslab_; }
+    class failslab &failslab() noexcept {
+        return failslab_;
+    }
 
     // The shrinkers registered on this System (shrinker_alloc() & co. on the default one).
     shrinker_registry &shrinkers() noexcept;

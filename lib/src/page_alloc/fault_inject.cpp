@@ -94,8 +94,7 @@ bool fail_page_alloc::should_fail_alloc_page(gfp_t gfp, unsigned int order) noex
     return should_fail_ex(1l << order, gfp & __GFP_NOWARN);
 }
 
-bool failslab::should_failslab(gfp_t gfp, bool cache_failslab,
-                               unsigned int object_size) noexcept {
+bool failslab::should_failslab(gfp_t gfp, bool cache_failslab, unsigned int object_size) noexcept {
     if (disabled())
         return false;
     // mm/failslab.c, in order.

@@ -6,6 +6,7 @@
 
 #include <gfplab/linux/shrinker.h>
 #include <gfplab/shrinker.hpp>
+#include <gfplab/slab.hpp>
 #include <gfplab/system.hpp>
 
 #include <algorithm>
@@ -14,7 +15,12 @@ namespace gfplab {
 
 // --- object_cache -------------------------------------------------------------------------
 
+// A dentry's size on x86-64.
+constexpr unsigned dentry_size = 192;
+
 object_cache::object_cache(System &s, std::string name, lock_class *fs_lock_class) : s_(s) {
+    slab_ = kmem_cache_create(s_, (name + "-dentry").c_str(), dentry_size, nullptr,
+                              SLAB_RECLAIM_ACCOUNT | SLAB_PANIC);
     if (!fs_lock_class) {
         own_class_ = std::make_unique<lock_class>(name + "->s_umount");
         fs_lock_class = own_class_.get();
@@ -32,30 +38,31 @@ object_cache::object_cache(System &s, std::string name, lock_class *fs_lock_clas
 
 object_cache::~object_cache() {
     s_.shrinkers().free(shrinker_);
-    for (page *p : objects_)
-        s_.free_pages(p, 0);
+    for (void *o : objects_)
+        kmem_cache_free(slab_, o);
+    kmem_cache_destroy(slab_);
 }
 
 bool object_cache::add(gfp_t gfp) {
     // Allocated outside the LRU lock: the allocation may reclaim from this very cache.
-    page *p = s_.alloc_pages(gfp | __GFP_RECLAIMABLE, 0);
-    if (!p)
+    void *o = kmem_cache_alloc(slab_, gfp);
+    if (!o)
         return false;
     std::lock_guard<std::mutex> g(lru_lock_);
-    objects_.push_back(p);
+    objects_.push_back(o);
     return true;
 }
 
 bool object_cache::remove() {
-    page *p;
+    void *o;
     {
         std::lock_guard<std::mutex> g(lru_lock_);
         if (objects_.empty())
             return false;
-        p = objects_.back();
+        o = objects_.back();
         objects_.pop_back();
     }
-    s_.free_pages(p, 0);
+    kmem_cache_free(slab_, o);
     return true;
 }
 
@@ -65,15 +72,15 @@ unsigned long object_cache::size() const {
 }
 
 unsigned long object_cache::prune(unsigned long n) {
-    std::vector<page *> victims;
+    std::vector<void *> victims;
     {
         std::lock_guard<std::mutex> g(lru_lock_);
         n = std::min<unsigned long>(n, objects_.size());
         victims.assign(objects_.begin(), objects_.begin() + long(n));
         objects_.erase(objects_.begin(), objects_.begin() + long(n));
     }
-    for (page *p : victims)
-        s_.free_pages(p, 0);
+    for (void *o : victims)
+        kmem_cache_free(slab_, o);
     return victims.size();
 }
 

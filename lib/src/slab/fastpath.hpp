@@ -70,8 +70,7 @@ struct slab_allocator {
     GFPLAB_ALWAYS_INLINE static void *alloc(kmem_cache *c, gfp_t gfp, int node,
                                             std::size_t orig_size) {
         if ((gfp & GFP_SLAB_BUG_MASK) || node != NUMA_NO_NODE || c->hooks ||
-            (detail::t_held_count | detail::t_fail_nth) || c->sys->failslab().armed())
-            [[unlikely]]
+            (detail::t_held_count | detail::t_fail_nth) || c->sys->failslab().armed()) [[unlikely]]
             return alloc_hooked(c, gfp, node, orig_size);
         void *obj = alloc_from_cpu(c, gfp);
         if (!obj) [[unlikely]]
