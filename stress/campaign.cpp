@@ -44,10 +44,23 @@ shared_state::shared_state(const campaign_config &c, const system_config &scfg)
     fs_cache = std::make_unique<page_cache>(sys, orc, "sb-stressfs", &fs_lock, &trace);
     dentries = std::make_unique<object_cache>(sys, "stressfs2");
     rcu = std::make_unique<deferred_free_list>(sys, "stress-rcu");
+    objects = kmem_cache_create(sys, "stress-objects", 120, nullptr, SLAB_HWCACHE_ALIGN);
+}
+
+void shared_state::free_exchange() {
+    std::vector<held_object> left;
+    {
+        std::lock_guard<std::mutex> g(exchange_lock);
+        left.swap(exchange);
+    }
+    for (const held_object &o : left)
+        o.from_cache ? kmem_cache_free(objects, o.p) : kfree(sys, o.p);
 }
 
 shared_state::~shared_state() {
     workers.clear();
+    free_exchange();
+    kmem_cache_destroy(objects);
     rcu.reset();
     dentries.reset();
     fs_cache.reset();
@@ -192,10 +205,15 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
     // Everything back, then the last recount: nothing may be missing.
     for (const auto &w : st.workers)
         w->release_all();
+    st.free_exchange();
+    kmem_cache_destroy(st.objects); // reports (I16) objects nobody freed
+    st.objects = nullptr;
     st.rcu.reset();
     st.dentries.reset();
     st.fs_cache.reset();
     st.cache.reset();
+    // Slab caches keep empty slabs for the next allocation: give them all back.
+    kmem_cache_shrink_all(st.sys);
     // kswapd may be half-way through a batch of page-cache pages it took off an LRU before
     // the workers removed the rest: they reach a per-CPU list when it frees them. Wait for
     // that run to end (park), then drain, so that every page is back in the buddy lists.

@@ -13,6 +13,7 @@
 
 #include <gfplab/caches.hpp>
 #include <gfplab/lockdep.hpp>
+#include <gfplab/slab.hpp>
 #include <gfplab/system.hpp>
 #include <gfplab/vmstat.hpp>
 
@@ -22,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -47,6 +49,15 @@ class worker;
 
 // What every worker shares. Members are in construction order; the caches go before the
 // System does.
+// A slab object a worker holds: kmalloc'd, or from the shared kmem_cache; its stamp is
+// written at both ends and must be there when it is freed.
+struct held_object {
+    void *p = nullptr;
+    std::uint32_t size = 0;
+    bool from_cache = false;
+    std::uint64_t stamp = 0;
+};
+
 struct shared_state {
     const campaign_config &cfg;
     System sys;
@@ -62,6 +73,10 @@ struct shared_state {
     // s_umount) and kfree_rcu-like batches of pages the workers free late.
     std::unique_ptr<object_cache> dentries;
     std::unique_ptr<deferred_free_list> rcu;
+    // The slab op's kmem_cache, and objects handed from one worker to be freed by another.
+    kmem_cache *objects = nullptr;
+    std::mutex exchange_lock;
+    std::vector<held_object> exchange;
     std::vector<unsigned> memcgs; // the groups __GFP_ACCOUNT charges (worker i: i mod n)
     unsigned long managed_pages = 0;
     tbb::enumerable_thread_specific<thread_stats> stats;
@@ -69,6 +84,8 @@ struct shared_state {
     std::vector<std::unique_ptr<worker>> workers;
 
     shared_state(const campaign_config &c, const system_config &sc);
+    // Frees what is still in the exchange (no worker runs).
+    void free_exchange();
     ~shared_state(); // workers and caches first, then the sinks that point at the oracle
 };
 

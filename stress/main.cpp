@@ -322,7 +322,7 @@ int run(const options &o, const campaign_config &c) {
 
 int main(int argc, char **argv) {
     CLI::App app{"gfplab-stress: multithreaded stress campaigns against a gfplab System, with "
-                 "the oracle I1-I16 checked online (invariants and exit statuses: "
+                 "the oracle I1-I19 checked online (invariants and exit statuses: "
                  "docs/oracle.md)"};
     options o;
     add_options(app, o);

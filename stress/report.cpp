@@ -82,6 +82,15 @@ void print_summary(const campaign_config &c, shared_state &st, const campaign_re
                get(outcome::scope_saves), get(outcome::scope_depth_max), get(outcome::locks_taken),
                get(outcome::cache_pages_added), get(outcome::shrinkers_registered),
                get(outcome::shrinkers_freed));
+    if (get(outcome::objects_allocated) || get(outcome::objects_failed)) {
+        const slab_totals t = slab_statistics(st.sys);
+        fmt::print("  slab: {} objects allocated, {} failed (non-sleeping masks), freed {} by "
+                   "their owner and {} by another worker; {} caches, {} slabs ({} pages) and {} "
+                   "large-kmalloc pages left after every holder let go\n",
+                   get(outcome::objects_allocated), get(outcome::objects_failed),
+                   get(outcome::objects_freed), get(outcome::objects_remote_freed), t.caches,
+                   t.slabs, t.slab_pages, t.large_kmalloc_pages);
+    }
     if (c.sc.atomic_share > 0)
         fmt::print("  atomic share: {} GFP_ATOMIC/GFP_NOWAIT served, {} failed (expected: no "
                    "reclaim); reserve allocations {}\n",

@@ -6,7 +6,7 @@ namespace gfplab::stress {
 std::string_view op_name(op_kind k) noexcept {
     static constexpr std::string_view names[] = {
         "alloc",       "free",         "handoff",    "remote_free", "touch", "scope_enter",
-        "scope_leave", "lock_section", "cache_fill", "shrinker",    "drain",
+        "scope_leave", "lock_section", "cache_fill", "shrinker",    "drain", "slab",
     };
     return unsigned(k) < nr_op_kinds ? names[unsigned(k)] : "?";
 }
@@ -27,10 +27,10 @@ std::string_view phase_name(phase p) noexcept {
 namespace {
 
 // alloc, free, handoff, remote_free, touch, scope_enter, scope_leave, lock_section,
-// cache_fill, shrinker, drain
-constexpr op_weights mix_fill{400, 150, 40, 40, 60, 60, 60, 20, 80, 2, 1};
-constexpr op_weights mix_hold{300, 280, 40, 40, 60, 60, 60, 20, 40, 2, 1};
-constexpr op_weights mix_release{120, 500, 40, 60, 60, 60, 60, 20, 10, 2, 1};
+// cache_fill, shrinker, drain, slab
+constexpr op_weights mix_fill{400, 150, 40, 40, 60, 60, 60, 20, 80, 2, 1, 80};
+constexpr op_weights mix_hold{300, 280, 40, 40, 60, 60, 60, 20, 40, 2, 1, 80};
+constexpr op_weights mix_release{120, 500, 40, 60, 60, 60, 60, 20, 10, 2, 1, 80};
 
 scenario make_default() {
     scenario s;
@@ -48,9 +48,9 @@ std::vector<scenario> make_all() {
     p.name = "pressure";
     p.summary = "phases dominate: fill to the watermarks, hold near min, release; kswapd, "
                 "direct reclaim, shrinkers and OOM kills all run";
-    p.weights = {op_weights{600, 60, 20, 20, 20, 10, 10, 5, 150, 1, 1},
-                 op_weights{350, 330, 20, 20, 20, 10, 10, 5, 60, 1, 1},
-                 op_weights{60, 700, 20, 60, 20, 10, 10, 5, 10, 1, 1}};
+    p.weights = {op_weights{600, 60, 20, 20, 20, 10, 10, 5, 150, 1, 1, 40},
+                 op_weights{350, 330, 20, 20, 20, 10, 10, 5, 60, 1, 1, 40},
+                 op_weights{60, 700, 20, 60, 20, 10, 10, 5, 10, 1, 1, 40}};
     p.phase_ops = 4000;
     p.hold_share = 1.0; // everything: only reclaim and the OOM killer get memory back
     v.push_back(p);
@@ -102,6 +102,16 @@ std::vector<scenario> make_all() {
     n.pcp = pcp_mode::virtual_cpus;
     n.thisnode_share = 0.15;
     v.push_back(n);
+
+    scenario sl = make_default();
+    sl.name = "slab";
+    sl.summary = "slab heavy: kmalloc of 8 B..16 KiB and kmem_cache objects under every mask, "
+                 "freed by their owner or another worker, beside a dentry cache that reclaim "
+                 "shrinks (I17, I18 online; stamps and zeroing checked by the harness)";
+    sl.weights = {op_weights{150, 60, 20, 20, 20, 40, 40, 10, 150, 1, 1, 600},
+                  op_weights{120, 120, 20, 20, 20, 40, 40, 10, 100, 1, 1, 600},
+                  op_weights{60, 300, 20, 40, 20, 40, 40, 10, 20, 1, 2, 600}};
+    v.push_back(sl);
 
     scenario o = make_default();
     o.name = "oversubscribed";

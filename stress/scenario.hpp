@@ -28,6 +28,7 @@ enum class op_kind : unsigned {
     cache_fill,   // pages into the reclaimable caches (what shrinkers give back)
     shrinker,     // register a private shrinker, or free it
     drain,        // drain_all_pages()
+    slab,         // kmalloc/kmem_cache objects, stamped; some freed by other workers
     count_,
 };
 inline constexpr unsigned nr_op_kinds = unsigned(op_kind::count_);

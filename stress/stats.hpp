@@ -40,15 +40,19 @@ enum class outcome : unsigned {
     cache_pages_added,
     shrinkers_registered,
     shrinkers_freed,
-    atomic_ok,        // GFP_ATOMIC/GFP_NOWAIT draws of the atomic share served
-    atomic_failed,    // ... and refused (expected under pressure: they may not reclaim)
-    thisnode_ok,      // __GFP_THISNODE requests for a chosen node, served on that node
-    thisnode_failed,  // ... and refused (the node was short; no fallback is allowed)
-    node_local,       // other allocations on a virtual CPU served from that CPU's node
-    node_remote,      // ... and from another node (the zonelist's fallback)
-    accounted_failed, // __GFP_ACCOUNT allocations that failed (the group's limit, or memory)
-    page_cache_added, // file, dirty file and anon pages put in the System's page cache
-    page_cache_gone,  // of this worker's page-cache pages, those reclaim took first
+    atomic_ok,            // GFP_ATOMIC/GFP_NOWAIT draws of the atomic share served
+    atomic_failed,        // ... and refused (expected under pressure: they may not reclaim)
+    thisnode_ok,          // __GFP_THISNODE requests for a chosen node, served on that node
+    thisnode_failed,      // ... and refused (the node was short; no fallback is allowed)
+    node_local,           // other allocations on a virtual CPU served from that CPU's node
+    node_remote,          // ... and from another node (the zonelist's fallback)
+    accounted_failed,     // __GFP_ACCOUNT allocations that failed (the group's limit, or memory)
+    page_cache_added,     // file, dirty file and anon pages put in the System's page cache
+    page_cache_gone,      // of this worker's page-cache pages, those reclaim took first
+    objects_allocated,    // slab objects (kmalloc, kmem_cache_alloc) served
+    objects_failed,       // ... and not (non-sleeping masks under pressure)
+    objects_freed,        // freed by the worker that allocated them
+    objects_remote_freed, // freed by another worker
     count_,
 };
 inline constexpr unsigned nr_outcomes = unsigned(outcome::count_);

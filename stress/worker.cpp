@@ -8,6 +8,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstring>
+#include <iterator>
 #include <thread>
 
 namespace gfplab::stress {
@@ -167,6 +170,9 @@ void worker::step(thread_stats &ts) {
     case op_kind::drain:
         st_.rcu->flush();
         st_.sys.drain_all_pages();
+        break;
+    case op_kind::slab:
+        op_slab(r, ts);
         break;
     case op_kind::count_:
         break;
@@ -591,12 +597,155 @@ void worker::trim_to(unsigned long pages) {
     }
 }
 
+// --- slab objects ----------------------------------------------------------------------------
+
+namespace {
+
+// The masks kernel code passes to kmalloc and kmem_cache_alloc (never a highmem or DMA32
+// zone: those are slab bugs, planted elsewhere).
+constexpr gfp_t slab_masks[] = {
+    GFP_KERNEL,
+    GFP_NOFS,
+    GFP_NOIO,
+    GFP_ATOMIC,
+    GFP_NOWAIT,
+    GFP_KERNEL_ACCOUNT,
+    GFP_KERNEL | __GFP_RECLAIMABLE,
+    GFP_NOFS | __GFP_ZERO,
+    GFP_KERNEL | __GFP_ZERO,
+    GFP_KERNEL | __GFP_NORETRY,
+    GFP_KERNEL | __GFP_DMA,
+};
+constexpr std::uint32_t shared_object_size = 120; // the "stress-objects" cache
+constexpr std::size_t max_objects = 512;          // per worker
+constexpr std::size_t max_exchange = 1024;
+
+void stamp(void *p, std::uint32_t size, std::uint64_t v) {
+    auto *b = static_cast<unsigned char *>(p);
+    std::memcpy(b, &v, sizeof v);
+    if (size >= 16)
+        std::memcpy(b + size - sizeof v, &v, sizeof v);
+}
+
+bool stamped(const void *p, std::uint32_t size, std::uint64_t v) {
+    const auto *b = static_cast<const unsigned char *>(p);
+    std::uint64_t head, tail = v;
+    std::memcpy(&head, b, sizeof head);
+    if (size >= 16)
+        std::memcpy(&tail, b + size - sizeof tail, sizeof tail);
+    return head == v && tail == v;
+}
+
+} // namespace
+
+void worker::release_object(const held_object &o, bool remote) {
+    if (!stamped(o.p, o.size, o.stamp))
+        st_.orc.harness_violation(
+            17, "slab object changed while held",
+            fmt::format("{}-byte {} object {} of worker {} freed by worker {}{}: its stamp is "
+                        "gone: another holder wrote it (I17) or it was corrupted",
+                        o.size, o.from_cache ? "stress-objects" : "kmalloc", fmt::ptr(o.p),
+                        o.stamp >> 40, id_, remote ? " (remote)" : ""));
+    if (o.from_cache)
+        kmem_cache_free(st_.objects, o.p);
+    else
+        kfree(st_.sys, o.p);
+}
+
+// kmalloc of 8 B..16 KiB (above 8 KiB: pages) or the shared cache's objects, under a mask
+// kernel code uses and the worker's scopes; the object is stamped, and freed later by the
+// worker or, through the exchange, by another.
+void worker::op_slab(splitmix64 &r, thread_stats &ts) {
+    if (r() % 8 == 0) {
+        held_object o;
+        {
+            std::lock_guard<std::mutex> g(st_.exchange_lock);
+            if (!st_.exchange.empty()) {
+                o = st_.exchange.back();
+                st_.exchange.pop_back();
+            }
+        }
+        if (o.p) {
+            release_object(o, true);
+            ts.outcomes[unsigned(outcome::objects_remote_freed)]++;
+            return;
+        }
+    }
+    std::size_t held;
+    {
+        std::lock_guard<std::mutex> g(lock_);
+        held = objects_.size();
+    }
+    const bool alloc = held == 0 || (held < 64 ? r() % 3 != 0 : held < max_objects && r() % 3 == 0);
+    if (!alloc) {
+        held_object o;
+        {
+            std::lock_guard<std::mutex> g(lock_);
+            if (objects_.empty())
+                return; // killed meanwhile
+            std::swap(objects_[r() % objects_.size()], objects_.back());
+            o = objects_.back();
+            objects_.pop_back();
+        }
+        if (r() % 4 == 0) {
+            std::lock_guard<std::mutex> g(st_.exchange_lock);
+            if (st_.exchange.size() < max_exchange) {
+                st_.exchange.push_back(o);
+                return;
+            }
+        }
+        release_object(o, false);
+        ts.outcomes[unsigned(outcome::objects_freed)]++;
+        return;
+    }
+    const gfp_t gfp = slab_masks[r() % std::size(slab_masks)] | __GFP_NOWARN;
+    const bool from_cache = r() % 4 == 0;
+    std::uint32_t size = shared_object_size;
+    if (!from_cache) {
+        const unsigned u = unsigned(r() % 100);
+        size = u < 60   ? 8 + std::uint32_t(r() % 249)
+               : u < 90 ? 257 + std::uint32_t(r() % 3840)
+                        : 4097 + std::uint32_t(r() % 12288);
+    }
+    void *p = from_cache ? kmem_cache_alloc(st_.objects, gfp) : kmalloc(st_.sys, size, gfp);
+    if (!p) {
+        ts.outcomes[unsigned(outcome::objects_failed)]++;
+        return;
+    }
+    ts.outcomes[unsigned(outcome::objects_allocated)]++;
+    if (gfp & __GFP_ZERO) {
+        const auto *b = static_cast<const unsigned char *>(p);
+        if (std::any_of(b, b + size, [](unsigned char c) { return c != 0; }))
+            st_.orc.harness_violation(12, "slab object not zeroed",
+                                      fmt::format("{}-byte object {} under __GFP_ZERO holds "
+                                                  "non-zero bytes",
+                                                  size, fmt::ptr(p)),
+                                      gfp);
+    }
+    if (!from_cache) {
+        // kmalloc's promises: ksize() covers the request, and a power-of-two size up to
+        // the largest class is aligned to itself.
+        const std::size_t usable = ksize(st_.sys, p);
+        const bool pow2 = (size & (size - 1)) == 0 && size <= KMALLOC_MAX_CACHE_SIZE;
+        if (usable < size || (pow2 && reinterpret_cast<std::uintptr_t>(p) % size))
+            st_.orc.harness_violation(
+                17, "kmalloc object too small or misaligned",
+                fmt::format("kmalloc({}) = {}: ksize {}", size, fmt::ptr(p), usable), gfp);
+    }
+    held_object o{p, size, from_cache, (std::uint64_t(id_) << 40) ^ ++serial_};
+    stamp(p, size, o.stamp);
+    std::lock_guard<std::mutex> g(lock_);
+    objects_.push_back(o);
+}
+
 unsigned long worker::kill() {
     std::vector<held_block> a, b;
+    std::vector<held_object> objects;
     {
         std::lock_guard<std::mutex> g(lock_);
         a.swap(held_);
         b.swap(inbox_);
+        objects.swap(objects_);
         held_pages_.store(0);
     }
     unsigned long n = 0;
@@ -605,6 +754,13 @@ unsigned long worker::kill() {
             release_block(x, true);
             n += 1ul << x.order;
         }
+    // Objects give pages back only as their slabs empty: counted by their bytes.
+    unsigned long bytes = 0;
+    for (const held_object &o : objects) {
+        release_object(o, true);
+        bytes += o.size;
+    }
+    n += bytes >> PAGE_SHIFT;
     killed_pages_.fetch_add(n);
     killed_.store(true, std::memory_order_release);
     return n;
@@ -612,6 +768,13 @@ unsigned long worker::kill() {
 
 void worker::release_all() {
     trim_to(0);
+    std::vector<held_object> objects;
+    {
+        std::lock_guard<std::mutex> g(lock_);
+        objects.swap(objects_);
+    }
+    for (const held_object &o : objects)
+        release_object(o, false);
     private_cache_.reset();
     for (cache_page_id id : cached_)
         st_.sys.page_cache().remove(id);

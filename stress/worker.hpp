@@ -65,6 +65,9 @@ class worker {
     void op_cache_fill(splitmix64 &r, thread_stats &ts);
     void op_shrinker(thread_stats &ts);
     void op_page_cache(splitmix64 &r, thread_stats &ts);
+    void op_slab(splitmix64 &r, thread_stats &ts);
+    // Checks the stamps and frees (kfree or kmem_cache_free).
+    void release_object(const held_object &o, bool remote);
     // alloc_pages (or alloc_pages_node for the scenario's __GFP_THISNODE share), timed for
     // the trace, its placement checked and counted. d.gfp becomes the mask really used.
     page *allocate(splitmix64 &r, mask_draw &d, thread_stats &ts);
@@ -88,7 +91,8 @@ class worker {
     // Holdings: the OOM killer's kill runs on the allocating thread, any thread.
     std::mutex lock_;
     std::vector<held_block> held_;
-    std::vector<held_block> inbox_; // handed over by others, freed by remote_free
+    std::vector<held_block> inbox_;    // handed over by others, freed by remote_free
+    std::vector<held_object> objects_; // slab objects (under lock_: kill() frees them)
     std::atomic<unsigned long> held_pages_{0};
     std::atomic<std::uint64_t> killed_pages_{0};
     std::atomic<bool> killed_{false};

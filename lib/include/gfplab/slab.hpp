@@ -118,5 +118,9 @@ struct slab_totals {
     unsigned long large_kmalloc_pages = 0;
 };
 slab_totals slab_statistics(System &s);
+// kmem_cache_shrink() on every cache of s (the kernel's kmem_cache_shrink_all() and what
+// drop_caches leaves to slab): every CPU's slab back, every empty slab to the page
+// allocator. Returns the slabs freed. A harness calls it before it counts free pages.
+unsigned long kmem_cache_shrink_all(System &s);
 
 } // namespace gfplab

@@ -321,6 +321,15 @@ slab_totals slab_statistics(System &s) {
     return t;
 }
 
+unsigned long kmem_cache_shrink_all(System &s) {
+    unsigned long freed = 0;
+    for (kmem_cache *c : slab_of(s).caches()) {
+        slab_allocator::flush_all(c);
+        freed += slab_allocator::discard_empty_partials(c);
+    }
+    return freed;
+}
+
 } // namespace gfplab
 
 using gfplab::kmem_cache;
