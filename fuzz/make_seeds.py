@@ -16,6 +16,7 @@ FAIL_NTH, SHRINK, TOUCH = 0x09, 0x0A, 0x0B
 LOCK_TAKE, LOCK_RELEASE, SHRINKER_REGISTER, SHRINKER_FREE = 0x0C, 0x0D, 0x0E, 0x0F
 PAGE_CACHE_ADD, PAGE_CACHE_DIRTY, CACHE_FILL, RECLAIM_STEP = 0x10, 0x11, 0x12, 0x13
 FAULT_INJECT, MEMCG_SWITCH = 0x14, 0x15
+KMALLOC, KFREE, KFREE_DOUBLE = 0x16, 0x17, 0x18
 NO_LOCK = 3  # shrinker_register: a1 == nr_lock_classes declares no lock
 
 # Selectors into op_stream.cpp's mask_table; RAW uses the raw mask as given.
@@ -32,6 +33,13 @@ def header():
 
 def alloc(sel, slot, order=0, vcpu=0, mask=0):
     return bytes([ALLOC, sel]) + struct.pack("<I", mask) + bytes([order | vcpu << 4, slot])
+
+
+def kmalloc(sel, slot, size, mods=0, vcpu=0, pattern=0x5a):
+    # mods: 1 __GFP_ZERO, 2 __GFP_ACCOUNT, 4 __GFP_RECLAIMABLE, 8 __GFP_DMA, 16 a planted
+    # slab bug (__GFP_HIGHMEM, or __GFP_DMA32 with 32)
+    size -= 1  # the record holds size - 1 (op_stream.cpp: 1 + value % 20000)
+    return bytes([KMALLOC, sel, mods, size & 0xFF, size >> 8, slot, vcpu, pattern])
 
 
 def rec(op, *args):
@@ -107,6 +115,16 @@ SEEDS = {
                      for i, o in enumerate([8] * 4 + [7] * 4 + [6] * 4 + [5] * 4 + [4] * 6)]
                   + [alloc(ATOMIC, 40 + i, order=3, vcpu=i % 4) for i in range(8)]
                   + [alloc(NOWAIT, 48 + i, vcpu=i % 4) for i in range(8)] + [rec(DRAIN)],
+    # The slab layer: kmalloc classes and types, large kmalloc, frees on other CPUs, a
+    # planted slab bug mask and planted double kfrees (slab object and large kmalloc).
+    "slab": [kmalloc(KERNEL, 0, 64), kmalloc(NOFS, 1, 96, mods=1, vcpu=1),
+             kmalloc(ATOMIC, 2, 192, vcpu=2), kmalloc(KERNEL, 3, 8192, mods=4),
+             kmalloc(KERNEL_ACCOUNT, 4, 700), kmalloc(DMA_KERNEL, 5, 40, mods=8),
+             kmalloc(KERNEL, 6, 20000, mods=1), kmalloc(HIGHUSER, 7, 128),
+             kmalloc(KERNEL, 8, 256, mods=16 | 32), rec(KFREE, 0, 3), rec(KFREE, 1),
+             kmalloc(KERNEL, 9, 64, vcpu=1), rec(KFREE_DOUBLE, 9, 2), rec(KFREE_DOUBLE, 6),
+             rec(LOCK_TAKE, 0), kmalloc(NOFS, 10, 1000), rec(LOCK_RELEASE),
+             rec(CACHE_FILL, 7), rec(SHRINK), rec(KFREE, 2, 1), rec(DRAIN)],
     # No header: libFuzzer's raw inputs are records from the first byte; 0xee is skipped.
     "headerless": [alloc(NOIO, 0, order=1), rec(0xEE, 1, 2, 3), alloc(NOFS, 1, vcpu=3),
                    rec(TOUCH, 1), rec(FREE, 1)],

@@ -78,8 +78,10 @@ std::vector<scenario> make_all() {
     w.name = "nofs-deadlock";
     w.summary = "a filesystem allocates GFP_KERNEL while holding the lock its shrinker takes: "
                 "the reclaim recursion must be reported as I9 (exit 1, I9 and nothing else)";
-    for (auto &x : w.weights)
+    for (auto &x : w.weights) {
         x[unsigned(op_kind::lock_section)] = 80;
+        x[unsigned(op_kind::slab)] = 0; // the stream of the lock sections, undiluted
+    }
     w.wrong_caller = 0.05;
     w.expects_i9 = true;
     v.push_back(w);

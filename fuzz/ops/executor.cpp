@@ -10,11 +10,13 @@
 #include <gfplab/page_cache.hpp>
 #include <gfplab/scope.hpp>
 #include <gfplab/shrinker.hpp>
+#include <gfplab/slab.hpp>
 #include <gfplab/system.hpp>
 
 #include <array>
 #include <cstring>
 #include <fmt/format.h>
+#include <map>
 #include <memory>
 #include <set>
 #include <utility>
@@ -35,6 +37,13 @@ struct slot {
     unsigned order = 0;
     unsigned memcg = 0;       // the group the block is charged to (0: none)
     bool has_pattern = false; // the block's bytes are all `pattern`
+    std::uint8_t pattern = 0;
+};
+
+// A kmalloc'd object a stream holds: its first `size` bytes are all `pattern`.
+struct object_slot {
+    std::uint8_t *p = nullptr;
+    std::size_t size = 0;
     std::uint8_t pattern = 0;
 };
 
@@ -418,6 +427,32 @@ class harness {
             f.set_times(o.arg[2] % 16 ? int(o.arg[2] % 16) : -1);
             return 0;
         }
+        case op_code::kmalloc:
+            return do_kmalloc(o);
+        case op_code::kfree: {
+            object_slot &s = objects_[o.arg[0] % nr_slots];
+            if (!s.p)
+                return outcome_ = "empty slot", 0;
+            set_current_vcpu(o.arg[1] % nr_vcpus);
+            free_object(s);
+            outcome_ = "freed";
+            return 0;
+        }
+        case op_code::kfree_double: {
+            object_slot &s = objects_[o.arg[0] % nr_slots];
+            if (!s.p)
+                return outcome_ = "empty slot", 0;
+            set_current_vcpu(o.arg[1] % nr_vcpus);
+            void *p = s.p;
+            const bool large = s.size > KMALLOC_MAX_CACHE_SIZE;
+            free_object(s);
+            const std::size_t before = reports_.size();
+            kfree(sys_, p);
+            // A slab object: I17's double free; a large kmalloc's pages are free pages now.
+            expect_planted(before, large ? "kfree of a page" : "double free");
+            outcome_ = "second kfree refused";
+            return 1;
+        }
         case op_code::memcg_switch:
             set_active_memcg(memcg_ids_[o.arg[0] % nr_memcgs]);
             return 0;
@@ -456,6 +491,81 @@ class harness {
                  fmt::format("planted {} produced {} report(s), expected 1", what,
                              reports_.size() - before));
         check_verify(fmt::format("after a planted {}", what).c_str());
+    }
+
+    // The stream's objects by address, to see a new one overlap a held one (I17).
+    void check_object(const object_slot &s, const char *when) {
+        for (std::size_t i = 0; i < s.size; i++)
+            if (s.p[i] != s.pattern)
+                fail(17, fmt::format("{}: byte {} of the {}-byte object {} is {:#x}, expected "
+                                     "{:#x}",
+                                     when, i, s.size, fmt::ptr(s.p), s.p[i], s.pattern));
+    }
+
+    void free_object(object_slot &s) {
+        check_object(s, "before kfree");
+        object_ranges_.erase(reinterpret_cast<std::uintptr_t>(s.p));
+        kfree(sys_, s.p);
+        s = object_slot{};
+    }
+
+    std::size_t do_kmalloc(const op &o) {
+        object_slot &s = objects_[o.arg[4] % nr_slots];
+        if (s.p)
+            free_object(s);
+        const std::size_t size = kmalloc_size(o);
+        gfp_t gfp = kmalloc_mask(o);
+        // Large kmallocs are pages: keep them out of the memcg model's way.
+        if (size > KMALLOC_MAX_CACHE_SIZE)
+            gfp &= ~__GFP_ACCOUNT;
+        set_current_vcpu(o.arg[5] % nr_vcpus);
+        // What must be reported: the slab bug bits (kmalloc_fix_flags), a large kmalloc's
+        // mask the page allocator refuses once they are gone, the I9 hazards of the mask.
+        std::size_t expected = (gfp & GFP_SLAB_BUG_MASK) ? 1 : 0;
+        const gfp_t fixed = gfp & ~GFP_SLAB_BUG_MASK;
+        unsigned order = 0;
+        while ((PAGE_SIZE << order) < size)
+            order++;
+        const bool refused =
+            size > KMALLOC_MAX_CACHE_SIZE && !gfp_valid(fixed | __GFP_COMP, int(order));
+        expected += refused;
+        if (!refused)
+            expected += expected_recursion_reports(fixed);
+        auto *p = static_cast<std::uint8_t *>(kmalloc(sys_, size, gfp));
+        if (!p) {
+            if (refused)
+                return outcome_ = "refused", expected;
+            return outcome_ = "NULL", expected;
+        }
+        if (refused)
+            fail(16, fmt::format("kmalloc({}) with a mask the page allocator refuses gave {}", size,
+                                 fmt::ptr(p)));
+        if (!sys_.virt_to_page(p))
+            fail(17, fmt::format("kmalloc({}) = {}: not memory of the System", size, fmt::ptr(p)));
+        const std::size_t usable = ksize(sys_, p);
+        if (usable < size)
+            fail(17, fmt::format("kmalloc({}) = {}: ksize {}", size, fmt::ptr(p), usable));
+        if ((size & (size - 1)) == 0 && size <= KMALLOC_MAX_CACHE_SIZE &&
+            reinterpret_cast<std::uintptr_t>(p) % size)
+            fail(17, fmt::format("kmalloc({}) = {}: not aligned to its power-of-two size", size,
+                                 fmt::ptr(p)));
+        if (gfp & __GFP_ZERO)
+            for (std::size_t i = 0; i < size; i++)
+                if (p[i])
+                    fail(12, fmt::format("kmalloc({}, __GFP_ZERO) = {}: byte {} is {:#x}", size,
+                                         fmt::ptr(p), i, p[i]));
+        // No held object may share a byte with the new one.
+        const auto a = reinterpret_cast<std::uintptr_t>(p);
+        auto next = object_ranges_.lower_bound(a);
+        if ((next != object_ranges_.end() && next->first < a + usable) ||
+            (next != object_ranges_.begin() && std::prev(next)->second > a))
+            fail(17, fmt::format("kmalloc({}) = {} overlaps an object the stream holds", size,
+                                 fmt::ptr(p)));
+        object_ranges_[a] = a + usable;
+        s = object_slot{p, size, std::uint8_t(o.arg[6] | 1)};
+        std::memset(p, s.pattern, size);
+        outcome_ = fmt::format("{} (ksize {})", fmt::ptr(p), usable);
+        return expected;
     }
 
     void free_slot(slot &s) {
@@ -566,6 +676,9 @@ class harness {
         for (auto &s : slots_)
             if (s.p)
                 free_slot(s);
+        for (auto &s : objects_)
+            if (s.p)
+                free_object(s);
         while (!scopes_.empty())
             restore_innermost();
         while (!held_.empty()) {
@@ -578,6 +691,8 @@ class harness {
             sys_.page_cache().remove(id);
         cache_.reset();
         shrinkers_ = {};
+        // The slab caches keep empty slabs for the next allocation: all back before the count.
+        kmem_cache_shrink_all(sys_);
         if (reports_.size() != before)
             fail(id(reports_.back().inv), "unplanned report while cleaning up");
         after_op();
@@ -612,7 +727,9 @@ class harness {
     std::vector<std::string> lockdep_reports_;
     std::vector<bool> owned_; // pfn -> held by a slot (the reference model)
     slot slots_[nr_slots];
-    std::vector<open_scope> scopes_; // innermost last
+    object_slot objects_[nr_slots];
+    std::map<std::uintptr_t, std::uintptr_t> object_ranges_; // held objects: start -> end
+    std::vector<open_scope> scopes_;                         // innermost last
     std::array<std::unique_ptr<Lock>, nr_lock_classes> locks_;
     std::vector<unsigned> held_; // classes the stream holds, innermost last
     std::array<std::unique_ptr<fuzz_shrinker>, nr_shrinker_slots> shrinkers_;

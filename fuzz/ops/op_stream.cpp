@@ -80,6 +80,27 @@ std::optional<op> op_decoder::next(std::size_t &index) noexcept {
     return std::nullopt;
 }
 
+gfp_t kmalloc_mask(const op &o) noexcept {
+    // Kernel code's composites, without __GFP_NOFAIL (not for a kmalloc that may be large).
+    gfp_t m = mask_table[o.arg[0] % mask_table.size()].mask & ~__GFP_NOFAIL;
+    const std::uint8_t mods = o.arg[1];
+    if (mods & 1)
+        m |= __GFP_ZERO;
+    if (mods & 2)
+        m |= __GFP_ACCOUNT;
+    if (mods & 4)
+        m |= __GFP_RECLAIMABLE;
+    if (mods & 8)
+        m |= __GFP_DMA;
+    if (mods & 16)
+        m |= mods & 32 ? __GFP_DMA32 : __GFP_HIGHMEM;
+    return m;
+}
+
+std::size_t kmalloc_size(const op &o) noexcept {
+    return 1 + (std::size_t(o.arg[2]) | std::size_t(o.arg[3]) << 8) % 20000;
+}
+
 std::string describe(const op &o) {
     static const char *const scope_names[] = {"nofs", "noio", "noreclaim", "pin"};
     switch (o.code) {
@@ -138,6 +159,14 @@ std::string describe(const op &o) {
                            o.arg[1] % 8, o.arg[2] % 16);
     case op_code::memcg_switch:
         return fmt::format("memcg_switch group {}", o.arg[0] % nr_memcgs);
+    case op_code::kmalloc:
+        return fmt::format("kmalloc slot {} size {} vcpu {} mask {}", o.arg[4] % nr_slots,
+                           kmalloc_size(o), o.arg[5] % nr_vcpus, gfp_describe(kmalloc_mask(o)));
+    case op_code::kfree:
+        return fmt::format("kfree slot {} vcpu {}", o.arg[0] % nr_slots, o.arg[1] % nr_vcpus);
+    case op_code::kfree_double:
+        return fmt::format("kfree_double slot {} vcpu {}", o.arg[0] % nr_slots,
+                           o.arg[1] % nr_vcpus);
     }
     return fmt::format("op {:#x}", unsigned(o.code));
 }

@@ -50,8 +50,14 @@ enum class op_code : std::uint8_t {
                               // with the mask narrowed by the scopes, as direct reclaim does
     fault_inject = 0x14,      // a0 probability %, a1 interval, a2 times (0: no limit)
     memcg_switch = 0x15,      // a0 group: where __GFP_ACCOUNT allocations charge from now on
+    // The slab layer: a1 modifiers (bit 0 __GFP_ZERO, 1 __GFP_ACCOUNT, 2 __GFP_RECLAIMABLE,
+    // 3 __GFP_DMA, 4 a planted slab bug: __GFP_HIGHMEM, or __GFP_DMA32 with bit 5).
+    kmalloc = 0x16,      // a0 mask selector (composites), a1 modifiers, a2..a3 size, a4 slot,
+                         // a5 vcpu
+    kfree = 0x17,        // a0 slot, a1 vcpu
+    kfree_double = 0x18, // a0 slot, a1 vcpu (planted misuse: kfree, then kfree again)
 };
-inline constexpr std::uint8_t last_op_code = 0x15;
+inline constexpr std::uint8_t last_op_code = 0x18;
 
 struct op {
     op_code code;
@@ -84,6 +90,9 @@ unsigned alloc_order(const op &o) noexcept; // 0..11: 11 is MAX_PAGE_ORDER + 1 (
 unsigned alloc_vcpu(const op &o) noexcept;
 unsigned free_vcpu(const op &o) noexcept; // free, free_wrong_order, double_free
 unsigned slot_of(const op &o) noexcept;
+// kmalloc records: the mask (composite, modifiers, planted bug bits) and the size (1..20000).
+gfp_t kmalloc_mask(const op &o) noexcept;
+std::size_t kmalloc_size(const op &o) noexcept;
 
 // Walks an input record by record.
 class op_decoder {

@@ -56,9 +56,10 @@ void *kmalloc_large(System &s, std::size_t size, gfp_t flags, int node) {
     const std::uint32_t flags = head->flags.load(std::memory_order_acquire);
     if (!(flags & PG_large_kmalloc) || (flags & (PG_buddy | PG_pcp)) || !(flags & PG_owned)) {
         refuse(s, invariant::bad_input, "kfree of a page", 0, -1, head,
-               "kfree({}): the page (pfn {:#x}) was not allocated by kmalloc: give it back "
-               "with __free_pages()/free_pages()",
-               fmt::ptr(obj), s.page_to_pfn(head));
+               "kfree({}): the page (pfn {:#x}) {}", fmt::ptr(obj), s.page_to_pfn(head),
+               (flags & PG_owned) ? "was not allocated by kmalloc: give it back with "
+                                    "__free_pages()/free_pages()"
+                                  : "is free (a large kmalloc freed twice?)");
         return;
     }
     if (obj != s.page_address(head)) {
