@@ -14,8 +14,11 @@
 //    comes from a zone gfp_zone() allows for the effective mask (I5) and, with
 //    __GFP_THISNODE, from the preferred node; __GFP_ZERO pages read zero (I12);
 //  - a slot's pattern survives until its owner frees it (I1 again, seen from the data);
-//  - planted misuse (wrong-order free, double free) is reported once and refused, and
-//    verify() stays clean after it (I13, I1, I16);
+//  - a kmalloc'd object lies in the System, ksize() covers the request, a power-of-two size
+//    is aligned, __GFP_ZERO objects read zero, no held object shares a byte with it, its
+//    pattern survives until kfree() (I17, I12); a slab bug mask is reported once and served;
+//  - planted misuse (wrong-order free, double free, double kfree) is reported once and
+//    refused, and verify() stays clean after it (I13, I1, I16, I17);
 //  - verify() is clean after drain, kswapd, shrink and reclaim (I2 with allocations held);
 //  - a shrinker never sees a mask the thread's scopes forbid (I8), nor runs while its
 //    declared lock is held (I9);
@@ -51,7 +54,7 @@ struct failure {
     std::size_t index = 0;          // the record's number (unless at_end)
     std::string op;                 // describe() of the op (unless at_end)
     std::string what;               // one line: what was expected and what happened
-    int invariant = 0;              // the oracle's id (docs/oracle.md): 1 for I1 ... 16 for I16
+    int invariant = 0;              // the oracle's id (docs/oracle.md): 1 for I1, 17 for I17
     std::vector<violation> reports; // everything the System reported in this run
 };
 
