@@ -59,33 +59,27 @@ void remove_partial(kmem_cache_node &n, slab *sl) GFPLAB_REQUIRES(n.list_lock) {
     n.nr_partial.store(n.nr_partial.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
 }
 
-// get_freelist(): all of the CPU slab's free objects (frees from other CPUs gathered
-// there); when there are none the slab is unfrozen, full, on no list.
-objref get_freelist(slab *sl) {
+// Takes every free object of a slab for a CPU: the slab's whole freelist, inuse at
+// objects. get_freelist() (the CPU's own slab: frees from other CPUs gathered there) leaves
+// it frozen only if it had objects, so that an empty-handed CPU drops a full slab that is on
+// no list; freeze_slab() (a slab just taken off the partial list) always freezes it.
+objref take_freelist(slab *sl, bool freeze) {
     std::uint64_t old = sl->state.load(std::memory_order_acquire);
     for (;;) {
         slab_word w = unpack(old);
         const objref fl = w.freelist;
         w.freelist = OBJ_NIL;
         w.inuse = sl->objects;
-        w.frozen = fl != OBJ_NIL;
+        w.frozen = freeze || fl != OBJ_NIL;
         if (sl->state.compare_exchange_weak(old, pack(w), std::memory_order_acq_rel))
             return fl;
     }
 }
-
-// freeze_slab(): a slab taken off the partial list becomes the CPU's, with all its objects.
+objref get_freelist(slab *sl) {
+    return take_freelist(sl, false);
+}
 objref freeze_slab(slab *sl) {
-    std::uint64_t old = sl->state.load(std::memory_order_acquire);
-    for (;;) {
-        slab_word w = unpack(old);
-        const objref fl = w.freelist;
-        w.freelist = OBJ_NIL;
-        w.inuse = sl->objects;
-        w.frozen = true;
-        if (sl->state.compare_exchange_weak(old, pack(w), std::memory_order_acq_rel))
-            return fl;
-    }
+    return take_freelist(sl, true);
 }
 
 // get_partial_node() for one node: the first partial slab, off the list.
