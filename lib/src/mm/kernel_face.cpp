@@ -4,6 +4,7 @@
 // functions on the default System, and how that System comes to be.
 #include "../check/report.hpp"
 #include "../page_alloc/fastpath.hpp"
+#include "default_system.hpp"
 
 #include <gfplab/linux/gfp.h>
 #include <gfplab/linux/mm.h>
@@ -16,9 +17,11 @@
 #include <string>
 
 namespace gfplab {
-namespace {
 
-std::atomic<System *> chosen{nullptr};
+std::atomic<System *> detail::chosen_system{nullptr};
+std::atomic<System *> detail::booted_system{nullptr};
+
+namespace {
 
 std::uint64_t parse_size(const char *name, const std::string &v) {
     std::size_t used = 0;
@@ -55,22 +58,9 @@ unsigned parse_count(const char *name, const std::string &v) {
     return unsigned(n);
 }
 
-System &env_system() {
-    static System *s = [] {
-        try {
-            return new System(config_from_env()); // lives until exit: pages may outlive main
-        } catch (const std::exception &e) {
-            std::fprintf(stderr, "%s\n", e.what());
-            std::abort();
-        }
-    }();
-    return *s;
-}
-
-// default_system(), with the boot on first use out of line.
+// default_system(), inline.
 System &sys() {
-    System *s = chosen.load(std::memory_order_acquire);
-    return s ? *s : env_system();
+    return current_default_system();
 }
 
 } // namespace
@@ -114,13 +104,25 @@ system_config config_from_env() {
     return c;
 }
 
+System &detail::boot_default_system() {
+    static System *s = [] {
+        try {
+            return new System(config_from_env()); // lives until exit: pages may outlive main
+        } catch (const std::exception &e) {
+            std::fprintf(stderr, "%s\n", e.what());
+            std::abort();
+        }
+    }();
+    booted_system.store(s, std::memory_order_release);
+    return *s;
+}
+
 System &default_system() {
-    System *s = chosen.load(std::memory_order_acquire);
-    return s ? *s : env_system();
+    return current_default_system();
 }
 
 void set_default_system(System *s) noexcept {
-    chosen.store(s, std::memory_order_release);
+    detail::chosen_system.store(s, std::memory_order_release);
 }
 
 } // namespace gfplab

@@ -8,14 +8,14 @@
 #include <gfplab/mempool.hpp>
 #include <gfplab/system.hpp>
 
-using gfplab::default_system;
+#include "default_system.hpp"
 
 extern "C" {
 
 int mempool_init_node(mempool_t *pool, int min_nr, mempool_alloc_t *alloc_fn,
                       mempool_free_t *free_fn, void *pool_data, gfp_t gfp_mask, int node_id) {
-    return gfplab::mempool_init_node(default_system(), pool, min_nr, alloc_fn, free_fn, pool_data,
-                                     gfp_mask, node_id);
+    return gfplab::mempool_init_node(gfplab::current_default_system(), pool, min_nr, alloc_fn,
+                                     free_fn, pool_data, gfp_mask, node_id);
 }
 
 int mempool_init(mempool_t *pool, int min_nr, mempool_alloc_t *alloc_fn, mempool_free_t *free_fn,
@@ -25,8 +25,8 @@ int mempool_init(mempool_t *pool, int min_nr, mempool_alloc_t *alloc_fn, mempool
 
 mempool_t *mempool_create_node(int min_nr, mempool_alloc_t *alloc_fn, mempool_free_t *free_fn,
                                void *pool_data, gfp_t gfp_mask, int node_id) {
-    return gfplab::mempool_create_node(default_system(), min_nr, alloc_fn, free_fn, pool_data,
-                                       gfp_mask, node_id);
+    return gfplab::mempool_create_node(gfplab::current_default_system(), min_nr, alloc_fn, free_fn,
+                                       pool_data, gfp_mask, node_id);
 }
 
 mempool_t *mempool_create(int min_nr, mempool_alloc_t *alloc_fn, mempool_free_t *free_fn,
