@@ -8,6 +8,7 @@
 #include <gfplab/linux/gfp.h>
 #include <gfplab/slab.hpp>
 #include <gfplab/system.hpp>
+#include <gfplab/vmstat.hpp>
 
 #include <gtest/gtest.h>
 
@@ -282,6 +283,30 @@ TEST(Kmalloc, TypesPlaceSlabsByMobilityAndZone) {
     for (void *p : {rcl, dma, normal})
         kfree(s, p);
     EXPECT_EQ(s.report_count(), 0u);
+}
+
+TEST(Kmalloc, VmstatCountsSlabPagesAndShowsSlabinfo) {
+    System s(small_config());
+    void *rcl = kmalloc(s, 100, GFP_KERNEL | __GFP_RECLAIMABLE);
+    void *normal = kmalloc(s, 100, GFP_KERNEL);
+    void *large = kmalloc(s, 10000, GFP_KERNEL);
+    const vmstat_snapshot v = take_vmstat_snapshot(s);
+    auto counter = [&](const std::string &name) {
+        for (const auto &[n, value] : v.counters)
+            if (n == name)
+                return value;
+        return std::uint64_t(~0ull);
+    };
+    EXPECT_EQ(counter("nr_slab_reclaimable"), 1u);       // one order-0 kmalloc-rcl-128 slab
+    EXPECT_EQ(counter("nr_slab_unreclaimable"), 1u + 4); // kmalloc-128, and 4 large pages
+    ASSERT_EQ(v.slabinfo.size(), 2u);
+    EXPECT_EQ(v.slabinfo[0].name, "kmalloc-128");
+    EXPECT_EQ(v.slabinfo[0].objects_per_slab, 32u);
+    EXPECT_TRUE(v.slabinfo[1].reclaimable);
+    EXPECT_NE(format_vmstat(v).find("kmalloc-rcl-128"), std::string::npos);
+    EXPECT_NE(vmstat_json(v).find("\"slabinfo\""), std::string::npos);
+    for (void *p : {rcl, normal, large})
+        kfree(s, p);
 }
 
 TEST(Kmalloc, LargeRequestsGoToThePageAllocator) {

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace gfplab {
 
@@ -122,5 +123,7 @@ slab_totals slab_statistics(System &s);
 // drop_caches leaves to slab): every CPU's slab back, every empty slab to the page
 // allocator. Returns the slabs freed. A harness calls it before it counts free pages.
 unsigned long kmem_cache_shrink_all(System &s);
+// /proc/slabinfo: every cache of s, in creation order (racy while others run).
+std::vector<kmem_cache_info> slabinfo(System &s);
 
 } // namespace gfplab

@@ -47,20 +47,31 @@ struct memcg_snapshot {
     std::uint64_t limit = 0, usage = 0, max_usage = 0, failcnt = 0;
 };
 
+// One line of /proc/slabinfo.
+struct slab_snapshot {
+    std::string name;
+    unsigned long active_objs = 0, num_objs = 0;
+    unsigned object_size = 0, size = 0, objects_per_slab = 0, pages_per_slab = 0;
+    unsigned long num_slabs = 0;
+    bool reclaimable = false; // SLAB_RECLAIM_ACCOUNT: counted in nr_slab_reclaimable
+};
+
 struct vmstat_snapshot {
     std::vector<zone_snapshot> zones;
     std::vector<kswapd_snapshot> kswapd;
     std::vector<shrinker_snapshot> shrinkers;
     std::vector<memcg_snapshot> memcgs;
+    std::vector<slab_snapshot> slabinfo; // caches that hold slabs
     // The System's counters, by the names they print under.
     std::vector<std::pair<std::string, std::uint64_t>> counters;
     bool pcp_rseq = false;
 };
 
 vmstat_snapshot take_vmstat_snapshot(System &s);
-// "/proc/zoneinfo"-like blocks per zone, then "name value" lines.
+// "/proc/zoneinfo"-like blocks per zone, the slabinfo lines, then "name value" lines.
 std::string format_vmstat(const vmstat_snapshot &v);
-// One JSON object: {"zones": [...], "kswapd": [...], "shrinkers": [...], "counters": {...}}.
+// One JSON object: {"zones": [...], "kswapd": [...], "shrinkers": [...], "memcgs": [...],
+// "slabinfo": [...], "counters": {...}}.
 std::string vmstat_json(const vmstat_snapshot &v);
 
 } // namespace gfplab

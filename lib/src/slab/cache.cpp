@@ -321,6 +321,13 @@ slab_totals slab_statistics(System &s) {
     return t;
 }
 
+std::vector<kmem_cache_info> slabinfo(System &s) {
+    std::vector<kmem_cache_info> v;
+    for (kmem_cache *c : slab_of(s).caches())
+        v.push_back(kmem_cache_stats(c));
+    return v;
+}
+
 unsigned long kmem_cache_shrink_all(System &s) {
     unsigned long freed = 0;
     for (kmem_cache *c : slab_of(s).caches()) {

@@ -3,6 +3,7 @@
 // The statistics snapshot: zones, kswapd, shrinkers, accounting groups and the slow-path
 // counters, read without stopping anyone (so zone figures are as racy as /proc's).
 #include <gfplab/shrinker.hpp>
+#include <gfplab/slab.hpp>
 #include <gfplab/system.hpp>
 #include <gfplab/vmstat.hpp>
 
@@ -46,8 +47,23 @@ vmstat_snapshot take_vmstat_snapshot(System &s) {
         if (const mem_cgroup *g = s.memcg(id))
             v.memcgs.push_back({id, g->name, g->limit_pages, g->usage_pages.load(),
                                 g->max_usage_pages.load(), g->failcnt.load()});
+    // nr_slab_reclaimable / nr_slab_unreclaimable, in pages, from the caches that hold
+    // slabs (large kmallocs count as unreclaimable, as NR_SLAB_UNRECLAIMABLE_B does).
+    std::uint64_t slab_reclaimable = 0, slab_unreclaimable = 0;
+    for (const kmem_cache_info &c : gfplab::slabinfo(s)) {
+        if (!c.num_slabs)
+            continue;
+        const bool rcl = c.flags & SLAB_RECLAIM_ACCOUNT;
+        v.slabinfo.push_back({c.name, c.active_objs, c.num_objs, c.object_size, c.size, c.objects,
+                              1u << c.order, c.num_slabs, rcl});
+        (rcl ? slab_reclaimable : slab_unreclaimable) += c.num_slabs << c.order;
+    }
+    slab_unreclaimable += slab_statistics(s).large_kmalloc_pages;
     const alloc_stats &a = s.stats();
     v.counters = {
+        {"nr_slab_reclaimable", slab_reclaimable},
+        {"nr_slab_unreclaimable", slab_unreclaimable},
+        {"failslab_injected", s.failslab().injected()},
         {"allocstall_slowpath", a.slowpath.load()},
         {"pgalloc_fail", a.failures.load()},
         {"pgalloc_reserve", a.reserve_allocs.load()},
@@ -93,6 +109,13 @@ std::string format_vmstat(const vmstat_snapshot &v) {
     for (const auto &g : v.memcgs)
         out += fmt::format("memcg {} ({}) usage {} max {} limit {} failcnt {}\n", g.id, g.name,
                            g.usage, g.max_usage, g.limit, g.failcnt);
+    if (!v.slabinfo.empty())
+        out += "# name            <active_objs> <num_objs> <objsize> <objperslab> "
+               "<pagesperslab> : slabdata <num_slabs>\n";
+    for (const auto &c : v.slabinfo)
+        out += fmt::format("{:<17} {:>6} {:>6} {:>6} {:>4} {:>4} : slabdata {:>6}\n", c.name,
+                           c.active_objs, c.num_objs, c.size, c.objects_per_slab, c.pages_per_slab,
+                           c.num_slabs);
     for (const auto &[name, value] : v.counters)
         out += fmt::format("{} {}\n", name, value);
     return out;
@@ -145,6 +168,17 @@ std::string vmstat_json(const vmstat_snapshot &v) {
                                {"usage", g.usage},
                                {"max_usage", g.max_usage},
                                {"failcnt", g.failcnt}});
+    j["slabinfo"] = json::array();
+    for (const auto &c : v.slabinfo)
+        j["slabinfo"].push_back({{"name", c.name},
+                                 {"active_objs", c.active_objs},
+                                 {"num_objs", c.num_objs},
+                                 {"object_size", c.object_size},
+                                 {"size", c.size},
+                                 {"objects_per_slab", c.objects_per_slab},
+                                 {"pages_per_slab", c.pages_per_slab},
+                                 {"num_slabs", c.num_slabs},
+                                 {"reclaimable", c.reclaimable}});
     json counters = json::object();
     for (const auto &[name, value] : v.counters)
         counters[name] = value;
