@@ -526,6 +526,19 @@ TEST(SlabOracle, PagesAndSlabsAreNotInterchangeable) {
     expect_clean(s);
 }
 
+TEST(SlabOracle, NodesMustExist) {
+    System s(small_config());
+    collected got;
+    got.attach(s);
+    EXPECT_EQ(kmalloc(s, 64, GFP_KERNEL, 3), nullptr);
+    EXPECT_TRUE(got.has(invariant::bad_input, "invalid node"));
+    void *p = kmalloc(s, 64, GFP_KERNEL, 0);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(s.virt_to_page(p)->node, 0);
+    kfree(s, p);
+    EXPECT_EQ(got.v.size(), 1u);
+}
+
 TEST(SlabOracle, DestroyWithLiveObjectsIsRefusedAndKeepsTheCache) {
     System s(small_config());
     collected got;

@@ -102,6 +102,12 @@ void *slab_allocator::alloc_hooked(kmem_cache *c, gfp_t gfp, int node, std::size
                "code!",
                c->name, invalid, gfp_format(invalid), gfp, gfp_format(gfp));
     }
+    if (node != NUMA_NO_NODE && (node < 0 || node >= s.nr_nodes())) [[unlikely]] {
+        refuse(s, invariant::bad_input, "invalid node", gfp, -1, nullptr,
+               "cache '{}': node {} does not exist (the System has {})", c->name, node,
+               s.nr_nodes());
+        return nullptr;
+    }
     // might_alloc(): a request that may enter reclaim, made under a lock a shrinker takes.
     if (detail::t_held_count)
         check_reclaim_recursion(s, current_gfp_context(gfp), 0, srcloc::current());
