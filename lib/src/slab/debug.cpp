@@ -89,19 +89,22 @@ void slab_allocator::free_hooks(kmem_cache *c, void *obj) {
     init_object_free(c, obj);
 }
 
+// kmalloc_fix_flags(): a zone the slab cannot use, or bits outside the mask, are a caller
+// bug; the kernel warns and serves the request without them. 6.12 looks only when a new
+// slab or a large kmalloc needs pages; the oracle looks at every request.
+gfp_t kmalloc_fix_flags(System &s, gfp_t flags, std::string_view who) {
+    const gfp_t invalid = flags & GFP_SLAB_BUG_MASK;
+    flags &= ~GFP_SLAB_BUG_MASK;
+    refuse(s, invariant::bad_input, "invalid slab mask", invalid, -1, nullptr,
+           "{}: Unexpected gfp: {:#x} ({}). Fixing up to gfp: {:#x} ({}). Fix your code!", who,
+           invalid, gfp_format(invalid), flags, gfp_format(flags));
+    return flags;
+}
+
 void *slab_allocator::alloc_hooked(kmem_cache *c, gfp_t gfp, int node, std::size_t) {
     System &s = *c->sys;
-    // kmalloc_fix_flags(): a zone the slab cannot use, or bits outside the mask, are a
-    // caller bug; the kernel warns and serves the request without them. 6.12 looks only
-    // when a new slab is needed; the oracle looks at every request.
-    if (gfp & GFP_SLAB_BUG_MASK) [[unlikely]] {
-        const gfp_t invalid = gfp & GFP_SLAB_BUG_MASK;
-        gfp &= ~GFP_SLAB_BUG_MASK;
-        refuse(s, invariant::bad_input, "invalid slab mask", invalid, -1, nullptr,
-               "cache '{}': Unexpected gfp: {:#x} ({}). Fixing up to gfp: {:#x} ({}). Fix your "
-               "code!",
-               c->name, invalid, gfp_format(invalid), gfp, gfp_format(gfp));
-    }
+    if (gfp & GFP_SLAB_BUG_MASK) [[unlikely]]
+        gfp = kmalloc_fix_flags(s, gfp, c->name);
     if (node != NUMA_NO_NODE && (node < 0 || node >= s.nr_nodes())) [[unlikely]] {
         refuse(s, invariant::bad_input, "invalid node", gfp, -1, nullptr,
                "cache '{}': node {} does not exist (the System has {})", c->name, node,

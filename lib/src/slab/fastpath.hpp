@@ -128,8 +128,8 @@ struct slab_allocator {
     // do_slab_free() for one object of cache c in slab sl: the object check (I17), then the
     // CPU's freelist when sl is the CPU's slab, else __slab_free().
     GFPLAB_ALWAYS_INLINE static void free(kmem_cache *c, slab *sl, void *obj) {
+        const objref r = to_ref(c->mem, obj);
         if (c->track) {
-            const objref r = to_ref(c->mem, obj);
             if (sl->cache != c || obj_state(c->mem, r) != obj_allocated) [[unlikely]]
                 return free_refused(c, sl, obj);
             set_obj_state(c->mem, r, obj_free);
@@ -138,7 +138,6 @@ struct slab_allocator {
             free_hooks(c, obj);
         kmem_cache_cpu &cc = this_cpu(*c);
         std::uint64_t w = cc.word.load(std::memory_order_acquire);
-        const objref r = to_ref(c->mem, obj);
         for (;;) {
             if ((w & OBJREF_MASK) == OBJ_LOCKED ||
                 cc.cpu_slab.load(std::memory_order_acquire) != sl) [[unlikely]]

@@ -16,14 +16,8 @@ namespace {
 
 // ___kmalloc_large_node(): a compound page of the smallest order that holds size.
 void *kmalloc_large(System &s, std::size_t size, gfp_t flags, int node) {
-    if (flags & GFP_SLAB_BUG_MASK) [[unlikely]] {
-        const gfp_t invalid = flags & GFP_SLAB_BUG_MASK;
-        flags &= ~GFP_SLAB_BUG_MASK;
-        refuse(s, invariant::bad_input, "invalid slab mask", invalid, -1, nullptr,
-               "kmalloc({}): Unexpected gfp: {:#x} ({}). Fixing up to gfp: {:#x} ({}). Fix "
-               "your code!",
-               size, invalid, gfp_format(invalid), flags, gfp_format(flags));
-    }
+    if (flags & GFP_SLAB_BUG_MASK) [[unlikely]]
+        flags = kmalloc_fix_flags(s, flags, "kmalloc-large");
     unsigned order = 0;
     while ((PAGE_SIZE << order) < size && order <= MAX_PAGE_ORDER)
         order++;

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gfplab {
@@ -170,6 +171,9 @@ class slab_state {
 // kmem_cache_create() on a System whose slab state is st (which may be under construction).
 kmem_cache *create_cache(System &s, slab_state &st, const char *name, unsigned object_size,
                          const kmem_cache_args *args, slab_flags_t flags);
+
+// Reports a GFP_SLAB_BUG_MASK mask (I16) for `who` and returns it without those bits.
+[[gnu::cold]] gfp_t kmalloc_fix_flags(System &s, gfp_t flags, std::string_view who);
 
 // How the slab layer reaches its System's state (a friend of System).
 inline slab_state &slab_of(System &s) noexcept {
