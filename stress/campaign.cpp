@@ -43,7 +43,6 @@ shared_state::shared_state(const campaign_config &c, const system_config &scfg)
     cache = std::make_unique<page_cache>(sys, orc, "stress-pagecache", nullptr, &trace);
     fs_cache = std::make_unique<page_cache>(sys, orc, "sb-stressfs", &fs_lock, &trace);
     dentries = std::make_unique<object_cache>(sys, "stressfs2");
-    rcu = std::make_unique<deferred_free_list>(sys, "stress-rcu");
     objects = kmem_cache_create(sys, "stress-objects", 120, nullptr, SLAB_HWCACHE_ALIGN);
 }
 
@@ -55,13 +54,15 @@ void shared_state::free_exchange() {
     }
     for (const held_object &o : left)
         o.from_cache ? kmem_cache_free(objects, o.p) : kfree(sys, o.p);
+    for (auto &slot : published)
+        kfree(sys, slot.exchange(nullptr));
+    kvfree_rcu_barrier(sys);
 }
 
 shared_state::~shared_state() {
     workers.clear();
     free_exchange();
     kmem_cache_destroy(objects);
-    rcu.reset();
     dentries.reset();
     fs_cache.reset();
     cache.reset();
@@ -208,11 +209,12 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
     st.free_exchange();
     kmem_cache_destroy(st.objects); // reports (I16) objects nobody freed
     st.objects = nullptr;
-    st.rcu.reset();
     st.dentries.reset();
     st.fs_cache.reset();
     st.cache.reset();
-    // Slab caches keep empty slabs for the next allocation: give them all back.
+    // kvfree_rcu() keeps spare blocks and slab caches keep empty slabs for the next
+    // allocation: give them all back (echo 2 > drop_caches).
+    st.sys.shrinkers().drop_slab();
     kmem_cache_shrink_all(st.sys);
     // kswapd may be half-way through a batch of page-cache pages it took off an LRU before
     // the workers removed the rest: they reach a per-CPU list when it frees them. Wait for

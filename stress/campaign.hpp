@@ -12,6 +12,7 @@
 #include "trace.hpp"
 
 #include <gfplab/caches.hpp>
+#include <gfplab/kvfree_rcu.hpp>
 #include <gfplab/lockdep.hpp>
 #include <gfplab/slab.hpp>
 #include <gfplab/system.hpp>
@@ -19,6 +20,7 @@
 
 #include <oneapi/tbb/enumerable_thread_specific.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -69,10 +71,13 @@ struct shared_state {
     Lock driver_lock{driver_lock_class};
     std::unique_ptr<page_cache> cache;    // page cache: any reclaim may take it
     std::unique_ptr<page_cache> fs_cache; // inode cache: only __GFP_FS reclaim, under fs_lock
-    // The library's ready-made shrinkers: a dentry cache of a second filesystem (its own
-    // s_umount) and kfree_rcu-like batches of pages the workers free late.
+    // The library's ready-made shrinker: a dentry cache of a second filesystem (its own
+    // s_umount). kvfree_rcu()'s shrinker is the System's own.
     std::unique_ptr<object_cache> dentries;
-    std::unique_ptr<deferred_free_list> rcu;
+    // Slab objects published to RCU readers: a worker that unpublishes one (by publishing
+    // another in its place) frees it with kfree_rcu(); readers check it stays whole (I20).
+    static constexpr unsigned nr_published = 16;
+    std::array<std::atomic<void *>, nr_published> published{};
     // The slab op's kmem_cache, and objects handed from one worker to be freed by another.
     kmem_cache *objects = nullptr;
     std::mutex exchange_lock;
@@ -84,7 +89,8 @@ struct shared_state {
     std::vector<std::unique_ptr<worker>> workers;
 
     shared_state(const campaign_config &c, const system_config &sc);
-    // Frees what is still in the exchange (no worker runs).
+    // Frees what is still in the exchange and what is published (no worker runs), then
+    // waits for kvfree_rcu() to free everything queued.
     void free_exchange();
     ~shared_state(); // workers and caches first, then the sinks that point at the oracle
 };

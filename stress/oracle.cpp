@@ -128,7 +128,8 @@ void oracle::harness_violation(int invariant, std::string what, std::string mess
 
 void oracle::checkpoint() {
     const auto n = checkpoints.fetch_add(1, std::memory_order_relaxed) + 1;
-    // Workers are parked by the caller; kswapd is the one library thread left.
+    // Workers are parked by the caller; kswapd and kvfree_rcu()'s monitor are the library
+    // threads left.
     sys_.kswapd_park();
     std::vector<violation> found = sys_.verify();
     sys_.kswapd_unpark();

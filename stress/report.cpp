@@ -90,6 +90,12 @@ void print_summary(const campaign_config &c, shared_state &st, const campaign_re
                    get(outcome::objects_allocated), get(outcome::objects_failed),
                    get(outcome::objects_freed), get(outcome::objects_remote_freed), t.caches,
                    t.slabs, t.slab_pages, t.large_kmalloc_pages);
+        const kvfree_rcu_stats k = kvfree_rcu_statistics(st.sys);
+        fmt::print("  kvfree_rcu: {} objects published to {} RCU reads and freed by kfree_rcu(): "
+                   "{} queued ({} chained, {} waited inline), {} freed in {} batches, {} given "
+                   "back by the shrinker\n",
+                   get(outcome::objects_rcu_freed), get(outcome::rcu_reads), k.queued, k.chained,
+                   k.synchronous, k.freed, k.batches, k.shrinker_freed);
     }
     if (c.sc.atomic_share > 0)
         fmt::print("  atomic share: {} GFP_ATOMIC/GFP_NOWAIT served, {} failed (expected: no "

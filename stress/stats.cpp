@@ -38,6 +38,8 @@ std::string_view outcome_name(outcome o) noexcept {
         "objects_failed",
         "objects_freed",
         "objects_remote_freed",
+        "objects_rcu_freed",
+        "rcu_reads",
     };
     return unsigned(o) < nr_outcomes ? names[unsigned(o)] : "?";
 }

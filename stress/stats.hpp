@@ -53,6 +53,8 @@ enum class outcome : unsigned {
     objects_failed,       // ... and not (non-sleeping masks under pressure)
     objects_freed,        // freed by the worker that allocated them
     objects_remote_freed, // freed by another worker
+    objects_rcu_freed,    // unpublished from RCU readers and freed by kfree_rcu()
+    rcu_reads,            // RCU read-side critical sections that checked a published object
     count_,
 };
 inline constexpr unsigned nr_outcomes = unsigned(outcome::count_);

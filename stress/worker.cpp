@@ -168,7 +168,6 @@ void worker::step(thread_stats &ts) {
         op_shrinker(ts);
         break;
     case op_kind::drain:
-        st_.rcu->flush();
         st_.sys.drain_all_pages();
         break;
     case op_kind::slab:
@@ -318,15 +317,7 @@ void worker::op_free(splitmix64 &r, thread_stats &ts) {
         held_.pop_back();
         held_pages_.fetch_sub(1ul << b.order, std::memory_order_relaxed);
     }
-    // Now and then freed late, as kfree_rcu() does: the pages wait in a batch that a drain
-    // (the grace period's work) or the batch's shrinker frees.
-    if (r() % 8 == 0) {
-        if (check_block(st_.sys, b.p, b.order, b.owner, b.serial) >= 0)
-            release_block(b, false); // reports the lost pattern, then frees
-        else
-            st_.rcu->queue(b.p, b.order);
-    } else
-        release_block(b, false);
+    release_block(b, false);
     ts.outcomes[unsigned(outcome::pages_freed)] += 1ull << b.order;
 }
 
@@ -638,7 +629,7 @@ bool stamped(const void *p, std::uint32_t size, std::uint64_t v) {
 
 } // namespace
 
-void worker::release_object(const held_object &o, bool remote) {
+void worker::check_object(const held_object &o, bool remote) {
     if (!stamped(o.p, o.size, o.stamp))
         st_.orc.harness_violation(
             17, "slab object changed while held",
@@ -646,16 +637,61 @@ void worker::release_object(const held_object &o, bool remote) {
                         "gone: another holder wrote it (I17) or it was corrupted",
                         o.size, o.from_cache ? "stress-objects" : "kmalloc", fmt::ptr(o.p),
                         o.stamp >> 40, id_, remote ? " (remote)" : ""));
+}
+
+void worker::release_object(const held_object &o, bool remote) {
+    check_object(o, remote);
     if (o.from_cache)
         kmem_cache_free(st_.objects, o.p);
     else
         kfree(st_.sys, o.p);
 }
 
+// A published object's first two words: a non-zero value and its complement. Written
+// before the object is published, never again while it is: a reader that finds them
+// changed saw the object freed and reused under it.
+void worker::publish_object(splitmix64 &r, const held_object &o) {
+    check_object(o, false);
+    auto *w = static_cast<std::uint64_t *>(o.p);
+    const std::uint64_t v = o.stamp | 1;
+    __atomic_store_n(&w[0], v, __ATOMIC_RELAXED);
+    __atomic_store_n(&w[1], ~v, __ATOMIC_RELAXED);
+    void *old = st_.published[r() % st_.published.size()].exchange(o.p, std::memory_order_acq_rel);
+    // Readers may still hold the old one: its rcu_head sits past the two words they read.
+    if (old)
+        kvfree_call_rcu(st_.sys, reinterpret_cast<rcu::head *>(static_cast<char *>(old) + 16), old);
+}
+
+void worker::rcu_read(splitmix64 &r, thread_stats &ts) {
+    rcu::read_guard g;
+    const void *p = st_.published[r() % st_.published.size()].load(std::memory_order_acquire);
+    if (!p)
+        return;
+    const auto *w = static_cast<const std::uint64_t *>(p);
+    const std::uint64_t a = __atomic_load_n(&w[0], __ATOMIC_RELAXED);
+    const std::uint64_t b = __atomic_load_n(&w[1], __ATOMIC_RELAXED);
+    // Linger a little, as a reader walking a structure would, then look again.
+    for (int i = 0; i < 64; i++)
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+    const std::uint64_t again = __atomic_load_n(&w[0], __ATOMIC_RELAXED);
+    if (b != ~a || again != a || !(a & 1))
+        st_.orc.harness_violation(
+            20, "RCU reader saw a freed object",
+            fmt::format("published object {} changed inside rcu_read_lock(): words {:#x} {:#x} "
+                        "then {:#x}; kfree_rcu() freed it before the grace period ended",
+                        fmt::ptr(p), a, b, again));
+    ts.outcomes[unsigned(outcome::rcu_reads)]++;
+}
+
 // kmalloc of 8 B..16 KiB (above 8 KiB: pages) or the shared cache's objects, under a mask
 // kernel code uses and the worker's scopes; the object is stamped, and freed later by the
-// worker or, through the exchange, by another.
+// worker or, through the exchange, by another, or published to RCU readers and freed with
+// kfree_rcu() once another takes its place.
 void worker::op_slab(splitmix64 &r, thread_stats &ts) {
+    if (r() % 16 == 0) {
+        rcu_read(r, ts);
+        return;
+    }
     if (r() % 8 == 0) {
         held_object o;
         {
@@ -693,6 +729,11 @@ void worker::op_slab(splitmix64 &r, thread_stats &ts) {
                 st_.exchange.push_back(o);
                 return;
             }
+        }
+        if (o.size >= 32 && r() % 4 == 0) {
+            publish_object(r, o);
+            ts.outcomes[unsigned(outcome::objects_rcu_freed)]++;
+            return;
         }
         release_object(o, false);
         ts.outcomes[unsigned(outcome::objects_freed)]++;

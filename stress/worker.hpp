@@ -68,6 +68,9 @@ class worker {
     void op_slab(splitmix64 &r, thread_stats &ts);
     // Checks the stamps and frees (kfree or kmem_cache_free).
     void release_object(const held_object &o, bool remote);
+    void check_object(const held_object &o, bool remote);
+    void publish_object(splitmix64 &r, const held_object &o);
+    void rcu_read(splitmix64 &r, thread_stats &ts);
     // alloc_pages (or alloc_pages_node for the scenario's __GFP_THISNODE share), timed for
     // the trace, its placement checked and counted. d.gfp becomes the mask really used.
     page *allocate(splitmix64 &r, mask_draw &d, thread_stats &ts);

@@ -2,12 +2,14 @@
 //
 // The ready-made shrinkers: object_cache (super_cache_scan's rules: no __GFP_FS or a busy
 // filesystem lock means SHRINK_STOP; its declared lock makes allocating under it a reported
-// recursion hazard, I9) and deferred_free_list (kfree_rcu's shrinker), then everything at
-// once from several threads with the page cache under pressure.
+// recursion hazard, I9), then everything at once, kvfree_rcu()'s shrinker beside it,
+// from several threads with the page cache under pressure.
 #include <gfplab/caches.hpp>
+#include <gfplab/kvfree_rcu.hpp>
 #include <gfplab/page_cache.hpp>
 #include <gfplab/scope.hpp>
 #include <gfplab/shrinker.hpp>
+#include <gfplab/slab.hpp>
 #include <gfplab/system.hpp>
 
 #include <gtest/gtest.h>
@@ -110,42 +112,6 @@ TEST(ObjectCache, AllocatingUnderItsLockIsAReportedRecursion) {
     EXPECT_NE(reports[0].message.find("sb-cachetestfs"), std::string::npos) << reports[0].message;
 }
 
-TEST(DeferredFreeList, FlushFreesEverything) {
-    System s(config());
-    deferred_free_list list(s);
-    EXPECT_EQ(list.shrinker()->count_objects(list.shrinker(), nullptr), SHRINK_EMPTY);
-    for (int i = 0; i < 100; i++)
-        list.queue(s.alloc_pages(GFP_KERNEL, 0));
-    list.queue(s.alloc_pages(GFP_KERNEL | __GFP_COMP, 3), 3);
-    EXPECT_EQ(list.pending(), 101u);
-    EXPECT_EQ(list.flush(), 101u);
-    EXPECT_EQ(list.pending(), 0u);
-    shrink_control sc{GFP_KERNEL, 0, 10, 10, nullptr};
-    EXPECT_EQ(list.shrinker()->scan_objects(list.shrinker(), &sc), SHRINK_STOP)
-        << "nothing to free: stop";
-    expect_clean(s);
-}
-
-TEST(DeferredFreeList, TheShrinkerFreesUnderPressure) {
-    System s(config());
-    deferred_free_list list(s);
-    while (page *p = s.alloc_pages(no_reclaim, 0))
-        list.queue(p);
-    auto rest = exhaust(s);
-    const unsigned long queued = list.pending();
-    ASSERT_GT(queued, 10000u);
-    // No __GFP_FS needed: freeing deferred objects enters no filesystem.
-    page *p = s.alloc_pages(GFP_NOFS, 0);
-    ASSERT_NE(p, nullptr);
-    EXPECT_LT(list.pending(), queued);
-    EXPECT_GT(s.shrinkers().shrink_slab(GFP_KERNEL, 0, 0), 0u);
-    s.free_pages(p, 0);
-    release(s, rest);
-    list.flush();
-    expect_clean(s);
-    EXPECT_EQ(s.report_count(), 0u);
-}
-
 // Page-cache users, object-cache users and allocators under pressure, all at once, with
 // kswapd running; afterwards every page is accounted for.
 TEST(CachesThreads, PageCacheObjectsAndAllocatorsUnderPressure) {
@@ -154,7 +120,6 @@ TEST(CachesThreads, PageCacheObjectsAndAllocatorsUnderPressure) {
     System s(c);
     page_cache &pc = s.page_cache();
     object_cache objects(s, "threadfs");
-    deferred_free_list deferred(s);
     constexpr int iters = 8000;
     // Memory starts full of clean page cache (as after reading files): every thread's
     // allocations have to reclaim from it, or wait for kswapd to.
@@ -210,11 +175,11 @@ TEST(CachesThreads, PageCacheObjectsAndAllocatorsUnderPressure) {
                     if (page *p = s.alloc_pages(gfp, 0))
                         held.push_back(p);
                 } else if (!held.empty()) {
-                    if (rng() % 2)
-                        deferred.queue(held.back());
-                    else
-                        s.free_pages(held.back(), 0);
+                    s.free_pages(held.back(), 0);
                     held.pop_back();
+                    // An object freed late: kvfree_rcu()'s batches, and its shrinker, join in.
+                    if (void *o = kmalloc(s, 512, gfp))
+                        kvfree_rcu_mightsleep(s, o);
                 }
             }
             for (page *p : held)
@@ -222,7 +187,7 @@ TEST(CachesThreads, PageCacheObjectsAndAllocatorsUnderPressure) {
         });
     for (auto &th : threads)
         th.join();
-    deferred.flush();
+    kvfree_rcu_barrier(s);
     for (cache_page_id id : prefilled)
         pc.remove(id);
     while (objects.remove())

@@ -32,6 +32,8 @@ page *alloc_pages_slowpath(System &s, gfp_t gfp, unsigned order, alloc_context &
 unsigned current_cpu(System &s) noexcept;
 
 // --- reclaim (reclaim/) -------------------------------------------------------------------
+// kvfree_rcu_barrier() (gfplab/kvfree_rcu.hpp), for kmem_cache_destroy().
+void kvfree_rcu_barrier(System &s);
 inline constexpr int MAX_RECLAIM_RETRIES = 16;
 
 // Pages freed by this thread while it reclaims (shrinkers freeing objects free pages) are

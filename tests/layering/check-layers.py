@@ -15,12 +15,15 @@ import sys
 
 LAYERS = [
     # rank, name, path prefixes (relative to the source tree)
-    (0, "sync", ["lib/include/gfplab/sync/", "lib/src/compiler.hpp"]),
+    (0, "sync and RCU", [
+        "lib/include/gfplab/sync/", "lib/src/compiler.hpp", "lib/include/gfplab/rcu.hpp",
+        "lib/include/gfplab/linux/rcu_head.h", "lib/src/rcu/"]),
     (1, "vocabulary", [
         "lib/include/gfplab/gfp.hpp", "lib/include/gfplab/gfp_layout.hpp",
         "lib/include/gfplab/report.hpp", "lib/include/gfplab/linux/compiler.h",
         "lib/include/gfplab/linux/gfp_types.h", "lib/include/gfplab/linux/gfp.h",
         "lib/include/gfplab/linux/mmzone.h", "lib/include/gfplab/linux/sched.h",
+        "lib/include/gfplab/linux/rcupdate.h", "lib/src/rcu/kernel_face.cpp",
         "lib/src/gfp/"]),
     (2, "task context", [
         "lib/include/gfplab/scope.hpp", "lib/include/gfplab/lockdep.hpp",
@@ -46,6 +49,7 @@ LAYERS = [
     (8, "reclaim", [
         "lib/include/gfplab/shrinker.hpp", "lib/include/gfplab/page_cache.hpp",
         "lib/include/gfplab/caches.hpp", "lib/include/gfplab/linux/shrinker.h",
+        "lib/include/gfplab/kvfree_rcu.hpp",
         "lib/src/reclaim/"]),
     (9, "checking", ["lib/src/check/"]),
     (10, "machine", [

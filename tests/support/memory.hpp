@@ -43,9 +43,12 @@ inline void release(System &s, std::vector<page *> &v) {
     v.clear();
 }
 
+// verify() wants quiescence: kswapd and kvfree_rcu()'s monitor parked meanwhile.
 inline void expect_clean(System &s) {
+    s.kswapd_park();
     for (const auto &v : s.verify())
         ADD_FAILURE() << format_violation(v);
+    s.kswapd_unpark();
 }
 
 } // namespace gfplab::test

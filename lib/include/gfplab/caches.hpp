@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 //
-// gfplab/caches.hpp - ready-made shrinkers that behave like two notable kernel ones:
+// gfplab/caches.hpp - a ready-made shrinker that behaves like a notable kernel one
+// (kvfree_rcu()'s, the other, is gfplab/kvfree_rcu.hpp's and every System has it):
 //
 //  - object_cache: a dentry/inode-like cache of unused objects behind a filesystem lock
 //    (super_cache_count/super_cache_scan, fs/super.c 6.12), its objects from a
@@ -9,12 +10,9 @@
 //    filesystem) or when the lock is held elsewhere (the kernel's trylock of s_umount), and
 //    the lock is declared to the registry, so that allocating while holding it with
 //    __GFP_FS is reported as reclaim recursion (I9).
-//  - deferred_free_list: pages queued for freeing later, like kfree_rcu's batches
-//    (kfree_rcu_shrink_count/scan): a background flush frees them, and under pressure the
-//    shrinker does, returning SHRINK_STOP when it could free nothing.
 //
-// Both register their shrinker on construction and shrinker_free() it on destruction (no
-// callback runs after the destructor has begun freeing), then free what they still hold.
+// It registers its shrinker on construction and shrinker_free()s it on destruction (no
+// callback runs after the destructor has begun freeing), then frees what it still holds.
 #pragma once
 
 #include <gfplab/linux/gfp_types.h>
@@ -68,36 +66,6 @@ class object_cache {
     std::unique_ptr<Lock> fs_lock_;
     mutable std::mutex lru_lock_; // the list_lru's lock: never held across an allocation
     std::vector<void *> objects_; // oldest first
-    struct shrinker *shrinker_ = nullptr;
-};
-
-class deferred_free_list {
-  public:
-    explicit deferred_free_list(System &s, std::string name = "rcu-kfree");
-    // Unregisters, then frees what is still queued (rcu_barrier()).
-    ~deferred_free_list();
-    deferred_free_list(const deferred_free_list &) = delete;
-    deferred_free_list &operator=(const deferred_free_list &) = delete;
-
-    // kfree_rcu(): p (a block of 2^order pages from this System) is freed later.
-    void queue(page *p, unsigned order = 0);
-    // The background work (kfree_rcu_monitor after a grace period): frees everything
-    // queued. Returns the blocks freed.
-    unsigned long flush();
-    // Blocks queued.
-    unsigned long pending() const;
-    struct shrinker *shrinker() const noexcept {
-        return shrinker_;
-    }
-
-  private:
-    static unsigned long count_objects(struct shrinker *, struct shrink_control *);
-    static unsigned long scan_objects(struct shrinker *, struct shrink_control *);
-    unsigned long free_some(unsigned long n);
-
-    System &s_;
-    mutable std::mutex lock_;
-    std::vector<std::pair<page *, unsigned>> queued_;
     struct shrinker *shrinker_ = nullptr;
 };
 

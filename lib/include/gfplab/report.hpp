@@ -39,6 +39,8 @@ enum class invariant : std::uint8_t {
     bad_input = 16,         // I16: bad input refused, allocator intact
     slab_object = 17,       // I17: a slab object has one holder, is freed once, whole, to its cache
     slab_page = 18,         // I18: slab pages come from the zone and mobility the cache asks
+    mempool = 19,           // I19: a memory pool never fails a request that may sleep
+    rcu_free = 20,          // I20: kvfree_rcu() frees after a grace period, and never loses
 };
 
 // The number after the "I".
@@ -47,7 +49,7 @@ constexpr int id(invariant i) noexcept {
 }
 // The invariant with that id, or invariant::none.
 constexpr invariant invariant_from_id(int n) noexcept {
-    return n >= 1 && n <= int(invariant::slab_page) ? invariant(n) : invariant::none;
+    return n >= 1 && n <= int(invariant::rcu_free) ? invariant(n) : invariant::none;
 }
 
 struct violation {

@@ -34,6 +34,7 @@ struct oom_state;         // lib/src/reclaim/oom_kill.hpp
 struct recursion_hazards; // lib/src/check/recursion.hpp
 struct page_allocator;    // lib/src/page_alloc/fastpath.hpp
 class slab_state;         // lib/src/slab/slab.hpp
+class kfree_rcu_state;    // lib/src/reclaim/kvfree_rcu.hpp
 
 // How threads reach their CPU's per-CPU page lists.
 enum class pcp_mode {
@@ -93,6 +94,9 @@ struct system_config {
     // constructor, SLAB_TYPESAFE_BY_RCU or SLAB_POISON, whose contents must survive).
     bool init_on_alloc = false;
     bool init_on_free = false;
+    // How long kvfree_rcu() batches wait before their grace period is started, unless a
+    // CPU's batch fills first (6.12's KFREE_DRAIN_JIFFIES: 5 s; then 1 jiffy).
+    unsigned kfree_rcu_drain_ms = 5000;
     report_action on_report = report_action::count;
     bool warn_alloc = true;         // print "page allocation failure" reports (rate limited)
     unsigned stall_warn_ms = 10000; // a slow-path request looping this long is reported
@@ -157,7 +161,8 @@ class System {
     unsigned long kswapd_run_once(int nid);
     kswapd_stats kswapd_statistics(int nid) const;
     // Quiescence for checkers: kswapd_park() returns once every kswapd thread has finished
-    // its run and waits; wake-ups are kept, not acted on, until kswapd_unpark().
+    // its run and waits; wake-ups are kept, not acted on, until kswapd_unpark(). It parks
+    // kvfree_rcu()'s monitor thread too (call both from the same thread).
     void kswapd_park();
     void kswapd_unpark();
     // The OOM killer's victims: the calling thread registers itself with `badness` (how many
@@ -236,6 +241,7 @@ class System {
     friend struct reclaim_internals;
     friend void check_reclaim_recursion(System &s, gfp_t gfp, unsigned order, srcloc at);
     friend slab_state &slab_of(System &s) noexcept;
+    friend kfree_rcu_state &kfree_rcu_of(System &s) noexcept;
     bool memcg_charge(page *p, gfp_t gfp, unsigned order);
     void memcg_uncharge(page *p, unsigned order);
     void setup_memory();
@@ -265,6 +271,8 @@ class System {
     std::unique_ptr<class page_cache> page_cache_; // reset before the memory map goes
     std::unique_ptr<recursion_hazards> hazards_;
     std::unique_ptr<slab_state> slab_; // the slab layer's caches (gfplab/slab.hpp)
+    // kvfree_rcu()'s batches (gfplab/kvfree_rcu.hpp): reset before the slab layer goes.
+    std::unique_ptr<kfree_rcu_state> kfree_rcu_;
 
     std::atomic<std::uint64_t> reports_{0};
     mutable std::mutex report_lock_;

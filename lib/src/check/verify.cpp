@@ -13,6 +13,7 @@
 #include <gfplab/system.hpp>
 
 #include "../pcp/pcp.hpp"
+#include "../reclaim/kvfree_rcu.hpp"
 
 #include <fmt/format.h>
 
@@ -195,6 +196,8 @@ std::vector<violation> System::verify() {
         for (auto &z : n->node_zones)
             if (z.populated())
                 zone_checker{z, out, {}}.run(*pcp_);
+    // I20: every pointer kvfree_rcu() took is freed or still held in a batch.
+    kfree_rcu_->verify(out);
     return out;
 }
 

@@ -9,6 +9,7 @@
 #include "../check/recursion.hpp"
 #include "../pcp/pcp.hpp"
 #include "../reclaim/kswapd.hpp"
+#include "../reclaim/kvfree_rcu.hpp"
 #include "../reclaim/oom_kill.hpp"
 #include "../slab/slab.hpp"
 
@@ -82,6 +83,7 @@ System::System(const system_config &cfg) : cfg_(cfg), serial_(next_system_serial
     hazards_ = std::make_unique<recursion_hazards>();
     page_cache_ = std::make_unique<class page_cache>(*this, cfg_.swap_pages);
     slab_ = std::make_unique<slab_state>(*this);
+    kfree_rcu_ = std::make_unique<kfree_rcu_state>(*this);
     start_kswapd();
 }
 
@@ -90,6 +92,10 @@ System::~System() {
     stop_kswapd();
     // The page cache frees its pages while the memory map is still there.
     page_cache_.reset();
+    // kvfree_rcu()'s batches go back to the slab layer, which is still there, and so do
+    // the SLAB_TYPESAFE_BY_RCU slabs that wait for a grace period.
+    kfree_rcu_.reset();
+    slab_->wait_for_rcu_slabs();
     slab_.reset();
     if (mem_map_) {
         // struct page is trivially destructible apart from its atomics, which need nothing.
@@ -97,6 +103,10 @@ System::~System() {
     }
     if (arena_)
         munmap(arena_, nr_pages_ << PAGE_SHIFT);
+}
+
+kfree_rcu_state &kfree_rcu_of(System &s) noexcept {
+    return *s.kfree_rcu_;
 }
 
 shrinker_registry &System::shrinkers() noexcept {

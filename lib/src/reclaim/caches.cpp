@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 //
-// object_cache and deferred_free_list: shrinkers shaped like super_cache_scan and the
-// kfree_rcu shrinker (fs/super.c, kernel/rcu/tree.c 6.12).
+// object_cache: a shrinker shaped like super_cache_scan (fs/super.c 6.12).
 #include <gfplab/caches.hpp>
 
 #include <gfplab/linux/shrinker.h>
@@ -103,62 +102,6 @@ unsigned long object_cache::scan_objects(struct shrinker *shr, struct shrink_con
     unsigned long freed = self->prune(sc->nr_to_scan);
     self->fs_lock_->unlock();
     return freed;
-}
-
-// --- deferred_free_list -------------------------------------------------------------------
-
-deferred_free_list::deferred_free_list(System &s, std::string name) : s_(s) {
-    shrinker_ = s_.shrinkers().alloc(0, std::move(name));
-    shrinker_->count_objects = &deferred_free_list::count_objects;
-    shrinker_->scan_objects = &deferred_free_list::scan_objects;
-    shrinker_->private_data = this;
-    s_.shrinkers().register_shrinker(shrinker_);
-}
-
-deferred_free_list::~deferred_free_list() {
-    s_.shrinkers().free(shrinker_);
-    flush();
-}
-
-void deferred_free_list::queue(page *p, unsigned order) {
-    std::lock_guard<std::mutex> g(lock_);
-    queued_.emplace_back(p, order);
-}
-
-unsigned long deferred_free_list::free_some(unsigned long n) {
-    std::vector<std::pair<page *, unsigned>> batch;
-    {
-        std::lock_guard<std::mutex> g(lock_);
-        n = std::min<unsigned long>(n, queued_.size());
-        batch.assign(queued_.begin(), queued_.begin() + long(n));
-        queued_.erase(queued_.begin(), queued_.begin() + long(n));
-    }
-    // Freed outside the lock: free_pages may take zone locks, and queue() must stay cheap.
-    for (auto &[p, order] : batch)
-        s_.free_pages(p, order);
-    return batch.size();
-}
-
-unsigned long deferred_free_list::flush() {
-    return free_some(~0ul);
-}
-
-unsigned long deferred_free_list::pending() const {
-    std::lock_guard<std::mutex> g(lock_);
-    return queued_.size();
-}
-
-unsigned long deferred_free_list::count_objects(struct shrinker *shr, struct shrink_control *) {
-    auto *self = static_cast<deferred_free_list *>(shr->private_data);
-    unsigned long n = self->pending();
-    return n ? n : SHRINK_EMPTY;
-}
-
-unsigned long deferred_free_list::scan_objects(struct shrinker *shr, struct shrink_control *sc) {
-    auto *self = static_cast<deferred_free_list *>(shr->private_data);
-    // kfree_rcu_shrink_scan(): what it could free now, or SHRINK_STOP when nothing.
-    unsigned long freed = self->free_some(sc->nr_to_scan);
-    return freed ? freed : SHRINK_STOP;
 }
 
 } // namespace gfplab

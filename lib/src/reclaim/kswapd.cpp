@@ -5,6 +5,7 @@
 // where MAX_RECLAIM_RETRIES runs in a row freed nothing is hopeless: kswapd is not woken for
 // it until some reclaim makes progress there again (I14).
 #include "kswapd.hpp"
+#include "kvfree_rcu.hpp"
 
 #include "vmscan.hpp"
 
@@ -180,9 +181,11 @@ void System::kswapd_park() {
         if (k->thread.joinable())
             k->parked_cv.wait(lk, [&] { return k->sleeping; });
     }
+    kfree_rcu_of(*this).park();
 }
 
 void System::kswapd_unpark() {
+    kfree_rcu_of(*this).unpark();
     for (auto &k : kswapd_) {
         {
             std::lock_guard<std::mutex> g(k->lock);

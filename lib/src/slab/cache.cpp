@@ -7,6 +7,8 @@
 #include "../internal.hpp"
 #include "fastpath.hpp"
 
+#include <gfplab/rcu.hpp>
+
 #include <algorithm>
 #include <bit>
 #include <cerrno>
@@ -139,6 +141,11 @@ slab_state::slab_state(System &s) : sys_(s), random_state_(s.serial() * 0x2545f4
                                                 kmalloc_type_flags[t] | SLAB_KMALLOC | SLAB_PANIC);
         }
     }
+}
+
+void slab_state::wait_for_rcu_slabs() {
+    if (rcu_slabs_pending.load(std::memory_order_acquire))
+        rcu::barrier();
 }
 
 slab_state::~slab_state() {
@@ -349,6 +356,8 @@ extern "C" {
 void kmem_cache_destroy(kmem_cache *c) {
     if (!c)
         return;
+    // In-flight kfree_rcu()s may hold objects of this cache (6.12 waits here too).
+    gfplab::kvfree_rcu_barrier(*c->sys);
     slab_allocator::flush_all(c);
     slab_allocator::discard_empty_partials(c);
     if (const unsigned long live = slab_allocator::live_objects(c)) {
@@ -363,6 +372,9 @@ void kmem_cache_destroy(kmem_cache *c) {
                        c->name, live, slabs);
         return;
     }
+    // Its last slabs may still wait for a grace period, and they point at it.
+    if (c->flags & SLAB_TYPESAFE_BY_RCU)
+        gfplab::slab_of(*c->sys).wait_for_rcu_slabs();
     gfplab::slab_of(*c->sys).remove_cache(c);
 }
 

@@ -169,6 +169,8 @@ struct slab_allocator {
     static slab *new_slab(kmem_cache *c, gfp_t gfp, int node);
     // discard_slab(): an empty slab's pages back to the page allocator.
     static void discard_slab(kmem_cache *c, slab *sl);
+    // __free_slab(): the pages go back (after the grace period for SLAB_TYPESAFE_BY_RCU).
+    static void free_slab(kmem_cache *c, slab *sl);
     // deactivate_slab(): a CPU's slab and its CPU freelist back to the node's lists.
     static void deactivate_slab(kmem_cache *c, slab *sl, objref freelist);
     // flush_cpu_slab() for one CPU, and for every CPU (flush_all()).

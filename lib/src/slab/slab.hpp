@@ -157,6 +157,10 @@ class slab_state {
 
     kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_INDEX_MAX + 1] = {};
     std::atomic<unsigned long> large_kmalloc_pages{0};
+    // SLAB_TYPESAFE_BY_RCU slabs discarded and waiting for their grace period.
+    std::atomic<long> rcu_slabs_pending{0};
+    // rcu_barrier() when any are: before a cache or the System goes.
+    void wait_for_rcu_slabs();
 
   private:
     System &sys_;

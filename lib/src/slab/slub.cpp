@@ -11,6 +11,7 @@
 #include "fastpath.hpp"
 
 #include <gfplab/gfp.hpp>
+#include <gfplab/rcu.hpp>
 
 namespace gfplab {
 namespace {
@@ -294,12 +295,40 @@ slab *slab_allocator::new_slab(kmem_cache *c, gfp_t gfp, int node) {
     return &sl;
 }
 
+namespace {
+// What waits for a grace period before a SLAB_TYPESAFE_BY_RCU slab's pages go (6.12 keeps
+// the rcu_head in struct slab; here the descriptor's words are all in use, so it is a
+// small record of its own).
+struct rcu_slab_free {
+    rcu::head rh;
+    kmem_cache *c;
+    slab *sl;
+};
+} // namespace
+
 void slab_allocator::discard_slab(kmem_cache *c, slab *sl) {
-    System &s = *c->sys;
     kmem_cache_node &n = node_of(c, sl);
     const unsigned objects = sl->objects;
     n.nr_slabs.fetch_sub(1, std::memory_order_relaxed);
     n.total_objects.fetch_sub(objects, std::memory_order_relaxed);
+    if (c->flags & SLAB_TYPESAFE_BY_RCU) {
+        // free_slab(): a reader may still be looking at an object of this slab (and must
+        // find an object of this cache there) until a grace period has passed.
+        slab_of(*c->sys).rcu_slabs_pending.fetch_add(1, std::memory_order_relaxed);
+        rcu::call(&(new rcu_slab_free{{}, c, sl})->rh, [](rcu::head *h) {
+            auto *w = reinterpret_cast<rcu_slab_free *>(h);
+            slab_state &st = slab_of(*w->c->sys);
+            free_slab(w->c, w->sl);
+            st.rcu_slabs_pending.fetch_sub(1, std::memory_order_release);
+            delete w;
+        });
+        return;
+    }
+    free_slab(c, sl);
+}
+
+void slab_allocator::free_slab(kmem_cache *c, slab *sl) {
+    System &s = *c->sys;
     std::uint8_t *start = sl->base - c->red_left_pad;
     page *p = s.virt_to_page(start);
     const unsigned order = p->order;
