@@ -17,6 +17,7 @@ LOCK_TAKE, LOCK_RELEASE, SHRINKER_REGISTER, SHRINKER_FREE = 0x0C, 0x0D, 0x0E, 0x
 PAGE_CACHE_ADD, PAGE_CACHE_DIRTY, CACHE_FILL, RECLAIM_STEP = 0x10, 0x11, 0x12, 0x13
 FAULT_INJECT, MEMCG_SWITCH = 0x14, 0x15
 KMALLOC, KFREE, KFREE_DOUBLE = 0x16, 0x17, 0x18
+KFREE_RCU, KVFREE_RCU_BARRIER, KVFREE_RCU_MONITOR = 0x19, 0x1A, 0x1B
 NO_LOCK = 3  # shrinker_register: a1 == nr_lock_classes declares no lock
 
 # Selectors into op_stream.cpp's mask_table; RAW uses the raw mask as given.
@@ -125,6 +126,13 @@ SEEDS = {
              kmalloc(KERNEL, 9, 64, vcpu=1), rec(KFREE_DOUBLE, 9, 2), rec(KFREE_DOUBLE, 6),
              rec(LOCK_TAKE, 0), kmalloc(NOFS, 10, 1000), rec(LOCK_RELEASE),
              rec(CACHE_FILL, 7), rec(SHRINK), rec(KFREE, 2, 1), rec(DRAIN)],
+    # kfree_rcu() with and without a head, on several CPUs, a monitor round, a new kmalloc
+    # that must not reuse an object still waiting, a shrink pass and the barrier.
+    "rcu": [kmalloc(KERNEL, i, [64, 8, 192, 4096, 20000, 96][i], vcpu=i % 4) for i in range(6)]
+           + [rec(KFREE_RCU, 0, 0), rec(KFREE_RCU, 1, 1), rec(KFREE_RCU, 2, 2, 1),
+              rec(KFREE_RCU, 3, 3), rec(KVFREE_RCU_MONITOR), kmalloc(KERNEL, 6, 64),
+              rec(KFREE_RCU, 4, 1), rec(SHRINK), kmalloc(NOFS, 7, 192, vcpu=2),
+              rec(KFREE_RCU, 5, 0, 1), rec(KVFREE_RCU_BARRIER), rec(KFREE_RCU, 6, 1)],
     # No header: libFuzzer's raw inputs are records from the first byte; 0xee is skipped.
     "headerless": [alloc(NOIO, 0, order=1), rec(0xEE, 1, 2, 3), alloc(NOFS, 1, vcpu=3),
                    rec(TOUCH, 1), rec(FREE, 1)],

@@ -5,9 +5,11 @@
 
 #include <gfplab/alloc_flags.hpp>
 #include <gfplab/caches.hpp>
+#include <gfplab/kvfree_rcu.hpp>
 #include <gfplab/lockdep.hpp>
 #include <gfplab/memcontrol.hpp>
 #include <gfplab/page_cache.hpp>
+#include <gfplab/rcu.hpp>
 #include <gfplab/scope.hpp>
 #include <gfplab/shrinker.hpp>
 #include <gfplab/slab.hpp>
@@ -20,6 +22,7 @@
 #include <memory>
 #include <set>
 #include <utility>
+#include <vector>
 
 namespace gfplab::fuzz {
 
@@ -161,6 +164,7 @@ class harness {
         c.on_report = report_action::count;
         c.warn_alloc = false;
         c.kswapd = false; // kswapd_step runs it on this thread: no thread outlives an input
+        c.kfree_rcu_thread = false; // the same for kvfree_rcu's monitor (kvfree_rcu_monitor)
         return c;
     }
 
@@ -456,6 +460,18 @@ class harness {
         case op_code::memcg_switch:
             set_active_memcg(memcg_ids_[o.arg[0] % nr_memcgs]);
             return 0;
+        case op_code::kfree_rcu:
+            return do_kfree_rcu(o);
+        case op_code::kvfree_rcu_barrier:
+            kvfree_rcu_barrier(sys_);
+            check_rcu_counts("after kvfree_rcu_barrier");
+            check_verify("after kvfree_rcu_barrier");
+            return 0;
+        case op_code::kvfree_rcu_monitor:
+            outcome_ = fmt::format("{} freed", kvfree_rcu_run_monitor(sys_));
+            forget_elapsed();
+            check_verify("after a kvfree_rcu monitor round");
+            return 0;
         }
         return 0;
     }
@@ -509,6 +525,44 @@ class harness {
         s = object_slot{};
     }
 
+    // kfree_rcu(): the object leaves the stream now, and must stay allocated until a grace
+    // period that began after this call has ended (I20).
+    std::size_t do_kfree_rcu(const op &o) {
+        object_slot &s = objects_[o.arg[0] % nr_slots];
+        if (!s.p)
+            return outcome_ = "empty slot", 0;
+        set_current_vcpu(o.arg[1] % nr_vcpus);
+        check_object(s, "before kfree_rcu");
+        const auto a = reinterpret_cast<std::uintptr_t>(s.p);
+        const std::uintptr_t end = object_ranges_[a];
+        object_ranges_.erase(a);
+        rcu_pending_.push_back({a, end, rcu::get_state()});
+        rcu_calls_++;
+        if ((o.arg[2] & 1) || s.size < sizeof(rcu::head))
+            kvfree_rcu_mightsleep(sys_, s.p);
+        else
+            kvfree_call_rcu(sys_, reinterpret_cast<rcu::head *>(s.p), s.p);
+        s = object_slot{};
+        outcome_ = "queued";
+        return 0;
+    }
+
+    // Pending objects whose grace period has ended may have been freed: forget them.
+    void forget_elapsed() {
+        std::erase_if(rcu_pending_, [](const rcu_object &r) { return rcu::poll_state(r.cookie); });
+    }
+
+    // After kvfree_rcu_barrier(): everything the stream queued is freed, nothing pending.
+    void check_rcu_counts(const char *when) {
+        const kvfree_rcu_stats st = kvfree_rcu_statistics(sys_);
+        if (st.pending || st.queued + st.synchronous != rcu_calls_ || st.freed != st.queued)
+            fail(20,
+                 fmt::format("{}: {} kvfree_rcu calls, the System queued {} (+{} inline), "
+                             "freed {}, {} pending",
+                             when, rcu_calls_, st.queued, st.synchronous, st.freed, st.pending));
+        rcu_pending_.clear();
+    }
+
     std::size_t do_kmalloc(const op &o) {
         object_slot &s = objects_[o.arg[4] % nr_slots];
         if (s.p)
@@ -554,8 +608,15 @@ class harness {
                 if (p[i])
                     fail(12, fmt::format("kmalloc({}, __GFP_ZERO) = {}: byte {} is {:#x}", size,
                                          fmt::ptr(p), i, p[i]));
-        // No held object may share a byte with the new one.
+        // No held object may share a byte with the new one, nor one that still waits for
+        // its grace period (I20).
         const auto a = reinterpret_cast<std::uintptr_t>(p);
+        for (const rcu_object &r : rcu_pending_)
+            if (r.start < a + usable && a < r.end && !rcu::poll_state(r.cookie))
+                fail(20, fmt::format("kmalloc({}) = {} reuses a kfree_rcu() object before its "
+                                     "grace period ended",
+                                     size, fmt::ptr(p)));
+        forget_elapsed();
         auto next = object_ranges_.lower_bound(a);
         if ((next != object_ranges_.end() && next->first < a + usable) ||
             (next != object_ranges_.begin() && std::prev(next)->second > a))
@@ -691,7 +752,11 @@ class harness {
             sys_.page_cache().remove(id);
         cache_.reset();
         shrinkers_ = {};
-        // The slab caches keep empty slabs for the next allocation: all back before the count.
+        // kvfree_rcu's batches out, its spare blocks back (drop_caches), and the slab caches'
+        // empty slabs too: all back before the count.
+        kvfree_rcu_barrier(sys_);
+        check_rcu_counts("at the end");
+        sys_.shrinkers().drop_slab();
         kmem_cache_shrink_all(sys_);
         if (reports_.size() != before)
             fail(id(reports_.back().inv), "unplanned report while cleaning up");
@@ -721,6 +786,13 @@ class harness {
     };
 
     System sys_; // first: everything below refers to it and goes before it
+    // kfree_rcu'd objects that may not have been freed yet, and the calls made.
+    struct rcu_object {
+        std::uintptr_t start, end;
+        unsigned long cookie;
+    };
+    std::vector<rcu_object> rcu_pending_;
+    std::uint64_t rcu_calls_ = 0;
     const op_observer &observe_;
     std::vector<violation> reports_;
     std::vector<std::string> scope_reports_;

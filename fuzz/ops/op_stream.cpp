@@ -167,6 +167,13 @@ std::string describe(const op &o) {
     case op_code::kfree_double:
         return fmt::format("kfree_double slot {} vcpu {}", o.arg[0] % nr_slots,
                            o.arg[1] % nr_vcpus);
+    case op_code::kfree_rcu:
+        return fmt::format("kfree_rcu slot {} vcpu {}{}", o.arg[0] % nr_slots, o.arg[1] % nr_vcpus,
+                           o.arg[2] & 1 ? " head-less" : "");
+    case op_code::kvfree_rcu_barrier:
+        return "kvfree_rcu_barrier";
+    case op_code::kvfree_rcu_monitor:
+        return "kvfree_rcu_monitor";
     }
     return fmt::format("op {:#x}", unsigned(o.code));
 }

@@ -56,8 +56,12 @@ enum class op_code : std::uint8_t {
                          // a5 vcpu
     kfree = 0x17,        // a0 slot, a1 vcpu
     kfree_double = 0x18, // a0 slot, a1 vcpu (planted misuse: kfree, then kfree again)
+    // RCU: objects freed after a grace period (the System runs no monitor thread here).
+    kfree_rcu = 0x19,          // a0 slot, a1 vcpu, a2 bit 0: head-less (kvfree_rcu_mightsleep)
+    kvfree_rcu_barrier = 0x1a, // everything queued is freed; the counts must agree
+    kvfree_rcu_monitor = 0x1b, // one monitor round (kvfree_rcu_run_monitor)
 };
-inline constexpr std::uint8_t last_op_code = 0x18;
+inline constexpr std::uint8_t last_op_code = 0x1b;
 
 struct op {
     op_code code;

@@ -38,6 +38,11 @@ inline void kvfree_rcu_mightsleep(System &s, void *ptr) {
 
 // Returns once everything queued on s before the call has been freed.
 void kvfree_rcu_barrier(System &s);
+// One round of the monitor on the calling thread, as if every CPU's drain time had come
+// (refill the spare blocks if asked, free what is ready, start a grace period for the rest
+// and wait for it): for a System without the monitor thread (system_config::
+// kfree_rcu_thread false), as kswapd_run_once() is for kswapd. Returns the pointers freed.
+unsigned long kvfree_rcu_run_monitor(System &s);
 
 struct kvfree_rcu_stats {
     std::uint64_t queued = 0;         // kvfree_call_rcu() calls that queued a pointer

@@ -97,6 +97,9 @@ struct system_config {
     // How long kvfree_rcu() batches wait before their grace period is started, unless a
     // CPU's batch fills first (6.12's KFREE_DRAIN_JIFFIES: 5 s; then 1 jiffy).
     unsigned kfree_rcu_drain_ms = 5000;
+    // kvfree_rcu()'s monitor thread (off: batches are freed by kvfree_rcu_run_monitor(),
+    // kvfree_rcu_barrier() and the shrinker only, on the caller's thread).
+    bool kfree_rcu_thread = true;
     report_action on_report = report_action::count;
     bool warn_alloc = true;         // print "page allocation failure" reports (rate limited)
     unsigned stall_warn_ms = 10000; // a slow-path request looping this long is reported

@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 namespace gfplab {
 
@@ -380,6 +381,8 @@ void kfree_rcu_state::finish_works(const freeing_lock &) {
 // --- the monitor thread -------------------------------------------------------------------
 
 void kfree_rcu_state::start_monitor() {
+    if (!s_.config().kfree_rcu_thread)
+        return; // kvfree_rcu_run_monitor() does the rounds
     std::call_once(started_, [this] { monitor_ = std::thread([this] { run(); }); });
 }
 
@@ -411,26 +414,35 @@ void kfree_rcu_state::run() {
                 return;
             kicked_ = false;
         }
-        freeing_lock f(freeing_);
-        if (need_refill_.exchange(false, std::memory_order_relaxed))
-            fill_page_caches();
-        const long long now = now_ns();
-        for (unsigned i = 0; i < ncpus_; i++) {
-            kfree_rcu_cpu &k = cpus_[i];
-            const long long at = k.monitor_at.load(std::memory_order_relaxed);
-            if (!at || at > now)
-                continue;
-            k.monitor_at.store(0, std::memory_order_relaxed);
-            monitor(k, f);
-        }
-        finish_works(f);
-        // What could not get a slot this round is looked at again after a drain delay.
-        for (unsigned i = 0; i < ncpus_; i++) {
-            kfree_rcu_cpu &k = cpus_[i];
-            std::lock_guard<std::mutex> g(k.lock);
-            if ((k.bulk_head || k.head) && !k.monitor_at.load(std::memory_order_relaxed))
-                schedule_monitor(k);
-        }
+        round(now_ns());
+    }
+}
+
+unsigned long kfree_rcu_state::run_once() {
+    const std::uint64_t before = freed_.load();
+    round(std::numeric_limits<long long>::max());
+    return static_cast<unsigned long>(freed_.load() - before);
+}
+
+void kfree_rcu_state::round(long long now) {
+    freeing_lock f(freeing_);
+    if (need_refill_.exchange(false, std::memory_order_relaxed))
+        fill_page_caches();
+    for (unsigned i = 0; i < ncpus_; i++) {
+        kfree_rcu_cpu &k = cpus_[i];
+        const long long at = k.monitor_at.load(std::memory_order_relaxed);
+        if (!at || at > now)
+            continue;
+        k.monitor_at.store(0, std::memory_order_relaxed);
+        monitor(k, f);
+    }
+    finish_works(f);
+    // What could not get a slot this round is looked at again after a drain delay.
+    for (unsigned i = 0; i < ncpus_; i++) {
+        kfree_rcu_cpu &k = cpus_[i];
+        std::lock_guard<std::mutex> g(k.lock);
+        if ((k.bulk_head || k.head) && !k.monitor_at.load(std::memory_order_relaxed))
+            schedule_monitor(k);
     }
 }
 
@@ -564,6 +576,10 @@ void kvfree_call_rcu(System &s, rcu::head *head, void *ptr) {
 
 void kvfree_rcu_barrier(System &s) {
     kfree_rcu_of(s).barrier();
+}
+
+unsigned long kvfree_rcu_run_monitor(System &s) {
+    return kfree_rcu_of(s).run_once();
 }
 
 kvfree_rcu_stats kvfree_rcu_statistics(System &s) {

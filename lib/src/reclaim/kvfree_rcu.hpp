@@ -65,6 +65,8 @@ class kfree_rcu_state {
 
     void call(rcu::head *head, void *ptr);
     void barrier();
+    // One monitor round on the calling thread, every CPU's drain time taken as due.
+    unsigned long run_once();
     kvfree_rcu_stats stats() const;
     // Recount of every list against the counters (quiescent): I20 "lost" otherwise.
     void verify(std::vector<violation> &out) const;
@@ -92,6 +94,7 @@ class kfree_rcu_state {
     void start_monitor();
     void kick();
     void run();
+    void round(long long now); // the monitor's work for the CPUs due by now
     long long delay_ns(const kfree_rcu_cpu &k) const noexcept;
 
     static unsigned long shrink_count(struct shrinker *, struct shrink_control *);

@@ -3,6 +3,7 @@
 // The statistics snapshot: zones, kswapd, shrinkers, accounting groups and the slow-path
 // counters, read without stopping anyone (so zone figures are as racy as /proc's).
 #include <gfplab/shrinker.hpp>
+#include <gfplab/kvfree_rcu.hpp>
 #include <gfplab/slab.hpp>
 #include <gfplab/system.hpp>
 #include <gfplab/vmstat.hpp>
@@ -60,10 +61,16 @@ vmstat_snapshot take_vmstat_snapshot(System &s) {
     }
     slab_unreclaimable += slab_statistics(s).large_kmalloc_pages;
     const alloc_stats &a = s.stats();
+    const kvfree_rcu_stats k = kvfree_rcu_statistics(s);
     v.counters = {
         {"nr_slab_reclaimable", slab_reclaimable},
         {"nr_slab_unreclaimable", slab_unreclaimable},
         {"failslab_injected", s.failslab().injected()},
+        {"kvfree_rcu_queued", k.queued},
+        {"kvfree_rcu_freed", k.freed},
+        {"kvfree_rcu_pending", k.pending},
+        {"kvfree_rcu_inline_gp", k.synchronous},
+        {"kvfree_rcu_blocks", k.blocks + k.spare_blocks},
         {"allocstall_slowpath", a.slowpath.load()},
         {"pgalloc_fail", a.failures.load()},
         {"pgalloc_reserve", a.reserve_allocs.load()},
