@@ -10,6 +10,12 @@
 #include "backend.hpp"
 #include "spsc_ring.hpp"
 
+#if BENCH_BACKEND == BENCH_GFPLAB
+#include <gfplab/kvfree_rcu.hpp>
+#else
+#include <urcu/urcu-bp.h>
+#endif
+
 #include <benchmark/benchmark.h>
 
 #include <array>
@@ -76,6 +82,9 @@ void count_items(benchmark::State &state, std::int64_t items) {
 }
 
 void teardown(const benchmark::State &) {
+#if BENCH_BACKEND != BENCH_GFPLAB
+    urcu_bp_barrier(); // what BM_kfree_rcu_64 deferred is freed before the next run
+#endif
     if (!bench::teardown_backend())
         broken = true;
     rings.reset();
@@ -186,6 +195,43 @@ void BM_kmalloc_hold512_64(benchmark::State &state) {
     count_items(state, state.iterations() * std::int64_t(held.size()));
 }
 
+// kfree_rcu() of a 64-byte object right after kmalloc(): gfplab's per-CPU batches, freed
+// by the monitor thread after a grace period. A peer has no kfree_rcu: it defers free()
+// through liburcu's call_rcu() (urcu-bp), whose thread frees after a grace period, the
+// usual way userspace does it. "pending" is how many objects waited at the end (memory
+// held for the grace period), "pending_kib" the same in KiB.
+#if BENCH_BACKEND == BENCH_GFPLAB
+void rcu_free_object(void *p) {
+    gfplab::kvfree_call_rcu(*bench::the_system, static_cast<gfplab::rcu::head *>(p), p);
+}
+std::uint64_t rcu_pending() {
+    return gfplab::kvfree_rcu_statistics(*bench::the_system).pending;
+}
+#else
+std::atomic<std::uint64_t> urcu_pending{0};
+void rcu_free_object(void *p) {
+    urcu_pending.fetch_add(1, std::memory_order_relaxed);
+    urcu_bp_call_rcu(static_cast<rcu_head *>(p), [](rcu_head *h) {
+        bench::free_object(h);
+        urcu_pending.fetch_sub(1, std::memory_order_relaxed);
+    });
+}
+std::uint64_t rcu_pending() {
+    return urcu_pending.load(std::memory_order_relaxed);
+}
+#endif
+
+void BM_kfree_rcu_64(benchmark::State &state) {
+    for (auto _ : state)
+        rcu_free_object(object_or_die(64));
+    if (state.thread_index() == 0) {
+        const double pending = double(rcu_pending());
+        state.counters["pending"] = pending;
+        state.counters["pending_kib"] = pending * 64 / 1024;
+    }
+    count_items(state, state.iterations());
+}
+
 void threaded(benchmark::internal::Benchmark *b) {
     b->Threads(1)->Threads(2)->Threads(4)->Threads(8)->Threads(16);
 }
@@ -198,6 +244,7 @@ PAGE_BENCHMARK(BM_hold512_order0)->Apply(threaded);
 PAGE_BENCHMARK(BM_remote_free)->Apply(threaded);
 PAGE_BENCHMARK(BM_cache_pair_64)->Apply(threaded);
 PAGE_BENCHMARK(BM_kmalloc_hold512_64)->Apply(threaded);
+PAGE_BENCHMARK(BM_kfree_rcu_64)->Apply(threaded);
 // One benchmark per size, named BM_kmalloc_pair_<size>: the tables key on the name.
 const bool kmalloc_registered = [] {
     for (std::size_t size : {8, 64, 192, 1024, 8192})

@@ -178,9 +178,12 @@ long long kfree_rcu_state::delay_ns(const kfree_rcu_cpu &k) const noexcept {
 }
 
 bool kfree_rcu_state::schedule_monitor(kfree_rcu_cpu &k) {
-    // __schedule_delayed_monitor_work(): a pending monitor only ever moves earlier.
-    const long long at = now_ns() + delay_ns(k);
+    // __schedule_delayed_monitor_work(): a pending monitor only ever moves earlier, which
+    // with one delay for everything short of a full block needs no clock read.
     const long long cur = k.monitor_at.load(std::memory_order_relaxed);
+    if (cur && k.count.load(std::memory_order_relaxed) < KVFREE_BULK_MAX_ENTR)
+        return false;
+    const long long at = now_ns() + delay_ns(k);
     if (cur && cur <= at)
         return false;
     k.monitor_at.store(at, std::memory_order_relaxed);
