@@ -2,11 +2,13 @@
 /*
  * The slab allocator's C face, used as kernel C code uses it on the default System: both
  * forms of kmem_cache_create() (6.12's _Generic dispatch), KMEM_CACHE(), the kmalloc family,
- * and memory pools of slab objects, kmalloc buffers and pages.
+ * memory pools of slab objects, kmalloc buffers and pages, and vmalloc / kvmalloc.
  */
 #include <gfplab/linux/gfp.h>
 #include <gfplab/linux/mempool.h>
+#include <gfplab/linux/mm.h>
 #include <gfplab/linux/slab.h>
+#include <gfplab/linux/vmalloc.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -94,6 +96,24 @@ int main(void) {
         mempool_free(pg, pages);
         mempool_destroy(buffers);
         mempool_destroy(pages);
+    }
+
+    /* vmalloc and kvmalloc: a big table, written through and looked up page by page. */
+    {
+        unsigned char *v = vzalloc(300 * 1024);
+        void *kv = kvmalloc(100 * 1024, GFP_KERNEL);
+        void *small = kvzalloc(64, GFP_NOFS);
+        CHECK(v && is_vmalloc_addr(v) && v[299 * 1024] == 0);
+        v[5000] = 7;
+        CHECK(vmalloc_to_page(v + 5000) != NULL);
+        CHECK(((unsigned char *)page_address(vmalloc_to_page(v + 5000)))[5000 - 4096] == 7);
+        CHECK(kv && small && !is_vmalloc_addr(small));
+        kvfree(kv);
+        kvfree(small);
+        vfree(v);
+        v = __vmalloc(64 * 1024, GFP_NOIO);
+        CHECK(v != NULL);
+        kvfree(v);
     }
 
     kmem_cache_destroy(new_form);

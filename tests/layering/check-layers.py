@@ -45,7 +45,8 @@ LAYERS = [
     (7, "slab", [
         "lib/include/gfplab/slab.hpp", "lib/include/gfplab/linux/slab.h", "lib/src/slab/",
         "lib/include/gfplab/mempool.hpp", "lib/include/gfplab/linux/mempool.h",
-        "lib/src/mempool/"]),
+        "lib/src/mempool/", "lib/include/gfplab/vmalloc.hpp", "lib/include/gfplab/linux/vmalloc.h",
+        "lib/src/vmalloc/"]),
     (8, "reclaim", [
         "lib/include/gfplab/shrinker.hpp", "lib/include/gfplab/page_cache.hpp",
         "lib/include/gfplab/caches.hpp", "lib/include/gfplab/linux/shrinker.h",

@@ -35,6 +35,7 @@ struct recursion_hazards; // lib/src/check/recursion.hpp
 struct page_allocator;    // lib/src/page_alloc/fastpath.hpp
 class slab_state;         // lib/src/slab/slab.hpp
 class kfree_rcu_state;    // lib/src/reclaim/kvfree_rcu.hpp
+class vmap_state;         // lib/src/vmalloc/vmalloc.hpp
 
 // How threads reach their CPU's per-CPU page lists.
 enum class pcp_mode {
@@ -193,6 +194,9 @@ class System {
     }
     // nullptr when the address is not inside this System's memory.
     page *virt_to_page(const void *addr) const noexcept;
+    // The memfd that holds the System's memory (a page's offset in it is its pfn << PAGE_SHIFT),
+    // or -1 when memfd_create() was refused. vmalloc maps pages through it.
+    int memory_fd() const noexcept { return memory_fd_; }
     bool owns(const page *p) const noexcept { return p >= mem_map_ && p < mem_map_ + nr_pages_; }
     zone &page_zone(const page *p) noexcept { return nodes_[p->node]->node_zones[p->zone]; }
 
@@ -245,6 +249,7 @@ class System {
     friend void check_reclaim_recursion(System &s, gfp_t gfp, unsigned order, srcloc at);
     friend slab_state &slab_of(System &s) noexcept;
     friend kfree_rcu_state &kfree_rcu_of(System &s) noexcept;
+    friend vmap_state &vmap_of(System &s) noexcept;
     bool memcg_charge(page *p, gfp_t gfp, unsigned order);
     void memcg_uncharge(page *p, unsigned order);
     void setup_memory();
@@ -262,6 +267,7 @@ class System {
     unsigned cpus_ = 1;
     unsigned long nr_pages_ = 0;
     std::uint8_t *arena_ = nullptr;
+    int memory_fd_ = -1; // the memfd arena_ maps (-1: anonymous memory, no vmalloc)
     page *mem_map_ = nullptr;
     std::size_t mem_map_bytes_ = 0;
     std::vector<std::unique_ptr<pglist_data>> nodes_;
@@ -276,6 +282,8 @@ class System {
     std::unique_ptr<slab_state> slab_; // the slab layer's caches (gfplab/slab.hpp)
     // kvfree_rcu()'s batches (gfplab/kvfree_rcu.hpp): reset before the slab layer goes.
     std::unique_ptr<kfree_rcu_state> kfree_rcu_;
+    // The vmalloc space and its areas (gfplab/vmalloc.hpp).
+    std::unique_ptr<vmap_state> vmap_;
 
     std::atomic<std::uint64_t> reports_{0};
     mutable std::mutex report_lock_;

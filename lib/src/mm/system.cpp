@@ -12,6 +12,7 @@
 #include "../reclaim/kvfree_rcu.hpp"
 #include "../reclaim/oom_kill.hpp"
 #include "../slab/slab.hpp"
+#include "../vmalloc/vmalloc.hpp"
 
 #include <gfplab/page_cache.hpp>
 #include <gfplab/pcp_sizing.hpp>
@@ -23,6 +24,7 @@
 #include <stdexcept>
 #include <sys/mman.h>
 #include <thread>
+#include <unistd.h>
 
 namespace gfplab {
 namespace {
@@ -83,6 +85,7 @@ System::System(const system_config &cfg) : cfg_(cfg), serial_(next_system_serial
     hazards_ = std::make_unique<recursion_hazards>();
     page_cache_ = std::make_unique<class page_cache>(*this, cfg_.swap_pages);
     slab_ = std::make_unique<slab_state>(*this);
+    vmap_ = std::make_unique<vmap_state>(*this);
     kfree_rcu_ = std::make_unique<kfree_rcu_state>(*this);
     start_kswapd();
 }
@@ -96,6 +99,7 @@ System::~System() {
     // the SLAB_TYPESAFE_BY_RCU slabs that wait for a grace period.
     kfree_rcu_.reset();
     slab_->wait_for_rcu_slabs();
+    vmap_.reset(); // its areas' pages go with the memory
     slab_.reset();
     if (mem_map_) {
         // struct page is trivially destructible apart from its atomics, which need nothing.
@@ -103,10 +107,16 @@ System::~System() {
     }
     if (arena_)
         munmap(arena_, nr_pages_ << PAGE_SHIFT);
+    if (memory_fd_ >= 0)
+        close(memory_fd_);
 }
 
 kfree_rcu_state &kfree_rcu_of(System &s) noexcept {
     return *s.kfree_rcu_;
+}
+
+vmap_state &vmap_of(System &s) noexcept {
+    return *s.vmap_;
 }
 
 shrinker_registry &System::shrinkers() noexcept {
@@ -119,8 +129,23 @@ page_cache &System::page_cache() noexcept {
 
 void System::setup_memory() {
     nr_pages_ = cfg_.memory_bytes >> PAGE_SHIFT;
-    // Physical memory is reserved, not committed: a page costs RAM only once touched.
-    arena_ = static_cast<std::uint8_t *>(map_lazily(nr_pages_ << PAGE_SHIFT));
+    // Physical memory is reserved, not committed: a page costs RAM only once touched. It
+    // lives in a memfd, so that vmalloc can map its pages a second time, elsewhere; where
+    // memfd_create() is refused, in anonymous memory, and vmalloc() fails.
+    const std::size_t bytes = nr_pages_ << PAGE_SHIFT;
+    memory_fd_ = memfd_create("gfplab-memory", MFD_CLOEXEC);
+    if (memory_fd_ >= 0 && ftruncate(memory_fd_, off_t(bytes)) == 0) {
+        void *p =
+            mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, memory_fd_, 0);
+        if (p != MAP_FAILED)
+            arena_ = static_cast<std::uint8_t *>(p);
+    }
+    if (!arena_) {
+        if (memory_fd_ >= 0)
+            close(memory_fd_);
+        memory_fd_ = -1;
+        arena_ = static_cast<std::uint8_t *>(map_lazily(bytes));
+    }
     mem_map_bytes_ = nr_pages_ * sizeof(page);
     mem_map_ = static_cast<page *>(map_lazily(mem_map_bytes_));
 }

@@ -14,6 +14,7 @@
 #include <gfplab/shrinker.hpp>
 #include <gfplab/slab.hpp>
 #include <gfplab/system.hpp>
+#include <gfplab/vmalloc.hpp>
 
 #include <fmt/format.h>
 
@@ -85,7 +86,7 @@ kfree_rcu_state::~kfree_rcu_state() {
 void kfree_rcu_state::call(rcu::head *head, void *ptr) {
     if (!ptr)
         return;
-    if (!s_.virt_to_page(ptr)) {
+    if (!s_.virt_to_page(ptr) && !is_vmalloc_addr(s_, ptr)) {
         report(s_, invariant::bad_input, "foreign pointer",
                fmt::format("kvfree_rcu() of {} which is not memory of this System", ptr));
         return;
@@ -121,7 +122,7 @@ void kfree_rcu_state::call(rcu::head *head, void *ptr) {
         // Inline: wait for the grace period here and free.
         synchronous_.fetch_add(1, std::memory_order_relaxed);
         rcu::synchronize();
-        kfree(s_, ptr);
+        kvfree(s_, ptr);
         return;
     }
     if (!queued) {
@@ -269,7 +270,7 @@ void kfree_rcu_state::free_bulk(kfree_rcu_cpu &k, kvfree_rcu_bulk_data *b, unsig
                            "(cookie {}) ended",
                            b->nr_records, snap));
     for (unsigned long i = 0; i < b->nr_records; i++)
-        kfree(s_, b->records[i]);
+        kvfree(s_, b->records[i]);
     freed_.fetch_add(b->nr_records, std::memory_order_relaxed);
     put_cached_bnode(k, b);
 }
@@ -282,7 +283,7 @@ void kfree_rcu_state::free_list(rcu::head *h, unsigned long snap) {
                            snap));
     while (h) {
         rcu::head *next = h->next;
-        kfree(s_, ptr_of(h));
+        kvfree(s_, ptr_of(h));
         freed_.fetch_add(1, std::memory_order_relaxed);
         h = next;
     }

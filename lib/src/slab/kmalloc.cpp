@@ -7,6 +7,7 @@
 #include "fastpath.hpp"
 
 #include <gfplab/gfp.hpp>
+#include <gfplab/vmalloc.hpp>
 
 #include <cstring>
 #include <limits>
@@ -39,6 +40,12 @@ void *kmalloc_large(System &s, std::size_t size, gfp_t flags, int node) {
 // free_large_kmalloc(), or the report of a pointer kfree() cannot take.
 [[gnu::noinline]] void kfree_not_slab(System &s, const void *obj) {
     page *p = s.virt_to_page(obj);
+    if (!p && is_vmalloc_addr(s, obj)) {
+        refuse(s, invariant::bad_input, "kfree of a vmalloc address", 0, -1, nullptr,
+               "kfree({}): a vmalloc address: give it back with vfree() or kvfree()",
+               fmt::ptr(obj));
+        return;
+    }
     if (!p) {
         refuse(s, invariant::bad_input, "foreign pointer", 0, -1, nullptr,
                "kfree({}): not memory of this System", fmt::ptr(obj));

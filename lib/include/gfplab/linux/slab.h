@@ -99,6 +99,15 @@ size_t ksize(const void *objp);
 char *kstrdup(const char *s, gfp_t gfp);
 char *kstrndup(const char *s, size_t max, gfp_t gfp);
 void *kmemdup(const void *src, size_t len, gfp_t gfp);
+/* kvmalloc(): kmalloc first, then vmalloc (6.12's rules: docs/vmalloc.md). */
+void *kvmalloc_node(size_t size, gfp_t flags, int node);
+void *kvmalloc(size_t size, gfp_t flags);
+void *kvzalloc(size_t size, gfp_t flags);
+void *kvzalloc_node(size_t size, gfp_t flags, int node);
+void *kvmalloc_array(size_t n, size_t size, gfp_t flags);
+void *kvcalloc(size_t n, size_t size, gfp_t flags);
+void *kvrealloc(const void *p, size_t size, gfp_t flags);
+void kvfree(const void *addr);
 GFPLAB_EXTERN_C_END
 
 #ifdef __cplusplus
