@@ -53,9 +53,9 @@ void shared_state::free_exchange() {
         left.swap(exchange);
     }
     for (const held_object &o : left)
-        o.from_cache ? kmem_cache_free(objects, o.p) : kfree(sys, o.p);
+        o.from_cache ? kmem_cache_free(objects, o.p) : kvfree(sys, o.p);
     for (auto &slot : published)
-        kfree(sys, slot.exchange(nullptr));
+        kvfree(sys, slot.exchange(nullptr));
     kvfree_rcu_barrier(sys);
 }
 

@@ -16,6 +16,7 @@
 #include <gfplab/lockdep.hpp>
 #include <gfplab/slab.hpp>
 #include <gfplab/system.hpp>
+#include <gfplab/vmalloc.hpp>
 #include <gfplab/vmstat.hpp>
 
 #include <oneapi/tbb/enumerable_thread_specific.h>

@@ -6,6 +6,7 @@
 #include <gfplab/memcontrol.hpp>
 #include <gfplab/page_cache.hpp>
 #include <gfplab/shrinker.hpp>
+#include <gfplab/vmalloc.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -90,6 +91,10 @@ void print_summary(const campaign_config &c, shared_state &st, const campaign_re
                    get(outcome::objects_allocated), get(outcome::objects_failed),
                    get(outcome::objects_freed), get(outcome::objects_remote_freed), t.caches,
                    t.slabs, t.slab_pages, t.large_kmalloc_pages);
+        const vmalloc_stats v = vmalloc_statistics(st.sys);
+        fmt::print("  vmalloc: {} big tables from vmalloc or kvmalloc's fallback ({} vmalloc "
+                   "failures); {} areas left after every holder let go\n",
+                   get(outcome::objects_vmalloced), v.failures, v.areas);
         const kvfree_rcu_stats k = kvfree_rcu_statistics(st.sys);
         fmt::print("  kvfree_rcu: {} objects published to {} RCU reads and freed by kfree_rcu(): "
                    "{} queued ({} chained, {} waited inline), {} freed in {} batches, {} given "

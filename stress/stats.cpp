@@ -40,6 +40,7 @@ std::string_view outcome_name(outcome o) noexcept {
         "objects_remote_freed",
         "objects_rcu_freed",
         "rcu_reads",
+        "objects_vmalloced",
     };
     return unsigned(o) < nr_outcomes ? names[unsigned(o)] : "?";
 }

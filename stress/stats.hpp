@@ -55,6 +55,7 @@ enum class outcome : unsigned {
     objects_remote_freed, // freed by another worker
     objects_rcu_freed,    // unpublished from RCU readers and freed by kfree_rcu()
     rcu_reads,            // RCU read-side critical sections that checked a published object
+    objects_vmalloced,    // of the objects allocated, those vmalloc (or kvmalloc's fallback) made
     count_,
 };
 inline constexpr unsigned nr_outcomes = unsigned(outcome::count_);

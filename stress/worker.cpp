@@ -5,6 +5,7 @@
 #include <gfplab/linux/sched.h>
 #include <gfplab/memcontrol.hpp>
 #include <gfplab/scope.hpp>
+#include <gfplab/vmalloc.hpp>
 
 #include <fmt/format.h>
 
@@ -644,7 +645,7 @@ void worker::release_object(const held_object &o, bool remote) {
     if (o.from_cache)
         kmem_cache_free(st_.objects, o.p);
     else
-        kfree(st_.sys, o.p);
+        kvfree(st_.sys, o.p);
 }
 
 // A published object's first two words: a non-zero value and its complement. Written
@@ -746,14 +747,24 @@ void worker::op_slab(splitmix64 &r, thread_stats &ts) {
         const unsigned u = unsigned(r() % 100);
         size = u < 60   ? 8 + std::uint32_t(r() % 249)
                : u < 90 ? 257 + std::uint32_t(r() % 3840)
-                        : 4097 + std::uint32_t(r() % 12288);
+               : u < 97 ? 4097 + std::uint32_t(r() % 12288)
+                        : 16385 + std::uint32_t(r() % (256 << 10)); // big tables
     }
-    void *p = from_cache ? kmem_cache_alloc(st_.objects, gfp) : kmalloc(st_.sys, size, gfp);
+    // Big tables come from kvmalloc() (kmalloc, then vmalloc if the mask may sleep) or,
+    // when the mask may sleep, straight from vmalloc.
+    const bool big = !from_cache && size > 16384;
+    void *p = from_cache                                ? kmem_cache_alloc(st_.objects, gfp)
+              : !big                                    ? kmalloc(st_.sys, size, gfp)
+              : (gfp & __GFP_DIRECT_RECLAIM) && r() % 2 ? vmalloc_node(st_.sys, size, gfp, -1)
+                                                        : kvmalloc(st_.sys, size, gfp);
     if (!p) {
         ts.outcomes[unsigned(outcome::objects_failed)]++;
         return;
     }
     ts.outcomes[unsigned(outcome::objects_allocated)]++;
+    const bool vmalloced = is_vmalloc_addr(st_.sys, p);
+    if (vmalloced)
+        ts.outcomes[unsigned(outcome::objects_vmalloced)]++;
     if (gfp & __GFP_ZERO) {
         const auto *b = static_cast<const unsigned char *>(p);
         if (std::any_of(b, b + size, [](unsigned char c) { return c != 0; }))
@@ -763,7 +774,7 @@ void worker::op_slab(splitmix64 &r, thread_stats &ts) {
                                                   size, fmt::ptr(p)),
                                       gfp);
     }
-    if (!from_cache) {
+    if (!from_cache && !vmalloced) {
         // kmalloc's promises: ksize() covers the request, and a power-of-two size up to
         // the largest class is aligned to itself.
         const std::size_t usable = ksize(st_.sys, p);
