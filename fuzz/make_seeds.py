@@ -18,6 +18,7 @@ PAGE_CACHE_ADD, PAGE_CACHE_DIRTY, CACHE_FILL, RECLAIM_STEP = 0x10, 0x11, 0x12, 0
 FAULT_INJECT, MEMCG_SWITCH = 0x14, 0x15
 KMALLOC, KFREE, KFREE_DOUBLE = 0x16, 0x17, 0x18
 KFREE_RCU, KVFREE_RCU_BARRIER, KVFREE_RCU_MONITOR = 0x19, 0x1A, 0x1B
+KVMALLOC, VFREE_BAD = 0x1C, 0x1D
 NO_LOCK = 3  # shrinker_register: a1 == nr_lock_classes declares no lock
 
 # Selectors into op_stream.cpp's mask_table; RAW uses the raw mask as given.
@@ -41,6 +42,12 @@ def kmalloc(sel, slot, size, mods=0, vcpu=0, pattern=0x5a):
     # slab bug (__GFP_HIGHMEM, or __GFP_DMA32 with 32)
     size -= 1  # the record holds size - 1 (op_stream.cpp: 1 + value % 20000)
     return bytes([KMALLOC, sel, mods, size & 0xFF, size >> 8, slot, vcpu, pattern])
+
+
+def kvmalloc(sel, slot, size, mods=0, vcpu=0, pattern=0x3c):
+    # mods: 1 __GFP_ZERO, 2 vmalloc() itself; the size is stored in units of 16 bytes
+    units = (size - 1) // 16
+    return rec(KVMALLOC, sel, mods, units & 0xFF, (units >> 8) & 0xFF, slot, vcpu, pattern)
 
 
 def rec(op, *args):
@@ -133,6 +140,17 @@ SEEDS = {
               rec(KFREE_RCU, 3, 3), rec(KVFREE_RCU_MONITOR), kmalloc(KERNEL, 6, 64),
               rec(KFREE_RCU, 4, 1), rec(SHRINK), kmalloc(NOFS, 7, 192, vcpu=2),
               rec(KFREE_RCU, 5, 0, 1), rec(KVFREE_RCU_BARRIER), rec(KFREE_RCU, 6, 1)],
+    # Big tables: kvmalloc under each kind of mask (GFP_ATOMIC may not fall back), vmalloc
+    # itself, under a NOFS scope, a vfree of a kmalloc object and of an area's inside
+    # (planted), kfree_rcu of an area, memory fragmented first so that areas scatter.
+    "vmalloc": [alloc(KERNEL, i, vcpu=i % 4) for i in range(8)] + [rec(FREE, i) for i in (0, 2, 4, 6)]
+               + [kvmalloc(KERNEL, 10, 40000), kvmalloc(KERNEL, 11, 300000, mods=2),
+                  kvmalloc(ATOMIC, 12, 70000), kvmalloc(NOWAIT, 13, 9000),
+                  kvmalloc(NOFS, 14, 100000, mods=3), rec(SCOPE_SAVE, 1),
+                  kvmalloc(KERNEL, 15, 20000, mods=2), rec(SCOPE_RESTORE),
+                  rec(VFREE_BAD, 11), kmalloc(KERNEL, 16, 300), rec(VFREE_BAD, 16),
+                  rec(KFREE_RCU, 15, 1), rec(KFREE, 10), rec(KVFREE_RCU_BARRIER),
+                  kvmalloc(KERNEL, 17, 5000, mods=1)],
     # No header: libFuzzer's raw inputs are records from the first byte; 0xee is skipped.
     "headerless": [alloc(NOIO, 0, order=1), rec(0xEE, 1, 2, 3), alloc(NOFS, 1, vcpu=3),
                    rec(TOUCH, 1), rec(FREE, 1)],

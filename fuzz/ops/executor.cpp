@@ -14,6 +14,7 @@
 #include <gfplab/shrinker.hpp>
 #include <gfplab/slab.hpp>
 #include <gfplab/system.hpp>
+#include <gfplab/vmalloc.hpp>
 
 #include <array>
 #include <cstring>
@@ -467,6 +468,20 @@ class harness {
             check_rcu_counts("after kvfree_rcu_barrier");
             check_verify("after kvfree_rcu_barrier");
             return 0;
+        case op_code::kvmalloc:
+            return do_kvmalloc(o);
+        case op_code::vfree_bad: {
+            object_slot &s = objects_[o.arg[0] % nr_slots];
+            if (!s.p)
+                return outcome_ = "empty slot", 0;
+            const std::size_t before = reports_.size();
+            const bool area = is_vmalloc_addr(sys_, s.p);
+            vfree(sys_, area ? s.p + PAGE_SIZE / 2 : s.p);
+            expect_planted(before, "vfree of a bad address");
+            check_object(s, "after a refused vfree");
+            outcome_ = area ? "vfree inside an area refused" : "vfree of a kmalloc object refused";
+            return 1;
+        }
         case op_code::kvfree_rcu_monitor:
             outcome_ = fmt::format("{} freed", kvfree_rcu_run_monitor(sys_));
             forget_elapsed();
@@ -521,7 +536,7 @@ class harness {
     void free_object(object_slot &s) {
         check_object(s, "before kfree");
         object_ranges_.erase(reinterpret_cast<std::uintptr_t>(s.p));
-        kfree(sys_, s.p);
+        kvfree(sys_, s.p);
         s = object_slot{};
     }
 
@@ -561,6 +576,64 @@ class harness {
                              "freed {}, {} pending",
                              when, rcu_calls_, st.queued, st.synchronous, st.freed, st.pending));
         rcu_pending_.clear();
+    }
+
+    // kvmalloc() or vmalloc() of a big table, with the stream holding no lock (the pages'
+    // and page tables' I9 hazards are not modelled here) and no memcg charge.
+    std::size_t do_kvmalloc(const op &o) {
+        if (!held_.empty())
+            return outcome_ = "locks held: skipped", 0;
+        object_slot &s = objects_[o.arg[4] % nr_slots];
+        if (s.p)
+            free_object(s);
+        const std::size_t size = kvmalloc_size(o);
+        const gfp_t gfp = (mask_table[o.arg[0] % mask_table.size()].mask & ~__GFP_ACCOUNT) |
+                          (o.arg[1] & 1 ? __GFP_ZERO : 0);
+        if (!gfp_valid(gfp, 0))
+            return outcome_ = "mask skipped", 0;
+        set_current_vcpu(o.arg[5] % nr_vcpus);
+        const bool direct = (o.arg[1] & 2) && (gfp & __GFP_DIRECT_RECLAIM);
+        auto *p = static_cast<std::uint8_t *>(direct ? vmalloc_node(sys_, size, gfp, -1)
+                                                     : kvmalloc(sys_, size, gfp));
+        if (!p)
+            return outcome_ = "NULL", 0;
+        const bool area = is_vmalloc_addr(sys_, p);
+        if (direct && !area)
+            fail(16, fmt::format("vmalloc({}) = {}: not a vmalloc address", size, fmt::ptr(p)));
+        if (area && !(gfp & __GFP_DIRECT_RECLAIM))
+            fail(11, fmt::format("kvmalloc({}, {}) fell back to vmalloc without direct reclaim",
+                                 size, gfp_describe(gfp)));
+        if (area && size <= PAGE_SIZE && !direct)
+            fail(11, fmt::format("kvmalloc({}) fell back to vmalloc for a page or less", size));
+        if (gfp & __GFP_ZERO)
+            for (std::size_t i = 0; i < size; i++)
+                if (p[i])
+                    fail(12, fmt::format("kvmalloc({}, __GFP_ZERO) = {}: byte {} is {:#x}", size,
+                                         fmt::ptr(p), i, p[i]));
+        const std::size_t usable = area ? vmalloc_size(sys_, p) : ksize(sys_, p);
+        if (usable < size)
+            fail(17, fmt::format("kvmalloc({}) = {}: only {} usable", size, fmt::ptr(p), usable));
+        s = object_slot{p, size, std::uint8_t(o.arg[6] | 1)};
+        std::memset(p, s.pattern, size);
+        // An area's pages are System pages holding what was written through the area.
+        if (area)
+            for (std::size_t off = 0; off < size; off += PAGE_SIZE) {
+                page *pg = vmalloc_to_page(sys_, p + off);
+                if (!pg || !sys_.owns(pg) ||
+                    *static_cast<std::uint8_t *>(sys_.page_address(pg)) != s.pattern)
+                    fail(1, fmt::format("vmalloc area {}: page at offset {} is not the System "
+                                        "page written through it",
+                                        fmt::ptr(p), off));
+            }
+        const auto a = reinterpret_cast<std::uintptr_t>(p);
+        auto next = object_ranges_.lower_bound(a);
+        if ((next != object_ranges_.end() && next->first < a + usable) ||
+            (next != object_ranges_.begin() && std::prev(next)->second > a))
+            fail(17, fmt::format("kvmalloc({}) = {} overlaps an object the stream holds", size,
+                                 fmt::ptr(p)));
+        object_ranges_[a] = a + usable;
+        outcome_ = fmt::format("{} ({})", fmt::ptr(p), area ? "vmalloc" : "kmalloc");
+        return 0;
     }
 
     std::size_t do_kmalloc(const op &o) {

@@ -101,6 +101,10 @@ std::size_t kmalloc_size(const op &o) noexcept {
     return 1 + (std::size_t(o.arg[2]) | std::size_t(o.arg[3]) << 8) % 20000;
 }
 
+std::size_t kvmalloc_size(const op &o) noexcept {
+    return 1 + ((std::size_t(o.arg[2]) | std::size_t(o.arg[3]) << 8) * 16) % (1u << 20);
+}
+
 std::string describe(const op &o) {
     static const char *const scope_names[] = {"nofs", "noio", "noreclaim", "pin"};
     switch (o.code) {
@@ -172,6 +176,14 @@ std::string describe(const op &o) {
                            o.arg[2] & 1 ? " head-less" : "");
     case op_code::kvfree_rcu_barrier:
         return "kvfree_rcu_barrier";
+    case op_code::kvmalloc:
+        return fmt::format("{} slot {} size {} vcpu {} mask {}",
+                           o.arg[1] & 2 ? "vmalloc" : "kvmalloc", o.arg[4] % nr_slots,
+                           kvmalloc_size(o), o.arg[5] % nr_vcpus,
+                           gfp_describe(mask_table[o.arg[0] % mask_table.size()].mask |
+                                        (o.arg[1] & 1 ? __GFP_ZERO : 0)));
+    case op_code::vfree_bad:
+        return fmt::format("vfree_bad slot {}", o.arg[0] % nr_slots);
     case op_code::kvfree_rcu_monitor:
         return "kvfree_rcu_monitor";
     }

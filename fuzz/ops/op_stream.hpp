@@ -60,8 +60,13 @@ enum class op_code : std::uint8_t {
     kfree_rcu = 0x19,          // a0 slot, a1 vcpu, a2 bit 0: head-less (kvfree_rcu_mightsleep)
     kvfree_rcu_barrier = 0x1a, // everything queued is freed; the counts must agree
     kvfree_rcu_monitor = 0x1b, // one monitor round (kvfree_rcu_run_monitor)
+    // Big tables: a0 mask selector, a1 bit 0 __GFP_ZERO, bit 1 vmalloc() itself (for a mask
+    // that may sleep; else kvmalloc()), a2..a3 size, a4 slot, a5 vcpu, a6 pattern. Freed by
+    // kfree (0x17), which frees any object with kvfree(), or kfree_rcu (0x19).
+    kvmalloc = 0x1c,
+    vfree_bad = 0x1d, // a0 slot: vfree() of a kmalloc object or of an area's inside (planted)
 };
-inline constexpr std::uint8_t last_op_code = 0x1b;
+inline constexpr std::uint8_t last_op_code = 0x1d;
 
 struct op {
     op_code code;
@@ -97,6 +102,8 @@ unsigned slot_of(const op &o) noexcept;
 // kmalloc records: the mask (composite, modifiers, planted bug bits) and the size (1..20000).
 gfp_t kmalloc_mask(const op &o) noexcept;
 std::size_t kmalloc_size(const op &o) noexcept;
+// kvmalloc records: 1 B..1 MiB.
+std::size_t kvmalloc_size(const op &o) noexcept;
 
 // Walks an input record by record.
 class op_decoder {
