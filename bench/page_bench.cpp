@@ -12,6 +12,7 @@
 
 #if BENCH_BACKEND == BENCH_GFPLAB
 #include <gfplab/kvfree_rcu.hpp>
+#include <gfplab/vmalloc.hpp>
 #else
 #include <urcu/urcu-bp.h>
 #endif
@@ -232,6 +233,29 @@ void BM_kfree_rcu_64(benchmark::State &state) {
     count_items(state, state.iterations());
 }
 
+// vmalloc() and vfree() of a big table, written once per page: gfplab maps each run of
+// its pages into the vmalloc space (mmap per run, munmap on vfree); a peer's malloc() and
+// free() of the same size (above glibc's mmap threshold, an mmap of its own too).
+void vmalloc_pair(benchmark::State &state, std::size_t size) {
+    for (auto _ : state) {
+#if BENCH_BACKEND == BENCH_GFPLAB
+        auto *p = static_cast<unsigned char *>(gfplab::vmalloc(*bench::the_system, size));
+#else
+        auto *p = static_cast<unsigned char *>(bench::alloc_object(size));
+#endif
+        if (!p)
+            std::abort();
+        for (std::size_t off = 0; off < size; off += bench::page_size)
+            static_cast<volatile unsigned char *>(p)[off] = 1;
+#if BENCH_BACKEND == BENCH_GFPLAB
+        gfplab::vfree(*bench::the_system, p);
+#else
+        bench::free_object(p);
+#endif
+    }
+    count_items(state, state.iterations());
+}
+
 void threaded(benchmark::internal::Benchmark *b) {
     b->Threads(1)->Threads(2)->Threads(4)->Threads(8)->Threads(16);
 }
@@ -254,6 +278,17 @@ const bool kmalloc_registered = [] {
             ->Setup(setup)
             ->Teardown(teardown)
             ->Apply(threaded);
+    return true;
+}();
+const bool vmalloc_registered = [] {
+    for (std::size_t kib : {4, 64, 1024, 4096})
+        benchmark::RegisterBenchmark(("BM_vmalloc_" + std::to_string(kib) + "k").c_str(),
+                                     [kib](benchmark::State &st) { vmalloc_pair(st, kib << 10); })
+            ->UseRealTime()
+            ->Setup(setup)
+            ->Teardown(teardown)
+            ->Threads(1)
+            ->Threads(2);
     return true;
 }();
 // The target for these (docs/design.md) is absolute and single-threaded.

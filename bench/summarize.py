@@ -25,7 +25,9 @@ THREADED = ["BM_pair_order0", "BM_pair_order3", "BM_hold512_order0", "BM_remote_
             "BM_kmalloc_pair_1024", "BM_kmalloc_pair_8192", "BM_cache_pair_64",
             "BM_kmalloc_hold512_64",
             # kfree_rcu() of a fresh 64-byte object (peers: liburcu's call_rcu() + free())
-            "BM_kfree_rcu_64"]
+            "BM_kfree_rcu_64",
+            # vmalloc/vfree of 4 KiB..4 MiB written once per page (peers: malloc/free)
+            "BM_vmalloc_4k", "BM_vmalloc_64k", "BM_vmalloc_1024k", "BM_vmalloc_4096k"]
 SINGLE = ["BM_pair_order9", "BM_pair_order10"]
 THREADS = [1, 2, 4, 8, 16]
 

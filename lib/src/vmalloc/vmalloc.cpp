@@ -97,8 +97,9 @@ bool vmap_state::map_pages(std::uintptr_t addr, page *const *pages, unsigned nr,
         while (i + run < nr && s_.page_to_pfn(pages[i + run]) == pfn + run)
             run++;
         void *want = reinterpret_cast<void *>(addr + std::uintptr_t(i) * PAGE_SIZE);
+        // Populated now, as vmap_pages_range() fills the page tables before vmalloc returns.
         void *got = mmap(want, std::size_t(run) * PAGE_SIZE, PROT_READ | PROT_WRITE,
-                         MAP_SHARED | MAP_FIXED, fd, off_t(pfn) << PAGE_SHIFT);
+                         MAP_SHARED | MAP_FIXED | MAP_POPULATE, fd, off_t(pfn) << PAGE_SHIFT);
         if (got == MAP_FAILED) {
             unmap(addr, std::size_t(i) * PAGE_SIZE);
             nr_mappings.fetch_sub(mappings, std::memory_order_relaxed);
@@ -193,6 +194,9 @@ void *vmalloc_node(System &s, std::size_t size, gfp_t gfp, int node) {
             return fail("failed to allocate pages");
         }
     }
+    // Which page sits where in an area is the allocator's choice: in pfn order, pages that
+    // came off a per-CPU list (newest first) make one run, hence one mapping, not many.
+    std::sort(a.pages, a.pages + nr);
     // Page tables ignore the caller's mask: the scope API carries __GFP_FS / __GFP_IO in.
     unsigned scope = 0;
     const gfp_t fsio = gfp & (__GFP_FS | __GFP_IO);
