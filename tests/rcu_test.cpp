@@ -13,6 +13,7 @@
 #include <gfplab/system.hpp>
 
 #include "support/memory.hpp"
+#include "support/reports.hpp"
 
 #include <gtest/gtest.h>
 
@@ -41,16 +42,7 @@ system_config small_config(unsigned drain_ms) {
     return c;
 }
 
-struct collected {
-    std::vector<violation> v;
-    void attach(System &s) {
-        s.set_report_sink([this](const violation &x) { v.push_back(x); });
-    }
-    bool has(invariant inv, const std::string &what) const {
-        return std::any_of(v.begin(), v.end(),
-                           [&](const violation &x) { return x.inv == inv && x.what == what; });
-    }
-};
+using test::collected;
 
 // A reader that enters a critical section and stays until released.
 class reader {

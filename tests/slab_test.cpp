@@ -10,6 +10,8 @@
 #include <gfplab/system.hpp>
 #include <gfplab/vmstat.hpp>
 
+#include "support/reports.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -32,16 +34,7 @@ system_config small_config(unsigned cpus = 2) {
     return c;
 }
 
-struct collected {
-    std::vector<violation> v;
-    void attach(System &s) {
-        s.set_report_sink([this](const violation &x) { v.push_back(x); });
-    }
-    bool has(invariant inv, const std::string &what) const {
-        return std::any_of(v.begin(), v.end(),
-                           [&](const violation &x) { return x.inv == inv && x.what == what; });
-    }
-};
+using test::collected;
 
 void expect_clean(System &s) {
     for (const auto &x : s.verify())
