@@ -5,7 +5,6 @@
 #include "backend.hpp"
 
 #include <cstdio>
-#include <sys/mman.h>
 
 namespace bench {
 
@@ -22,13 +21,6 @@ void setup_backend() {
     // Everything else is System's default (checking: cheap, poisoning off, CPUs: the
     // machine's): the benchmark measures the allocator as a user gets it.
     the_system = std::make_unique<gfplab::System>(cfg);
-    // Fault the memory in before the clock starts: the peers' memory is warm from the runs
-    // before, and the System's lives in a memfd (for vmalloc), whose first touch costs more
-    // than an anonymous page's.
-#ifdef MADV_POPULATE_WRITE
-    madvise(the_system->page_address(the_system->pfn_to_page(0)),
-            the_system->max_pfn() << PAGE_SHIFT, MADV_POPULATE_WRITE);
-#endif
     the_cache = gfplab::kmem_cache_create(*the_system, "bench-64", 64, nullptr, 0);
 }
 
