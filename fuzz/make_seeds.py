@@ -150,7 +150,7 @@ SEEDS = {
                   kvmalloc(KERNEL, 15, 20000, mods=2), rec(SCOPE_RESTORE),
                   rec(VFREE_BAD, 11), kmalloc(KERNEL, 16, 300), rec(VFREE_BAD, 16),
                   rec(KFREE_RCU, 15, 1), rec(KFREE, 10), rec(KVFREE_RCU_BARRIER),
-                  kvmalloc(KERNEL, 17, 5000, mods=1)],
+                  kvmalloc(KERNEL, 17, 5000, mods=1), kvmalloc(HIGHUSER_MOVABLE, 18, 12305)],
     # No header: libFuzzer's raw inputs are records from the first byte; 0xee is skipped.
     "headerless": [alloc(NOIO, 0, order=1), rec(0xEE, 1, 2, 3), alloc(NOFS, 1, vcpu=3),
                    rec(TOUCH, 1), rec(FREE, 1)],

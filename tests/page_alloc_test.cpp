@@ -664,4 +664,21 @@ TEST(Fallback, UnmovableStealsPageblocksAndStaysConsistent) {
     expect_clean(s);
 }
 
+// A block's address is aligned to its size, as its pfn is: mmap() promises only a page,
+// so the System places its memory on a MAX_PAGE_ORDER boundary itself (kmalloc's
+// power-of-two objects and every compound page rely on it).
+TEST(PageAlloc, BlockAddressesAreAlignedToTheirSize) {
+    for (int round = 0; round < 3; round++) {
+        System s(small_config());
+        for (unsigned order = 0; order <= MAX_PAGE_ORDER; order++) {
+            page *p = s.alloc_pages(GFP_KERNEL | __GFP_COMP, order);
+            ASSERT_NE(p, nullptr) << order;
+            EXPECT_EQ(reinterpret_cast<std::uintptr_t>(s.page_address(p)) % (PAGE_SIZE << order),
+                      0u)
+                << "order " << order;
+            s.free_pages(p, order);
+        }
+    }
+}
+
 } // namespace

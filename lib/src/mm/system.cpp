@@ -131,20 +131,35 @@ void System::setup_memory() {
     nr_pages_ = cfg_.memory_bytes >> PAGE_SHIFT;
     // Physical memory is reserved, not committed: a page costs RAM only once touched. It
     // lives in a memfd, so that vmalloc can map its pages a second time, elsewhere; where
-    // memfd_create() is refused, in anonymous memory, and vmalloc() fails.
+    // memfd_create() is refused, in anonymous memory, and vmalloc() fails. Either way it
+    // starts on a 4 MiB boundary, so that a block of 2^order pages is aligned to its size
+    // in addresses as its pfn is (kmalloc's power-of-two objects rely on it); mmap()
+    // promises only a page.
     const std::size_t bytes = nr_pages_ << PAGE_SHIFT;
+    void *window = mmap(nullptr, bytes + layout_unit, PROT_NONE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (window == MAP_FAILED)
+        throw std::bad_alloc();
+    const auto w = reinterpret_cast<std::uintptr_t>(window);
+    const std::uintptr_t start = (w + layout_unit - 1) & ~std::uintptr_t(layout_unit - 1);
+    if (start > w)
+        munmap(window, start - w);
+    if (const std::size_t tail = w + layout_unit - start)
+        munmap(reinterpret_cast<void *>(start + bytes), tail);
+    void *const at = reinterpret_cast<void *>(start);
     memory_fd_ = memfd_create("gfplab-memory", MFD_CLOEXEC);
-    if (memory_fd_ >= 0 && ftruncate(memory_fd_, off_t(bytes)) == 0) {
-        void *p =
-            mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, memory_fd_, 0);
-        if (p != MAP_FAILED)
-            arena_ = static_cast<std::uint8_t *>(p);
-    }
-    if (!arena_) {
+    if (memory_fd_ >= 0 && ftruncate(memory_fd_, off_t(bytes)) == 0 &&
+        mmap(at, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE | MAP_FIXED, memory_fd_,
+             0) == at) {
+        arena_ = static_cast<std::uint8_t *>(at);
+    } else {
         if (memory_fd_ >= 0)
             close(memory_fd_);
         memory_fd_ = -1;
-        arena_ = static_cast<std::uint8_t *>(map_lazily(bytes));
+        if (mmap(at, bytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) != at)
+            throw std::bad_alloc();
+        arena_ = static_cast<std::uint8_t *>(at);
     }
     mem_map_bytes_ = nr_pages_ * sizeof(page);
     mem_map_ = static_cast<page *>(map_lazily(mem_map_bytes_));
