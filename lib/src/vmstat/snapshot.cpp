@@ -2,8 +2,8 @@
 //
 // The statistics snapshot: zones, kswapd, shrinkers, accounting groups and the slow-path
 // counters, read without stopping anyone (so zone figures are as racy as /proc's).
-#include <gfplab/shrinker.hpp>
 #include <gfplab/kvfree_rcu.hpp>
+#include <gfplab/shrinker.hpp>
 #include <gfplab/slab.hpp>
 #include <gfplab/system.hpp>
 #include <gfplab/vmstat.hpp>
