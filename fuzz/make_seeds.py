@@ -18,7 +18,7 @@ PAGE_CACHE_ADD, PAGE_CACHE_DIRTY, CACHE_FILL, RECLAIM_STEP = 0x10, 0x11, 0x12, 0
 FAULT_INJECT, MEMCG_SWITCH = 0x14, 0x15
 KMALLOC, KFREE, KFREE_DOUBLE = 0x16, 0x17, 0x18
 KFREE_RCU, KVFREE_RCU_BARRIER, KVFREE_RCU_MONITOR = 0x19, 0x1A, 0x1B
-KVMALLOC, VFREE_BAD = 0x1C, 0x1D
+KVMALLOC, VFREE_BAD, PRESSURE = 0x1C, 0x1D, 0x1E
 NO_LOCK = 3  # shrinker_register: a1 == nr_lock_classes declares no lock
 
 # Selectors into op_stream.cpp's mask_table; RAW uses the raw mask as given.
@@ -123,6 +123,21 @@ SEEDS = {
                      for i, o in enumerate([8] * 4 + [7] * 4 + [6] * 4 + [5] * 4 + [4] * 6)]
                   + [alloc(ATOMIC, 40 + i, order=3, vcpu=i % 4) for i in range(8)]
                   + [alloc(NOWAIT, 48 + i, vcpu=i % 4) for i in range(8)] + [rec(DRAIN)],
+    # Ballast down to near the min watermark (PRESSURE a0 nid, a1 zone DMA/DMA32/Normal, a2
+    # signed distance from min, a3 bit 0 release): node 0 first, so that node 1's requests
+    # find no remote zone above its low mark, then node 1's Normal zone step by step, with
+    # GFP_NOWAIT and GFP_ATOMIC requests on its CPU at each step: their floors (min, and
+    # 3/8 of it) are crossed in turn. Then the DMA zones on their own.
+    "pressure": [rec(PRESSURE, 0, 1, 0xc4), rec(PRESSURE, 0, 0, 0xec)]
+                + [x for d in (24, 8, 0, -8, -16, -24, -40) for x in
+                   (rec(PRESSURE, 1, 2, d & 0xff), alloc(NOWAIT, 2 * (-d % 32), vcpu=3),
+                    alloc(ATOMIC, 2 * (-d % 32) + 1, vcpu=3))]
+                + [alloc(KERNEL, 40, order=1, vcpu=2), rec(PRESSURE, 0, 0, 0, 1),
+                   rec(PRESSURE, 0, 1, 40), alloc(DMA32_KERNEL, 41, order=3, vcpu=0),
+                   alloc(ATOMIC, 42, order=5, vcpu=1), rec(PRESSURE, 0, 0, 0, 1),
+                   rec(PRESSURE, 0, 0, 0xf0), alloc(DMA_KERNEL, 43, vcpu=0),
+                   kmalloc(ATOMIC, 6, 512, vcpu=1), rec(FREE, 41, 2), rec(KSWAPD_STEP, 0),
+                   rec(PRESSURE, 1, 2, 0, 1)],
     # The slab layer: kmalloc classes and types, large kmalloc, frees on other CPUs, a
     # planted slab bug mask and planted double kfrees (slab object and large kmalloc).
     "slab": [kmalloc(KERNEL, 0, 64), kmalloc(NOFS, 1, 96, mods=1, vcpu=1),

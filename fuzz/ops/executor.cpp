@@ -470,6 +470,12 @@ class harness {
             return 0;
         case op_code::kvmalloc:
             return do_kvmalloc(o);
+        case op_code::pressure:
+            if (o.arg[3] & 1)
+                release_ballast();
+            else
+                take_ballast(o);
+            return 0;
         case op_code::vfree_bad: {
             object_slot &s = objects_[o.arg[0] % nr_slots];
             if (!s.p)
@@ -587,8 +593,12 @@ class harness {
         if (s.p)
             free_object(s);
         const std::size_t size = kvmalloc_size(o);
-        const gfp_t gfp = (mask_table[o.arg[0] % mask_table.size()].mask & ~__GFP_ACCOUNT) |
-                          (o.arg[1] & 1 ? __GFP_ZERO : 0);
+        gfp_t gfp = (mask_table[o.arg[0] % mask_table.size()].mask & ~__GFP_ACCOUNT) |
+                    (o.arg[1] & 1 ? __GFP_ZERO : 0);
+        // Finite (see finite_mask()) with the modifier kvmalloc supports for it: vmalloc's
+        // order-0 pages would otherwise wait for ever once the stream holds all memory.
+        if (gfp & __GFP_DIRECT_RECLAIM)
+            gfp = (gfp & ~__GFP_NOFAIL) | __GFP_RETRY_MAYFAIL;
         if (!gfp_valid(gfp, 0))
             return outcome_ = "mask skipped", 0;
         set_current_vcpu(o.arg[5] % nr_vcpus);
@@ -654,7 +664,11 @@ class harness {
         if (s.p)
             free_object(s);
         const std::size_t size = kmalloc_size(o);
+        // Finite for the same reason as finite_mask(): a GFP_NOFS kmalloc with the stream
+        // holding all memory would wait for ever for a slab page.
         gfp_t gfp = kmalloc_mask(o);
+        if (gfp & __GFP_DIRECT_RECLAIM)
+            gfp |= __GFP_NORETRY;
         // Large kmallocs are pages: keep them out of the memcg model's way.
         if (size > KMALLOC_MAX_CACHE_SIZE)
             gfp &= ~__GFP_ACCOUNT;
@@ -721,6 +735,67 @@ class harness {
         sys_.free_pages(s.p, s.order);
         memcg_usage_[s.memcg] -= s.memcg ? 1u << s.order : 0;
         s = slot{};
+    }
+
+    // Ballast down to WMARK_MIN + distance in one zone: the blocks (largest first, so that
+    // a few dozen calls do it) come from inside a PF_MEMALLOC scope, which ignores the
+    // watermarks as the ballast must and never enters reclaim, so nothing else moves. The
+    // mask may sleep, or a high-order request would set a highatomic pageblock aside, and
+    // the free pages left would be out of reach of most requests. A block the zonelist
+    // found in another zone (above its watermark, it comes first) is held until the end,
+    // so that the zone runs out of such neighbours.
+    void take_ballast(const op &o) {
+        const int nid = o.arg[0] % sys_.nr_nodes();
+        const zone_type zt = pressure_zone(o);
+        const zone &z = sys_.node(nid).node_zones[zt];
+        if (!z.populated())
+            return void(outcome_ = "zone not populated");
+        for (unsigned v = 0; v < nr_vcpus; v++)
+            if (sys_.cpu_to_node(v) == nid) {
+                set_current_vcpu(v);
+                break;
+            }
+        const gfp_t gfp = GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN | __GFP_THISNODE |
+                          (zt == ZONE_DMA     ? __GFP_DMA
+                           : zt == ZONE_DMA32 ? __GFP_DMA32
+                                              : 0);
+        const unsigned saved = scope_save(PF_MEMALLOC, __FILE__, __LINE__);
+        const long target = long(z._watermark[WMARK_MIN]) + std::int8_t(o.arg[2]);
+        unsigned order = MAX_PAGE_ORDER;
+        std::vector<slot> elsewhere;
+        for (unsigned calls = 0; calls < 512; calls++) {
+            const long free = z.page_state_snapshot(NR_FREE_PAGES);
+            if (free <= target)
+                break;
+            while (order > 0 && (1l << order) > free - target)
+                order--;
+            page *p = sys_.alloc_pages(gfp, order);
+            if (p && &sys_.page_zone(p) != &z) {
+                elsewhere.push_back(slot{p, order});
+                continue;
+            }
+            if (!p) {
+                if (order == 0) {
+                    break;
+                }
+                order--;
+                continue;
+            }
+            ballast_.push_back(slot{p, order});
+            mark(ballast_.back(), true);
+        }
+        scope_restore(PF_MEMALLOC, saved, __FILE__, __LINE__);
+        for (const slot &e : elsewhere)
+            sys_.free_pages(e.p, e.order);
+        outcome_ =
+            fmt::format("{} free (min {}), {} ballast blocks", z.page_state_snapshot(NR_FREE_PAGES),
+                        z._watermark[WMARK_MIN], ballast_.size());
+    }
+
+    void release_ballast() {
+        for (slot &s : ballast_)
+            free_slot(s);
+        ballast_.clear();
     }
 
     std::size_t do_alloc(const op &o) {
@@ -823,6 +898,7 @@ class harness {
         for (auto &s : slots_)
             if (s.p)
                 free_slot(s);
+        release_ballast();
         for (auto &s : objects_)
             if (s.p)
                 free_object(s);
@@ -885,6 +961,7 @@ class harness {
     std::vector<std::string> lockdep_reports_;
     std::vector<bool> owned_; // pfn -> held by a slot (the reference model)
     slot slots_[nr_slots];
+    std::vector<slot> ballast_; // pressure's blocks
     object_slot objects_[nr_slots];
     std::map<std::uintptr_t, std::uintptr_t> object_ranges_; // held objects: start -> end
     std::vector<open_scope> scopes_;                         // innermost last

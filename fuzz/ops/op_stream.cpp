@@ -105,6 +105,11 @@ std::size_t kvmalloc_size(const op &o) noexcept {
     return 1 + ((std::size_t(o.arg[2]) | std::size_t(o.arg[3]) << 8) * 16) % (1u << 20);
 }
 
+zone_type pressure_zone(const op &o) noexcept {
+    static constexpr zone_type zones[] = {ZONE_DMA, ZONE_DMA32, ZONE_NORMAL};
+    return zones[o.arg[1] % 3];
+}
+
 std::string describe(const op &o) {
     static const char *const scope_names[] = {"nofs", "noio", "noreclaim", "pin"};
     switch (o.code) {
@@ -186,6 +191,11 @@ std::string describe(const op &o) {
         return fmt::format("vfree_bad slot {}", o.arg[0] % nr_slots);
     case op_code::kvfree_rcu_monitor:
         return "kvfree_rcu_monitor";
+    case op_code::pressure:
+        if (o.arg[3] & 1)
+            return "pressure release";
+        return fmt::format("pressure nid byte {} zone {} to min{:+}", o.arg[0],
+                           zone_name(pressure_zone(o)), int(std::int8_t(o.arg[2])));
     }
     return fmt::format("op {:#x}", unsigned(o.code));
 }

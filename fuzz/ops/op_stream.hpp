@@ -65,8 +65,13 @@ enum class op_code : std::uint8_t {
     // kfree (0x17), which frees any object with kvfree(), or kfree_rcu (0x19).
     kvmalloc = 0x1c,
     vfree_bad = 0x1d, // a0 slot: vfree() of a kmalloc object or of an area's inside (planted)
+    // Memory pressure in one step: ballast taken from one zone (with PF_MEMALLOC, so below
+    // the watermarks too) until its free count is at WMARK_MIN + distance, so that the
+    // requests after it meet the watermark floors. a0 nid, a1 zone (DMA, DMA32, Normal),
+    // a2 distance (signed pages), a3 bit 0: give all ballast back instead.
+    pressure = 0x1e,
 };
-inline constexpr std::uint8_t last_op_code = 0x1d;
+inline constexpr std::uint8_t last_op_code = 0x1e;
 
 struct op {
     op_code code;
@@ -104,6 +109,8 @@ gfp_t kmalloc_mask(const op &o) noexcept;
 std::size_t kmalloc_size(const op &o) noexcept;
 // kvmalloc records: 1 B..1 MiB.
 std::size_t kvmalloc_size(const op &o) noexcept;
+// pressure records: the zone the ballast comes from.
+zone_type pressure_zone(const op &o) noexcept;
 
 // Walks an input record by record.
 class op_decoder {
