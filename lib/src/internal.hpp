@@ -74,5 +74,9 @@ const char *slab_cache_name(System &s, const page *head) noexcept;
 // I9, the declared side: an allocation that may enter FS reclaim while this thread holds a
 // lock that a registered shrinker declares it takes.
 void check_reclaim_recursion(System &s, gfp_t gfp, unsigned order, srcloc at);
+// I21: `what` (an allocation whose mask may block, mutex_lock(), might_sleep()) may sleep,
+// and this thread holds a spinlock or has preemption or interrupts off, or is in interrupt
+// context. Allocations call it with order >= 0 and their mask.
+void check_might_sleep(System &s, const char *what, gfp_t gfp, int order, srcloc at);
 
 } // namespace gfplab

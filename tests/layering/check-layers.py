@@ -24,6 +24,12 @@ LAYERS = [
         "lib/include/gfplab/linux/gfp_types.h", "lib/include/gfplab/linux/gfp.h",
         "lib/include/gfplab/linux/mmzone.h", "lib/include/gfplab/linux/sched.h",
         "lib/include/gfplab/linux/rcupdate.h", "lib/src/rcu/kernel_face.cpp",
+        # The kernel include root's runtime-free part: types, errors, strings, lists.
+        "lib/include/gfplab/linux/types.h", "lib/include/gfplab/linux/errno.h",
+        "lib/include/gfplab/linux/err.h", "lib/include/gfplab/linux/string.h",
+        "lib/include/gfplab/linux/list.h", "lib/include/gfplab/linux/container_of.h",
+        "lib/include/gfplab/linux/minmax.h", "lib/include/gfplab/linux/init.h",
+        "lib/include/gfplab/linux/lockdep_map.h",
         "lib/src/gfp/"]),
     (2, "task context", [
         "lib/include/gfplab/scope.hpp", "lib/include/gfplab/lockdep.hpp",
@@ -55,6 +61,9 @@ LAYERS = [
     (9, "checking", ["lib/src/check/"]),
     (10, "machine", [
         "lib/include/gfplab/vmstat.hpp", "lib/include/gfplab/linux/mm.h", "lib/src/mm/",
+        # The rest of the kernel include root (locks, printk, modules, lists...): headers
+        # whose functions the kernel faces in lib/src/mm/ implement.
+        "lib/include/gfplab/linux/", "lib/include/gfplab/kernel_log.hpp",
         "lib/src/vmstat/snapshot.cpp"]),
 ]
 

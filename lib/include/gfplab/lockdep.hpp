@@ -24,23 +24,33 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace gfplab {
 
+// What holding a lock of the class means for the holder (lockdep's wait types, reduced):
+// a sleeping lock (mutex, rw_semaphore) may be held across anything; a spinning one
+// (spinlock_t, rwlock_t) makes the holder atomic, so it must not sleep; a context is no lock
+// at all but a state entered and left like one (preemption or interrupts off, interrupt
+// context): atomic too, and never part of a dependency chain.
+enum class lock_kind : std::uint8_t { sleeping, spinning, context };
+
 class lock_class {
   public:
-    explicit lock_class(std::string name);
+    explicit lock_class(std::string name, lock_kind kind = lock_kind::sleeping);
     ~lock_class();
     lock_class(const lock_class &) = delete;
     lock_class &operator=(const lock_class &) = delete;
     const std::string &name() const noexcept { return name_; }
     unsigned id() const noexcept { return id_; }
+    lock_kind kind() const noexcept { return kind_; }
 
   private:
     std::string name_;
     unsigned id_;
+    lock_kind kind_;
 };
 
 // The pseudo-lock of reclaim that may enter filesystems (lockdep's "fs_reclaim").
@@ -84,9 +94,13 @@ struct held_lock {
     const lock_class *cls;
     const char *file;
     unsigned line;
+    std::uint64_t seq = 0; // which acquisition on this thread (a new one each time)
 };
 std::vector<held_lock> current_held_locks();
 bool current_holds(const lock_class &c) noexcept;
+// The innermost spinning lock or context the calling thread holds: while there is one, the
+// thread is atomic (in_atomic()) and must not sleep. Empty when it may sleep.
+std::optional<held_lock> current_atomic_holder();
 // How many locks the calling thread holds (cheap: the allocation path asks on every call).
 std::size_t current_held_count() noexcept;
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 //
-// gfplab/report.hpp - violations of the oracle (docs/oracle.md, I1-I18) and reports of bad
+// gfplab/report.hpp - violations of the oracle (docs/oracle.md, I1-I21) and reports of bad
 // input.
 #pragma once
 
@@ -41,6 +41,7 @@ enum class invariant : std::uint8_t {
     slab_page = 18,         // I18: slab pages come from the zone and mobility the cache asks
     mempool = 19,           // I19: a memory pool never fails a request that may sleep
     rcu_free = 20,          // I20: kvfree_rcu() frees after a grace period, and never loses
+    sleep_in_atomic = 21,   // I21: nothing that may sleep runs in atomic context
 };
 
 // The number after the "I".
@@ -49,7 +50,7 @@ constexpr int id(invariant i) noexcept {
 }
 // The invariant with that id, or invariant::none.
 constexpr invariant invariant_from_id(int n) noexcept {
-    return n >= 1 && n <= int(invariant::rcu_free) ? invariant(n) : invariant::none;
+    return n >= 1 && n <= int(invariant::sleep_in_atomic) ? invariant(n) : invariant::none;
 }
 
 struct violation {

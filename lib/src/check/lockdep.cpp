@@ -41,10 +41,13 @@ struct held_entry {
                  // the caller's, tolerated)
     const char *file;
     unsigned line;
+    lock_kind kind;
+    std::uint64_t seq;
 };
 
 // Innermost last. Any depth.
 thread_local std::vector<held_entry> held;
+thread_local std::uint64_t acquisitions = 0;
 // Live lockdep_off guards on this thread.
 thread_local unsigned off_depth = 0;
 
@@ -240,6 +243,8 @@ void add_dependencies(unsigned to, const srcloc &at, edge_kind kind, gfp_t gfp) 
         auto &g = graph();
         std::lock_guard<std::mutex> guard(g.m);
         for (const auto &h : held) {
+            if (h.kind == lock_kind::context) // no lock: nothing can wait on it
+                continue;
             lockdep_report r;
             if (add_edge(g, h.id, to, reclaim_id, at, kind, gfp, r))
                 reports.push_back(std::move(r));
@@ -250,7 +255,7 @@ void add_dependencies(unsigned to, const srcloc &at, edge_kind kind, gfp_t gfp) 
 }
 
 void push_held(const lock_class &c, const srcloc &at) {
-    held.push_back(held_entry{&c, c.id(), at.file, at.line});
+    held.push_back(held_entry{&c, c.id(), at.file, at.line, c.kind(), ++acquisitions});
     detail::t_held_count = unsigned(held.size());
 }
 
@@ -323,7 +328,8 @@ void unregister_class(unsigned id) {
 
 } // namespace
 
-lock_class::lock_class(std::string name) : name_(std::move(name)), id_(register_class(name_)) {}
+lock_class::lock_class(std::string name, lock_kind kind)
+    : name_(std::move(name)), id_(register_class(name_)), kind_(kind) {}
 
 lock_class::~lock_class() {
     unregister_class(id_);
@@ -336,7 +342,8 @@ lock_class &fs_reclaim_class() {
 }
 
 void lock_acquire(const lock_class &c, srcloc at) {
-    add_dependencies(c.id(), at, edge_kind::lock, 0);
+    if (c.kind() != lock_kind::context)
+        add_dependencies(c.id(), at, edge_kind::lock, 0);
     push_held(c, at);
 }
 
@@ -362,6 +369,13 @@ std::vector<held_lock> current_held_locks() {
     for (const auto &h : held)
         out.push_back(held_lock{h.cls, h.file, h.line});
     return out;
+}
+
+std::optional<held_lock> current_atomic_holder() {
+    for (auto it = held.rbegin(); it != held.rend(); ++it)
+        if (it->kind != lock_kind::sleeping)
+            return held_lock{it->cls, it->file, it->line, it->seq};
+    return std::nullopt;
 }
 
 std::size_t current_held_count() noexcept {

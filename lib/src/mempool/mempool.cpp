@@ -186,9 +186,12 @@ void *mempool_alloc(mempool_t *pool, gfp_t gfp_mask) {
                        "mempool_alloc: __GFP_ZERO, which elements from the reserve "
                        "would not honour");
     // might_alloc().
-    if (gfplab::detail::t_held_count)
+    if (gfplab::detail::t_held_count) {
+        if (gfp_mask & __GFP_DIRECT_RECLAIM)
+            gfplab::check_might_sleep(s, "mempool_alloc", gfp_mask, 0, gfplab::srcloc::current());
         gfplab::check_reclaim_recursion(s, gfplab::current_gfp_context(gfp_mask), 0,
                                         gfplab::srcloc::current());
+    }
     // No emergency reserves, no looping in the page allocator, no warnings: the pool is
     // the fallback.
     gfp_mask |= __GFP_NOMEMALLOC | __GFP_NORETRY | __GFP_NOWARN;

@@ -139,6 +139,8 @@ page *page_allocator::alloc_slow_entry(System &s, gfp_t gfp, unsigned order, int
     // might_alloc(): what this allocation could do under the locks the thread holds, whether
     // or not it reclaims this time (only threads holding declared locks pay for it).
     if (detail::t_held_count) {
+        if (gfp & __GFP_DIRECT_RECLAIM)
+            check_might_sleep(s, "alloc_pages", gfp, int(order), at);
         might_alloc(gfp, at);
         check_reclaim_recursion(s, gfp, order, at);
     }

@@ -112,8 +112,11 @@ void *slab_allocator::alloc_hooked(kmem_cache *c, gfp_t gfp, int node, std::size
         return nullptr;
     }
     // might_alloc(): a request that may enter reclaim, made under a lock a shrinker takes.
-    if (detail::t_held_count)
+    if (detail::t_held_count) {
+        if (gfp & __GFP_DIRECT_RECLAIM)
+            check_might_sleep(s, "kmem_cache_alloc", gfp, 0, srcloc::current());
         check_reclaim_recursion(s, current_gfp_context(gfp), 0, srcloc::current());
+    }
     // should_failslab(), in slab_pre_alloc_hook().
     if (s.failslab().should_failslab(gfp, c->flags & SLAB_FAILSLAB, c->object_size))
         return nullptr;
