@@ -47,10 +47,15 @@ expect() {
 }
 
 expect clean 0 'clean: 100 items' 'clean: done' '0 report\(s\), 0 warning\(s\), 0 leak\(s\): clean'
-expect atomic_sleep 1 'I21 .*kmem_cache_alloc.*holds spinlock dev_lock \(from .*atomic_sleep\.c:@LINE\)'
+expect atomic_sleep 1 'I21 .*kmem_cache_alloc.*holds spinlock dev_lock \(from .*atomic_sleep\.c:@LINE\)' \
+  'kmem_cache_alloc\(mode:0xcc0\(GFP_KERNEL\), order:0\) at .*atomic_sleep\.c:[0-9]+ may sleep'
 expect irq_alloc 1 'I21 .*hardirq context \(from .*irq_alloc\.c:@LINE\)'
 expect scope_order 1 'I8 scope mismatch: .*scope_order\.c:@LINE'
-expect leak 1 'leak: 1 object\(s\) of cache kmalloc-256' 'leak: 2 page\(s\) still allocated'
+expect leak 1 'leak: 1 object\(s\) of cache kmalloc-256' 'leak: 2 page\(s\) still allocated' \
+  'kmalloc of 256 bytes at 0x[0-9a-f]+, allocated at .*leak\.c:@LINE' \
+  '__get_free_pages of 8192 bytes at 0x[0-9a-f]+, allocated at .*leak\.c:'
+expect reclaim_lock 1 'I9 .*fs_reclaim -> cache_lock at .*reclaim_lock\.c:@LINE \(taken inside reclaim\)' \
+  'I9 .*cache_lock -> fs_reclaim at .*reclaim_lock\.c:[0-9]+ \(allocation' 'shrinker called'
 expect init_fails 4 'module_init returned -19' 'no device'
 if grep -q "exit must not run" <<<"$(LD_LIBRARY_PATH=$libdir "$run" "$root/init_fails.so" 2>&1)"; then
   echo "FAIL init_fails: module_exit ran after a failed init"; failed=1

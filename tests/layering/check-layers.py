@@ -29,7 +29,7 @@ LAYERS = [
         "lib/include/gfplab/linux/err.h", "lib/include/gfplab/linux/string.h",
         "lib/include/gfplab/linux/list.h", "lib/include/gfplab/linux/container_of.h",
         "lib/include/gfplab/linux/minmax.h", "lib/include/gfplab/linux/init.h",
-        "lib/include/gfplab/linux/lockdep_map.h",
+        "lib/include/gfplab/linux/lockdep_map.h", "lib/include/gfplab/linux/alloc_site.h",
         "lib/src/gfp/"]),
     (2, "task context", [
         "lib/include/gfplab/scope.hpp", "lib/include/gfplab/lockdep.hpp",
@@ -64,6 +64,7 @@ LAYERS = [
         # The rest of the kernel include root (locks, printk, modules, lists...): headers
         # whose functions the kernel faces in lib/src/mm/ implement.
         "lib/include/gfplab/linux/", "lib/include/gfplab/kernel_log.hpp",
+        "lib/include/gfplab/alloc_sites.hpp",
         "lib/src/vmstat/snapshot.cpp"]),
 ]
 

@@ -10,13 +10,13 @@ static void *table;
 static unsigned long pages;
 
 static int __init leak_init(void) {
-    table = kmalloc(200, GFP_KERNEL);
+    table = kmalloc(200, GFP_KERNEL); /* EXPECT leak: listed with this line */
     pages = __get_free_pages(GFP_KERNEL, 1);
     return table && pages ? 0 : -ENOMEM;
 }
 
 static void __exit leak_exit(void) {
-    /* EXPECT leak: neither table nor pages is freed */
+    /* neither table nor pages is freed */
 }
 
 module_init(leak_init);

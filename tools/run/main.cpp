@@ -9,6 +9,7 @@
 // Exit status (docs/oracle.md): 0 clean; 1 a report, a warning or a leak; 2 bad usage;
 // 3 the module could not be loaded or has no module_init(); 4 its init returned an error
 // and nothing else was found.
+#include <gfplab/alloc_sites.hpp>
 #include <gfplab/kernel_log.hpp>
 #include <gfplab/kvfree_rcu.hpp>
 #include <gfplab/lockdep.hpp>
@@ -179,6 +180,7 @@ int main(int argc, char **argv) {
     const usage_snapshot before = settle(*sys);
     const std::size_t reports_at_boot = f.reports.size();
 
+    set_alloc_site_tracking(true);
     void *handle = dlopen(o.module.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
         fmt::print(stderr, "gfplab-run: cannot load {}: {}\n", o.module, dlerror());
@@ -229,6 +231,15 @@ int main(int argc, char **argv) {
                    pages_left);
         leaks["pages"] = pages_left;
     }
+    // Where the module allocated what it still holds (kmemleak-style), when it leaked.
+    nlohmann::json sites = nlohmann::json::array();
+    if (!leaks.empty())
+        for (const auto &r : outstanding_alloc_sites()) {
+            fmt::print(stderr, "gfplab-run: leak:   {} of {} bytes at {:#x}, allocated at {}:{}\n",
+                       r.what, r.size, r.address, r.file, r.line);
+            sites.push_back(
+                {{"what", r.what}, {"size", r.size}, {"file", r.file}, {"line", r.line}});
+        }
     sys->kswapd_park(); // quiescent for the recount
     for (const auto &v : sys->verify())
         sys->report(v);

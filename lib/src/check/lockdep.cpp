@@ -14,6 +14,7 @@
 #include <gfplab/lockdep.hpp>
 #include <gfplab/lockdep_assert.hpp>
 
+#include "../scope/caller.hpp"
 #include "held_count.hpp"
 
 #include <fmt/format.h>
@@ -394,8 +395,9 @@ void might_alloc(gfp_t gfp, srcloc at) {
         return;
     // include/linux/sched/mm.h might_alloc: fs_reclaim_acquire + fs_reclaim_release, so the
     // dependency is recorded even when this allocation is served without reclaim. Its
-    // might_sleep_if() half is not modelled (no atomic context in userspace).
-    add_dependencies(fs_reclaim_class().id(), at, edge_kind::alloc, gfp);
+    // might_sleep_if() half is I21 (check/might_sleep.cpp), checked by the callers. The
+    // site is kernel code's line when it called through the include root.
+    add_dependencies(fs_reclaim_class().id(), caller_or(at), edge_kind::alloc, gfp);
 }
 
 void fs_reclaim_acquire(gfp_t gfp, srcloc at) {

@@ -6,6 +6,7 @@
 // spinning locks and the contexts (preemption off, interrupts off, interrupt context) are
 // held like locks, so the innermost one names where the thread became atomic.
 #include "../internal.hpp"
+#include "../scope/caller.hpp"
 #include "report.hpp"
 
 #include <gfplab/lockdep.hpp>
@@ -23,6 +24,7 @@ void check_might_sleep(System &s, const char *what, gfp_t gfp, int order, srcloc
     if (!holder || holder->seq == reported_seq)
         return;
     reported_seq = holder->seq;
+    at = caller_or(at); // kernel code's own line, when it called through the include root
     const std::string kind = holder->cls->kind() == lock_kind::context ? "is in" : "holds spinlock";
     if (order >= 0)
         report(s, invariant::sleep_in_atomic, "sleeping allocation in atomic context", gfp, order,

@@ -6,6 +6,7 @@
 #include "recursion.hpp"
 
 #include "../internal.hpp"
+#include "../scope/caller.hpp"
 #include "report.hpp"
 
 #include <gfplab/lockdep.hpp>
@@ -19,6 +20,7 @@ void check_reclaim_recursion(System &s, gfp_t gfp, unsigned order, srcloc at) {
     if (!(gfp & __GFP_DIRECT_RECLAIM) || (current_task_flags() & PF_MEMALLOC))
         return;
     recursion_hazards &hz = *s.hazards_;
+    at = caller_or(at);
     s.shrinkers().for_each_declared_lock([&](const char *name, const lock_class &lock, gfp_t when) {
         if ((gfp & when) != when || !current_holds(lock))
             return;

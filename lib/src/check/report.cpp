@@ -4,6 +4,8 @@
 // report_action::abort, the end of the process.
 #include "report.hpp"
 
+#include "../scope/caller.hpp"
+
 #include <gfplab/scope.hpp>
 
 #include <cstdio>
@@ -37,6 +39,12 @@ std::string format_violation(const violation &v) {
 
 void System::report(violation v) {
     reports_.fetch_add(1, std::memory_order_relaxed);
+    // Made during a call of kernel code through the include root: name its line.
+    if (detail::t_site_file) {
+        const std::string site = fmt::format("{}:{}", detail::t_site_file, detail::t_site_line);
+        if (v.message.find(site) == std::string::npos)
+            v.message += " (called from " + site + ")";
+    }
     {
         std::lock_guard<std::mutex> guard(report_lock_);
         if (sink_)

@@ -6,6 +6,7 @@
 #ifndef GFPLAB_LINUX_GFP_H
 #define GFPLAB_LINUX_GFP_H
 
+#include <gfplab/linux/alloc_site.h>
 #include <gfplab/linux/compiler.h>
 #include <gfplab/linux/gfp_types.h>
 #include <gfplab/linux/mmzone.h>
@@ -130,6 +131,39 @@ inline void free_page(unsigned long addr) {
 #define __get_free_page(gfp_mask) __get_free_pages((gfp_mask), 0)
 #define __free_page(page)         __free_pages((page), 0)
 #define free_page(addr)           free_pages((addr), 0)
+#endif
+
+#ifdef GFPLAB_CALLER_SITES /* linux/alloc_site.h */
+#define alloc_pages(gfp_mask, order)                                                               \
+    ({                                                                                             \
+        __gfplab_site_enter(__FILE__, __LINE__);                                                   \
+        __gfplab_site_exit_page(alloc_pages((gfp_mask), (order)), "alloc_pages", 0);               \
+    })
+#define alloc_pages_node(nid, gfp_mask, order)                                                     \
+    ({                                                                                             \
+        __gfplab_site_enter(__FILE__, __LINE__);                                                   \
+        __gfplab_site_exit_page(alloc_pages_node((nid), (gfp_mask), (order)), "alloc_pages", 0);   \
+    })
+#define __free_pages(pg, order)                                                                    \
+    ({                                                                                             \
+        struct page *__gfplab_pg = (pg);                                                           \
+        __gfplab_site_enter(__FILE__, __LINE__);                                                   \
+        __gfplab_site_forget_page(__gfplab_pg);                                                    \
+        __free_pages(__gfplab_pg, (order));                                                        \
+        (void)__gfplab_site_exit(0, 0);                                                            \
+    })
+#define __get_free_pages(gfp_mask, order)                                                          \
+    ({                                                                                             \
+        __gfplab_site_enter(__FILE__, __LINE__);                                                   \
+        __gfplab_site_exit_pages(__get_free_pages((gfp_mask), (order)), "__get_free_pages");       \
+    })
+#define get_zeroed_page(gfp_mask)                                                                  \
+    ({                                                                                             \
+        __gfplab_site_enter(__FILE__, __LINE__);                                                   \
+        __gfplab_site_exit_pages(get_zeroed_page(gfp_mask), "get_zeroed_page");                    \
+    })
+#define free_pages(addr, order)                                                                    \
+    GFPLAB_SITE_FREE(addr, free_pages((unsigned long)__gfplab_obj, (order)))
 #endif
 
 #endif /* GFPLAB_LINUX_GFP_H */

@@ -10,6 +10,7 @@
 #ifndef GFPLAB_LINUX_MEMPOOL_H
 #define GFPLAB_LINUX_MEMPOOL_H
 
+#include <gfplab/linux/alloc_site.h>
 #include <gfplab/linux/compiler.h>
 #include <gfplab/linux/gfp_types.h>
 #include <gfplab/linux/slab.h>
@@ -76,5 +77,12 @@ GFPLAB_INLINE int mempool_initialized(const mempool_t *pool) {
     mempool_create((min_nr), mempool_alloc_pages, mempool_free_pages, (void *)(long)(order))
 #define mempool_init_page_pool(pool, min_nr, order)                                                \
     mempool_init((pool), (min_nr), mempool_alloc_pages, mempool_free_pages, (void *)(long)(order))
+
+#ifdef GFPLAB_CALLER_SITES /* linux/alloc_site.h */
+#define mempool_alloc(pool, gfp_mask)                                                              \
+    GFPLAB_SITE_ALLOC(void *, "mempool_alloc", mempool_alloc((pool), (gfp_mask)))
+#define mempool_free(element, pool)                                                                \
+    GFPLAB_SITE_FREE(element, mempool_free((void *)__gfplab_obj, (pool)))
+#endif
 
 #endif /* GFPLAB_LINUX_MEMPOOL_H */

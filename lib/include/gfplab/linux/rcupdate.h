@@ -10,6 +10,7 @@
 #ifndef GFPLAB_LINUX_RCUPDATE_H
 #define GFPLAB_LINUX_RCUPDATE_H
 
+#include <gfplab/linux/alloc_site.h>
 #include <gfplab/linux/compiler.h>
 #include <gfplab/linux/rcu_head.h>
 
@@ -103,5 +104,10 @@ GFPLAB_EXTERN_C_END
 #define kvfree_rcu(ptr, rhf)       gfplab_kvfree_rcu_arg_2(ptr, rhf)
 #define kfree_rcu_mightsleep(ptr)  gfplab_kvfree_rcu_arg_1(ptr)
 #define kvfree_rcu_mightsleep(ptr) gfplab_kvfree_rcu_arg_1(ptr)
+
+#ifdef GFPLAB_CALLER_SITES /* linux/alloc_site.h: the object is no longer the caller's */
+#define kvfree_call_rcu(head, ptr)                                                                 \
+    GFPLAB_SITE_FREE(ptr, kvfree_call_rcu((head), (void *)__gfplab_obj))
+#endif
 
 #endif /* GFPLAB_LINUX_RCUPDATE_H */

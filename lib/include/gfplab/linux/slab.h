@@ -8,6 +8,7 @@
 #ifndef GFPLAB_LINUX_SLAB_H
 #define GFPLAB_LINUX_SLAB_H
 
+#include <gfplab/linux/alloc_site.h>
 #include <gfplab/linux/compiler.h>
 #include <gfplab/linux/gfp_types.h>
 
@@ -133,5 +134,58 @@ inline GFPLAB_KMEM_CACHE *kmem_cache_create(const char *name, unsigned int size,
 #define KMEM_CACHE(__struct, __flags)                                                              \
     __kmem_cache_create(#__struct, sizeof(struct __struct), __alignof__(struct __struct),          \
                         (__flags), NULL)
+
+#ifdef GFPLAB_CALLER_SITES /* linux/alloc_site.h */
+#define kmem_cache_alloc(s, flags)                                                                 \
+    GFPLAB_SITE_ALLOC(void *, "kmem_cache_alloc", kmem_cache_alloc((s), (flags)))
+#define kmem_cache_alloc_node(s, flags, node)                                                      \
+    GFPLAB_SITE_ALLOC(void *, "kmem_cache_alloc", kmem_cache_alloc_node((s), (flags), (node)))
+#define kmem_cache_zalloc(s, flags)                                                                \
+    GFPLAB_SITE_ALLOC(void *, "kmem_cache_zalloc", kmem_cache_zalloc((s), (flags)))
+#define kmem_cache_free(s, objp) GFPLAB_SITE_FREE(objp, kmem_cache_free((s), (void *)__gfplab_obj))
+#define kmalloc(size, flags)     GFPLAB_SITE_ALLOC(void *, "kmalloc", kmalloc((size), (flags)))
+#define kmalloc_node(size, flags, node)                                                            \
+    GFPLAB_SITE_ALLOC(void *, "kmalloc", kmalloc_node((size), (flags), (node)))
+#define kzalloc(size, flags) GFPLAB_SITE_ALLOC(void *, "kzalloc", kzalloc((size), (flags)))
+#define kzalloc_node(size, flags, node)                                                            \
+    GFPLAB_SITE_ALLOC(void *, "kzalloc", kzalloc_node((size), (flags), (node)))
+#define kmalloc_array(n, size, flags)                                                              \
+    GFPLAB_SITE_ALLOC(void *, "kmalloc_array", kmalloc_array((n), (size), (flags)))
+#define kcalloc(n, size, flags) GFPLAB_SITE_ALLOC(void *, "kcalloc", kcalloc((n), (size), (flags)))
+#define kstrdup(str, gfp)       GFPLAB_SITE_ALLOC(char *, "kstrdup", kstrdup((str), (gfp)))
+#define kstrndup(str, max, gfp) GFPLAB_SITE_ALLOC(char *, "kstrndup", kstrndup((str), (max), (gfp)))
+#define kmemdup(src, len, gfp)  GFPLAB_SITE_ALLOC(void *, "kmemdup", kmemdup((src), (len), (gfp)))
+#define kvmalloc(size, flags)   GFPLAB_SITE_ALLOC(void *, "kvmalloc", kvmalloc((size), (flags)))
+#define kvmalloc_node(size, flags, node)                                                           \
+    GFPLAB_SITE_ALLOC(void *, "kvmalloc", kvmalloc_node((size), (flags), (node)))
+#define kvzalloc(size, flags) GFPLAB_SITE_ALLOC(void *, "kvzalloc", kvzalloc((size), (flags)))
+#define kvzalloc_node(size, flags, node)                                                           \
+    GFPLAB_SITE_ALLOC(void *, "kvzalloc", kvzalloc_node((size), (flags), (node)))
+#define kvmalloc_array(n, size, flags)                                                             \
+    GFPLAB_SITE_ALLOC(void *, "kvmalloc_array", kvmalloc_array((n), (size), (flags)))
+#define kvcalloc(n, size, flags)                                                                   \
+    GFPLAB_SITE_ALLOC(void *, "kvcalloc", kvcalloc((n), (size), (flags)))
+/* The old object stays the caller's until the new one exists. */
+#define krealloc(p, new_size, flags)                                                               \
+    ({                                                                                             \
+        const void *__gfplab_old = (p);                                                            \
+        __gfplab_site_enter(__FILE__, __LINE__);                                                   \
+        void *__gfplab_new = krealloc(__gfplab_old, (new_size), (flags));                          \
+        if (__gfplab_new && __gfplab_new != __gfplab_old)                                          \
+            __gfplab_site_forget(__gfplab_old);                                                    \
+        __gfplab_site_exit(__gfplab_new, "krealloc");                                              \
+    })
+#define kvrealloc(p, size, flags)                                                                  \
+    ({                                                                                             \
+        const void *__gfplab_old = (p);                                                            \
+        __gfplab_site_enter(__FILE__, __LINE__);                                                   \
+        void *__gfplab_new = kvrealloc(__gfplab_old, (size), (flags));                             \
+        if (__gfplab_new && __gfplab_new != __gfplab_old)                                          \
+            __gfplab_site_forget(__gfplab_old);                                                    \
+        __gfplab_site_exit(__gfplab_new, "kvrealloc");                                             \
+    })
+#define kfree(objp)  GFPLAB_SITE_FREE(objp, kfree(__gfplab_obj))
+#define kvfree(addr) GFPLAB_SITE_FREE(addr, kvfree(__gfplab_obj))
+#endif
 
 #endif /* GFPLAB_LINUX_SLAB_H */

@@ -7,6 +7,7 @@
 #ifndef GFPLAB_LINUX_VMALLOC_H
 #define GFPLAB_LINUX_VMALLOC_H
 
+#include <gfplab/linux/alloc_site.h>
 #include <gfplab/linux/compiler.h>
 #include <gfplab/linux/gfp.h>
 
@@ -27,5 +28,15 @@ void vfree(const void *addr);
 GFPLAB_PAGE *vmalloc_to_page(const void *addr);
 bool is_vmalloc_addr(const void *x);
 GFPLAB_EXTERN_C_END
+
+#ifdef GFPLAB_CALLER_SITES /* linux/alloc_site.h */
+#define vmalloc(size)            GFPLAB_SITE_ALLOC(void *, "vmalloc", vmalloc(size))
+#define vzalloc(size)            GFPLAB_SITE_ALLOC(void *, "vzalloc", vzalloc(size))
+#define vmalloc_node(size, node) GFPLAB_SITE_ALLOC(void *, "vmalloc", vmalloc_node((size), (node)))
+#define vzalloc_node(size, node) GFPLAB_SITE_ALLOC(void *, "vzalloc", vzalloc_node((size), (node)))
+#define __vmalloc(size, gfp_mask)                                                                  \
+    GFPLAB_SITE_ALLOC(void *, "__vmalloc", __vmalloc((size), (gfp_mask)))
+#define vfree(addr) GFPLAB_SITE_FREE(addr, vfree(__gfplab_obj))
+#endif
 
 #endif /* GFPLAB_LINUX_VMALLOC_H */
