@@ -30,6 +30,7 @@ LAYERS = [
         "lib/include/gfplab/linux/list.h", "lib/include/gfplab/linux/container_of.h",
         "lib/include/gfplab/linux/minmax.h", "lib/include/gfplab/linux/init.h",
         "lib/include/gfplab/linux/lockdep_map.h", "lib/include/gfplab/linux/alloc_site.h",
+        "lib/include/gfplab/linux/array_size.h",
         "lib/src/gfp/"]),
     (2, "task context", [
         "lib/include/gfplab/scope.hpp", "lib/include/gfplab/lockdep.hpp",

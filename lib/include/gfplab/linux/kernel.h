@@ -8,6 +8,7 @@
 #ifndef GFPLAB_LINUX_KERNEL_H
 #define GFPLAB_LINUX_KERNEL_H
 
+#include <gfplab/linux/array_size.h>
 #include <gfplab/linux/bug.h>
 #include <gfplab/linux/container_of.h>
 #include <gfplab/linux/minmax.h>
@@ -37,34 +38,6 @@
 /* Branch hints: the value of x is kept, only the compiler's layout guess changes. */
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
-
-/*
- * __must_be_array(a) is 0, and does not compile when a is a pointer: ARRAY_SIZE of a
- * pointer (an array parameter, say) would silently divide the pointer's size. The same
- * block is in gfplab/linux/string.h, which must not pull in min() and max(); keep the two
- * identical.
- */
-#ifndef __must_be_array
-#ifdef __cplusplus
-extern "C++" {
-/* Declared only: sizeof reads the array's length off its return type. */
-template <typename _GfplabT, size_t _GfplabN>
-char (&__gfplab_array_probe(_GfplabT (&)[_GfplabN]))[_GfplabN];
-}
-#define __must_be_array(a) ((int)(sizeof(__gfplab_array_probe(a)) * 0))
-#else
-#define __must_be_array(a)                                                                         \
-    ((int)(sizeof(struct {                                                                         \
-               _Static_assert(!__builtin_types_compatible_p(__typeof__(a), __typeof__(&(a)[0])),   \
-                              "not an array but a pointer");                                       \
-               char __gfplab_unused;                                                               \
-           }) *                                                                                    \
-           0))
-#endif
-#endif
-
-/* The number of elements of an array (not a pointer); an integer constant expression. */
-#define ARRAY_SIZE(arr) (sizeof(arr) / sizeof((arr)[0]) + __must_be_array(arr))
 
 /* Integer limits under the kernel's names, in the kernel's types. */
 #define U8_MAX  ((u8)UINT8_MAX)

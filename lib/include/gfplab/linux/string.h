@@ -6,31 +6,12 @@
 #ifndef GFPLAB_LINUX_STRING_H
 #define GFPLAB_LINUX_STRING_H
 
+#include <gfplab/linux/array_size.h>
 #include <gfplab/linux/errno.h>
 #include <gfplab/linux/types.h>
 
 #include <limits.h>
 #include <string.h>
-
-/* The same block as in gfplab/linux/kernel.h (see there); keep the two identical. */
-#ifndef __must_be_array
-#ifdef __cplusplus
-extern "C++" {
-/* Declared only: sizeof reads the array's length off its return type. */
-template <typename _GfplabT, size_t _GfplabN>
-char (&__gfplab_array_probe(_GfplabT (&)[_GfplabN]))[_GfplabN];
-}
-#define __must_be_array(a) ((int)(sizeof(__gfplab_array_probe(a)) * 0))
-#else
-#define __must_be_array(a)                                                                         \
-    ((int)(sizeof(struct {                                                                         \
-               _Static_assert(!__builtin_types_compatible_p(__typeof__(a), __typeof__(&(a)[0])),   \
-                              "not an array but a pointer");                                       \
-               char __gfplab_unused;                                                               \
-           }) *                                                                                    \
-           0))
-#endif
-#endif
 
 /*
  * Copies the string src into dst, a buffer of size bytes, and always NUL-terminates it
