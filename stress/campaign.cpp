@@ -4,6 +4,7 @@
 #include "output.hpp"
 #include "worker.hpp"
 
+#include <gfplab/kernel_log.hpp>
 #include <gfplab/vmstat.hpp>
 
 #include <oneapi/tbb/blocked_range.h>
@@ -60,6 +61,8 @@ void shared_state::free_exchange() {
 }
 
 shared_state::~shared_state() {
+    if (cfg.workloads && !cfg.workloads->empty())
+        set_default_system(nullptr); // the plugins' kernel face no longer reaches this one
     workers.clear();
     free_exchange();
     kmem_cache_destroy(objects);
@@ -94,6 +97,19 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
                              std::unique_ptr<shared_state> &state_out) {
     state_out = std::make_unique<shared_state>(c, make_system_config(c));
     shared_state &st = *state_out;
+    // Plugins reach the System through the kernel face: make it the campaign's before their
+    // init() runs (on this thread, charged to "init" in the reports).
+    const std::uint64_t warnings_before = kernel_warning_count();
+    workload_set *ws = c.workloads && !c.workloads->empty() ? c.workloads : nullptr;
+    op_context main_ctx;
+    main_ctx.seed = c.seed;
+    if (ws) {
+        set_default_system(&st.sys);
+        set_current_op_context(&main_ctx);
+        main_ctx.workload_op = "init";
+        ws->init(c.threads); // throws workload_error
+        set_current_op_context(nullptr);
+    }
     splitmix64 seeds{c.seed};
     for (unsigned i = 0; i < c.threads; i++) {
         const std::uint64_t quota = c.ops ? c.ops / c.threads + (i < c.ops % c.threads) : 0;
@@ -203,6 +219,15 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
     res.vmstat = take_vmstat_snapshot(st.sys);
     res.vmstat_json = vmstat_json(res.vmstat);
 
+    // The plugins first: they free what they hold while the workers still hold theirs.
+    if (ws) {
+        set_current_op_context(&main_ctx);
+        main_ctx.workload_op = "exit";
+        ws->exit();
+        set_current_op_context(nullptr);
+    }
+    res.kernel_warnings = kernel_warning_count() - warnings_before;
+
     // Everything back, then the last recount: nothing may be missing.
     for (const auto &w : st.workers)
         w->release_all();
@@ -236,6 +261,10 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
     auto &o = st.orc;
     if (o.violation_count())
         res.verdict.push_back(fmt::format("{} violations", o.violation_count()));
+    if (res.kernel_warnings)
+        res.verdict.push_back(fmt::format("{} WARN*() fired in kernel-style code (the "
+                                          "workloads')",
+                                          res.kernel_warnings));
     if (o.reported_invalid != o.planted_invalid)
         res.verdict.push_back(fmt::format("planted invalid requests {} but {} reported (I16)",
                                           o.planted_invalid.load(), o.reported_invalid.load()));

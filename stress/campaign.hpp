@@ -10,6 +10,7 @@
 #include "scenario.hpp"
 #include "stats.hpp"
 #include "trace.hpp"
+#include "workloads.hpp"
 
 #include <gfplab/caches.hpp>
 #include <gfplab/kvfree_rcu.hpp>
@@ -44,6 +45,9 @@ struct campaign_config {
     // that what workers do at epoch ends (close scopes, trim what they hold) falls on the
     // same operations in every run of a seed.
     std::uint64_t checkpoint_ops = 0;
+    // Workload plugins (--workload), initialised on the campaign's System before the
+    // workers start and torn down after they stop; nullptr or empty: none.
+    workload_set *workloads = nullptr;
     bool tracing = false;                  // collect trace events (--trace-events)
     std::uint64_t slow_alloc_ns = 1000000; // allocations slower than this are traced
 };
@@ -104,8 +108,9 @@ struct campaign_result {
     std::vector<violation> final_verify;
     vmstat_snapshot vmstat; // at the end of the run, before the caches are torn down
     std::string vmstat_json;
-    bool ok = false;                  // exit status 0
-    std::vector<std::string> verdict; // why not ok, one reason a line
+    std::uint64_t kernel_warnings = 0; // WARN*() in kernel-style code (the plugins')
+    bool ok = false;                   // exit status 0
+    std::vector<std::string> verdict;  // why not ok, one reason a line
 };
 
 // Called a few times a second from the main thread while the campaign runs.

@@ -39,6 +39,8 @@ struct options {
     std::string scenario_name = "default", scenario_file, memory_text, json_path;
     std::string weights, orders, pcp_mode, memcg_limit;
     std::string timeline, plot, trace_events, replay;
+    std::vector<std::string> workloads;
+    bool only_workloads = false;
     double slow_alloc_us = 1000;
     unsigned threads = 0, nodes = 0, cpus = 0;
     double duration = 0, checkpoint = 1.0, invalid_share = 0, mismatch_share = 0;
@@ -86,7 +88,8 @@ void add_options(CLI::App &app, options &o) {
     app.add_option("--weights", o.weights,
                    "op weights in every phase, e.g. alloc=400,free=150 (ops: alloc, free, "
                    "handoff, remote_free, touch, scope_enter, scope_leave, lock_section, "
-                   "cache_fill, shrinker, drain; ops not named keep the scenario's)");
+                   "cache_fill, shrinker, drain, slab, workload; ops not named keep the "
+                   "scenario's)");
     app.add_option("--orders", o.orders,
                    "the order distribution, e.g. 0=600,3=80,9=20 (orders 0..10; orders not "
                    "named get 0)");
@@ -128,6 +131,17 @@ void add_options(CLI::App &app, options &o) {
     app.add_flag("--no-kswapd", o.no_kswapd,
                  "no background reclaim thread: a one-worker run is then a pure function of "
                  "its seed, report included");
+    app.add_option("--workload", o.workloads,
+                   "load a workload plugin (PATH.so, or PATH.so,ARGS to pass ARGS to its "
+                   "init): kernel-style code built against <gfplab/workload.h> whose "
+                   "operations the workers run beside the built-in mix (docs/plugins.md); "
+                   "repeatable")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->allow_extra_args(false);
+    app.add_flag("--only-workloads", o.only_workloads,
+                 "run the plugins' operations instead of the built-in mix, keeping what puts "
+                 "them under test: page allocations holding memory near the watermarks and "
+                 "random scope nesting");
     app.add_option("--replay", o.replay,
                    "run one operation stream (a fuzz_ops input or crash file) through the "
                    "fuzzers' executor instead of a campaign");
@@ -206,6 +220,10 @@ campaign_config resolve(const options &o, run_settings &run) {
                 fmt::format("--memcg-limit '{}' is not a size (e.g. 8M)", o.memcg_limit));
         sc.memcg_limit = *v;
     }
+    if (o.only_workloads && o.workloads.empty())
+        throw usage_error("--only-workloads needs at least one --workload");
+    if (!o.workloads.empty())
+        with_workloads(sc, o.only_workloads);
     if (sc.invalid_masks + sc.random_masks > 1)
         throw usage_error("invalid and random mask shares add up to more than 1");
     if (sc.pcp == gfplab::pcp_mode::virtual_cpus && sc.cpus == 0)
@@ -286,8 +304,19 @@ int run(const options &o, const campaign_config &c) {
         "gfplab-stress: scenario {}, {} workers, {}, seed {}, {} MiB\n", c.sc.name, c.threads,
         c.duration > 0 ? fmt::format("{:g} s", c.duration) : fmt::format("{} operations", c.ops),
         c.seed, c.memory >> 20);
+    if (c.workloads)
+        for (const auto &p : c.workloads->plugins())
+            fmt::print("gfplab-stress: workload {} ({}{}){}\n", p.desc->name, p.path,
+                       p.args.empty() ? "" : ", " + p.args,
+                       p.desc->description ? fmt::format(": {}", p.desc->description) : "");
     std::fflush(stdout);
-    const campaign_result r = run_campaign(c, progress, st);
+    campaign_result r;
+    try {
+        r = run_campaign(c, progress, st);
+    } catch (const workload_error &e) {
+        fmt::print(stderr, "gfplab-stress: {}\n", e.what());
+        return 2;
+    }
     if (status)
         fmt::print("\r\x1b[K");
     print_summary(c, *st, r);
@@ -354,6 +383,16 @@ int main(int argc, char **argv) {
         settings.memory = c.memory;
         fmt::print("{}", scenario_toml(c.sc, settings));
         return 0;
+    }
+    std::unique_ptr<workload_set> workloads;
+    if (!o.workloads.empty()) {
+        try {
+            workloads = std::make_unique<workload_set>(o.workloads);
+        } catch (const workload_error &e) {
+            fmt::print(stderr, "gfplab-stress: {}\n", e.what());
+            return 2;
+        }
+        c.workloads = workloads.get();
     }
     return run(o, c);
 }

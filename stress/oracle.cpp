@@ -60,7 +60,9 @@ void oracle::record(violation v, std::string source, std::string thread) {
         r.worker = c->worker;
         r.op = c->op;
         r.seed = c->seed;
-        r.thread = fmt::format("worker {}", c->worker);
+        r.thread = c->worker < 0 ? "main thread" : fmt::format("worker {}", c->worker);
+        if (c->workload)
+            r.workload = fmt::format("{}/{}", c->workload, c->workload_op);
     } else {
         r.thread = "kswapd or another library thread";
         r.seed = seed_;

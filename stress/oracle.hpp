@@ -31,6 +31,8 @@ struct op_context {
     bool planting_scope = false;   // an out-of-order restore on purpose: a mismatch expected
     bool planting_i9 = false;      // GFP_KERNEL under the fs lock on purpose: I9 expected
     bool nonblocking = false;      // inside an allocation without __GFP_DIRECT_RECLAIM (I7)
+    // Inside an operation of a workload plugin: its name and the operation's.
+    const char *workload = nullptr, *workload_op = nullptr;
 };
 op_context *current_op_context() noexcept;
 void set_current_op_context(op_context *c) noexcept;
@@ -43,6 +45,7 @@ struct recorded_violation {
     std::uint64_t op = 0;
     std::uint64_t seed = 0;
     double at_seconds = 0;
+    std::string workload; // "plugin/operation" when a workload plugin's operation ran
 };
 
 class oracle {

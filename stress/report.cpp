@@ -42,7 +42,24 @@ nlohmann::json violation_json(const recorded_violation &r) {
         {"op", r.op},
         {"seed", r.seed},
         {"at_seconds", r.at_seconds},
+        {"workload", r.workload},
     };
+}
+
+// Per plugin and operation: calls and expected failures (a negative errno returned).
+nlohmann::json workloads_json(const campaign_config &c) {
+    nlohmann::json out = nlohmann::json::array();
+    if (!c.workloads)
+        return out;
+    for (const auto &p : c.workloads->plugins()) {
+        nlohmann::json ops = nlohmann::json::object();
+        for (unsigned i = 0; i < p.desc->nr_ops; i++)
+            ops[p.desc->ops[i].name] = {{"weight", p.desc->ops[i].weight},
+                                        {"calls", p.stats[i].calls.load()},
+                                        {"failures", p.stats[i].failures.load()}};
+        out.push_back({{"name", p.desc->name}, {"path", p.path}, {"args", p.args}, {"ops", ops}});
+    }
+    return out;
 }
 
 bool only_i9(const std::vector<recorded_violation> &list) {
@@ -71,6 +88,14 @@ void print_summary(const campaign_config &c, shared_state &st, const campaign_re
         fmt::print("  {:<13} {:>10} {:>9} {:>9} {:>11}\n", op_name(op_kind(k)), r.totals.ops[k],
                    h.percentile(0.5), h.percentile(0.99), h.max_ns);
     }
+    if (c.workloads)
+        for (const auto &p : c.workloads->plugins()) {
+            std::string line;
+            for (unsigned i = 0; i < p.desc->nr_ops; i++)
+                line += fmt::format("{}{} {} ({} failed)", i ? ", " : "", p.desc->ops[i].name,
+                                    p.stats[i].calls.load(), p.stats[i].failures.load());
+            fmt::print("  workload {}: {}\n", p.desc->name, line);
+        }
     const auto &out = r.totals.outcomes;
     auto get = [&](outcome x) { return out[unsigned(x)]; };
     fmt::print("  allocations {} ok ({} pages), {} failed, {} over budget; pages freed {}, "
@@ -160,8 +185,9 @@ void print_summary(const campaign_config &c, shared_state &st, const campaign_re
     const auto list = o.violations();
     fmt::print("  violations {}\n", o.violation_count());
     for (std::size_t i = 0; i < list.size() && i < 20; i++)
-        fmt::print("    {} [{}, op {}, seed {}]\n", format_violation(list[i].v), list[i].thread,
-                   list[i].op, list[i].seed);
+        fmt::print("    {} [{}{}, op {}, seed {}]\n", format_violation(list[i].v), list[i].thread,
+                   list[i].workload.empty() ? "" : ", in workload " + list[i].workload, list[i].op,
+                   list[i].seed);
     if (list.size() > 20)
         fmt::print("    ... {} more in --json\n", o.violation_count() - 20);
     if (r.ok)
@@ -242,6 +268,8 @@ void write_json(const std::string &path, const campaign_config &c, shared_state 
         {"latency", latency},
         {"outcomes", outcomes},
         {"workers", workers},
+        {"workloads", workloads_json(c)},
+        {"kernel_warnings", r.kernel_warnings},
         {"planted",
          {{"invalid_requests", o.planted_invalid.load()},
           {"invalid_reported", o.reported_invalid.load()},

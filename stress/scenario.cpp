@@ -5,8 +5,9 @@ namespace gfplab::stress {
 
 std::string_view op_name(op_kind k) noexcept {
     static constexpr std::string_view names[] = {
-        "alloc",       "free",         "handoff",    "remote_free", "touch", "scope_enter",
-        "scope_leave", "lock_section", "cache_fill", "shrinker",    "drain", "slab",
+        "alloc",       "free",        "handoff",      "remote_free", "touch",
+        "scope_enter", "scope_leave", "lock_section", "cache_fill",  "shrinker",
+        "drain",       "slab",        "workload",
     };
     return unsigned(k) < nr_op_kinds ? names[unsigned(k)] : "?";
 }
@@ -27,7 +28,7 @@ std::string_view phase_name(phase p) noexcept {
 namespace {
 
 // alloc, free, handoff, remote_free, touch, scope_enter, scope_leave, lock_section,
-// cache_fill, shrinker, drain, slab
+// cache_fill, shrinker, drain, slab (workload: 0, set by --workload, with_workloads())
 constexpr op_weights mix_fill{400, 150, 40, 40, 60, 60, 60, 20, 80, 2, 1, 80};
 constexpr op_weights mix_hold{300, 280, 40, 40, 60, 60, 60, 20, 40, 2, 1, 80};
 constexpr op_weights mix_release{120, 500, 40, 60, 60, 60, 60, 20, 10, 2, 1, 80};
@@ -137,6 +138,29 @@ std::optional<scenario> find_scenario(std::string_view name) {
         if (s.name == name)
             return s;
     return std::nullopt;
+}
+
+void with_workloads(scenario &s, bool only) {
+    for (op_weights &w : s.weights) {
+        if (only)
+            for (unsigned k = 0; k < nr_op_kinds; k++)
+                switch (op_kind(k)) {
+                case op_kind::alloc:
+                case op_kind::free:
+                case op_kind::scope_enter:
+                case op_kind::scope_leave:
+                case op_kind::workload:
+                    break;
+                default:
+                    w[k] = 0;
+                }
+        unsigned builtin = 0;
+        for (unsigned k = 0; k < nr_op_kinds; k++)
+            builtin += op_kind(k) == op_kind::workload ? 0 : w[k];
+        unsigned &mine = w[unsigned(op_kind::workload)];
+        if (mine == 0)
+            mine = only ? 2 * builtin : builtin; // two thirds, or half, of the draws
+    }
 }
 
 std::optional<op_kind> find_op(std::string_view name) noexcept {

@@ -29,6 +29,7 @@ enum class op_kind : unsigned {
     shrinker,     // register a private shrinker, or free it
     drain,        // drain_all_pages()
     slab,         // kmalloc/kmem_cache objects, stamped; some freed by other workers
+    workload,     // an operation of a loaded workload plugin (--workload, stress/workloads.hpp)
     count_,
 };
 inline constexpr unsigned nr_op_kinds = unsigned(op_kind::count_);
@@ -81,6 +82,13 @@ struct scenario {
     // Order weights 0..10 for the composite masks (transparent huge pages are order 9).
     std::array<unsigned, 11> orders{600, 120, 80, 80, 30, 20, 15, 10, 10, 20, 5};
 };
+
+// The mix with workload plugins loaded (--workload): their operations get as many draws as
+// the built-in operations together (a weight a scenario file gave them is kept). With only
+// (--only-workloads), the built-in workload operations go and what puts the plugins' code
+// under test stays: page allocations and frees (the pressure phases, memory held near the
+// watermarks) and the random scope nesting their operations run inside.
+void with_workloads(scenario &s, bool only);
 
 const std::vector<scenario> &scenarios();
 // By name or alias (wrong-caller is nofs-deadlock's old name).

@@ -174,6 +174,9 @@ void worker::step(thread_stats &ts) {
     case op_kind::slab:
         op_slab(r, ts);
         break;
+    case op_kind::workload:
+        op_workload(r);
+        break;
     case op_kind::count_:
         break;
     }
@@ -181,6 +184,19 @@ void worker::step(thread_stats &ts) {
     ts.ops[k]++;
     ts.latency[k].add(std::uint64_t(ns.count()));
     ops_.store(n + 1, std::memory_order_relaxed);
+}
+
+void worker::op_workload(splitmix64 &r) {
+    const workload_set *ws = st_.cfg.workloads;
+    if (!ws || ws->empty())
+        return;
+    const auto pick = ws->draw(r());
+    ctx_.workload = ws->plugin_name(pick);
+    ctx_.workload_op = ws->op_name(pick);
+    ws->run(pick, id_, st_.cfg.threads, r);
+    // The plugin's scopes must be closed again: the flags are the worker's own.
+    check_task_flags();
+    ctx_.workload = ctx_.workload_op = nullptr;
 }
 
 page *worker::allocate(splitmix64 &r, mask_draw &d, thread_stats &ts) {

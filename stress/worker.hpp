@@ -66,6 +66,7 @@ class worker {
     void op_shrinker(thread_stats &ts);
     void op_page_cache(splitmix64 &r, thread_stats &ts);
     void op_slab(splitmix64 &r, thread_stats &ts);
+    void op_workload(splitmix64 &r);
     // Checks the stamps and frees (kfree or kmem_cache_free).
     void release_object(const held_object &o, bool remote);
     void check_object(const held_object &o, bool remote);

@@ -4,6 +4,7 @@
  * err.h, string.h, list.h and kernel.h. Header-only: no library call is made.
  */
 #include <gfplab/linux/types.h>
+#include <gfplab/workload.h>
 
 #include <gfplab/linux/err.h>
 #include <gfplab/linux/errno.h>
@@ -414,7 +415,30 @@ static __always_inline __must_check int always_two(void) {
     return 2;
 }
 
+/* The plugin ABI from C: a descriptor through the macro, draws through a host's stream. */
+static int wl_op(struct gfplab_workload_ctx *ctx) {
+    return (int)gfplab_workload_below(ctx, 10);
+}
+static const struct gfplab_workload_op wl_ops[] = {{.name = "op", .weight = 3, .run = wl_op}};
+GFPLAB_WORKLOAD(.name = "c-test", .ops = wl_ops, .nr_ops = ARRAY_SIZE(wl_ops));
+
+static unsigned long long wl_counter(struct gfplab_workload_ctx *ctx) {
+    return ++*(unsigned long long *)ctx->host;
+}
+
+static void test_workload_abi(void) {
+    unsigned long long n = 40;
+    struct gfplab_workload_ctx ctx = {
+        .worker = 0, .nr_workers = 1, .random = wl_counter, .host = &n};
+    CHECK(gfplab_workload_entry.abi_version == GFPLAB_WORKLOAD_ABI_VERSION);
+    CHECK(gfplab_workload_entry.nr_ops == 1 && gfplab_workload_entry.init == NULL);
+    CHECK(gfplab_workload_entry.ops[0].run(&ctx) == 1); /* 41 % 10 */
+    CHECK(gfplab_workload_chance(&ctx, 100) && !gfplab_workload_chance(&ctx, 0));
+    CHECK(gfplab_workload_below(&ctx, 0) == 0);
+}
+
 int main(void) {
+    test_workload_abi();
     test_types();
     test_list_add_del();
     test_list_move_splice();
