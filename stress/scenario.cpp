@@ -141,6 +141,10 @@ std::optional<scenario> find_scenario(std::string_view name) {
 }
 
 void with_workloads(scenario &s, bool only) {
+    // Alone, the plugins' operations are the point: the workers' own pages may take all of
+    // memory, so that reclaim (kswapd's and direct) runs the plugins' shrinkers.
+    if (only)
+        s.hold_share = 1.0;
     for (op_weights &w : s.weights) {
         if (only)
             for (unsigned k = 0; k < nr_op_kinds; k++)

@@ -86,8 +86,9 @@ struct scenario {
 // The mix with workload plugins loaded (--workload): their operations get as many draws as
 // the built-in operations together (a weight a scenario file gave them is kept). With only
 // (--only-workloads), the built-in workload operations go and what puts the plugins' code
-// under test stays: page allocations and frees (the pressure phases, memory held near the
-// watermarks) and the random scope nesting their operations run inside.
+// under test stays: page allocations and frees (the pressure phases, with the workers
+// allowed to hold all of memory, as in the pressure preset) and the random scope nesting
+// their operations run inside.
 void with_workloads(scenario &s, bool only);
 
 const std::vector<scenario> &scenarios();

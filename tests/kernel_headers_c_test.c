@@ -435,6 +435,10 @@ static void test_workload_abi(void) {
     CHECK(gfplab_workload_entry.ops[0].run(&ctx) == 1); /* 41 % 10 */
     CHECK(gfplab_workload_chance(&ctx, 100) && !gfplab_workload_chance(&ctx, 0));
     CHECK(gfplab_workload_below(&ctx, 0) == 0);
+    for (int i = 0; i < 64; i++) {
+        gfp_t gfp = gfplab_workload_gfp(&ctx);
+        CHECK(!(gfp & __GFP_NOFAIL) && (gfp & (__GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM)));
+    }
 }
 
 int main(void) {

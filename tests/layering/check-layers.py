@@ -65,7 +65,7 @@ LAYERS = [
         # The rest of the kernel include root (locks, printk, modules, lists...): headers
         # whose functions the kernel faces in lib/src/mm/ implement.
         "lib/include/gfplab/linux/", "lib/include/gfplab/kernel_log.hpp",
-        "lib/include/gfplab/alloc_sites.hpp",
+        "lib/include/gfplab/alloc_sites.hpp", "lib/include/gfplab/workload.h",
         "lib/src/vmstat/snapshot.cpp"]),
 ]
 

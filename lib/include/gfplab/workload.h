@@ -25,6 +25,8 @@
 #ifndef GFPLAB_WORKLOAD_H
 #define GFPLAB_WORKLOAD_H
 
+#include <gfplab/linux/gfp_types.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -106,6 +108,29 @@ static inline unsigned long gfplab_workload_below(struct gfplab_workload_ctx *ct
 /* True with probability percent/100. */
 static inline int gfplab_workload_chance(struct gfplab_workload_ctx *ctx, unsigned int percent) {
     return gfplab_workload_below(ctx, 100) < percent;
+}
+
+/*
+ * A mask such as callers of the plugin's API pass, drawn from the host's stream: for the
+ * entry points that take their caller's gfp_t (a mapping's gfp mask, a driver's submit
+ * path). Sleeping masks with and without __GFP_FS and __GFP_IO, the retry modifiers, and the
+ * atomic ones; __GFP_NOWARN a quarter of the time. Never __GFP_NOFAIL.
+ */
+static inline gfp_t gfplab_workload_gfp(struct gfplab_workload_ctx *ctx) {
+    static const gfp_t masks[] = {
+        GFP_KERNEL,
+        GFP_KERNEL,
+        GFP_NOFS,
+        GFP_NOFS,
+        GFP_NOIO,
+        GFP_NOWAIT,
+        GFP_ATOMIC,
+        GFP_KERNEL | __GFP_NORETRY,
+        GFP_KERNEL | __GFP_RETRY_MAYFAIL,
+        GFP_USER,
+    };
+    const unsigned long long r = gfplab_workload_random(ctx);
+    return masks[r % (sizeof(masks) / sizeof(masks[0]))] | ((r / 16) % 4 == 0 ? __GFP_NOWARN : 0);
 }
 
 #endif /* GFPLAB_WORKLOAD_H */
