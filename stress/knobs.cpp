@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "knobs.hpp"
 
+#include <gfplab/memparse.hpp>
+
 #include <fmt/format.h>
 
 #include <cctype>
@@ -51,23 +53,7 @@ std::optional<unsigned> parse_unsigned(std::string_view text) {
 } // namespace
 
 std::optional<std::uint64_t> parse_size(const std::string &text) {
-    std::uint64_t v = 0;
-    const char *end = text.data() + text.size();
-    auto [p, ec] = std::from_chars(text.data(), end, v);
-    if (ec != std::errc() || p == text.data())
-        return std::nullopt;
-    std::string unit(p, end);
-    for (auto &ch : unit)
-        ch = char(std::toupper(static_cast<unsigned char>(ch)));
-    if (unit == "" || unit == "B")
-        return v;
-    if (unit == "K" || unit == "KB" || unit == "KIB")
-        return v << 10;
-    if (unit == "M" || unit == "MB" || unit == "MIB")
-        return v << 20;
-    if (unit == "G" || unit == "GB" || unit == "GIB")
-        return v << 30;
-    return std::nullopt;
+    return memparse(text);
 }
 
 std::string apply_weights(scenario &s, const std::string &text) {

@@ -12,7 +12,8 @@
 
 namespace gfplab::stress {
 
-// "64M", "1G", "512m", "268435456": bytes; nullopt if it does not parse.
+// A size in the kernel's memparse() syntax ("64M", "1g", "0x10000000", "268435456" bytes);
+// nullopt if it does not parse.
 std::optional<std::uint64_t> parse_size(const std::string &text);
 
 // "alloc=400,free=150": sets those operations' weights in every phase. Returns an error

@@ -66,6 +66,7 @@ LAYERS = [
         # whose functions the kernel faces in lib/src/mm/ implement.
         "lib/include/gfplab/linux/", "lib/include/gfplab/kernel_log.hpp",
         "lib/include/gfplab/alloc_sites.hpp", "lib/include/gfplab/workload.h",
+        "lib/include/gfplab/memparse.hpp", "lib/include/gfplab/version.hpp",
         "lib/src/vmstat/snapshot.cpp"]),
 ]
 

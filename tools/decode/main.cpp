@@ -5,6 +5,8 @@
 // explain.cpp, auto_era.cpp and log.cpp.
 #include "decode.hpp"
 
+#include <gfplab/version.hpp>
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -152,6 +154,7 @@ int main(int argc, char **argv) {
     CLI::App app{description, "gfplab-decode"};
     options o;
     add_options(app, o);
+    app.set_version_flag("--version", gfplab::version_string("gfplab-decode"));
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &e) {

@@ -14,8 +14,10 @@
 // 2 for bad usage.
 #include <gfplab/gfp.hpp>
 #include <gfplab/gfp_layout.hpp>
+#include <gfplab/memparse.hpp>
 #include <gfplab/scope.hpp>
 #include <gfplab/system.hpp>
+#include <gfplab/version.hpp>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -269,10 +271,18 @@ int main(int argc, char **argv) {
     app.add_option("-d,--duration", seconds, "seconds of scope stress")
         ->check(CLI::Range(0.0, 86400.0));
     app.add_option("-s,--seed", seed, "seed (printed; rerun with it to repeat the streams)");
-    std::uint64_t memory_mib = 256;
-    app.add_option("-m,--memory", memory_mib, "MiB of simulated memory for the allocator phase")
-        ->check(CLI::Range(16, 1 << 20));
+    std::string memory_text = "256M";
+    app.add_option("-m,--memory", memory_text,
+                   "simulated memory for the allocator phase (the kernel's size syntax: 64M, 1G, "
+                   "0x10000000; at least 16M)")
+        ->check([](const std::string &text) -> std::string {
+            const auto v = gfplab::memparse(text);
+            return v && *v >= (16ull << 20) ? "" : "not a size of at least 16M";
+        })
+        ->capture_default_str();
+    app.set_version_flag("--version", gfplab::version_string("gfplab-demo"));
     CLI11_PARSE(app, argc, argv);
+    const std::uint64_t memory = *gfplab::memparse(memory_text);
 
     decode_samples();
     fmt::print("== scope stress: {} threads, {:.1f} s, seed {}\n", threads, seconds, seed);
@@ -302,7 +312,7 @@ int main(int argc, char **argv) {
     fmt::print("  planted out-of-order restores {}  reported {}  wrong results {}\n",
                t.planted.load(), t.reported.load(), t.wrong.load());
     bool ok = t.wrong == 0 && t.planted == t.reported;
-    ok &= run_allocator(threads, seconds, seed, (memory_mib << 20) & ~((4ull << 20) - 1));
+    ok &= run_allocator(threads, seconds, seed, memory & ~((4ull << 20) - 1));
     fmt::print("{}\n", ok ? "OK: every check held and every planted mistake was reported"
                           : "FAIL: see the counts above");
     return ok ? 0 : 1;

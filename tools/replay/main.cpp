@@ -6,6 +6,8 @@
 // that cannot be read.
 #include "executor.hpp"
 
+#include <gfplab/version.hpp>
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -69,6 +71,7 @@ int main(int argc, char **argv) {
         ->required();
     app.add_flag("-q,--quiet", quiet, "print only violations and the verdict per file");
     app.add_flag("--json", json, "one JSON document on stdout instead of text");
+    app.set_version_flag("--version", gfplab::version_string("gfplab-replay"));
     try {
         app.parse(argc, argv);
     } catch (const CLI::Success &e) {
@@ -128,7 +131,14 @@ int main(int argc, char **argv) {
             fmt::print("{}: ok, {} ops\n", path, nr_ops);
         }
     }
-    if (json)
-        fmt::print("{}\n", doc.dump(2));
+    if (json) {
+        // 2: the files moved under "files", beside the versions.
+        const nlohmann::json out{{"program", "gfplab-replay"},
+                                 {"format_version", 2},
+                                 {"gfplab_version", gfplab::version()},
+                                 {"git_revision", gfplab::git_revision()},
+                                 {"files", doc}};
+        fmt::print("{}\n", out.dump(2));
+    }
     return status;
 }

@@ -13,10 +13,12 @@
 #include <gfplab/kernel_log.hpp>
 #include <gfplab/kvfree_rcu.hpp>
 #include <gfplab/lockdep.hpp>
+#include <gfplab/memparse.hpp>
 #include <gfplab/scope.hpp>
 #include <gfplab/shrinker.hpp>
 #include <gfplab/slab.hpp>
 #include <gfplab/system.hpp>
+#include <gfplab/version.hpp>
 
 #include <CLI/CLI.hpp>
 #include <dlfcn.h>
@@ -94,9 +96,14 @@ int main(int argc, char **argv) {
                  "mod.c -o mod.so $(pkg-config --cflags --libs gfplab-kernel)\nSee "
                  "docs/kernel-code.md and docs/oracle.md."};
     app.add_option("module", o.module, "the module (a shared object)")->required();
-    app.add_option("-m,--memory", o.memory, "physical memory (e.g. 64M, 1G)")
-        ->transform(CLI::AsSizeValue(false))
+    std::string memory_text = "256M";
+    app.add_option("-m,--memory", memory_text,
+                   "physical memory (the kernel's size syntax: 64M, 1G, 0x10000000)")
+        ->check([](const std::string &text) -> std::string {
+            return memparse(text) ? "" : "not a size (e.g. 64M, 1G)";
+        })
         ->capture_default_str();
+    app.set_version_flag("--version", version_string("gfplab-run"));
     app.add_option("--nodes", o.nodes, "NUMA nodes")
         ->check(CLI::Range(1, 8))
         ->capture_default_str();
@@ -116,6 +123,7 @@ int main(int argc, char **argv) {
         return rc == 0 ? clean : usage;
     }
 
+    o.memory = *memparse(memory_text);
     system_config cfg;
     cfg.memory_bytes = o.memory;
     cfg.nodes = o.nodes;
@@ -254,10 +262,18 @@ int main(int argc, char **argv) {
     fmt::print(stderr, "gfplab-run: {} report(s), {} warning(s), {} leak(s): {}\n", nreports,
                warnings, leaks.size(), status == clean ? "clean" : "FAILED");
     if (!o.json.empty()) {
-        nlohmann::json j{{"module", o.module},   {"license", license ? license : ""},
-                         {"init_return", rc},    {"reports", f.reports},
-                         {"warnings", warnings}, {"leaks", leaks},
-                         {"log", f.log},         {"status", status}};
+        nlohmann::json j{{"program", "gfplab-run"},
+                         {"format_version", 1},
+                         {"gfplab_version", version()},
+                         {"git_revision", git_revision()},
+                         {"module", o.module},
+                         {"license", license ? license : ""},
+                         {"init_return", rc},
+                         {"reports", f.reports},
+                         {"warnings", warnings},
+                         {"leaks", leaks},
+                         {"log", f.log},
+                         {"status", status}};
         std::ofstream out(o.json);
         out << j.dump(2) << "\n";
         if (!out) {

@@ -8,6 +8,7 @@
 
 #include <gfplab/linux/gfp.h>
 #include <gfplab/linux/mm.h>
+#include <gfplab/memparse.hpp>
 #include <gfplab/system.hpp>
 
 #include <atomic>
@@ -24,24 +25,10 @@ std::atomic<System *> detail::booted_system{nullptr};
 namespace {
 
 std::uint64_t parse_size(const char *name, const std::string &v) {
-    std::size_t used = 0;
-    unsigned long long n = 0;
-    try {
-        n = std::stoull(v, &used, 0);
-    } catch (const std::exception &) {
-        used = 0;
-    }
-    std::string unit = v.substr(used);
-    unsigned shift = unit.empty()                 ? 0
-                     : unit == "K" || unit == "k" ? 10
-                     : unit == "M" || unit == "m" ? 20
-                     : unit == "G" || unit == "g" ? 30
-                     : unit == "T" || unit == "t" ? 40
-                                                  : 99;
-    if (used == 0 || shift == 99)
-        throw std::invalid_argument(std::string("gfplab: ") + name + "='" + v +
-                                    "' is not a size (e.g. 256M, 4G)");
-    return n << shift;
+    if (const auto n = memparse(v))
+        return *n;
+    throw std::invalid_argument(std::string("gfplab: ") + name + "='" + v +
+                                "' is not a size (e.g. 256M, 4G, 0x10000000)");
 }
 
 unsigned parse_count(const char *name, const std::string &v) {
