@@ -6,7 +6,8 @@
 // shrinkers, the page cache, drains) through pressure phases; every report the library makes
 // is a violation unless the campaign planted the mistake on purpose, and then it must have
 // been reported. Exit status: 0 no violation (and every planted mistake reported), 1
-// otherwise, 2 bad usage.
+// otherwise, 2 bad usage (a workload plugin that cannot be used included), 3 an output file
+// that cannot be written (checked before the campaign starts, and again at the end).
 //
 // main() is three steps, each its own function, so that a new mode (another source of
 // operations, another output) adds an option and a branch without reshaping the rest:
@@ -15,8 +16,11 @@
 #include "executor.hpp"
 #include "knobs.hpp"
 #include "output.hpp"
+#include "output_file.hpp"
 #include "scenario_file.hpp"
 #include "timeline.hpp"
+
+#include <gfplab/version.hpp>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -44,6 +48,7 @@ struct options {
     double slow_alloc_us = 1000;
     unsigned threads = 0, nodes = 0, cpus = 0;
     double duration = 0, checkpoint = 1.0, invalid_share = 0, mismatch_share = 0;
+    double progress = 10;
     std::uint64_t ops = 0, seed = 0, checkpoint_ops = 0;
     bool list = false, print = false, no_status = false, no_kswapd = false;
     // Which of them were given (the command line overrides the file, the file the preset).
@@ -76,7 +81,9 @@ void add_options(CLI::App &app, options &o) {
     o.memory_opt = app.add_option("-m,--memory", o.memory_text,
                                   "simulated memory: 64M, 1G ... (a multiple of 4M per node, at "
                                   "least 32M per node; default 256M)");
-    app.add_option("--json", o.json_path, "write the full report (JSON) to this file");
+    app.add_option("--json", o.json_path,
+                   "write the full report (JSON) to this file, - for standard output (the "
+                   "summary then goes to standard error)");
     o.checkpoint_opt = app.add_option("--checkpoint", o.checkpoint,
                                       "seconds between quiescent checkpoints (default 1)")
                            ->check(CLI::Range(0.05, 3600.0));
@@ -127,7 +134,12 @@ void add_options(CLI::App &app, options &o) {
     app.add_flag("--list-scenarios", o.list, "describe the presets and exit");
     app.add_flag("--print-scenario", o.print,
                  "print the effective scenario as TOML (a start for --scenario-file) and exit");
-    app.add_flag("--no-status", o.no_status, "no live status line, even on a terminal");
+    app.add_flag("--no-status", o.no_status,
+                 "no live status line on a terminal, no progress lines off one");
+    app.add_option("--progress", o.progress,
+                   "off a terminal, print a progress line every this many seconds (0: none; "
+                   "default 10)")
+        ->check(CLI::Range(0.0, 86400.0));
     app.add_flag("--no-kswapd", o.no_kswapd,
                  "no background reclaim thread: a one-worker run is then a pure function of "
                  "its seed, report included");
@@ -278,25 +290,47 @@ campaign_config resolve(const options &o, run_settings &run) {
     return c;
 }
 
+// Exit statuses (docs/oracle.md).
+enum exit_status { ok = 0, found = 1, usage = 2, io_error = 3 };
+
 int run(const options &o, const campaign_config &c) {
-    const bool status = !o.no_status && isatty(STDOUT_FILENO);
+    // Every output first: a path that cannot be written ends the run before it starts.
+    std::unique_ptr<output_file> json, trace, plot;
     std::unique_ptr<timeline> tl;
-    if (!o.timeline.empty() || !o.plot.empty()) {
-        try {
+    try {
+        int dashes = int(o.json_path == "-") + int(o.trace_events == "-");
+        if (o.timeline == "-" || o.plot == "-")
+            throw output_error("--timeline and --plot need a file name, not -");
+        if (dashes > 1)
+            throw output_error("only one of --json and --trace-events can be - (standard output)");
+        if (!o.json_path.empty())
+            json = std::make_unique<output_file>(o.json_path);
+        if (!o.trace_events.empty())
+            trace = std::make_unique<output_file>(o.trace_events);
+        if (!o.plot.empty())
+            plot = std::make_unique<output_file>(o.plot); // gnuplot overwrites it at the end
+        if (!o.timeline.empty() || !o.plot.empty())
             tl = std::make_unique<timeline>(o.timeline.empty() ? o.plot + ".csv" : o.timeline);
-        } catch (const std::exception &e) {
-            fmt::print(stderr, "gfplab-stress: {}\n", e.what());
-            return 2;
-        }
+    } catch (const std::exception &e) {
+        fmt::print(stderr, "gfplab-stress: {}\n", e.what());
+        return io_error;
     }
+    const bool status = !o.no_status && isatty(STDOUT_FILENO);
+    // Off a terminal, a progress line every --progress seconds (CI logs, nohup runs).
+    const double every = !o.no_status && !status ? o.progress : 0;
+    double next_progress = every;
     std::unique_ptr<shared_state> st;
     progress_fn progress;
-    if (status || tl)
+    if (status || tl || every > 0)
         progress = [&](shared_state &s, double elapsed) {
             if (tl)
                 tl->sample(s, elapsed);
             if (status) {
                 fmt::print("\r{}\x1b[K", status_line(s, elapsed, c.duration, c.ops));
+                std::fflush(stdout);
+            } else if (every > 0 && elapsed >= next_progress) {
+                next_progress = elapsed + every;
+                fmt::print("progress: {}\n", status_line(s, elapsed, c.duration, c.ops));
                 std::fflush(stdout);
             }
         };
@@ -315,26 +349,29 @@ int run(const options &o, const campaign_config &c) {
         r = run_campaign(c, progress, st);
     } catch (const workload_error &e) {
         fmt::print(stderr, "gfplab-stress: {}\n", e.what());
-        return 2;
+        return usage;
     }
     if (status)
         fmt::print("\r\x1b[K");
     print_summary(c, *st, r);
-    int rc = r.ok ? 0 : 1;
     try {
-        if (!o.json_path.empty())
-            write_json(o.json_path, c, *st, r);
+        if (json) {
+            write_json(json->stream(), c, *st, r);
+            json->close();
+        }
         if (tl) {
             tl->sample(*st, r.seconds);
             tl->close();
             if (!o.timeline.empty())
                 fmt::print("timeline: {} ({} samples)\n", o.timeline, tl->samples());
         }
-        if (!o.trace_events.empty()) {
-            const auto n = write_trace_events(o.trace_events, *st);
+        if (trace) {
+            const auto n = write_trace_events(trace->stream(), *st);
+            trace->close();
             fmt::print("trace events: {} ({} events)\n", o.trace_events, n);
         }
-        if (!o.plot.empty()) {
+        if (plot) {
+            plot->close();
             plot_timeline(tl->path(), o.plot, c.sc.name);
             fmt::print("plot: {}\n", o.plot);
             if (o.timeline.empty())
@@ -342,19 +379,21 @@ int run(const options &o, const campaign_config &c) {
         }
     } catch (const std::exception &e) {
         fmt::print(stderr, "gfplab-stress: {}\n", e.what());
-        return 1;
+        return io_error;
     }
-    return rc;
+    return r.ok ? ok : found;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
     CLI::App app{"gfplab-stress: multithreaded stress campaigns against a gfplab System, with "
-                 "the oracle I1-I19 checked online (invariants and exit statuses: "
-                 "docs/oracle.md)"};
+                 "the oracle I1-I21 checked online.\nExit status: 0 clean, 1 a violation, 2 "
+                 "bad usage, 3 an output that cannot be written. Invariants and statuses: "
+                 "docs/oracle.md; workload plugins: docs/plugins.md"};
     options o;
     add_options(app, o);
+    app.set_version_flag("--version", gfplab::version_string("gfplab-stress"));
     try {
         app.parse(argc, argv);
     } catch (const CLI::Success &e) {

@@ -6,6 +6,7 @@
 
 #include "campaign.hpp"
 
+#include <ostream>
 #include <string>
 
 namespace gfplab::stress {
@@ -15,8 +16,7 @@ namespace gfplab::stress {
 std::string status_line(shared_state &st, double elapsed, double total, std::uint64_t total_ops);
 
 void print_summary(const campaign_config &c, shared_state &st, const campaign_result &r);
-// Throws std::runtime_error when the file cannot be written.
-void write_json(const std::string &path, const campaign_config &c, shared_state &st,
+void write_json(std::ostream &out, const campaign_config &c, shared_state &st,
                 const campaign_result &r);
 
 // What trace_sample() saw last time: reclaim and OOM events are marked by their increase.
@@ -26,6 +26,6 @@ struct trace_sample_state {
 // Called from the sampler a few times a second while tracing: zone counters and marks.
 void trace_sample(shared_state &st, double at, trace_sample_state &last);
 // Writes the trace-event JSON (violations added from the oracle); returns the event count.
-std::size_t write_trace_events(const std::string &path, shared_state &st);
+std::size_t write_trace_events(std::ostream &out, shared_state &st);
 
 } // namespace gfplab::stress

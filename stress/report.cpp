@@ -6,6 +6,7 @@
 #include <gfplab/memcontrol.hpp>
 #include <gfplab/page_cache.hpp>
 #include <gfplab/shrinker.hpp>
+#include <gfplab/version.hpp>
 #include <gfplab/vmalloc.hpp>
 
 #include <fmt/format.h>
@@ -200,7 +201,7 @@ void print_summary(const campaign_config &c, shared_state &st, const campaign_re
             fmt::print("FAIL: {}\n", why);
 }
 
-void write_json(const std::string &path, const campaign_config &c, shared_state &st,
+void write_json(std::ostream &out, const campaign_config &c, shared_state &st,
                 const campaign_result &r) {
     using nlohmann::json;
     const auto &o = st.orc;
@@ -239,6 +240,10 @@ void write_json(const std::string &path, const campaign_config &c, shared_state 
     json log = o.recent_log();
     json doc = {
         {"program", "gfplab-stress"},
+        // 2: workloads, kernel_warnings and the versions were added.
+        {"format_version", 2},
+        {"gfplab_version", version()},
+        {"git_revision", git_revision()},
         {"config",
          {{"scenario", c.sc.name},
           {"threads", c.threads},
@@ -298,12 +303,7 @@ void write_json(const std::string &path, const campaign_config &c, shared_state 
         {"ok", r.ok},
         {"verdict", r.verdict},
     };
-    std::ofstream f(path);
-    if (!f)
-        throw std::runtime_error("cannot write " + path);
-    f << doc.dump(2) << '\n';
-    if (!f)
-        throw std::runtime_error("cannot write " + path);
+    out << doc.dump(2) << '\n';
 }
 
 } // namespace gfplab::stress

@@ -10,6 +10,9 @@
 #   files:         every stress/scenarios/*.toml reads back to its built-in preset, and the
 #                  command line overrides a file
 #   pictures:      --timeline, --plot (SVG) and --trace-events write what they promise
+#   cli:           --version, --json - (the report on stdout, the summary on stderr), output
+#                  paths checked before the campaign starts (exit 3), progress lines off a
+#                  terminal, the kernel's size syntax
 # JSON is read with Debian's /usr/bin/python3 (a fresh Debian has it; no jq needed).
 set -euo pipefail
 mode=$1 bin=$2
@@ -81,6 +84,7 @@ usage)
     check "unknown scenario" --scenario no-such-thing --duration 1
     check "threads" --threads 0
     check "not a size" --memory 10X
+    check "not a size" --memory 64MB
     check "at least 32M" --memory 30M
     check "bogus-option" --bogus-option
     check "never end" --duration 0
@@ -178,8 +182,42 @@ for e in ev:
     assert e["ph"] in "XiCM" and "ts" in e or e["ph"] == "M", e
 PY
     ;;
+cli)
+    "$bin" --version | grep -qE '^gfplab-stress [0-9]+\.[0-9]+\.[0-9]+ \(git [^)]+\)$' ||
+        { echo "--version: $("$bin" --version)"; exit 1; }
+    # The report alone on stdout, parseable; the summary on stderr.
+    "$bin" --ops 2000 --threads 2 --memory 0x2000000 --seed 1 --json - >"$tmp/out" 2>"$tmp/err"
+    $py - "$tmp/out" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["format_version"] >= 2 and r["gfplab_version"] and r["git_revision"], r.keys()
+assert r["config"]["memory_bytes"] == 32 << 20
+PY
+    grep -q "^OK: no violation" "$tmp/err" || { echo "no summary on stderr"; exit 1; }
+    # An output that cannot be written: exit 3 before any operation ran.
+    for opt in --json --trace-events --plot; do
+        rc=0
+        "$bin" --ops 2000 --memory 32M "$opt" "$tmp/no/such/dir/out.svg" >"$tmp/out" 2>"$tmp/err" ||
+            rc=$?
+        if [ "$rc" != 3 ] || grep -q "operations" "$tmp/out"; then
+            echo "$opt into a missing directory: exit $rc (want 3, before the campaign)"
+            cat "$tmp/out" "$tmp/err"
+            exit 1
+        fi
+    done
+    rc=0
+    "$bin" --ops 10 --json - --trace-events - >/dev/null 2>&1 || rc=$?
+    [ "$rc" = 3 ] || { echo "two outputs on stdout: exit $rc, want 3"; exit 1; }
+    # Off a terminal: progress lines, unless --no-status.
+    "$bin" --duration 2.5 --threads 2 --memory 32M --progress 1 >"$tmp/out"
+    n=$(grep -c '^progress: ' "$tmp/out" || true)
+    [ "$n" -ge 1 ] || { echo "no progress lines"; cat "$tmp/out"; exit 1; }
+    "$bin" --duration 1.5 --threads 2 --memory 32M --progress 1 --no-status >"$tmp/out"
+    ! grep -q '^progress: ' "$tmp/out" || { echo "progress lines with --no-status"; exit 1; }
+    echo "cli: ok ($n progress lines in 2.5 s)"
+    ;;
 *)
-    echo "usage: $0 repeat|usage|nofs-deadlock|files|pictures GFPLAB_STRESS [DIR]" >&2
+    echo "usage: $0 repeat|usage|nofs-deadlock|files|pictures|cli GFPLAB_STRESS [DIR]" >&2
     exit 2
     ;;
 esac
