@@ -10,15 +10,10 @@ build=$1
 src=$2
 clean_runs=$3
 bug_runs=$4
-root=$(mktemp -d)
-trap 'rm -rf "$root"' EXIT
-
-meson install -C "$build" --destdir "$root" --no-rebuild --quiet || exit 1
-pcdir=$(dirname "$(find "$root" -name gfplab-fuzz.pc | head -n1)")
-[ -f "$pcdir/gfplab-fuzz.pc" ] || { echo "gfplab-fuzz.pc was not installed"; exit 1; }
-builder=$(find "$root" -name gfplab-build-fuzzer -type f | head -n1)
-[ -x "$builder" ] || { echo "gfplab-build-fuzzer was not installed"; exit 1; }
-export PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$root
+# shellcheck source=../../tests/install/scratch_root.sh
+. "$src/tests/install/scratch_root.sh"
+scratch_root "$build" gfplab-fuzz
+builder=$(installed gfplab-build-fuzzer) || exit 1
 failed=0
 cd "$root" || exit 1
 

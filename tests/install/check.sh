@@ -6,14 +6,9 @@
 set -euo pipefail
 build=$1
 src=$2
-root=$(mktemp -d)
-trap 'rm -rf "$root"' EXIT
-
-meson install -C "$build" --destdir "$root" --no-rebuild --quiet
-pcdir=$(dirname "$(find "$root" -name gfplab.pc | head -n1)")
-[ -f "$pcdir/gfplab.pc" ] || { echo "gfplab.pc was not installed"; exit 1; }
-libdir=$(dirname "$pcdir")
-export PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$root
+# shellcheck source=scratch_root.sh
+. "$src/tests/install/scratch_root.sh"
+scratch_root "$build" gfplab
 
 cc=${CC:-cc}
 cxx=${CXX:-c++}

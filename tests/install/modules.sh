@@ -7,16 +7,10 @@
 set -uo pipefail
 build=$1
 src=$2
-root=$(mktemp -d)
-trap 'rm -rf "$root"' EXIT
-
-meson install -C "$build" --destdir "$root" --no-rebuild --quiet || exit 1
-pcdir=$(dirname "$(find "$root" -name gfplab-kernel.pc | head -n1)")
-[ -f "$pcdir/gfplab-kernel.pc" ] || { echo "gfplab-kernel.pc was not installed"; exit 1; }
-libdir=$(dirname "$pcdir")
-run=$(find "$root" -name gfplab-run -type f | head -n1)
-[ -x "$run" ] || { echo "gfplab-run was not installed"; exit 1; }
-export PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$root
+# shellcheck source=scratch_root.sh
+. "$src/tests/install/scratch_root.sh"
+scratch_root "$build" gfplab-kernel
+run=$(installed gfplab-run) || exit 1
 cc=${CC:-cc}
 failed=0
 
