@@ -79,6 +79,7 @@ system_config make_system_config(const campaign_config &c) {
     s.nodes = c.sc.nodes;
     s.cpus = c.sc.cpus;
     s.pcp = c.sc.pcp;
+    configure(c.sc.vm, s);
     // Anon pages in the page cache go to swap under reclaim.
     s.kswapd = c.sc.kswapd;
     s.swap_pages = c.sc.swap_pages ? c.sc.swap_pages : (c.memory >> PAGE_SHIFT) / 4;

@@ -41,7 +41,7 @@ constexpr std::uint64_t mib = 1ull << 20;
 // What the command line said, before it is checked against the scenario.
 struct options {
     std::string scenario_name = "default", scenario_file, memory_text, json_path;
-    std::string weights, orders, pcp_mode, memcg_limit;
+    std::string weights, orders, pcp_mode, memcg_limit, sysctl;
     std::string timeline, plot, trace_events, replay;
     std::vector<std::string> workloads;
     bool only_workloads = false;
@@ -115,6 +115,11 @@ void add_options(CLI::App &app, options &o) {
     app.add_option("--pcp-mode", o.pcp_mode,
                    "how threads reach per-CPU lists: automatic, rseq, locked, or virtual "
                    "(worker i runs on virtual CPU i mod --cpus)");
+    app.add_option("--sysctl", o.sysctl,
+                   "vm sysctls the machine boots with, as sysctl -w takes them: "
+                   "vm.min_free_kbytes=8192,vm.watermark_scale_factor=100 (also "
+                   "watermark_boost_factor, percpu_pagelist_high_fraction, and "
+                   "lowmem_reserve_ratio='256 256 32 0')");
     app.add_option("--memcg-limit", o.memcg_limit,
                    "charge __GFP_ACCOUNT allocations to named groups limited to SIZE each "
                    "(e.g. 8M; charges over the limit fail, as expected)");
@@ -225,6 +230,9 @@ campaign_config resolve(const options &o, run_settings &run) {
                 "--pcp-mode '{}': one of automatic, rseq, locked, virtual", o.pcp_mode));
         sc.pcp = *m;
     }
+    if (!o.sysctl.empty())
+        if (auto e = apply_sysctls(sc.vm, o.sysctl); !e.empty())
+            throw usage_error("--sysctl: " + e);
     if (!o.memcg_limit.empty()) {
         auto v = parse_size(o.memcg_limit);
         if (!v)

@@ -265,7 +265,14 @@ void write_json(std::ostream &out, const campaign_config &c, shared_state &st,
           {"pcp_mode", pcp_mode_name(c.sc.pcp)},
           {"memcg_limit_bytes", c.sc.memcg_limit},
           {"page_cache_share", c.sc.page_cache_share},
-          {"orders", c.sc.orders}}},
+          {"orders", c.sc.orders},
+          {"vm",
+           [&] {
+               nlohmann::json vm = nlohmann::json::object();
+               for (const auto &[name, value] : list_sysctls(c.sc.vm))
+                   vm[name] = value;
+               return vm;
+           }()}}},
         {"seed", c.seed},
         {"seconds", r.seconds},
         {"total_ops", r.ops},

@@ -4,6 +4,8 @@
 // the share of planted mistakes, the pressure phases, and the named scenarios.
 #pragma once
 
+#include "sysctl.hpp"
+
 #include <gfplab/system.hpp>
 
 #include <array>
@@ -79,6 +81,8 @@ struct scenario {
     // Off: no background reclaim, so that a one-worker run is a pure function of its seed
     // (direct reclaim and the OOM killer run on the worker's own thread).
     bool kswapd = true;
+    // The vm sysctls the machine boots with (--sysctl, a scenario file's [vm] table).
+    vm_sysctls vm;
     // Order weights 0..10 for the composite masks (transparent huge pages are order 9).
     std::array<unsigned, 11> orders{600, 120, 80, 80, 30, 20, 15, 10, 10, 20, 5};
 };

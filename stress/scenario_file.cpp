@@ -196,6 +196,24 @@ const std::map<std::string, knob_fn> &knobs() {
                      fail(r.path, n.source(), "key 'weights': a phase has every weight 0");
              }
          }},
+        {"vm",
+         [](auto &r, auto &k, auto &n, scenario &s, run_settings &) {
+             const auto *t = n.as_table();
+             if (!t)
+                 r.type_error(k, n, "a table of vm sysctls");
+             for (auto &&[name, v] : *t) {
+                 const std::string key = "vm." + std::string(name.str());
+                 std::string value;
+                 if (v.is_integer())
+                     value = std::to_string(v.as_integer()->get());
+                 else if (v.is_string())
+                     value = v.as_string()->get();
+                 else
+                     r.type_error(key, v, "an integer (lowmem_reserve_ratio: a string)");
+                 if (auto e = set_sysctl(s.vm, key, value); !e.empty())
+                     fail(r.path, v.source(), fmt::format("key '{}': {}", key, e));
+             }
+         }},
         {"threads",
          [](auto &r, auto &k, auto &n, auto &, run_settings &run) {
              run.threads = unsigned(r.integer(k, n, 1, 1024));
@@ -323,6 +341,10 @@ std::string scenario_toml(const scenario &s, const run_settings &run) {
     for (std::size_t i = 0; i < s.orders.size(); i++)
         o += fmt::format("{}{}", i ? ", " : "", s.orders[i]);
     o += "] # weights of orders 0..10\n";
+    o += "\n# The vm sysctls the machine boots with (/proc/sys/vm).\n[vm]\n";
+    for (const auto &[name, value] : list_sysctls(s.vm))
+        o += name == "lowmem_reserve_ratio" ? fmt::format("{} = {}\n", name, quoted(value))
+                                            : fmt::format("{} = {}\n", name, value);
     for (unsigned p = 0; p < 3; p++) {
         o += fmt::format("\n[weights.{}]\n", phase_name(phase(p)));
         for (unsigned k = 0; k < nr_op_kinds; k++)

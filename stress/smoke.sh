@@ -95,6 +95,8 @@ usage)
     check "nodes" --nodes 9
     check "one of automatic" --pcp-mode sometimes
     check "not a size" --memcg-limit 3Q
+    check "unknown sysctl 'bogus'" --sysctl vm.bogus=1
+    check "0 (auto-tuned) or at least 8" --sysctl percpu_pagelist_high_fraction=4
     check "multiple of 4M per node" --nodes 3 --memory 64M
     check ".svg or .png" --plot out.gif
     printf 'base = "pressure"\nphase_ops = 100\nbogus_key = 3\n' >"$tmp/a.toml"
@@ -214,6 +216,24 @@ PY
     [ "$n" -ge 1 ] || { echo "no progress lines"; cat "$tmp/out"; exit 1; }
     "$bin" --duration 1.5 --threads 2 --memory 32M --progress 1 --no-status >"$tmp/out"
     ! grep -q '^progress: ' "$tmp/out" || { echo "progress lines with --no-status"; exit 1; }
+    # vm sysctls reach the machine: min_free_kbytes is split over the zones by their size, and
+    # watermark_scale_factor sets the gap to low (6.12 __setup_per_zone_wmarks()).
+    "$bin" --ops 100 --threads 1 --memory 64M --seed 1 --json - \
+        --sysctl vm.min_free_kbytes=8192,vm.watermark_scale_factor=1000 2>/dev/null >"$tmp/vm.json"
+    $py - "$tmp/vm.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+zones = r["vmstat"]["zones"]
+assert sum(z["min"] for z in zones) == 8192 // 4, zones
+for z in zones:
+    assert z["low"] - z["min"] == max(z["min"] // 4, z["managed"] * 1000 // 10000), z
+assert r["config"]["vm"]["min_free_kbytes"] == "8192"
+PY
+    printf '[vm]\nwatermark_scale_factor = 5000\n' >"$tmp/vm.toml"
+    rc=0
+    "$bin" --scenario-file "$tmp/vm.toml" --ops 10 >/dev/null 2>"$tmp/err" || rc=$?
+    [ "$rc" = 2 ] && grep -q "vm.toml:2: key 'vm.watermark_scale_factor': .*1 .. 3000" "$tmp/err" ||
+        { echo "a [vm] value out of range: exit $rc"; cat "$tmp/err"; exit 1; }
     echo "cli: ok ($n progress lines in 2.5 s)"
     ;;
 *)

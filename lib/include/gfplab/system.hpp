@@ -86,6 +86,9 @@ struct system_config {
     unsigned watermark_scale_factor = 10;
     unsigned watermark_boost_factor = 15000;
     std::array<unsigned, MAX_NR_ZONES> lowmem_reserve_ratio{256, 256, 32, 0};
+    // vm.percpu_pagelist_high_fraction: 0 lets a per-CPU list's high mark auto-tune between
+    // its bounds; 8 or more fixes it at that fraction of the zone over the node's CPUs.
+    unsigned percpu_pagelist_high_fraction = 0;
 
     pcp_mode pcp = pcp_mode::automatic;
     check_level checking = check_level::cheap;

@@ -50,6 +50,8 @@ void check_config(const system_config &c) {
         fail("movable_bytes_per_node must be a multiple of 4 MiB below the node size");
     if (c.watermark_scale_factor < 1 || c.watermark_scale_factor > 3000)
         fail("watermark_scale_factor must be 1..3000 (the sysctl's range)");
+    if (c.percpu_pagelist_high_fraction != 0 && c.percpu_pagelist_high_fraction < 8)
+        fail("percpu_pagelist_high_fraction must be 0 or at least 8 (the sysctl's range)");
 }
 
 void *map_lazily(std::size_t bytes) {
@@ -270,7 +272,7 @@ void System::setup_pcp() {
         for (auto &z : n->node_zones) {
             z.pcp_slot = unsigned(n->node_id) * MAX_NR_ZONES + unsigned(z.idx);
             auto hb = zone_pcp_high_and_batch(z.managed_pages, z.low_wmark_pages(), cpus_on_node,
-                                              int(cpus_));
+                                              int(cpus_), int(cfg_.percpu_pagelist_high_fraction));
             z.pcp_batch = unsigned(std::max(1, hb.batch));
             z.pcp_high = unsigned(std::max(0, hb.high_min));
             z.pcp_high_max = unsigned(std::max(0, hb.high_max));
