@@ -50,6 +50,26 @@ TEST(PcpSizing, BatchAndHighComeFromTheZone) {
     }
 }
 
+TEST(PcpSizing, AHighFractionFixesHighAtThatShareOfTheZone) {
+    // vm.percpu_pagelist_high_fraction=8: high is an eighth of the zone over the node's CPUs,
+    // for both bounds (no auto-tuning).
+    system_config c = config(pcp_mode::virtual_cpus, 4);
+    c.percpu_pagelist_high_fraction = 8;
+    System s(c);
+    for (auto &z : s.node(0).node_zones) {
+        if (!z.populated())
+            continue;
+        auto hb = zone_pcp_high_and_batch(z.managed_pages, z.low_wmark_pages(), 4, 4, 8);
+        EXPECT_EQ(z.pcp_high, unsigned(hb.high_min)) << z.name;
+        EXPECT_EQ(z.pcp_high, z.pcp_high_max) << z.name;
+        EXPECT_NE(hb.high_min,
+                  zone_pcp_high_and_batch(z.managed_pages, z.low_wmark_pages(), 4, 4).high_min)
+            << z.name;
+    }
+    c.percpu_pagelist_high_fraction = 4; // below the sysctl's minimum
+    EXPECT_THROW(System{c}, std::invalid_argument);
+}
+
 TEST(PcpLists, RefillTakesABatchAndFreeStaysCached) {
     System s(config(pcp_mode::virtual_cpus, 2));
     set_current_vcpu(1);
