@@ -265,7 +265,30 @@ TEST(Decode, OneBadMaskDoesNotHideTheOthers) {
 }
 
 TEST(Decode, NoMaskExit2) {
-    EXPECT_EQ(run({}).status, 2);
+    EXPECT_EQ(run({}).status, 2); // and nothing piped in either
+}
+
+TEST(Decode, APipedLogNeedsNoFlag) {
+    const std::string log =
+        "kworker/0:1: page allocation failure: order:0, mode:0xcc0(GFP_KERNEL)\n";
+    const result plain = run({}, log), flagged = run({"--log"}, log);
+    EXPECT_EQ(plain.status, 0);
+    EXPECT_EQ(plain.out, flagged.out);
+    EXPECT_TRUE(mentions(plain.out, ": GFP_KERNEL]")) << plain.out;
+}
+
+TEST(Decode, ALogLineAsAMaskSuggestsLog) {
+    const result r = run({"order:0, mode:0xcc0(GFP_KERNEL)"});
+    EXPECT_EQ(r.status, 2);
+    EXPECT_TRUE(mentions(r.err, "--log")) << r.err;
+}
+
+TEST(Decode, AKernelNewerThanTheModelWarnsAndDecodes) {
+    const result r = run({"--kernel", "99.1", "0xcc0"});
+    EXPECT_EQ(r.status, 0);
+    EXPECT_EQ(r.out, "0xcc0(GFP_KERNEL)\n");
+    EXPECT_TRUE(mentions(r.err, "newer than 6.15")) << r.err;
+    EXPECT_EQ(run({"--kernel", "6.15", "0xcc0"}).err, "");
 }
 
 // --- --explain -------------------------------------------------------------------------

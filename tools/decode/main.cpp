@@ -10,7 +10,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 namespace {
@@ -38,7 +40,8 @@ Examples:
   dmesg | gfplab-decode --log                echo the log, each mask annotated in place
   gfplab-decode --list-eras
 
---log reads a kernel log on stdin and copies it to stdout, inserting after every mask
+--log reads a kernel log on stdin and copies it to stdout (without MASK arguments, a
+piped standard input is read as a log too), inserting after every mask
 (mode:, gfp_mask=, gfp_mask, gfp=, gfp:, page_owner's "mask") an annotation such as
 " [6.12: GFP_KERNEL]", noting where the log's own names disagree with ours (and which
 --config would explain it). --explain applies to MASK arguments only. The kernel version comes from the log ("Linux
@@ -124,6 +127,14 @@ std::optional<int> make_target(const options &o, decode::target &t) {
         return bad_input(fmt::format("unknown kernel version '{}' (gfplab knows the releases "
                                      "3.0-3.19, 4.0-4.20, 5.0-5.19 and 6.0 on, or auto)",
                                      o.kernel));
+    // The newest era stays open: a later kernel is decoded with its bits, which nobody has
+    // checked against that kernel's headers.
+    const auto &newest = gfplab::gfp_eras().back();
+    if (*v > newest.first)
+        fmt::print(stderr,
+                   "gfplab-decode: warning: kernel {} is newer than {}, the newest release whose "
+                   "GFP bits gfplab knows; decoding with the {} era's\n",
+                   v->str(), newest.first.str(), newest.name);
     return std::nullopt;
 }
 
@@ -143,8 +154,18 @@ int run(const options &o, bool kernel_given) {
             t.layout = nullptr;
         return decode::annotate_log(stdin, t);
     }
-    if (o.masks.empty())
-        return bad_input("no MASK given (try --help)");
+    if (o.masks.empty()) {
+        // `dmesg | gfplab-decode`: without MASK arguments a piped input is a log.
+        if (isatty(STDIN_FILENO))
+            return bad_input("no MASK given (try --help)");
+        const int c = std::getc(stdin);
+        if (c == EOF)
+            return bad_input("no MASK given and nothing on standard input (try --help)");
+        std::ungetc(c, stdin);
+        if (!kernel_given)
+            t.layout = nullptr;
+        return decode::annotate_log(stdin, t);
+    }
     return decode::decode_masks(o.masks, t, o.explain);
 }
 

@@ -81,8 +81,16 @@ int decode_masks(const std::vector<std::string> &masks, const target &t, bool ex
     // Every mask is tried so that one typo does not hide the other answers.
     int status = 0;
     for (const auto &text : masks)
-        if (!decode_one(text, t, explain))
+        if (!decode_one(text, t, explain)) {
             status = exit_bad_input;
+            // A line pasted from dmesg ("... mode:0xcc0(GFP_KERNEL), nodemask=(null)").
+            if (text.find(' ') != std::string::npos || text.find("mode:") != std::string::npos ||
+                text.find("gfp_mask") != std::string::npos)
+                fmt::print(stderr,
+                           "gfplab-decode: '{}' looks like a log line: pass the log on "
+                           "standard input with --log (dmesg | gfplab-decode --log)\n",
+                           text);
+        }
     return status;
 }
 
