@@ -79,9 +79,12 @@ void oracle::on_system_report(const violation &v) {
         reported_invalid.fetch_add(1, std::memory_order_relaxed);
         return;
     }
-    // The planted wrong caller's I9 is the finding: counted, and recorded like any other.
-    if (id(v.inv) == 9 && expects_i9_ && c && c->planting_i9)
-        reported_i9.fetch_add(1, std::memory_order_relaxed);
+    // The planted wrong caller's I9 is what the scenario must find: expected, like every
+    // planted mistake's report (the first one is kept for the summary).
+    if (id(v.inv) == 9 && expects_i9_ && c && c->planting_i9) {
+        expected(format_violation(v));
+        return;
+    }
     record(v, "system");
 }
 
@@ -99,12 +102,26 @@ void oracle::scope_handler(const scope_mismatch &m, void *ctx) {
 
 void oracle::on_lockdep(const lockdep_report &r) {
     lockdep_reports.fetch_add(1, std::memory_order_relaxed);
-    // The cycle the wrong caller closes is the finding of that scenario.
-    if (expects_i9_ && tls_context && tls_context->planting_i9)
-        reported_i9.fetch_add(1, std::memory_order_relaxed);
+    // The cycle the wrong caller closes is what that scenario must find.
+    if (expects_i9_ && tls_context && tls_context->planting_i9) {
+        expected(fmt::format("I9 {}: {}; {}", r.message, r.first, r.second));
+        return;
+    }
     record({invariant::reclaim_recursion, "possible circular locking dependency",
             fmt::format("{}: {}; {}", r.message, r.first, r.second), 0, -1, -1, ""},
            "lockdep");
+}
+
+void oracle::expected(std::string report) {
+    if (reported_i9.fetch_add(1, std::memory_order_relaxed) == 0) {
+        std::lock_guard<std::mutex> g(lock_);
+        first_expected_ = std::move(report);
+    }
+}
+
+std::string oracle::first_expected() const {
+    std::lock_guard<std::mutex> g(lock_);
+    return first_expected_;
 }
 
 void oracle::on_log(const std::string &line) {

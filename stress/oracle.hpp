@@ -83,6 +83,8 @@ class oracle {
     std::uint64_t violation_count() const noexcept { return violations_.load(); }
     std::vector<recorded_violation> violations() const;
     std::vector<std::string> recent_log() const;
+    // The first report of a planted reclaim recursion (nofs-deadlock), or "".
+    std::string first_expected() const;
     double elapsed() const;
     bool expects_i9() const noexcept { return expects_i9_; }
 
@@ -91,6 +93,7 @@ class oracle {
     void on_system_report(const violation &v);
     void on_log(const std::string &line);
     void on_lockdep(const lockdep_report &r);
+    void expected(std::string report); // a planted I9 was reported
 
     System &sys_;
     bool expects_i9_;
@@ -100,6 +103,7 @@ class oracle {
     mutable std::mutex lock_;
     std::vector<recorded_violation> list_; // the first max_kept
     std::vector<std::string> log_;         // the last few log lines
+    std::string first_expected_;
 };
 
 } // namespace gfplab::stress

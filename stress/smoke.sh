@@ -6,7 +6,8 @@
 #                  workers (each worker's digest and count); one worker without kswapd on one
 #                  virtual CPU gives the same report, every section but the timings
 #   usage:         bad usage exits 2 with a message (scenario files: FILE:LINE and the key)
-#   nofs-deadlock: exits 1, and the JSON report's violations are I9 and nothing else
+#   nofs-deadlock: exits 0 with the planted I9 counted as reported and no violation, as every
+#                  scenario does when each planted mistake was reported
 #   files:         every stress/scenarios/*.toml reads back to its built-in preset, and the
 #                  command line overrides a file
 #   pictures:      --timeline, --plot (SVG) and --trace-events write what they promise
@@ -110,19 +111,18 @@ usage)
     check "no-such.toml" --scenario-file "$tmp/no-such.toml"
     ;;
 nofs-deadlock)
-    # Under ThreadSanitizer a report exits 66: only a clean 1 is the finding.
     rc=0
     "$bin" --scenario nofs-deadlock --threads 2 --duration 2 --memory 64M --seed 3 --no-status \
         --json "$tmp/r.json" >"$tmp/out" || rc=$?
     tail -3 "$tmp/out"
-    [ "$rc" = 1 ] || { echo "nofs-deadlock: exit $rc, want 1"; cat "$tmp/out"; exit 1; }
+    [ "$rc" = 0 ] || { echo "nofs-deadlock: exit $rc, want 0"; cat "$tmp/out"; exit 1; }
+    grep -q "the planted reclaim recursion, as reported first:" "$tmp/out" ||
+        { echo "the summary does not show the planted I9"; exit 1; }
     $py - "$tmp/r.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-ids = sorted({v["id"] for v in r["violations"]})
-print("violation ids:", ids, "count:", r["violation_count"])
-if ids != ["I9"] or r["violation_count"] != len(r["violations"]):
-    sys.exit("want I9 and nothing else")
+if r["violations"] or r["violation_count"] or not r["ok"]:
+    sys.exit("want no violation: the planted I9 is expected")
 if r["planted"]["i9_reported"] < 1 or r["planted"]["wrong_caller"] < 1:
     sys.exit("the wrong caller's I9 was not counted")
 PY
@@ -130,7 +130,7 @@ PY
     rc=0
     "$bin" --scenario wrong-caller --ops 2000 --threads 1 --memory 64M --seed 3 --no-status \
         >"$tmp/out" || rc=$?
-    [ "$rc" = 1 ] || { echo "wrong-caller: exit $rc, want 1"; exit 1; }
+    [ "$rc" = 0 ] || { echo "wrong-caller: exit $rc, want 0"; exit 1; }
     ;;
 files)
     dir=$3
