@@ -29,6 +29,7 @@
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <sys/ioctl.h>
 #include <thread>
 #include <unistd.h>
 
@@ -334,7 +335,13 @@ int run(const options &o, const campaign_config &c) {
             if (tl)
                 tl->sample(s, elapsed);
             if (status) {
-                fmt::print("\r{}\x1b[K", status_line(s, elapsed, c.duration, c.ops));
+                // One line whatever the terminal's width (a wrapped line would scroll).
+                std::string line = status_line(s, elapsed, c.duration, c.ops);
+                winsize ws{};
+                if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 &&
+                    line.size() >= ws.ws_col)
+                    line.resize(ws.ws_col - 1);
+                fmt::print("\r{}\x1b[K", line);
                 std::fflush(stdout);
             } else if (every > 0 && elapsed >= next_progress) {
                 next_progress = elapsed + every;
