@@ -95,7 +95,7 @@ system_config make_system_config(const campaign_config &c) {
 }
 
 campaign_result run_campaign(const campaign_config &c, const progress_fn &progress,
-                             std::unique_ptr<shared_state> &state_out) {
+                             const stall_fn &on_stall, std::unique_ptr<shared_state> &state_out) {
     state_out = std::make_unique<shared_state>(c, make_system_config(c));
     shared_state &st = *state_out;
     // Plugins reach the System through the kernel face: make it the campaign's before their
@@ -172,6 +172,10 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
     {
         std::uint64_t last_ops = 0;
         int still = 0;
+        // The last time an operation completed, or the workers were parked (a checkpoint
+        // is not a stall).
+        auto last_progress = clock_type::now();
+        bool stall_reported = false;
         trace_sample_state traced;
         std::unique_lock<std::mutex> g(done_lock);
         while (!done_cv.wait_for(g, std::chrono::milliseconds(250), [&] { return done; })) {
@@ -185,6 +189,19 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
                 ops += w->ops_done();
             still = ops == last_ops ? still + 1 : 0;
             last_ops = ops;
+            {
+                std::lock_guard<std::mutex> q(quiesce);
+                if (still == 0 || !in_epoch)
+                    last_progress = clock_type::now();
+            }
+            const double stalled =
+                std::chrono::duration<double>(clock_type::now() - last_progress).count();
+            if (c.stall_timeout > 0 && stalled >= c.stall_timeout && !stall_reported && on_stall) {
+                stall_reported = true;
+                g.unlock();
+                on_stall(st, stalled); // normally ends the process
+                g.lock();
+            }
             if (still < 2)
                 continue;
             // Half a second without an operation: every worker loops in a small NOFS or NOIO

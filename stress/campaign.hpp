@@ -48,6 +48,9 @@ struct campaign_config {
     // Workload plugins (--workload), initialised on the campaign's System before the
     // workers start and torn down after they stop; nullptr or empty: none.
     workload_set *workloads = nullptr;
+    // Seconds without a completed operation, workers running, before the campaign is
+    // declared stalled (--stall-timeout; 0: never).
+    double stall_timeout = 30;
     bool tracing = false;                  // collect trace events (--trace-events)
     std::uint64_t slow_alloc_ns = 1000000; // allocations slower than this are traced
 };
@@ -115,9 +118,13 @@ struct campaign_result {
 
 // Called a few times a second from the main thread while the campaign runs.
 using progress_fn = std::function<void(shared_state &, double elapsed)>;
+// Called once, from the main thread, when no operation completed for stall_timeout seconds
+// while workers ran. The workers are stuck (in the library or a plugin) and cannot be
+// stopped: the caller reports and ends the process; if it returns, the campaign waits on.
+using stall_fn = std::function<void(shared_state &, double stalled_seconds)>;
 
 system_config make_system_config(const campaign_config &c);
 campaign_result run_campaign(const campaign_config &c, const progress_fn &progress,
-                             std::unique_ptr<shared_state> &state_out);
+                             const stall_fn &on_stall, std::unique_ptr<shared_state> &state_out);
 
 } // namespace gfplab::stress

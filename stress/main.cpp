@@ -7,7 +7,8 @@
 // is a violation unless the campaign planted the mistake on purpose, and then it must have
 // been reported. Exit status: 0 no violation (and every planted mistake reported), 1
 // otherwise, 2 bad usage (a workload plugin that cannot be used included), 3 an output file
-// that cannot be written (checked before the campaign starts, and again at the end).
+// that cannot be written (checked before the campaign starts, and again at the end), 4 the
+// campaign stalled (no operation completed for --stall-timeout seconds).
 //
 // main() is three steps, each its own function, so that a new mode (another source of
 // operations, another output) adds an option and a branch without reshaping the rest:
@@ -49,7 +50,7 @@ struct options {
     double slow_alloc_us = 1000;
     unsigned threads = 0, nodes = 0, cpus = 0;
     double duration = 0, checkpoint = 1.0, invalid_share = 0, mismatch_share = 0;
-    double progress = 10;
+    double progress = 10, stall_timeout = 30;
     std::uint64_t ops = 0, seed = 0, checkpoint_ops = 0;
     bool list = false, print = false, no_status = false, no_kswapd = false;
     // Which of them were given (the command line overrides the file, the file the preset).
@@ -142,6 +143,11 @@ void add_options(CLI::App &app, options &o) {
                  "print the effective scenario as TOML (a start for --scenario-file) and exit");
     app.add_flag("--no-status", o.no_status,
                  "no live status line on a terminal, no progress lines off one");
+    app.add_option("--stall-timeout", o.stall_timeout,
+                   "seconds without a completed operation (workers running) before the campaign "
+                   "is declared stalled: it prints what every worker is doing, writes it to "
+                   "--json and exits 4 (0: never; default 30)")
+        ->check(CLI::Range(0.0, 86400.0));
     app.add_option("--progress", o.progress,
                    "off a terminal, print a progress line every this many seconds (0: none; "
                    "default 10)")
@@ -292,6 +298,7 @@ campaign_config resolve(const options &o, run_settings &run) {
     c.checkpoint_every = run.checkpoint.value_or(1.0);
     c.checkpoint_ops = run.checkpoint_ops.value_or(0);
     c.slow_alloc_ns = std::uint64_t(o.slow_alloc_us * 1000);
+    c.stall_timeout = o.stall_timeout;
     c.tracing = !o.trace_events.empty();
     if (!o.plot.empty())
         if (auto e = plot_problem(o.plot); !e.empty())
@@ -300,7 +307,7 @@ campaign_config resolve(const options &o, run_settings &run) {
 }
 
 // Exit statuses (docs/oracle.md).
-enum exit_status { ok = 0, found = 1, usage = 2, io_error = 3 };
+enum exit_status { ok = 0, found = 1, usage = 2, io_error = 3, stalled = 4 };
 
 int run(const options &o, const campaign_config &c) {
     // Every output first: a path that cannot be written ends the run before it starts.
@@ -359,9 +366,29 @@ int run(const options &o, const campaign_config &c) {
                        p.args.empty() ? "" : ", " + p.args,
                        p.desc->description ? fmt::format(": {}", p.desc->description) : "");
     std::fflush(stdout);
+    // Stuck workers cannot be stopped: report what they do, write the JSON, and end here.
+    const stall_fn on_stall = [&](shared_state &s, double seconds) {
+        if (status)
+            fmt::print("\r\x1b[K");
+        std::fflush(stdout);
+        print_stall(s, seconds);
+        int rc = stalled;
+        if (json) {
+            try {
+                write_stall_json(json->stream(), c, s, seconds);
+                json->close();
+            } catch (const std::exception &e) {
+                fmt::print(stderr, "gfplab-stress: {}\n", e.what());
+                rc = io_error;
+            }
+        }
+        std::fflush(stdout);
+        std::fflush(stderr);
+        std::_Exit(rc);
+    };
     campaign_result r;
     try {
-        r = run_campaign(c, progress, st);
+        r = run_campaign(c, progress, on_stall, st);
     } catch (const workload_error &e) {
         fmt::print(stderr, "gfplab-stress: {}\n", e.what());
         return usage;
@@ -402,10 +429,11 @@ int run(const options &o, const campaign_config &c) {
 } // namespace
 
 int main(int argc, char **argv) {
-    CLI::App app{"gfplab-stress: multithreaded stress campaigns against a gfplab System, with "
-                 "the oracle I1-I21 checked online.\nExit status: 0 clean, 1 a violation, 2 "
-                 "bad usage, 3 an output that cannot be written. Invariants and statuses: "
-                 "docs/oracle.md; workload plugins: docs/plugins.md"};
+    CLI::App app{
+        "gfplab-stress: multithreaded stress campaigns against a gfplab System, with "
+        "the oracle I1-I21 checked online.\nExit status: 0 clean, 1 a violation, 2 "
+        "bad usage, 3 an output that cannot be written, 4 stalled. Invariants and statuses: "
+        "docs/oracle.md; workload plugins: docs/plugins.md"};
     options o;
     add_options(app, o);
     app.set_version_flag("--version", gfplab::version_string("gfplab-stress"));

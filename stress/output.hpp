@@ -19,6 +19,12 @@ void print_summary(const campaign_config &c, shared_state &st, const campaign_re
 void write_json(std::ostream &out, const campaign_config &c, shared_state &st,
                 const campaign_result &r);
 
+// The stall verdict (stall.cpp): what every worker is doing, on stderr and as the JSON
+// report.
+void print_stall(shared_state &st, double stalled_seconds);
+void write_stall_json(std::ostream &out, const campaign_config &c, shared_state &st,
+                      double stalled_seconds);
+
 // What trace_sample() saw last time: reclaim and OOM events are marked by their increase.
 struct trace_sample_state {
     std::uint64_t kswapd_rounds = 0, direct_reclaim = 0, oom_kills = 0;

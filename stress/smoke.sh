@@ -11,6 +11,9 @@
 #   files:         every stress/scenarios/*.toml reads back to its built-in preset, and the
 #                  command line overrides a file
 #   pictures:      --timeline, --plot (SVG) and --trace-events write what they promise
+#   stall:         a plugin that leaks every page (tests/workloads/hog.c, ARG) stalls every
+#                  worker: exit 4 after --stall-timeout, with each worker's operation in the
+#                  JSON report
 #   cli:           --version, --json - (the report on stdout, the summary on stderr), output
 #                  paths checked before the campaign starts (exit 3), progress lines off a
 #                  terminal, the kernel's size syntax
@@ -184,6 +187,21 @@ for e in ev:
     assert e["ph"] in "XiCM" and "ts" in e or e["ph"] == "M", e
 PY
     ;;
+stall)
+    rc=0
+    "$bin" --workload "$3" --only-workloads --duration 120 --memory 32M --threads 2 --seed 1 \
+        --stall-timeout 3 --no-status --json "$tmp/stall.json" >"$tmp/out" 2>"$tmp/err" || rc=$?
+    [ "$rc" = 4 ] || { echo "a stalled campaign: exit $rc, want 4"; tail "$tmp/out" "$tmp/err"; exit 1; }
+    grep -q "STALLED: no operation completed" "$tmp/err" || { echo "no stall report"; exit 1; }
+    $py - "$tmp/stall.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["stalled"] and r["stalled_seconds"] >= 3 and not r["ok"], r
+assert len(r["workers"]) == 2 and all("doing" in w and "scopes" in w for w in r["workers"])
+assert any("hog/leak" in w["doing"] for w in r["workers"]), r["workers"]
+print("stalled after", round(r["stalled_seconds"], 1), "s:", [w["doing"] for w in r["workers"]])
+PY
+    ;;
 cli)
     "$bin" --version | grep -qE '^gfplab-stress [0-9]+\.[0-9]+\.[0-9]+ \(git [^)]+\)$' ||
         { echo "--version: $("$bin" --version)"; exit 1; }
@@ -237,7 +255,7 @@ PY
     echo "cli: ok ($n progress lines in 2.5 s)"
     ;;
 *)
-    echo "usage: $0 repeat|usage|nofs-deadlock|files|pictures|cli GFPLAB_STRESS [DIR]" >&2
+    echo "usage: $0 repeat|usage|nofs-deadlock|files|pictures|cli|stall GFPLAB_STRESS [ARG]" >&2
     exit 2
     ;;
 esac

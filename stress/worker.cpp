@@ -137,6 +137,11 @@ void worker::step(thread_stats &ts) {
     splitmix64 r{stream_()};
     digest_ = (digest_ ^ k ^ (r.state << 8)) * 0x100000001b3ull;
     const auto t0 = clock_type::now();
+    activity_.kind.store(k, std::memory_order_relaxed);
+    activity_.op.store(n, std::memory_order_relaxed);
+    activity_.since_ns.store(t0.time_since_epoch().count(), std::memory_order_relaxed);
+    activity_.task_flags.store(expected_flags_, std::memory_order_relaxed);
+    activity_.scope_depth.store(unsigned(scopes_.size()), std::memory_order_relaxed);
     switch (op_kind(k)) {
     case op_kind::alloc:
         op_alloc(r, ts);
@@ -193,10 +198,13 @@ void worker::op_workload(splitmix64 &r) {
     const auto pick = ws->draw(r());
     ctx_.workload = ws->plugin_name(pick);
     ctx_.workload_op = ws->op_name(pick);
+    activity_.workload.store(ctx_.workload, std::memory_order_relaxed);
+    activity_.workload_op.store(ctx_.workload_op, std::memory_order_relaxed);
     ws->run(pick, id_, st_.cfg.threads, r);
     // The plugin's scopes must be closed again: the flags are the worker's own.
     check_task_flags();
     ctx_.workload = ctx_.workload_op = nullptr;
+    activity_.workload.store(nullptr, std::memory_order_relaxed);
 }
 
 page *worker::allocate(splitmix64 &r, mask_draw &d, thread_stats &ts) {
@@ -211,8 +219,11 @@ page *worker::allocate(splitmix64 &r, mask_draw &d, thread_stats &ts) {
     }
     ctx_.nonblocking = !(gfp & __GFP_DIRECT_RECLAIM);
     const double t0 = st_.cfg.tracing ? st_.orc.elapsed() : 0;
+    activity_.order.store(int(d.order), std::memory_order_relaxed);
+    activity_.gfp.store(gfp, std::memory_order_relaxed);
     page *p =
         nid >= 0 ? st_.sys.alloc_pages_node(nid, gfp, d.order) : st_.sys.alloc_pages(gfp, d.order);
+    activity_.gfp.store(0, std::memory_order_relaxed);
     ctx_.nonblocking = false;
     if (st_.cfg.tracing) {
         const double dur = st_.orc.elapsed() - t0;

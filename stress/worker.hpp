@@ -26,6 +26,18 @@ struct held_block {
     std::uint64_t serial;
 };
 
+// What a worker is doing, for the stall report: written by the worker at every step and
+// around its page allocations, read by the campaign's watchdog on another thread.
+struct worker_activity {
+    std::atomic<unsigned> kind{unsigned(op_kind::count_)}; // the step's op_kind
+    std::atomic<std::uint64_t> op{0};                      // its number
+    std::atomic<long long> since_ns{0};                    // when it started (steady clock)
+    std::atomic<const char *> workload{nullptr}, workload_op{nullptr};
+    std::atomic<gfp_t> gfp{0}; // the page allocation in flight (0: none)
+    std::atomic<int> order{-1};
+    std::atomic<unsigned> task_flags{0}, scope_depth{0}; // the harness's own scopes
+};
+
 class worker {
   public:
     worker(shared_state &st, unsigned id, std::uint64_t seed, std::uint64_t quota);
@@ -48,6 +60,7 @@ class worker {
     // A hash of the operation stream drawn so far (each kind and its sub-seed): equal
     // digests after equal op counts mean the same stream, whatever the outcomes were.
     std::uint64_t stream_digest() const noexcept { return digest_; }
+    const worker_activity &activity() const noexcept { return activity_; }
 
   private:
     struct open_scope {
@@ -107,6 +120,7 @@ class worker {
     // This worker's pages in the System's page cache (gfplab::page_cache), oldest first;
     // reclaim may take any of them at any time.
     std::deque<cache_page_id> cached_;
+    worker_activity activity_;
     std::size_t cached_next_ = 0; // where the next touch/dirty/remove looks
 };
 
