@@ -12,6 +12,7 @@
 #include "trace.hpp"
 #include "workloads.hpp"
 
+#include <gfplab/alloc_sites.hpp>
 #include <gfplab/caches.hpp>
 #include <gfplab/kvfree_rcu.hpp>
 #include <gfplab/lockdep.hpp>
@@ -112,8 +113,11 @@ struct campaign_result {
     vmstat_snapshot vmstat; // at the end of the run, before the caches are torn down
     std::string vmstat_json;
     std::uint64_t kernel_warnings = 0; // WARN*() in kernel-style code (the plugins')
-    bool ok = false;                   // exit status 0
-    std::vector<std::string> verdict;  // why not ok, one reason a line
+    // What the plugins' code allocated and had not freed after their exit() (kmemleak-style,
+    // each with the line that allocated it).
+    std::vector<alloc_site_record> workload_leaks;
+    bool ok = false;                  // exit status 0
+    std::vector<std::string> verdict; // why not ok, one reason a line
 };
 
 // Called a few times a second from the main thread while the campaign runs.

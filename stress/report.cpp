@@ -276,6 +276,14 @@ void write_json(std::ostream &out, const campaign_config &c, shared_state &st,
         {"workers", workers},
         {"workloads", workloads_json(c)},
         {"kernel_warnings", r.kernel_warnings},
+        {"workload_leaks",
+         [&] {
+             nlohmann::json leaks = nlohmann::json::array();
+             for (const auto &l : r.workload_leaks)
+                 leaks.push_back(
+                     {{"what", l.what}, {"size", l.size}, {"file", l.file}, {"line", l.line}});
+             return leaks;
+         }()},
         {"planted",
          {{"invalid_requests", o.planted_invalid.load()},
           {"invalid_reported", o.reported_invalid.load()},

@@ -5,7 +5,8 @@
 #   - toyfs-buggy with each of its switches is caught within a bounded number of operations
 #     (exit 1), with the invariant and the source line marked "BUG <switch>" in toyfs.c;
 #   - plugins that cannot be used (missing, not a plugin, another ABI version, init fails)
-#     get a clear message and exit 2.
+#     get a clear message and exit 2;
+#   - a plugin that leaks (tests/workloads/leaky.c) fails with the line that allocated.
 # usage: examples.sh BUILD_DIR SOURCE_DIR
 set -uo pipefail
 build=$1
@@ -48,7 +49,7 @@ run() {
 plugin toyfs "$src/examples/toyfs/toyfs.c"
 plugin toyfs-buggy "$src/examples/toyfs/toyfs.c" -DTOYFS_BUGGY
 plugin toydrv "$src/examples/toydrv/toydrv.c"
-for t in bad_abi not_a_plugin init_fails; do
+for t in bad_abi not_a_plugin init_fails leaky; do
   plugin "$t" "$src/tests/workloads/$t.c"
 done
 
@@ -93,6 +94,18 @@ if not hits:
 print(f"     {inv} at {site} in {hits[0]['workload'] or hits[0]['thread']} ({len(hits)} report(s))")
 PY
 done
+
+# What a plugin leaves after exit() fails the run, with the line that allocated it.
+line=$(grep -n "LEAK \*/" "$src/tests/workloads/leaky.c" | cut -d: -f1)
+run 1 "a leak after exit()" --workload "$root/leaky.so" --only-workloads --ops 4000 &&
+  python3 - "$root/report.json" "$line" <<'PY' || failed=1
+import json, sys
+r = json.load(open(sys.argv[1]))
+leaks = r["workload_leaks"]
+assert leaks and all(l["file"].endswith("leaky.c") and l["line"] == int(sys.argv[2]) for l in leaks), leaks[:3]
+assert not r["violations"], r["violations"][:3]
+print(f"     {len(leaks)} leak(s) at leaky.c:{sys.argv[2]}")
+PY
 
 run 2 "a missing plugin" --workload "$root/nonexistent.so" --ops 10 &&
   { grep -q "cannot load workload" <<<"$out" || { echo "FAIL: no 'cannot load' message"; failed=1; }; }
