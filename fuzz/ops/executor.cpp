@@ -217,21 +217,6 @@ class harness {
         }
     }
 
-    // The mask as the harness passes it. An invalid mask goes through untouched: it must be
-    // refused before anything could wait. A valid one is made finite: __GFP_NOFAIL is
-    // dropped (with one thread nothing else can free memory, so it may wait for ever) and a
-    // blocking mask gets __GFP_NORETRY, because a small GFP_KERNEL/NOFS/NOIO request with
-    // nothing reclaimable legitimately loops until memory comes back ("too small to fail"),
-    // as the kernel does, and on one thread it never would.
-    static gfp_t finite_mask(gfp_t gfp, unsigned order) {
-        if (!gfp_valid(gfp, int(order)))
-            return gfp;
-        gfp &= ~__GFP_NOFAIL;
-        if (gfp & __GFP_DIRECT_RECLAIM)
-            gfp |= __GFP_NORETRY;
-        return gfp;
-    }
-
     // The I9 reports a valid allocation with this mask must make: one per (held declared
     // lock, shrinker) pair not reported before in this System, when it may reclaim.
     std::size_t expected_recursion_reports(gfp_t gfp) {
@@ -593,12 +578,9 @@ class harness {
         if (s.p)
             free_object(s);
         const std::size_t size = kvmalloc_size(o);
-        gfp_t gfp = (mask_table[o.arg[0] % mask_table.size()].mask & ~__GFP_ACCOUNT) |
-                    (o.arg[1] & 1 ? __GFP_ZERO : 0);
-        // Finite (see finite_mask()) with the modifier kvmalloc supports for it: vmalloc's
+        // Finite (op_stream.hpp) with the modifier kvmalloc supports for it: vmalloc's
         // order-0 pages would otherwise wait for ever once the stream holds all memory.
-        if (gfp & __GFP_DIRECT_RECLAIM)
-            gfp = (gfp & ~__GFP_NOFAIL) | __GFP_RETRY_MAYFAIL;
+        const gfp_t gfp = run_kvmalloc_mask(o);
         if (!gfp_valid(gfp, 0))
             return outcome_ = "mask skipped", 0;
         set_current_vcpu(o.arg[5] % nr_vcpus);
@@ -666,12 +648,7 @@ class harness {
         const std::size_t size = kmalloc_size(o);
         // Finite for the same reason as finite_mask(): a GFP_NOFS kmalloc with the stream
         // holding all memory would wait for ever for a slab page.
-        gfp_t gfp = kmalloc_mask(o);
-        if (gfp & __GFP_DIRECT_RECLAIM)
-            gfp |= __GFP_NORETRY;
-        // Large kmallocs are pages: keep them out of the memcg model's way.
-        if (size > KMALLOC_MAX_CACHE_SIZE)
-            gfp &= ~__GFP_ACCOUNT;
+        const gfp_t gfp = run_kmalloc_mask(o);
         set_current_vcpu(o.arg[5] % nr_vcpus);
         // What must be reported: the slab bug bits (kmalloc_fix_flags), a large kmalloc's
         // mask the page allocator refuses once they are gone, the I9 hazards of the mask.

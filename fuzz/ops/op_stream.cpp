@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "op_stream.hpp"
 
+#include <gfplab/slab.hpp>
+
 #include <cstring>
 #include <fmt/format.h>
 
@@ -97,6 +99,47 @@ gfp_t kmalloc_mask(const op &o) noexcept {
     return m;
 }
 
+gfp_t finite_mask(gfp_t gfp, unsigned order) noexcept {
+    if (!gfp_valid(gfp, int(order)))
+        return gfp;
+    gfp &= ~__GFP_NOFAIL;
+    if (gfp & __GFP_DIRECT_RECLAIM)
+        gfp |= __GFP_NORETRY;
+    return gfp;
+}
+
+gfp_t run_kmalloc_mask(const op &o) noexcept {
+    gfp_t gfp = kmalloc_mask(o);
+    if (gfp & __GFP_DIRECT_RECLAIM)
+        gfp |= __GFP_NORETRY;
+    // Large kmallocs are pages: keep them out of the memcg model's way.
+    if (kmalloc_size(o) > KMALLOC_MAX_CACHE_SIZE)
+        gfp &= ~__GFP_ACCOUNT;
+    return gfp;
+}
+
+gfp_t kvmalloc_request_mask(const op &o) noexcept {
+    return mask_table[o.arg[0] % mask_table.size()].mask | (o.arg[1] & 1 ? __GFP_ZERO : 0);
+}
+
+gfp_t run_kvmalloc_mask(const op &o) noexcept {
+    gfp_t gfp = kvmalloc_request_mask(o) & ~__GFP_ACCOUNT;
+    if (gfp & __GFP_DIRECT_RECLAIM)
+        gfp = (gfp & ~__GFP_NOFAIL) | __GFP_RETRY_MAYFAIL;
+    return gfp;
+}
+
+std::string harness_change(gfp_t asked, gfp_t run) {
+    if (asked == run)
+        return "";
+    std::string what;
+    if (const gfp_t added = run & ~asked)
+        what = "added " + gfp_describe(added);
+    if (const gfp_t dropped = asked & ~run)
+        what += (what.empty() ? "dropped " : ", dropped ") + gfp_describe(dropped);
+    return fmt::format(", run as {}: the harness {}", gfp_describe(run), what);
+}
+
 std::size_t kmalloc_size(const op &o) noexcept {
     return 1 + (std::size_t(o.arg[2]) | std::size_t(o.arg[3]) << 8) % 20000;
 }
@@ -115,9 +158,11 @@ std::string describe(const op &o) {
     switch (o.code) {
     case op_code::alloc: {
         const unsigned sel = o.arg[0] % (mask_table.size() + 1);
-        return fmt::format("alloc slot {} order {} vcpu {} mask {} ({})", slot_of(o),
-                           alloc_order(o), alloc_vcpu(o), gfp_describe(requested_mask(o)),
-                           sel == raw_mask_selector ? "raw" : mask_table[sel].name);
+        return fmt::format(
+            "alloc slot {} order {} vcpu {} mask {} ({}){}", slot_of(o), alloc_order(o),
+            alloc_vcpu(o), gfp_describe(requested_mask(o)),
+            sel == raw_mask_selector ? "raw" : mask_table[sel].name,
+            harness_change(requested_mask(o), finite_mask(requested_mask(o), alloc_order(o))));
     }
     case op_code::free:
         return fmt::format("free slot {} vcpu {}", slot_of(o), free_vcpu(o));
@@ -169,8 +214,9 @@ std::string describe(const op &o) {
     case op_code::memcg_switch:
         return fmt::format("memcg_switch group {}", o.arg[0] % nr_memcgs);
     case op_code::kmalloc:
-        return fmt::format("kmalloc slot {} size {} vcpu {} mask {}", o.arg[4] % nr_slots,
-                           kmalloc_size(o), o.arg[5] % nr_vcpus, gfp_describe(kmalloc_mask(o)));
+        return fmt::format("kmalloc slot {} size {} vcpu {} mask {}{}", o.arg[4] % nr_slots,
+                           kmalloc_size(o), o.arg[5] % nr_vcpus, gfp_describe(kmalloc_mask(o)),
+                           harness_change(kmalloc_mask(o), run_kmalloc_mask(o)));
     case op_code::kfree:
         return fmt::format("kfree slot {} vcpu {}", o.arg[0] % nr_slots, o.arg[1] % nr_vcpus);
     case op_code::kfree_double:
@@ -182,11 +228,11 @@ std::string describe(const op &o) {
     case op_code::kvfree_rcu_barrier:
         return "kvfree_rcu_barrier";
     case op_code::kvmalloc:
-        return fmt::format("{} slot {} size {} vcpu {} mask {}",
+        return fmt::format("{} slot {} size {} vcpu {} mask {}{}",
                            o.arg[1] & 2 ? "vmalloc" : "kvmalloc", o.arg[4] % nr_slots,
                            kvmalloc_size(o), o.arg[5] % nr_vcpus,
-                           gfp_describe(mask_table[o.arg[0] % mask_table.size()].mask |
-                                        (o.arg[1] & 1 ? __GFP_ZERO : 0)));
+                           gfp_describe(kvmalloc_request_mask(o)),
+                           harness_change(kvmalloc_request_mask(o), run_kvmalloc_mask(o)));
     case op_code::vfree_bad:
         return fmt::format("vfree_bad slot {}", o.arg[0] % nr_slots);
     case op_code::kvfree_rcu_monitor:

@@ -109,6 +109,18 @@ gfp_t kmalloc_mask(const op &o) noexcept;
 std::size_t kmalloc_size(const op &o) noexcept;
 // kvmalloc records: 1 B..1 MiB.
 std::size_t kvmalloc_size(const op &o) noexcept;
+// The masks the executor really passes: on one thread nothing else frees memory, so a
+// request that may wait is made finite. Invalid page masks go through untouched (they must
+// be refused before anything could wait); a valid one loses __GFP_NOFAIL and, if it may
+// reclaim, gains __GFP_NORETRY ("too small to fail" would loop for ever). kmalloc gains
+// __GFP_NORETRY and large ones lose __GFP_ACCOUNT; kvmalloc trades __GFP_NOFAIL for the
+// modifier it supports, __GFP_RETRY_MAYFAIL.
+gfp_t finite_mask(gfp_t gfp, unsigned order) noexcept;
+gfp_t run_kmalloc_mask(const op &o) noexcept;
+gfp_t kvmalloc_request_mask(const op &o) noexcept;
+gfp_t run_kvmalloc_mask(const op &o) noexcept;
+// ", run as 0x...(...): the harness added __GFP_NORETRY" when run differs from asked, else "".
+std::string harness_change(gfp_t asked, gfp_t run);
 // pressure records: the zone the ballast comes from.
 zone_type pressure_zone(const op &o) noexcept;
 
