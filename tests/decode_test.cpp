@@ -283,6 +283,16 @@ TEST(Decode, ALogLineAsAMaskSuggestsLog) {
     EXPECT_TRUE(mentions(r.err, "--log")) << r.err;
 }
 
+TEST(Decode, JsonHasEveryMaskAndItsVerdict) {
+    const result r = run({"--json", "--kernel", "4.19", "0x6000c0", "GFP_BOGUS"});
+    EXPECT_EQ(r.status, 2);
+    for (const char *want :
+         {"\"format_version\": 1", "\"printk\": \"0x6000c0(GFP_KERNEL)\"", "\"kernel\": \"4.19\"",
+          "\"input\": \"GFP_BOGUS\"", "\"ok\": false", "\"git_revision\""})
+        EXPECT_TRUE(mentions(r.out, want)) << want << " in " << r.out;
+    EXPECT_EQ(r.err, "");
+}
+
 TEST(Decode, AKernelNewerThanTheModelWarnsAndDecodes) {
     const result r = run({"--kernel", "99.1", "0xcc0"});
     EXPECT_EQ(r.status, 0);

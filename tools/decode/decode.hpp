@@ -60,8 +60,9 @@ std::string kernel_label(const gfplab::gfp_layout &layout);
 // Bits of mask that this layout does not define (printed as hex leftovers by the kernel).
 gfp_t unknown_bits(const gfplab::gfp_layout &layout, gfp_t mask);
 
-// Decodes each MASK argument to stdout; returns the exit status.
-int decode_masks(const std::vector<std::string> &masks, const target &t, bool explain);
+// Decodes each MASK argument to stdout (one JSON document with json); returns the exit
+// status.
+int decode_masks(const std::vector<std::string> &masks, const target &t, bool explain, bool json);
 
 // --- log.cpp ---------------------------------------------------------------------------
 

@@ -57,6 +57,7 @@ struct options {
     bool explain = false;
     bool log = false;
     bool list_eras = false;
+    bool json = false;
     std::vector<std::string> masks;
 };
 
@@ -73,6 +74,9 @@ void add_options(CLI::App &app, options &o) {
                  "one line per flag (name, value, meaning), then the zone and migratetype");
     app.add_flag("--log,-l", o.log, "annotate the GFP masks in a kernel log read on stdin");
     app.add_flag("--list-eras", o.list_eras, "list the layout eras gfplab knows and exit");
+    app.add_flag("--json", o.json,
+                 "MASK arguments: one JSON document (value, printk form, names, kernel, era, "
+                 "unknown bits, and with --explain the explanation) instead of text");
     app.add_option("MASK", o.masks, "masks to decode");
     app.footer(footer);
 }
@@ -166,7 +170,7 @@ int run(const options &o, bool kernel_given) {
             t.layout = nullptr;
         return decode::annotate_log(stdin, t);
     }
-    return decode::decode_masks(o.masks, t, o.explain);
+    return decode::decode_masks(o.masks, t, o.explain, o.json);
 }
 
 } // namespace

@@ -4,7 +4,10 @@
 // way that kernel's printk would, then what the user asked for on top.
 #include "decode.hpp"
 
+#include <gfplab/version.hpp>
+
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace decode {
 namespace {
@@ -39,29 +42,50 @@ void print_mask(const gfp_layout &layout, gfp_t mask, bool chosen_automatically,
     warn_unknown_bits(layout, mask);
 }
 
-// One MASK argument; false when it could not be read.
-bool decode_one(const std::string &text, const target &t, bool explain) {
+// One MASK argument read: the layout and value, or why it could not be.
+struct decoded {
+    const gfp_layout *layout = nullptr;
+    gfp_t mask = 0;
+    bool automatic = false;
+    std::string error;
+};
+
+decoded read_one(const std::string &text, const target &t) {
     if (t.layout == nullptr) {
         const auto choice = pick_layout(text, t.config);
         if (!choice) {
             // The default kernel's parser explains what is wrong and suggests names.
             const gfp_layout *newest = gfplab::find_gfp_layout(gfplab::kernel_version{}, t.config);
-            fmt::print(stderr,
-                       "gfplab-decode: cannot parse mask '{}' with any kernel's layout{}{}\n", text,
-                       newest ? "; " : "", newest ? newest->parse(text).error : "");
-            return false;
+            return {nullptr, 0, true,
+                    fmt::format("cannot parse mask '{}' with any kernel's layout{}{}", text,
+                                newest ? "; " : "", newest ? newest->parse(text).error : "")};
         }
-        print_mask(*choice->layout, choice->mask, true, explain);
-        return true;
+        return {choice->layout, choice->mask, true, ""};
     }
     const gfplab::gfp_parse_result r = t.layout->parse(text);
-    if (!r) {
-        fmt::print(stderr, "gfplab-decode: cannot parse mask '{}' for {} (config {}): {}\n", text,
-                   t.layout->version().str(), t.config.str(), r.error);
-        return false;
+    if (!r)
+        return {nullptr, 0, false,
+                fmt::format("cannot parse mask '{}' for {} (config {}): {}", text,
+                            t.layout->version().str(), t.config.str(), r.error)};
+    return {t.layout, r.mask, false, ""};
+}
+
+nlohmann::json mask_json(const std::string &text, const decoded &d, bool explain) {
+    nlohmann::json j{{"input", text}, {"ok", d.layout != nullptr}};
+    if (!d.layout) {
+        j["error"] = d.error;
+        return j;
     }
-    print_mask(*t.layout, r.mask, false, explain);
-    return true;
+    j["value"] = fmt::format("{:#x}", d.mask);
+    j["printk"] = d.layout->format_mask(d.mask);
+    j["names"] = d.layout->format(d.mask);
+    j["kernel"] = kernel_label(*d.layout);
+    j["era"] = era_label(*d.layout);
+    j["automatic"] = d.automatic;
+    j["unknown_bits"] = fmt::format("{:#x}", unknown_bits(*d.layout, d.mask));
+    if (explain)
+        j["explain"] = explain_lines(*d.layout, d.mask);
+    return j;
 }
 
 } // namespace
@@ -77,11 +101,19 @@ gfp_t unknown_bits(const gfp_layout &layout, gfp_t mask) {
     return mask & ~layout.known_bits();
 }
 
-int decode_masks(const std::vector<std::string> &masks, const target &t, bool explain) {
+int decode_masks(const std::vector<std::string> &masks, const target &t, bool explain, bool json) {
     // Every mask is tried so that one typo does not hide the other answers.
     int status = 0;
-    for (const auto &text : masks)
-        if (!decode_one(text, t, explain)) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto &text : masks) {
+        const decoded d = read_one(text, t);
+        if (json)
+            out.push_back(mask_json(text, d, explain));
+        else if (d.layout)
+            print_mask(*d.layout, d.mask, d.automatic, explain);
+        else
+            fmt::print(stderr, "gfplab-decode: {}\n", d.error);
+        if (!d.layout) {
             status = exit_bad_input;
             // A line pasted from dmesg ("... mode:0xcc0(GFP_KERNEL), nodemask=(null)").
             if (text.find(' ') != std::string::npos || text.find("mode:") != std::string::npos ||
@@ -91,6 +123,14 @@ int decode_masks(const std::vector<std::string> &masks, const target &t, bool ex
                            "standard input with --log (dmesg | gfplab-decode --log)\n",
                            text);
         }
+    }
+    if (json)
+        fmt::print("{}\n", nlohmann::json{{"program", "gfplab-decode"},
+                                          {"format_version", 1},
+                                          {"gfplab_version", gfplab::version()},
+                                          {"git_revision", gfplab::git_revision()},
+                                          {"masks", out}}
+                               .dump(2));
     return status;
 }
 
