@@ -44,7 +44,7 @@ constexpr std::uint64_t mib = 1ull << 20;
 struct options {
     std::string scenario_name = "default", scenario_file, memory_text, json_path;
     std::string weights, orders, pcp_mode, memcg_limit, sysctl;
-    std::string timeline, plot, trace_events, replay;
+    std::string timeline, plot, trace_events, replay, vmstat;
     std::vector<std::string> workloads;
     bool only_workloads = false;
     double slow_alloc_us = 1000;
@@ -125,6 +125,10 @@ void add_options(CLI::App &app, options &o) {
     app.add_option("--memcg-limit", o.memcg_limit,
                    "charge __GFP_ACCOUNT allocations to named groups limited to SIZE each "
                    "(e.g. 8M; charges over the limit fail, as expected)");
+    app.add_option("--vmstat", o.vmstat,
+                   "write the end-of-run statistics in the kernel's shapes to this file (- for "
+                   "standard output): zoneinfo-like blocks, kswapd, shrinkers, slabinfo, the "
+                   "counters, then /proc/buddyinfo");
     app.add_option("--timeline", o.timeline,
                    "write a CSV sampled 4 times a second: free pages and min/low/high per zone, "
                    "kswapd, reclaim, shrinker and OOM counts");
@@ -311,18 +315,21 @@ enum exit_status { ok = 0, found = 1, usage = 2, io_error = 3, stalled = 4 };
 
 int run(const options &o, const campaign_config &c) {
     // Every output first: a path that cannot be written ends the run before it starts.
-    std::unique_ptr<output_file> json, trace, plot;
+    std::unique_ptr<output_file> json, trace, plot, vmstat;
     std::unique_ptr<timeline> tl;
     try {
-        int dashes = int(o.json_path == "-") + int(o.trace_events == "-");
+        int dashes = int(o.json_path == "-") + int(o.trace_events == "-") + int(o.vmstat == "-");
         if (o.timeline == "-" || o.plot == "-")
             throw output_error("--timeline and --plot need a file name, not -");
         if (dashes > 1)
-            throw output_error("only one of --json and --trace-events can be - (standard output)");
+            throw output_error(
+                "only one of --json, --trace-events and --vmstat can be - (standard output)");
         if (!o.json_path.empty())
             json = std::make_unique<output_file>(o.json_path);
         if (!o.trace_events.empty())
             trace = std::make_unique<output_file>(o.trace_events);
+        if (!o.vmstat.empty())
+            vmstat = std::make_unique<output_file>(o.vmstat);
         if (!o.plot.empty())
             plot = std::make_unique<output_file>(o.plot); // gnuplot overwrites it at the end
         if (!o.timeline.empty() || !o.plot.empty())
@@ -406,6 +413,10 @@ int run(const options &o, const campaign_config &c) {
             tl->close();
             if (!o.timeline.empty())
                 fmt::print("timeline: {} ({} samples)\n", o.timeline, tl->samples());
+        }
+        if (vmstat) {
+            vmstat->stream() << format_vmstat(r.vmstat) << format_buddyinfo(r.vmstat);
+            vmstat->close();
         }
         if (trace) {
             const auto n = write_trace_events(trace->stream(), *st);

@@ -214,8 +214,14 @@ assert r["format_version"] >= 2 and r["gfplab_version"] and r["git_revision"], r
 assert r["config"]["memory_bytes"] == 32 << 20
 PY
     grep -q "^OK: no violation" "$tmp/err" || { echo "no summary on stderr"; exit 1; }
+    # --vmstat -: the kernel's shapes on stdout, /proc/buddyinfo's lines last (one column per
+    # order, 0..10).
+    "$bin" --ops 1000 --threads 1 --memory 32M --seed 1 --vmstat - >"$tmp/vm.txt" 2>/dev/null
+    grep -qE '^Node 0, zone +Normal( +[0-9]+){11} $' "$tmp/vm.txt" ||
+        { echo "no buddyinfo line for Normal"; tail -4 "$tmp/vm.txt"; exit 1; }
+    grep -q "^  pages free" "$tmp/vm.txt" || { echo "no zoneinfo block"; exit 1; }
     # An output that cannot be written: exit 3 before any operation ran.
-    for opt in --json --trace-events --plot; do
+    for opt in --json --trace-events --plot --vmstat; do
         rc=0
         "$bin" --ops 2000 --memory 32M "$opt" "$tmp/no/such/dir/out.svg" >"$tmp/out" 2>"$tmp/err" ||
             rc=$?

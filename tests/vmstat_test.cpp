@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 namespace {
 
@@ -48,6 +49,48 @@ TEST(Vmstat, SnapshotTextAndJsonAgreeWithTheSystem) {
     EXPECT_EQ(j["kswapd"][0]["running"], false);
     EXPECT_EQ(j["memcgs"][0]["name"], "web");
     s.free_pages(p, 2);
+}
+
+TEST(Vmstat, BuddyinfoCountsFreeBlocksPerOrderAsTheKernelPrintsThem) {
+    system_config c;
+    c.memory_bytes = 64ull << 20;
+    c.dma32_limit = 32ull << 20;
+    c.cpus = 1;
+    c.pcp = pcp_mode::virtual_cpus;
+    c.kswapd = false;
+    System s(c);
+    s.drain_all_pages();
+    auto v = take_vmstat_snapshot(s);
+    for (const auto &z : v.zones) {
+        ASSERT_EQ(z.free_blocks.size(), std::size_t(NR_PAGE_ORDERS));
+        long pages = 0;
+        for (unsigned o = 0; o < z.free_blocks.size(); o++)
+            pages += long(z.free_blocks[o]) << o;
+        EXPECT_EQ(pages, z.free_exact) << z.name; // nothing on per-CPU lists after the drain
+    }
+    // After an allocation, buddy and per-CPU lists together still account for every page.
+    page *p = s.alloc_pages(GFP_KERNEL, 3);
+    ASSERT_NE(p, nullptr);
+    const auto after = take_vmstat_snapshot(s);
+    for (const auto &z : after.zones) {
+        long pages = 0;
+        for (unsigned o = 0; o < z.free_blocks.size(); o++)
+            pages += long(z.free_blocks[o]) << o;
+        EXPECT_EQ(pages, z.free_exact) << z.name;
+    }
+    // "Node %d, zone %8s " then "%6lu " for each order (6.12 frag_show_print()).
+    const std::string text = format_buddyinfo(after);
+    const std::string line = text.substr(text.find("Node 0, zone   Normal "));
+    std::istringstream cols(
+        line.substr(std::string("Node 0, zone   Normal ").size(),
+                    line.find('\n') - std::string("Node 0, zone   Normal ").size()));
+    std::vector<unsigned long> read;
+    for (unsigned long n; cols >> n;)
+        read.push_back(n);
+    EXPECT_EQ(read, after.zones[2].free_blocks) << text;
+    auto j = nlohmann::json::parse(vmstat_json(after));
+    EXPECT_EQ(j["zones"][2]["free_blocks"].size(), std::size_t(NR_PAGE_ORDERS));
+    s.free_pages(p, 3);
 }
 
 } // namespace

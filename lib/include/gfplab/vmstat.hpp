@@ -27,6 +27,9 @@ struct zone_snapshot {
     unsigned long pcp_batch = 0, pcp_high = 0;
     int stat_threshold = 0;
     long drift_bound = 0;
+    // Free blocks per order, over every migratetype (/proc/buddyinfo's columns), read
+    // without the zone lock: a live System's counts move while they are read.
+    std::vector<unsigned long> free_blocks;
 };
 
 struct kswapd_snapshot {
@@ -70,6 +73,8 @@ struct vmstat_snapshot {
 vmstat_snapshot take_vmstat_snapshot(System &s);
 // "/proc/zoneinfo"-like blocks per zone, the slabinfo lines, then "name value" lines.
 std::string format_vmstat(const vmstat_snapshot &v);
+// /proc/buddyinfo: "Node 0, zone   Normal    512    204 ..." (free blocks of each order).
+std::string format_buddyinfo(const vmstat_snapshot &v);
 // One JSON object: {"zones": [...], "kswapd": [...], "shrinkers": [...], "memcgs": [...],
 // "slabinfo": [...], "counters": {...}}.
 std::string vmstat_json(const vmstat_snapshot &v);

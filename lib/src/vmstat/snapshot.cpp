@@ -37,6 +37,12 @@ vmstat_snapshot take_vmstat_snapshot(System &s) {
             zs.pcp_high = z.pcp_high;
             zs.stat_threshold = z.stat_threshold;
             zs.drift_bound = z.drift_bound();
+            for (const auto &a : z.area) {
+                unsigned long n_free = 0;
+                for (const auto &mt : a.nr_free)
+                    n_free += mt.load(std::memory_order_relaxed);
+                zs.free_blocks.push_back(n_free);
+            }
             v.zones.push_back(std::move(zs));
         }
         auto k = s.kswapd_statistics(n);
@@ -128,6 +134,18 @@ std::string format_vmstat(const vmstat_snapshot &v) {
     return out;
 }
 
+std::string format_buddyinfo(const vmstat_snapshot &v) {
+    // 6.12 mm/vmstat.c frag_show_print(): "Node %d, zone %8s ", then "%6lu " per order.
+    std::string out;
+    for (const auto &z : v.zones) {
+        out += fmt::format("Node {}, zone {:>8} ", z.node, z.name);
+        for (unsigned long n : z.free_blocks)
+            out += fmt::format("{:>6} ", n);
+        out += '\n';
+    }
+    return out;
+}
+
 std::string vmstat_json(const vmstat_snapshot &v) {
     using nlohmann::json;
     json j;
@@ -149,7 +167,8 @@ std::string vmstat_json(const vmstat_snapshot &v) {
                               {"pcp_batch", z.pcp_batch},
                               {"pcp_high", z.pcp_high},
                               {"stat_threshold", z.stat_threshold},
-                              {"drift_bound", z.drift_bound}});
+                              {"drift_bound", z.drift_bound},
+                              {"free_blocks", z.free_blocks}});
     j["kswapd"] = json::array();
     for (const auto &k : v.kswapd)
         j["kswapd"].push_back({{"node", k.node},
