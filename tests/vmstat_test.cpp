@@ -12,14 +12,19 @@ namespace {
 
 using namespace gfplab;
 
-TEST(Vmstat, SnapshotTextAndJsonAgreeWithTheSystem) {
+// 64 MiB in three zones, virtual CPUs, no kswapd: nothing moves between two snapshots.
+system_config quiet_config(unsigned cpus) {
     system_config c;
     c.memory_bytes = 64ull << 20;
     c.dma32_limit = 32ull << 20;
-    c.cpus = 2;
+    c.cpus = cpus;
     c.pcp = pcp_mode::virtual_cpus;
     c.kswapd = false;
-    System s(c);
+    return c;
+}
+
+TEST(Vmstat, SnapshotTextAndJsonAgreeWithTheSystem) {
+    System s(quiet_config(2));
     const unsigned g = s.mem_cgroup_create("web", 100);
     set_active_memcg(g);
     page *p = s.alloc_pages(GFP_KERNEL_ACCOUNT, 2);
@@ -52,13 +57,7 @@ TEST(Vmstat, SnapshotTextAndJsonAgreeWithTheSystem) {
 }
 
 TEST(Vmstat, BuddyinfoCountsFreeBlocksPerOrderAsTheKernelPrintsThem) {
-    system_config c;
-    c.memory_bytes = 64ull << 20;
-    c.dma32_limit = 32ull << 20;
-    c.cpus = 1;
-    c.pcp = pcp_mode::virtual_cpus;
-    c.kswapd = false;
-    System s(c);
+    System s(quiet_config(1));
     s.drain_all_pages();
     auto v = take_vmstat_snapshot(s);
     for (const auto &z : v.zones) {
