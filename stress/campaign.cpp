@@ -112,7 +112,12 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
         set_alloc_site_tracking(true);
         set_current_op_context(&main_ctx);
         main_ctx.workload_op = "init";
-        ws->init(c.threads); // throws workload_error
+        try {
+            ws->init(c.threads);
+        } catch (...) { // workload_error: main_ctx goes, and so must this thread's pointer
+            set_current_op_context(nullptr);
+            throw;
+        }
         set_current_op_context(nullptr);
     }
     splitmix64 seeds{c.seed};
