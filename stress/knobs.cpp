@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "knobs.hpp"
 
-#include <gfplab/memparse.hpp>
-
 #include <fmt/format.h>
 
 #include <cctype>
@@ -51,10 +49,6 @@ std::optional<unsigned> parse_unsigned(std::string_view text) {
 }
 
 } // namespace
-
-std::optional<std::uint64_t> parse_size(const std::string &text) {
-    return memparse(text);
-}
 
 std::string apply_weights(scenario &s, const std::string &text) {
     std::string error;

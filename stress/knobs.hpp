@@ -12,10 +12,6 @@
 
 namespace gfplab::stress {
 
-// A size in the kernel's memparse() syntax ("64M", "1g", "0x10000000", "268435456" bytes);
-// nullopt if it does not parse.
-std::optional<std::uint64_t> parse_size(const std::string &text);
-
 // "alloc=400,free=150": sets those operations' weights in every phase. Returns an error
 // message naming the offending op or value, or "" on success.
 std::string apply_weights(scenario &s, const std::string &text);

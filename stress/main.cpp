@@ -21,6 +21,7 @@
 #include "scenario_file.hpp"
 #include "timeline.hpp"
 
+#include <gfplab/memparse.hpp>
 #include <gfplab/version.hpp>
 
 #include <CLI/CLI.hpp>
@@ -245,7 +246,7 @@ campaign_config resolve(const options &o, run_settings &run) {
         if (auto e = apply_sysctls(sc.vm, o.sysctl); !e.empty())
             throw usage_error("--sysctl: " + e);
     if (!o.memcg_limit.empty()) {
-        auto v = parse_size(o.memcg_limit);
+        auto v = gfplab::memparse(o.memcg_limit);
         if (!v)
             throw usage_error(
                 fmt::format("--memcg-limit '{}' is not a size (e.g. 8M)", o.memcg_limit));
@@ -276,7 +277,7 @@ campaign_config resolve(const options &o, run_settings &run) {
     if (*o.checkpoint_ops_opt)
         run.checkpoint_ops = o.checkpoint_ops;
     if (*o.memory_opt) {
-        auto m = parse_size(o.memory_text);
+        auto m = gfplab::memparse(o.memory_text);
         if (!m)
             throw usage_error(
                 fmt::format("--memory '{}' is not a size (e.g. 64M, 1G)", o.memory_text));

@@ -3,6 +3,8 @@
 
 #include "knobs.hpp"
 
+#include <gfplab/memparse.hpp>
+
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
@@ -66,7 +68,7 @@ struct reader {
     std::uint64_t size(const std::string &key, const toml::node &n) const {
         if (n.is_integer())
             return std::uint64_t(integer(key, n, 0, std::int64_t(1) << 50));
-        const auto v = parse_size(text(key, n));
+        const auto v = memparse(text(key, n));
         if (!v)
             fail(path, n.source(), fmt::format("key '{}': not a size (e.g. 64M, 1G)", key));
         return *v;

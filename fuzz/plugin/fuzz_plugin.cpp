@@ -33,6 +33,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -212,8 +213,9 @@ void write_seeds(const std::string &dir) {
                    99);
     put_record(twice, 2, 0, 0, 0); // reclaim, GFP_KERNEL, priority 0
     seeds.emplace_back("all-ops-twice", twice);
-    std::string cmd = "mkdir -p '" + dir + "'";
-    if (std::system(cmd.c_str()) != 0) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
         std::fprintf(stderr, "gfplab-fuzz-plugin: cannot create %s\n", dir.c_str());
         std::exit(2);
     }
