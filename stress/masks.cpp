@@ -108,7 +108,7 @@ mask_draw mask_mix::uniform_valid(rng_type &rng) const {
     d.order = unsigned(rng() % (MAX_PAGE_ORDER + 1));
     do
         d.gfp = gfp_t(rng()) & __GFP_BITS_MASK;
-    while (!gfp_valid(d.gfp, int(d.order)));
+    while (!gfp_valid(d.gfp, int(d.order)) || gfp_nofail_cannot_reclaim(d.gfp));
     if (d.gfp & __GFP_MEMALLOC)
         d.order = d.order > 1 ? 1 : d.order;
     return d;
@@ -119,7 +119,7 @@ mask_draw mask_mix::invalid(rng_type &rng) const {
     static constexpr gfp_t bad[] = {
         GFP_KERNEL | __GFP_DMA | __GFP_DMA32,           // two zone modifiers
         GFP_KERNEL | __GFP_RECLAIMABLE | __GFP_MOVABLE, // two mobility hints
-        GFP_ATOMIC | __GFP_NOFAIL,                      // NOFAIL that cannot block
+        GFP_ATOMIC | __GFP_NOFAIL,                      // NOFAIL that cannot block (served)
         GFP_KERNEL | GFPLAB_BIT(___GFP_UNUSED_BIT),     // the bit __GFP_ATOMIC left
         GFP_KERNEL | gfp_t(1u << __GFP_BITS_SHIFT),     // beyond the layout
     };

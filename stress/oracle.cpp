@@ -75,7 +75,8 @@ void oracle::record(violation v, std::string source, std::string thread) {
 // Called under the System's report lock: nothing here may call back into the System.
 void oracle::on_system_report(const violation &v) {
     const op_context *c = tls_context;
-    if (c && c->planting_invalid && id(v.inv) == 16 && v.what == "invalid request") {
+    if (c && c->planting_invalid && id(v.inv) == 16 &&
+        (v.what == "invalid request" || v.what == "NOFAIL that cannot reclaim")) {
         reported_invalid.fetch_add(1, std::memory_order_relaxed);
         return;
     }

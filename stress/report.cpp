@@ -150,10 +150,12 @@ void print_summary(const campaign_config &c, shared_state &st, const campaign_re
         krec += k.reclaimed;
     }
     fmt::print("  reclaim: kswapd {} wakeups, {} rounds, {} pages; direct reclaim {} calls, {} "
-               "pages; slow path {}; OOM {} invocations, {} kills ({} pages), {} without a kill "
-               "(!__GFP_FS)\n",
-               kw, kr, krec, a.direct_reclaim.load(), a.direct_reclaimed.load(), a.slowpath.load(),
-               a.oom_invocations.load(), a.oom_kills.load(), r.pages_killed, a.oom_nofs.load());
+               "pages; compaction {} stalls, {} failed; slow path {}; OOM {} invocations, {} kills "
+               "({} pages), {} without a kill (!__GFP_FS), {} panics (nothing to kill)\n",
+               kw, kr, krec, a.direct_reclaim.load(), a.direct_reclaimed.load(),
+               a.compact_stall.load(), a.compact_fail.load(), a.slowpath.load(),
+               a.oom_invocations.load(), a.oom_kills.load(), r.pages_killed, a.oom_nofs.load(),
+               a.oom_panics.load());
     std::uint64_t private_calls = 0, private_freed = 0;
     for (const auto &sh : r.vmstat.shrinkers)
         if (sh.name.starts_with("stress-w")) {
@@ -300,7 +302,10 @@ void write_json(std::ostream &out, const campaign_config &c, shared_state &st,
           {"pgwriteback", pcs.pgwriteback},
           {"pswpout", pcs.pswpout},
           {"pswpin", pcs.pswpin}}},
-        {"oom", {{"kills", st.sys.stats().oom_kills.load()}, {"pages_killed", r.pages_killed}}},
+        {"oom",
+         {{"kills", st.sys.stats().oom_kills.load()},
+          {"pages_killed", r.pages_killed},
+          {"panics", st.sys.stats().oom_panics.load()}}},
         {"log",
          {{"stalls", o.stalls.load()},
           {"alloc_failures", o.alloc_failure_logs.load()},

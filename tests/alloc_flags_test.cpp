@@ -106,7 +106,10 @@ TEST(AllocFlags, PfmemallocTable) {
                   c.want)
             << c.what;
     EXPECT_TRUE(gfp_pfmemalloc_allowed(GFP_KERNEL, PF_MEMALLOC));
-    EXPECT_FALSE(gfp_pfmemalloc_allowed(GFP_KERNEL, 0, true)); // ALLOC_OOM is not "allowed"
+    // 6.12 returns !!__gfp_pfmemalloc_flags(): an OOM victim's ALLOC_OOM counts.
+    EXPECT_TRUE(gfp_pfmemalloc_allowed(GFP_KERNEL, 0, true));
+    EXPECT_FALSE(gfp_pfmemalloc_allowed(GFP_KERNEL | __GFP_NOMEMALLOC, 0, true));
+    EXPECT_FALSE(gfp_pfmemalloc_allowed(GFP_KERNEL, 0, false));
 }
 
 TEST(AllocFlags, ReserveFlagsReplaceAllButKswapd) {

@@ -190,8 +190,12 @@ TEST(GfpValidate, ErrorsNameTheProblem) {
                          gfp_severity::error));
     EXPECT_TRUE(has_kind(gfp_validate(__GFP_MOVABLE | __GFP_RECLAIMABLE),
                          gfp_problem_kind::both_mobility_hints, gfp_severity::error));
+    // 6.12 warns and serves it (as if NOFAIL were not set): a warning, not a refusal.
     EXPECT_TRUE(has_kind(gfp_validate(GFP_ATOMIC | __GFP_NOFAIL),
-                         gfp_problem_kind::nofail_without_reclaim, gfp_severity::error));
+                         gfp_problem_kind::nofail_without_reclaim, gfp_severity::warning));
+    EXPECT_TRUE(gfp_valid(GFP_ATOMIC | __GFP_NOFAIL, 0));
+    EXPECT_TRUE(gfp_nofail_cannot_reclaim(GFP_NOWAIT | __GFP_NOFAIL));
+    EXPECT_FALSE(gfp_nofail_cannot_reclaim(GFP_NOIO | __GFP_NOFAIL));
     EXPECT_TRUE(has_kind(gfp_validate(GFP_KERNEL, 11), gfp_problem_kind::order_too_large,
                          gfp_severity::error));
     EXPECT_FALSE(gfp_valid(GFP_KERNEL, 11));

@@ -261,9 +261,19 @@ TEST(BadInput, RefusedReportedAndStateIntact) {
     EXPECT_NE(r.v.back().message.find("GFP_DMA|GFP_DMA32"), std::string::npos)
         << r.v.back().message;
     EXPECT_EQ(s.alloc_pages(GFP_KERNEL, 11), nullptr);
-    EXPECT_EQ(s.alloc_pages(GFP_ATOMIC | __GFP_NOFAIL, 0), nullptr);
     EXPECT_EQ(s.alloc_pages(0x4000000u, 0), nullptr);
-    EXPECT_EQ(r.v.size(), 4u);
+    EXPECT_EQ(r.v.size(), 3u);
+    EXPECT_EQ(s.stats().refused.load(), 3u);
+    // __GFP_NOFAIL that cannot reclaim: reported (6.12's WARN_ON_ONCE), then served as 6.12
+    // serves it, as if NOFAIL were not set; every such request is reported, none refused.
+    for (int i = 0; i < 2; i++) {
+        page *nf = s.alloc_pages(GFP_ATOMIC | __GFP_NOFAIL, 0);
+        EXPECT_NE(nf, nullptr);
+        s.free_pages(nf, 0);
+    }
+    EXPECT_TRUE(r.has(16, "NOFAIL that cannot reclaim"));
+    EXPECT_EQ(r.v.size(), 5u);
+    EXPECT_EQ(s.stats().refused.load(), 3u);
 
     page *p = s.alloc_pages(GFP_KERNEL, 0);
     s.free_pages(p, 0);
@@ -545,10 +555,12 @@ TEST(Reports, WarnAllocIsRateLimitedAndNowarnSilences) {
 
 // gfp_to_alloc_flags(): a non-blocking order > 0 request gets ALLOC_HIGHATOMIC, and a
 // successful one sets a pageblock aside as MIGRATE_HIGHATOMIC for the next one.
+// The reserve is at most 1% of the zone, so the zone must hold 100 pageblocks (200 MiB).
 TEST(Highatomic, NonBlockingHighOrderReservesAPageblock) {
     // ZONE_NORMAL only, so that nothing lower takes the request in the fast path.
     auto c = small_config();
     c.dma_limit = c.dma32_limit = 0;
+    c.memory_bytes = 256ull << 20;
     System s(c);
     zone &z = s.node(0).node_zones[ZONE_NORMAL];
     // Down to min in NORMAL so that the fast path (at low) fails and the slow path runs.
@@ -564,6 +576,28 @@ TEST(Highatomic, NonBlockingHighOrderReservesAPageblock) {
     // The freed block returns to the reserve's own lists.
     s.drain_all_pages();
     EXPECT_GT(z.nr_free_highatomic.load(), 0);
+    for (page *p : held)
+        s.free_pages(p, 0);
+    expect_clean(s);
+}
+
+// reserve_highatomic_pageblock(): a zone whose 1% is less than a pageblock keeps no reserve
+// (6.12 returns before taking the lock); the request itself is served all the same.
+TEST(Highatomic, ZoneUnderAHundredPageblocksKeepsNoReserve) {
+    auto c = small_config();
+    c.dma_limit = c.dma32_limit = 0;
+    c.memory_bytes = 192ull << 20; // 96 pageblocks
+    System s(c);
+    zone &z = s.node(0).node_zones[ZONE_NORMAL];
+    ASSERT_LT(z.managed_pages / 100, pageblock_nr_pages);
+    std::vector<page *> held;
+    while (z.page_state_snapshot(NR_FREE_PAGES) > long(z.low_wmark_pages()))
+        held.push_back(s.alloc_pages(GFP_KERNEL, 0));
+    page *a = s.alloc_pages(GFP_ATOMIC, 2);
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(z.nr_reserved_highatomic, 0u);
+    EXPECT_NE(z.pageblock_migratetype(s.page_to_pfn(a)), MIGRATE_HIGHATOMIC);
+    s.free_pages(a, 2);
     for (page *p : held)
         s.free_pages(p, 0);
     expect_clean(s);

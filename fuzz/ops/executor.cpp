@@ -792,7 +792,8 @@ class harness {
                            !gfp_pfmemalloc_allowed(eff0, current_task_flags());
         if (watch)
             snapshot_free();
-        const std::size_t expected = valid ? expected_recursion_reports(gfp) : 1;
+        const std::size_t expected =
+            valid ? expected_recursion_reports(gfp) + gfp_nofail_cannot_reclaim(gfp) : 1;
         const std::size_t before = reports_.size();
         page *p = sys_.alloc_pages(gfp, order);
         outcome_ =

@@ -100,7 +100,9 @@ gfp_t kmalloc_mask(const op &o) noexcept {
 }
 
 gfp_t finite_mask(gfp_t gfp, unsigned order) noexcept {
-    if (!gfp_valid(gfp, int(order)))
+    // Invalid masks go through as they are (refused); so does NOFAIL that cannot reclaim,
+    // which 6.12 lets fail (reported, I16).
+    if (!gfp_valid(gfp, int(order)) || gfp_nofail_cannot_reclaim(gfp))
         return gfp;
     gfp &= ~__GFP_NOFAIL;
     if (gfp & __GFP_DIRECT_RECLAIM)

@@ -111,7 +111,8 @@ std::size_t kmalloc_size(const op &o) noexcept;
 std::size_t kvmalloc_size(const op &o) noexcept;
 // The masks the executor really passes: on one thread nothing else frees memory, so a
 // request that may wait is made finite. Invalid page masks go through untouched (they must
-// be refused before anything could wait); a valid one loses __GFP_NOFAIL and, if it may
+// be refused before anything could wait), and so does __GFP_NOFAIL without direct reclaim
+// (reported, then free to fail); any other loses __GFP_NOFAIL and, if it may
 // reclaim, gains __GFP_NORETRY ("too small to fail" would loop for ever). kmalloc gains
 // __GFP_NORETRY and large ones lose __GFP_ACCOUNT; kvmalloc trades __GFP_NOFAIL for the
 // modifier it supports, __GFP_RETRY_MAYFAIL.

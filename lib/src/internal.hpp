@@ -14,6 +14,7 @@
 namespace gfplab {
 
 class System;
+struct slowpath_trace;
 
 // What one allocation walks: the zonelist of its preferred node, its highest zone and its
 // migratetype (the kernel's struct alloc_context).
@@ -28,6 +29,8 @@ struct alloc_context {
 page *get_page_from_freelist(System &s, gfp_t gfp, unsigned order, unsigned alloc_flags,
                              const alloc_context &ac);
 page *alloc_pages_slowpath(System &s, gfp_t gfp, unsigned order, alloc_context &ac);
+// The calling thread's slowpath_trace (gfplab/system.hpp), for the slow path to fill.
+slowpath_trace &current_slowpath_trace() noexcept;
 // The CPU the calling thread's operation runs on, within the System's CPUs.
 unsigned current_cpu(System &s) noexcept;
 

@@ -59,12 +59,12 @@ unsigned int gfp_pfmemalloc_flags(gfp_t gfp, unsigned int task_flags, bool oom_v
                                   bool in_interrupt = false,
                                   bool in_serving_softirq = false) noexcept;
 
-// 6.12 gfp_pfmemalloc_allowed(): may this request ignore the watermarks entirely?
+// 6.12 gfp_pfmemalloc_allowed(): may this request use reserves below the min watermark
+// (all of them, or an OOM victim's share)?
 inline bool gfp_pfmemalloc_allowed(gfp_t gfp, unsigned int task_flags, bool oom_victim = false,
                                    bool in_interrupt = false,
                                    bool in_serving_softirq = false) noexcept {
-    return gfp_pfmemalloc_flags(gfp, task_flags, oom_victim, in_interrupt, in_serving_softirq) ==
-           ALLOC_NO_WATERMARKS;
+    return gfp_pfmemalloc_flags(gfp, task_flags, oom_victim, in_interrupt, in_serving_softirq) != 0;
 }
 
 // What the slow path does with non-zero reserve flags: they replace alloc_flags, keeping only

@@ -80,7 +80,13 @@ std::vector<gfp_problem> gfp_validate(gfp_t gfp, int order = -1);
 constexpr bool gfp_valid(gfp_t gfp, int order = -1) noexcept {
     return !(gfp & ~__GFP_BITS_MASK) && !(gfp & GFPLAB_BIT(___GFP_UNUSED_BIT)) &&
            !gfp_zone_bad(gfp) && (gfp & GFP_MOVABLE_MASK) != GFP_MOVABLE_MASK &&
-           !((gfp & __GFP_NOFAIL) && !(gfp & __GFP_DIRECT_RECLAIM)) && order <= MAX_PAGE_ORDER;
+           order <= MAX_PAGE_ORDER;
+}
+
+// __GFP_NOFAIL from a caller that may not reclaim: 6.12 warns (WARN_ON_ONCE) and serves the
+// request as if NOFAIL were not there, so it can fail. The allocator reports it every time.
+constexpr bool gfp_nofail_cannot_reclaim(gfp_t gfp) noexcept {
+    return (gfp & __GFP_NOFAIL) && !(gfp & __GFP_DIRECT_RECLAIM);
 }
 
 // --- printing and parsing (model layout: 6.12, SLAB_OBJ_EXT on) ---------------------------

@@ -60,6 +60,23 @@ struct kswapd_stats {
 bool current_is_oom_victim() noexcept;
 void clear_oom_victim() noexcept;
 
+// What the calling thread's last trip through the allocation slow path did: how the request
+// was answered and why (tests pin 6.12's outcomes on it; a report can quote it). Overwritten
+// by the next slow-path allocation of the thread, reclaim's nested ones included.
+struct slowpath_trace {
+    unsigned rounds = 0;          // passes through the retry loop
+    unsigned reclaim_retries = 0; // rounds should_reclaim_retry() granted
+    unsigned compact_retries = 0; // rounds should_compact_retry() granted
+    unsigned compaction_runs = 0; // direct compaction attempts (order > 0)
+    unsigned oom_calls = 0;       // __alloc_pages_may_oom() calls
+    int compaction = -1;          // the last compaction's enum compact_result (-1: none)
+    int compact_priority = -1;    // its enum compact_priority
+    bool failed = false;          // the request returned NULL
+};
+const slowpath_trace &last_slowpath_trace() noexcept;
+// "COMPACT_COMPLETE" ... for slowpath_trace::compaction.
+const char *compact_result_name(int result) noexcept;
+
 // Virtual-CPU mode: the CPU this thread's next operations run on (0..cpus-1).
 void set_current_vcpu(unsigned cpu) noexcept;
 unsigned current_vcpu() noexcept;
@@ -118,7 +135,11 @@ struct alloc_stats {
     std::atomic<std::uint64_t> failures{0};          // allocations that returned NULL
     std::atomic<std::uint64_t> reserve_allocs{0};    // served with reserve access (pfmemalloc)
     std::atomic<std::uint64_t> nofail_loops{0};      // extra rounds __GFP_NOFAIL had to wait
-    std::atomic<std::uint64_t> direct_reclaim{0};    // __alloc_pages_direct_reclaim calls
+    std::atomic<std::uint64_t> direct_reclaim{0};    // direct reclaim entries (allocstall)
+    std::atomic<std::uint64_t> compact_stall{0};     // direct compaction that ran or deferred
+    std::atomic<std::uint64_t> compact_fail{0};      // ... and the allocation still failed
+    std::atomic<std::uint64_t> compact_success{0};   // ... and it then succeeded
+    std::atomic<std::uint64_t> oom_panics{0};        // OOM with nothing to kill (6.12 panics)
     std::atomic<std::uint64_t> direct_reclaimed{0};  // pages they freed
     std::atomic<std::uint64_t> drains{0};            // drain_all_pages after reclaim
     std::atomic<std::uint64_t> oom_invocations{0};   // out_of_memory() calls
@@ -231,6 +252,13 @@ class System {
 
     alloc_stats &stats() noexcept { return stats_; }
 
+    // The kernel's WARN_ON_ONCE() for this System: true when `w` was already given (the
+    // caller then stays quiet), false the first time.
+    enum once_warning : unsigned { warn_nofail_order, warn_nofail_memalloc };
+    bool warned_once(once_warning w) noexcept {
+        return once_warned_.fetch_or(1u << w, std::memory_order_relaxed) & (1u << w);
+    }
+
     // The fail_page_alloc knobs of this System (probability 0: off), consulted where the
     // kernel does, in prepare_alloc_pages(), before any watermark work.
     fail_page_alloc &fault_injection() noexcept { return fail_page_alloc_; }
@@ -294,6 +322,7 @@ class System {
     std::function<void(const violation &)> sink_;
     std::function<void(const std::string &)> log_sink_;
     std::atomic<long long> last_warn_ns_{-1};
+    std::atomic<unsigned> once_warned_{0};
     alloc_stats stats_;
     fail_page_alloc fail_page_alloc_;
     class failslab failslab_;

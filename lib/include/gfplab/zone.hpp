@@ -110,6 +110,12 @@ struct zone {
     // balance checks count exactly (refresh_zone_stat_thresholds()); 0 when never needed.
     unsigned long percpu_drift_mark = 0;
 
+    // Direct compaction's deferral after failures (mm/compaction.c): racy in the kernel as
+    // here, where they are relaxed atomics.
+    std::atomic<unsigned> compact_considered{0};
+    std::atomic<unsigned> compact_defer_shift{0};
+    std::atomic<int> compact_order_failed{0};
+
     bool populated() const noexcept { return managed_pages != 0; }
     unsigned long end_pfn() const noexcept { return zone_start_pfn + spanned_pages; }
     bool contains(unsigned long pfn) const noexcept {

@@ -120,16 +120,6 @@ bool can_steal_fallback(unsigned order, migratetype start_mt) {
            start_mt == MIGRATE_UNMOVABLE;
 }
 
-int find_suitable_fallback(const zone &z, unsigned order, migratetype mt, bool &can_steal) {
-    for (migratetype fb : fallbacks[mt]) {
-        if (!z.area[order].has(fb))
-            continue;
-        can_steal = can_steal_fallback(order, mt);
-        return fb;
-    }
-    return -1;
-}
-
 page *steal_suitable_fallback(zone &z, page *p, unsigned current_order, unsigned order,
                               migratetype start_type, unsigned alloc_flags, bool whole_block)
     GFPLAB_REQUIRES(z.lock) {
@@ -179,7 +169,7 @@ page *rmqueue_fallback(zone &z, unsigned order, migratetype start_mt, unsigned a
     int current_order = MAX_PAGE_ORDER;
     // Largest first: stealing a big block keeps future fallbacks rare.
     for (; current_order >= int(min_order); --current_order) {
-        fb = find_suitable_fallback(z, unsigned(current_order), start_mt, can_steal);
+        fb = find_suitable_fallback(z, unsigned(current_order), start_mt, false, can_steal);
         if (fb < 0)
             continue;
         // A movable request must not break up a big unstealable block of another type if a
@@ -187,7 +177,7 @@ page *rmqueue_fallback(zone &z, unsigned order, migratetype start_mt, unsigned a
         if (!can_steal && start_mt == MIGRATE_MOVABLE && unsigned(current_order) > order) {
             fb = -1;
             for (current_order = int(order); current_order < NR_PAGE_ORDERS; current_order++) {
-                fb = find_suitable_fallback(z, unsigned(current_order), start_mt, can_steal);
+                fb = find_suitable_fallback(z, unsigned(current_order), start_mt, false, can_steal);
                 if (fb >= 0)
                     break;
             }
@@ -209,6 +199,20 @@ bool page_is_buddy(const zone &z, unsigned long pfn, unsigned order) {
 }
 
 } // namespace
+
+int find_suitable_fallback(const zone &z, unsigned order, migratetype mt, bool only_stealable,
+                           bool &can_steal) noexcept {
+    can_steal = false;
+    for (migratetype fb : fallbacks[mt]) {
+        if (!z.area[order].has(fb))
+            continue;
+        if (can_steal_fallback(order, mt))
+            can_steal = true;
+        if (!only_stealable || can_steal)
+            return fb;
+    }
+    return -1;
+}
 
 page *rmqueue_one(zone &z, unsigned order, migratetype mt, unsigned alloc_flags) {
     page *p = rmqueue_smallest(z, order, mt);
@@ -261,7 +265,10 @@ void free_one_page(zone &z, page *p, unsigned long pfn, unsigned order) {
 }
 
 void reserve_highatomic_pageblock(zone &z, page *p, unsigned order) {
-    // At most 1% of the zone, rounded up to a pageblock, is held for high-order atomics.
+    // At most 1% of the zone, rounded up to a pageblock, is held for high-order atomics; a
+    // zone whose 1% is less than a pageblock keeps none (ZONE_DMA, any zone under ~200 MiB).
+    if (z.managed_pages / 100 < pageblock_nr_pages)
+        return;
     unsigned long max_managed =
         (z.managed_pages / 100 + pageblock_nr_pages - 1) & ~(pageblock_nr_pages - 1);
     if (z.nr_reserved_highatomic >= max_managed)

@@ -34,8 +34,14 @@ page *rmqueue(zone &z, unsigned order, migratetype mt, unsigned alloc_flags)
 // decides the list).
 void free_one_page(zone &z, page *p, unsigned long pfn, unsigned order) GFPLAB_REQUIRES(z.lock);
 
+// find_suitable_fallback(): the first migratetype mt falls back to that has a free block of
+// exactly `order`; with only_stealable, only one whose pageblock mt may claim whole
+// (compaction's "a fallback would do" test). -1 when none. Reads the counts without the lock.
+int find_suitable_fallback(const zone &z, unsigned order, migratetype mt, bool only_stealable,
+                           bool &can_steal) noexcept;
 // Turns the pageblock holding p into a MIGRATE_HIGHATOMIC reserve if the zone is below its
-// 1% limit (after a successful ALLOC_HIGHATOMIC allocation).
+// 1% limit (after a successful ALLOC_HIGHATOMIC allocation); zones whose 1% is below a
+// pageblock keep no reserve.
 void reserve_highatomic_pageblock(zone &z, page *p, unsigned order) GFPLAB_REQUIRES(z.lock);
 // Gives one highatomic pageblock back to migratetype `to` (unless only one pageblock is
 // reserved and not `force`); returns whether a block was released. Used before OOM.

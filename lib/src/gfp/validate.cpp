@@ -46,10 +46,11 @@ void check_zone_and_mobility(collector &c) {
 }
 
 void check_retry_modifiers(collector &c, int order) {
-    if ((c.gfp & __GFP_NOFAIL) && !(c.gfp & __GFP_DIRECT_RECLAIM))
-        c.add(gfp_problem_kind::nofail_without_reclaim, gfp_severity::error,
+    if (gfp_nofail_cannot_reclaim(c.gfp))
+        c.add(gfp_problem_kind::nofail_without_reclaim, gfp_severity::warning,
               "__GFP_NOFAIL without __GFP_DIRECT_RECLAIM cannot be honoured: the allocator may "
-              "not sleep or reclaim, so it can only fail (6.12 warns and fails)");
+              "not sleep or reclaim, so the request can still fail (6.12 warns once and serves "
+              "it as if NOFAIL were not set)");
     if (order > 1 && (c.gfp & __GFP_NOFAIL))
         c.add(gfp_problem_kind::nofail_large_order, gfp_severity::warning,
               fmt::format("__GFP_NOFAIL at order {} (> 1): 6.12 warns, large no-fail requests "

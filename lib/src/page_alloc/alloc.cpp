@@ -54,15 +54,25 @@ page *rmqueue(System &s, zone &z, unsigned order, unsigned alloc_flags, migratet
     return p;
 }
 
+// first_zones_zonelist(): the preferred zone, the first the request may use.
+zone *preferred_zone(const alloc_context &ac) {
+    for (zone *const *zp = ac.zonelist; *zp; zp++)
+        if ((*zp)->idx <= ac.highest_zoneidx)
+            return *zp;
+    return nullptr;
+}
+
 // The node's part of a request's context: the preferred node, its zonelist for the mask,
-// and the fast path's alloc_flags (ALLOC_NOFRAGMENT depends on the node's zones).
+// and the fast path's alloc_flags. ALLOC_NOFRAGMENT follows the preferred zone, as 6.12's
+// alloc_flags_nofragment(): a ZONE_NORMAL with a DMA32 zone below it (assumed on one node).
 unsigned prefer_node(System &s, alloc_context &ac, gfp_t gfp, int nid) {
-    const pglist_data &pgdat = s.node(nid);
     ac.preferred_nid = nid;
-    ac.zonelist = pgdat.zonelists[gfp_zonelist(gfp)].data();
-    return fastpath_alloc_flags(
-        gfp, ac.highest_zoneidx >= ZONE_NORMAL && pgdat.node_zones[ZONE_NORMAL].populated(),
-        pgdat.node_zones[ZONE_DMA32].populated());
+    ac.zonelist = s.node(nid).zonelists[gfp_zonelist(gfp)].data();
+    const zone *pref = preferred_zone(ac);
+    const bool normal = pref && pref->idx == ZONE_NORMAL;
+    const bool dma32 =
+        s.nr_nodes() == 1 || (pref && s.node(pref->node).node_zones[ZONE_DMA32].populated());
+    return fastpath_alloc_flags(gfp, normal, dma32);
 }
 
 [[gnu::cold]] void refuse_request(System &s, int nid, gfp_t gfp, unsigned order) {
@@ -75,6 +85,13 @@ unsigned prefer_node(System &s, alloc_context &ac, gfp_t gfp, int nid) {
                            s.nr_nodes());
     refuse(s, invariant::bad_input, "invalid request", gfp, int(order), nullptr,
            "alloc_pages(mode:{}, order:{}): {}", gfp_describe(gfp), order, why);
+}
+
+[[gnu::cold]] void report_nofail_cannot_reclaim(System &s, gfp_t gfp, unsigned order) {
+    report(s, invariant::bad_input, "NOFAIL that cannot reclaim", gfp, int(order), nullptr,
+           "alloc_pages(mode:{}, order:{}): __GFP_NOFAIL without __GFP_DIRECT_RECLAIM cannot be "
+           "honoured; served as 6.12 serves it, as if NOFAIL were not set (it may fail)",
+           gfp_describe(gfp), order);
 }
 
 } // namespace
@@ -108,6 +125,10 @@ page *page_allocator::alloc_slow_entry(System &s, gfp_t gfp, unsigned order, int
         refuse_request(s, nid, gfp, order);
         return nullptr;
     }
+    // A caller's mistake 6.12 only warns about: reported, then served. The memo stays
+    // unarmed for it, so that every such request comes here and is reported.
+    if (gfp_nofail_cannot_reclaim(gfp)) [[unlikely]]
+        report_nofail_cannot_reclaim(s, gfp, order);
     request_memo &m = t_last_request;
     m.system = 0;
     m.gfp = gfp;
@@ -122,12 +143,9 @@ page *page_allocator::alloc_slow_entry(System &s, gfp_t gfp, unsigned order, int
     // keep the node's part of the answer.
     if (nid >= 0 || s.nr_nodes() == 1) {
         m.alloc_flags = prefer_node(s, m.ac, m.scoped_gfp, nid >= 0 ? nid : 0);
-        m.first = nullptr;
-        for (zone *const *zp = m.ac.zonelist; *zp && !m.first; zp++)
-            if ((*zp)->idx <= m.ac.highest_zoneidx)
-                m.first = *zp;
+        m.first = preferred_zone(m.ac);
         // The inline path tries the first zone alone: only where the full walk would too.
-        if (m.first && m.first->node == m.ac.preferred_nid)
+        if (m.first && m.first->node == m.ac.preferred_nid && !gfp_nofail_cannot_reclaim(gfp))
             m.system = s.serial_;
     }
     // Copies: an allocation nested below (reclaim) may overwrite the memo.

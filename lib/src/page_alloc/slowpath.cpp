@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: MIT
 //
-// The allocation slow path, step by step as 6.12's __alloc_pages_slowpath(): wake kswapd,
-// retry at the min watermark with gfp_to_alloc_flags(), reserves where the mask and the task
-// allow them, give up at once without __GFP_DIRECT_RECLAIM or inside reclaim (PF_MEMALLOC),
-// direct reclaim with the scoped mask, drain the per-CPU lists once after a fruitless
-// reclaim, should_reclaim_retry() with MAX_RECLAIM_RETRIES, then the OOM killer; the rules of
-// __GFP_NORETRY, __GFP_RETRY_MAYFAIL, __GFP_NOFAIL and costly orders. The model has no
-// compaction: should_compact_retry() takes its !CONFIG_COMPACTION form.
+// The allocation slow path, step by step as 6.12's __alloc_pages_slowpath() with
+// CONFIG_COMPACTION=y: wake kswapd, retry at the min watermark with gfp_to_alloc_flags(),
+// direct compaction first for costly and non-movable high orders, reserves where the mask and
+// the task allow them, give up at once without __GFP_DIRECT_RECLAIM or inside reclaim
+// (PF_MEMALLOC), direct reclaim with the scoped mask (one drain of the per-CPU lists and the
+// highatomic reserve after a fruitless one), direct compaction, should_reclaim_retry() with
+// MAX_RECLAIM_RETRIES, should_compact_retry() with its priorities, then the OOM killer; the
+// rules of __GFP_NORETRY, __GFP_RETRY_MAYFAIL, __GFP_NOFAIL and costly orders. Compaction's
+// decisions are compaction.cpp's (a model that migrates no page).
 #include "fastpath.hpp"
+
+#include "compaction.hpp"
 
 #include "../buddy/buddy.hpp"
 #include "../check/report.hpp"
@@ -26,6 +30,21 @@ namespace gfplab {
 namespace {
 
 using clock_type = std::chrono::steady_clock;
+
+// unreserve_highatomic_pageblock() over the request's zones: one highatomic pageblock goes
+// back to the request's migratetype, from the first zone that has one to give. Without
+// `force` each zone keeps its last reserved pageblock.
+bool unreserve_highatomic(System &s, const alloc_context &ac, bool force) {
+    for (zone *const *zp = ac.zonelist; *zp; zp++) {
+        zone &z = **zp;
+        if (z.idx > ac.highest_zoneidx)
+            continue;
+        zone_lock_guard g(z, current_cpu(s));
+        if (buddy::unreserve_highatomic_pageblock(z, force, ac.mt))
+            return true;
+    }
+    return false;
+}
 
 // __alloc_pages_direct_reclaim(): reclaim as PF_MEMALLOC (so that reclaim's own allocations
 // neither recurse nor wait), inside fs_reclaim for the lock checker, then try again; one
@@ -50,10 +69,7 @@ page *direct_reclaim(System &s, gfp_t gfp, unsigned order, unsigned alloc_flags,
     page *p = get_page_from_freelist(s, gfp, order, alloc_flags, ac);
     if (!p) {
         // Pages may sit on other CPUs' lists, or in a highatomic reserve: release both once.
-        for (zone *const *zp = ac.zonelist; *zp; zp++) {
-            zone_lock_guard g(**zp, current_cpu(s));
-            buddy::unreserve_highatomic_pageblock(**zp, false, ac.mt);
-        }
+        unreserve_highatomic(s, ac, false);
         s.drain_all_pages();
         s.stats().drains.fetch_add(1, std::memory_order_relaxed);
         p = get_page_from_freelist(s, gfp, order, alloc_flags, ac);
@@ -63,65 +79,99 @@ page *direct_reclaim(System &s, gfp_t gfp, unsigned order, unsigned alloc_flags,
 
 // should_reclaim_retry(): keep going while some zone could pass its min watermark with
 // what is free plus what reclaim could still free, for at most MAX_RECLAIM_RETRIES rounds
-// without progress (costly orders count every round).
-bool should_reclaim_retry(System &s, gfp_t, unsigned order, const alloc_context &ac,
-                          unsigned alloc_flags, bool did_some_progress, int *no_progress_loops) {
+// without progress (costly orders count every round). Before giving up (and going OOM) the
+// highatomic reserves are released, a pageblock at a time, each release worth one more round.
+bool should_reclaim_retry(System &s, unsigned order, const alloc_context &ac, unsigned alloc_flags,
+                          bool did_some_progress, int *no_progress_loops) {
     if (did_some_progress && order <= PAGE_ALLOC_COSTLY_ORDER)
         *no_progress_loops = 0;
     else
         (*no_progress_loops)++;
-    if (*no_progress_loops > MAX_RECLAIM_RETRIES) {
-        // Last resort before OOM: the highatomic reserves, all of them.
-        bool released = false;
-        for (zone *const *zp = ac.zonelist; *zp; zp++) {
-            zone_lock_guard g(**zp, current_cpu(s));
-            released |= buddy::unreserve_highatomic_pageblock(**zp, true, ac.mt);
+    bool ret = false;
+    if (*no_progress_loops <= MAX_RECLAIM_RETRIES) {
+        for (zone *const *zp = ac.zonelist; *zp && !ret; zp++) {
+            const zone &z = **zp;
+            if (z.idx > ac.highest_zoneidx)
+                continue;
+            long available =
+                long(zone_reclaimable_pages(s, z)) + z.page_state_snapshot(NR_FREE_PAGES);
+            auto probe = [&z](unsigned o, int mt) { return z.area[o].has(migratetype(mt)); };
+            ret = zone_watermark_ok(available, order, z.min_wmark_pages(),
+                                    z.lowmem_reserve[ac.highest_zoneidx], alloc_flags,
+                                    z.nr_free_highatomic.load(std::memory_order_relaxed), probe);
         }
-        return released;
+        std::this_thread::yield(); // cond_resched()
     }
-    for (zone *const *zp = ac.zonelist; *zp; zp++) {
-        const zone &z = **zp;
-        if (z.idx > ac.highest_zoneidx)
-            continue;
-        long available = long(zone_reclaimable_pages(s, z)) + z.page_state_snapshot(NR_FREE_PAGES);
-        auto probe = [&z](unsigned o, int mt) { return z.area[o].has(migratetype(mt)); };
-        if (zone_watermark_ok(available, order, z.min_wmark_pages(),
-                              z.lowmem_reserve[ac.highest_zoneidx], alloc_flags,
-                              z.nr_free_highatomic.load(std::memory_order_relaxed), probe)) {
-            std::this_thread::yield(); // cond_resched()
-            return true;
-        }
-    }
-    return false;
+    return ret || unreserve_highatomic(s, ac, true);
 }
 
-// should_compact_retry() without CONFIG_COMPACTION: small high orders may retry while some
-// zone still passes its order-0 min watermark.
-bool should_compact_retry(unsigned order, const alloc_context &ac, unsigned alloc_flags) {
-    if (!order || order > PAGE_ALLOC_COSTLY_ORDER)
-        return false;
-    for (zone *const *zp = ac.zonelist; *zp; zp++) {
-        const zone &z = **zp;
-        if (z.idx <= ac.highest_zoneidx &&
-            zone_watermark_ok(z.page_state(NR_FREE_PAGES), 0, z.min_wmark_pages(),
-                              z.lowmem_reserve[ac.highest_zoneidx], alloc_flags,
-                              z.nr_free_highatomic.load(std::memory_order_relaxed)))
-            return true;
-    }
-    return false;
+// The warnings 6.12 gives a __GFP_NOFAIL request on entry (WARN_ON_ONCE): above order 1,
+// and from PF_MEMALLOC (nothing can be reclaimed for it). Logged once per System each;
+// the request that cannot block at all is reported when it is made (alloc.cpp).
+void warn_nofail(System &s, gfp_t gfp, unsigned order) {
+    if (order > 1 && !s.warned_once(System::warn_nofail_order))
+        s.log(fmt::format("gfplab: WARNING: __GFP_NOFAIL at order {} (mode:{}): large no-fail "
+                          "requests can livelock, scope stack: {}",
+                          order, gfp_describe(gfp), format_scope_stack()));
+    if ((current_task_flags() & PF_MEMALLOC) && !s.warned_once(System::warn_nofail_memalloc))
+        s.log(fmt::format("gfplab: WARNING: __GFP_NOFAIL from PF_MEMALLOC (mode:{} order:{}): "
+                          "nothing can be reclaimed for it, it can only wait",
+                          gfp_describe(gfp), order));
 }
+
+// A request that keeps looping is reported, so that a livelock shows instead of a silent
+// hang (the old "page allocation stalls" warning, with the scope stack); a round that could
+// free nothing sleeps instead of spinning a CPU.
+struct stall_watch {
+    clock_type::time_point started = clock_type::now();
+    clock_type::time_point next_report;
+
+    explicit stall_watch(const System &s)
+        : next_report(started + std::chrono::milliseconds(s.config().stall_warn_ms)) {}
+
+    void before_retry(System &s, gfp_t gfp, unsigned order, bool progress) {
+        auto now = clock_type::now();
+        if (now >= next_report) {
+            auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - started);
+            s.stats().stalls.fetch_add(1, std::memory_order_relaxed);
+            s.log(fmt::format("gfplab: page allocation stalls for {}ms, order:{}, mode:{}, "
+                              "scope stack: {}",
+                              ms.count(), order, gfp_describe(gfp), format_scope_stack()));
+            next_report = now + std::chrono::milliseconds(s.config().stall_warn_ms);
+        }
+        if (!progress)
+            std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+};
 
 } // namespace
+
+slowpath_trace &current_slowpath_trace() noexcept {
+    static thread_local slowpath_trace t;
+    return t;
+}
+
+const slowpath_trace &last_slowpath_trace() noexcept {
+    return current_slowpath_trace();
+}
 
 page *alloc_pages_slowpath(System &s, gfp_t gfp, unsigned order, alloc_context &ac) {
     s.stats().slowpath.fetch_add(1, std::memory_order_relaxed);
     const bool can_direct_reclaim = gfp & __GFP_DIRECT_RECLAIM;
+    const bool can_compact = gfp_compaction_allowed(gfp);
+    const bool nofail = gfp & __GFP_NOFAIL;
     const bool costly = order > PAGE_ALLOC_COSTLY_ORDER;
-    const auto started = clock_type::now();
-    auto next_stall_report = started + std::chrono::milliseconds(s.config().stall_warn_ms);
-    int no_progress_loops = 0;
+    slowpath_trace &t = current_slowpath_trace();
+    t = {};
+    stall_watch stall(s);
+    int no_progress_loops = 0, compaction_retries = 0;
+    compact_priority prio = DEF_COMPACT_PRIORITY;
+    compact_result compaction = COMPACT_SKIPPED;
     unsigned long did_some_progress = 0;
+    unsigned reserve = 0;
     page *p = nullptr;
+    if (nofail) [[unlikely]]
+        warn_nofail(s, gfp, order);
 
     unsigned alloc_flags = gfp_to_alloc_flags(gfp, order);
     if (alloc_flags & ALLOC_KSWAPD)
@@ -129,15 +179,32 @@ page *alloc_pages_slowpath(System &s, gfp_t gfp, unsigned order, alloc_context &
     if ((p = get_page_from_freelist(s, gfp, order, alloc_flags, ac)))
         return p;
 
+    // Costly orders, and high orders that would fragment (non-movable), try compaction
+    // before reclaim: there may be enough base pages. Not for requests that may still use
+    // every reserve (their ALLOC_NO_WATERMARKS attempt comes first).
+    if (can_direct_reclaim && can_compact && (costly || (order > 0 && ac.mt != MIGRATE_MOVABLE)) &&
+        !gfp_pfmemalloc_allowed(gfp, current_task_flags(), current_is_oom_victim())) {
+        t.compaction_runs++;
+        if ((p = alloc_pages_direct_compact(s, gfp, order, alloc_flags, ac, INIT_COMPACT_PRIORITY,
+                                            &compaction)))
+            return p;
+        // A costly __GFP_NORETRY request (THP faults) stops here if compaction could not even
+        // start; otherwise it reclaims once, compacting asynchronously.
+        if (costly && (gfp & __GFP_NORETRY)) {
+            if (compaction == COMPACT_SKIPPED || compaction == COMPACT_DEFERRED)
+                goto nopage;
+            prio = INIT_COMPACT_PRIORITY;
+        }
+    }
+
     for (;;) {
-    retry:
+        t.rounds++;
         if (alloc_flags & ALLOC_KSWAPD)
             wake_all_kswapds(s, order, gfp, ac);
         // Reserve access is decided again each round: the task may have become an OOM victim.
-        const unsigned reserve =
-            gfp_pfmemalloc_flags(gfp, current_task_flags(), current_is_oom_victim());
-        const unsigned flags = alloc_flags_with_reserves(alloc_flags, reserve);
-        if ((p = get_page_from_freelist(s, gfp, order, flags, ac))) {
+        reserve = gfp_pfmemalloc_flags(gfp, current_task_flags(), current_is_oom_victim());
+        alloc_flags = alloc_flags_with_reserves(alloc_flags, reserve);
+        if ((p = get_page_from_freelist(s, gfp, order, alloc_flags, ac))) {
             if (reserve)
                 s.stats().reserve_allocs.fetch_add(1, std::memory_order_relaxed);
             return p;
@@ -145,57 +212,60 @@ page *alloc_pages_slowpath(System &s, gfp_t gfp, unsigned order, alloc_context &
         // Atomic requests give up here; so does reclaim itself (no recursion).
         if (!can_direct_reclaim || (current_task_flags() & PF_MEMALLOC))
             goto nopage;
-        if ((p = direct_reclaim(s, gfp, order, flags, ac, &did_some_progress)))
+        if ((p = direct_reclaim(s, gfp, order, alloc_flags, ac, &did_some_progress)))
             return p;
+        if (order)
+            t.compaction_runs++;
+        if ((p = alloc_pages_direct_compact(s, gfp, order, alloc_flags, ac, prio, &compaction)))
+            return p;
+        t.compaction = compaction;
+        t.compact_priority = prio;
         if (gfp & __GFP_NORETRY)
             goto nopage;
-        // Costly orders fail unless the caller asked to retry (and compaction could help).
-        if (costly && (!gfp_compaction_allowed(gfp) || !(gfp & __GFP_RETRY_MAYFAIL)))
+        // Costly orders fail unless the caller asked to retry and compaction could help.
+        if (costly && (!can_compact || !(gfp & __GFP_RETRY_MAYFAIL)))
             goto nopage;
-        if (should_reclaim_retry(s, gfp, order, ac, flags, did_some_progress > 0,
-                                 &no_progress_loops))
-            goto stall_check;
-        if (did_some_progress && should_compact_retry(order, ac, flags))
-            goto stall_check;
+        if (should_reclaim_retry(s, order, ac, alloc_flags, did_some_progress > 0,
+                                 &no_progress_loops)) {
+            t.reclaim_retries++;
+            stall.before_retry(s, gfp, order, did_some_progress);
+            continue;
+        }
+        // Compaction needs free order-0 pages: retrying it only makes sense while reclaim
+        // makes progress.
+        if (did_some_progress && can_compact &&
+            should_compact_retry(s, ac, order, compaction, &prio, &compaction_retries)) {
+            t.compact_retries++;
+            stall.before_retry(s, gfp, order, true);
+            continue;
+        }
+        t.oom_calls++;
         if ((p = alloc_pages_may_oom(s, gfp, order, ac, &did_some_progress)))
             return p;
         // An OOM victim that has taken its reserves (or may not) stops here.
-        if (current_is_oom_victim() && ((flags & ALLOC_OOM) || (gfp & __GFP_NOMEMALLOC)))
+        if (current_is_oom_victim() && ((alloc_flags & ALLOC_OOM) || (gfp & __GFP_NOMEMALLOC)))
             goto nopage;
         if (did_some_progress) {
             no_progress_loops = 0;
-            goto stall_check;
+            stall.before_retry(s, gfp, order, true);
+            continue;
         }
     nopage:
-        // __GFP_NOFAIL never returns NULL (validation refused the non-blocking kind).
-        if (!(gfp & __GFP_NOFAIL) || !can_direct_reclaim)
+        // __GFP_NOFAIL never returns NULL, unless it cannot reclaim: 6.12 lets that one fail.
+        if (!nofail || !can_direct_reclaim)
             break;
+        // Some of the reserves high-priority atomics use, never all of them.
         for (unsigned fb : {ALLOC_MIN_RESERVE | ALLOC_CPUSET, ALLOC_MIN_RESERVE})
             if ((p = get_page_from_freelist(s, gfp, order, fb, ac)))
                 return p;
         s.stats().nofail_loops.fetch_add(1, std::memory_order_relaxed);
-    stall_check : {
-        // A request that keeps looping is reported, so that a livelock shows instead of a
-        // silent hang (the old "page allocation stalls" warning, with the scope stack).
-        auto now = clock_type::now();
-        if (now >= next_stall_report) {
-            auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - started);
-            s.stats().stalls.fetch_add(1, std::memory_order_relaxed);
-            s.log(fmt::format("gfplab: page allocation stalls for {}ms, order:{}, mode:{}, "
-                              "scope stack: {}",
-                              ms.count(), order, gfp_describe(gfp), format_scope_stack()));
-            next_stall_report = now + std::chrono::milliseconds(s.config().stall_warn_ms);
-        }
-        // Without reclaimable memory a round frees nothing: do not spin a CPU on it.
-        if (!did_some_progress)
-            std::this_thread::sleep_for(std::chrono::microseconds(100));
-        goto retry;
+        stall.before_retry(s, gfp, order, did_some_progress);
     }
-    }
-    // I11: __GFP_NOFAIL must not get here.
-    if (gfp & __GFP_NOFAIL)
+    // I11: __GFP_NOFAIL that may reclaim must not get here.
+    if (nofail && can_direct_reclaim)
         report(s, invariant::retry_rules, "NOFAIL failed", gfp, int(order), nullptr,
                "mode:{} order:{}", gfp_describe(gfp), order);
+    t.failed = true;
     s.stats().failures.fetch_add(1, std::memory_order_relaxed);
     page_allocator::warn_alloc(s, gfp, order);
     return nullptr;

@@ -59,7 +59,13 @@ bool out_of_memory(System &s, oom_state &oom, gfp_t gfp, unsigned order) {
                                      "oom_score_adj=0, scope stack: {}",
                                      gfp_describe(gfp), order, format_scope_stack());
     if (!chosen.id) {
-        s.log(header + "\ngfplab: Out of memory and no killable victims");
+        // 6.12 panics here ("System is deadlocked on memory"): a system-wide allocation with
+        // nothing to kill would loop for ever. The model records the panic, distinctly, and
+        // goes on as if panic() returned: the request then fails (or, NOFAIL, takes the
+        // reserves), so that a campaign can report what brought the System there.
+        s.stats().oom_panics.fetch_add(1, std::memory_order_relaxed);
+        s.log(header + "\ngfplab: Out of memory and no killable victims...\n"
+                       "gfplab: Kernel panic - not syncing: System is deadlocked on memory");
         return false;
     }
     chosen.marked->store(true, std::memory_order_release);
