@@ -53,6 +53,10 @@ struct kswapd_stats {
     std::uint64_t scanned = 0;
     int failures = 0;     // consecutive runs without progress (16: hopeless)
     bool running = false; // a thread exists for the node
+    // The request wakeup_kswapd() recorded for the next run (kswapd_order,
+    // kswapd_highest_zoneidx); highest_zoneidx -1: none since the last run took it.
+    unsigned order = 0;
+    int highest_zoneidx = -1;
 };
 
 // OOM victims are tasks; in the model, threads that registered themselves. A victim may dip

@@ -221,6 +221,9 @@ kswapd_stats System::kswapd_statistics(int nid) const {
     st.scanned = k.scanned.load();
     st.failures = k.failures.load();
     st.running = k.thread.joinable();
+    std::lock_guard<std::mutex> g(k.lock);
+    st.order = k.kswapd_order;
+    st.highest_zoneidx = k.kswapd_highest_zoneidx;
     return st;
 }
 

@@ -15,7 +15,7 @@ namespace gfplab {
 
 struct kswapd_state {
     int nid = 0;
-    std::mutex lock;                 // the kswapd_wait queue and the requests below
+    mutable std::mutex lock;         // the kswapd_wait queue and the requests below
     std::condition_variable wait;    // pgdat->kswapd_wait
     unsigned kswapd_order = 0;       // the largest order asked for since the last run
     int kswapd_highest_zoneidx = -1; // the highest zone asked for (-1: no request)
