@@ -166,9 +166,11 @@ class System {
     pcp::area &pcp_area() noexcept { return *pcp_; }
 
     // --- reclaim ------------------------------------------------------------------------
-    // One balance_pgdat() pass on node nid, on the calling thread, as kswapd would do it
-    // (for Systems without a kswapd thread, and fuzzers: no thread outlives an input).
-    // Returns pages reclaimed.
+    // One turn of kswapd's loop for node nid, on the calling thread (for Systems without a
+    // kswapd thread, and fuzzers: no thread outlives an input). Between turns kswapd sleeps
+    // on its wait queue: not woken by wakeup_kswapd(), it stays asleep on a node balanced
+    // or hopeless (6.12 prepare_kswapd_sleep()); else one balance_pgdat() run for the
+    // recorded request. Returns pages reclaimed.
     unsigned long kswapd_run_once(int nid);
     kswapd_stats kswapd_statistics(int nid) const;
     // Quiescence for checkers: kswapd_park() returns once every kswapd thread has finished
