@@ -34,6 +34,12 @@ slowpath_trace &current_slowpath_trace() noexcept;
 // The CPU the calling thread's operation runs on, within the System's CPUs.
 unsigned current_cpu(System &s) noexcept;
 
+// Free order-0 pages compaction wants above the watermark to have migration targets (twice
+// the request): the slow path's compaction and kswapd's switch to order 0 both use it.
+constexpr unsigned long compact_gap(unsigned order) noexcept {
+    return 2ul << order;
+}
+
 // --- reclaim (reclaim/) -------------------------------------------------------------------
 // kvfree_rcu_barrier() (gfplab/kvfree_rcu.hpp), for kmem_cache_destroy().
 void kvfree_rcu_barrier(System &s);

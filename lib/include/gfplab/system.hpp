@@ -53,6 +53,10 @@ struct kswapd_stats {
     std::uint64_t scanned = 0;
     int failures = 0;     // consecutive runs without progress (16: hopeless)
     bool running = false; // a thread exists for the node
+    // The request wakeup_kswapd() recorded for the next run (kswapd_order,
+    // kswapd_highest_zoneidx); highest_zoneidx -1: none since the last run took it.
+    unsigned order = 0;
+    int highest_zoneidx = -1;
 };
 
 // OOM victims are tasks; in the model, threads that registered themselves. A victim may dip
@@ -183,9 +187,11 @@ class System {
     pcp::area &pcp_area() noexcept { return *pcp_; }
 
     // --- reclaim ------------------------------------------------------------------------
-    // One balance_pgdat() pass on node nid, on the calling thread, as kswapd would do it
-    // (for Systems without a kswapd thread, and fuzzers: no thread outlives an input).
-    // Returns pages reclaimed.
+    // One turn of kswapd's loop for node nid, on the calling thread (for Systems without a
+    // kswapd thread, and fuzzers: no thread outlives an input). Between turns kswapd sleeps
+    // on its wait queue: not woken by wakeup_kswapd(), it stays asleep on a node balanced
+    // or hopeless (6.12 prepare_kswapd_sleep()); else one balance_pgdat() run for the
+    // recorded request. Returns pages reclaimed.
     unsigned long kswapd_run_once(int nid);
     kswapd_stats kswapd_statistics(int nid) const;
     // Quiescence for checkers: kswapd_park() returns once every kswapd thread has finished

@@ -45,11 +45,6 @@ inline constexpr int MAX_COMPACT_RETRIES = 16;
 // Deferral never skips more than 1 << COMPACT_MAX_DEFER_SHIFT attempts.
 inline constexpr unsigned COMPACT_MAX_DEFER_SHIFT = 6;
 
-// Free order-0 pages compaction wants above the watermark to have migration targets.
-constexpr unsigned long compact_gap(unsigned order) noexcept {
-    return 2ul << order;
-}
-
 // 6.12 fragmentation_index(): -1000 when a block of the order is free; otherwise 0 (failure
 // would be for lack of memory) to 1000 (for fragmentation), from the zone's free blocks.
 int fragmentation_index(const zone &z, unsigned order) noexcept;

@@ -48,7 +48,7 @@ void shrink_lruvec(System &s, int nid, scan_control &sc) {
     constexpr gfp_t fs_io = __GFP_FS | __GFP_IO;
     const bool may_writeback = (sc.gfp_mask & fs_io) == fs_io && sc.may_writepage &&
                                (!kswapd || sc.priority < DEF_PRIORITY - 2);
-    const bool may_swap = (sc.gfp_mask & __GFP_IO) && sc.may_writepage;
+    const bool may_swap = (sc.gfp_mask & __GFP_IO) && sc.may_swap && sc.may_writepage;
 
     // get_scan_count(): 1/2^priority of each list; a small list is still scanned a batch's
     // worth, as the kernel's would be at the low priorities that reach it.
@@ -62,8 +62,9 @@ void shrink_lruvec(System &s, int nid, scan_control &sc) {
                 nr[t] = std::min(size, SWAP_CLUSTER_MAX);
         }
     }
-    // can_reclaim_anon_pages(): no free swap, no point looking at anon pages.
-    if (!pc.nr_swap_pages())
+    // can_reclaim_anon_pages(): no free swap, no point looking at anon pages; nor when
+    // the reclaim may not swap (get_scan_count()'s !sc->may_swap: SCAN_FILE).
+    if (!pc.nr_swap_pages() || !sc.may_swap)
         nr[LRU_ANON] = 0;
 
     unsigned long freed = 0;

@@ -27,14 +27,16 @@ void shrink_node(System &s, int nid, scan_control &sc) {
     reclaim_state *outer = current_reclaim_state();
     set_current_reclaim_state(&rs);
     // The LRUs first, then the slab caches (shrink_node_memcgs: shrink_lruvec, shrink_slab).
+    // sc.nr_scanned counts LRU pages only: the objects shrink_slab() scans are no pages
+    // (6.12 shrink_node_memcgs() leaves its result out of the scan count).
     shrink_lruvec(s, nid, sc);
-    unsigned long objects = s.shrinkers().shrink_slab(sc.gfp_mask, nid, sc.priority);
+    s.shrinkers().shrink_slab(sc.gfp_mask, nid, sc.priority);
     set_current_reclaim_state(outer);
     if (outer)
         outer->reclaimed += rs.reclaimed;
-    sc.nr_scanned += objects;
     sc.nr_reclaimed += rs.reclaimed;
-    // Any progress on the node, by whoever reclaims, makes kswapd hopeful again.
+    // Any progress on the node, by whoever reclaims, makes kswapd hopeful again ("a
+    // successful direct reclaim run will revive a dormant kswapd").
     if (rs.reclaimed)
         reclaim_internals::reset_kswapd_failures(s, nid);
 }

@@ -22,7 +22,8 @@ struct scan_control {
     unsigned long nr_to_reclaim = SWAP_CLUSTER_MAX;
     unsigned long nr_reclaimed = 0;
     unsigned long nr_scanned = 0;
-    bool may_writepage = true;
+    bool may_writepage = true; // write dirty file pages back (and swapped-out anon)
+    bool may_swap = true;      // reclaim anon pages at all (boosted kswapd runs do not)
 };
 
 // Reclaims from node nid with sc: the page-cache LRUs, then the shrinkers, crediting
