@@ -25,6 +25,15 @@ struct alloc_context {
     int preferred_nid = 0;
 };
 
+// first_zones_zonelist(): the preferred zone, the first on the zonelist the request may use
+// (nullptr when none is: a __GFP_THISNODE request for a zone its node lacks).
+inline zone *first_zones_zonelist(const alloc_context &ac) noexcept {
+    for (zone *const *zp = ac.zonelist; *zp; zp++)
+        if ((*zp)->idx <= ac.highest_zoneidx)
+            return *zp;
+    return nullptr;
+}
+
 // --- page allocator (page_alloc/) ---------------------------------------------------------
 page *get_page_from_freelist(System &s, gfp_t gfp, unsigned order, unsigned alloc_flags,
                              const alloc_context &ac);

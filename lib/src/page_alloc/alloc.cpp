@@ -54,21 +54,13 @@ page *rmqueue(System &s, zone &z, unsigned order, unsigned alloc_flags, migratet
     return p;
 }
 
-// first_zones_zonelist(): the preferred zone, the first the request may use.
-zone *preferred_zone(const alloc_context &ac) {
-    for (zone *const *zp = ac.zonelist; *zp; zp++)
-        if ((*zp)->idx <= ac.highest_zoneidx)
-            return *zp;
-    return nullptr;
-}
-
 // The node's part of a request's context: the preferred node, its zonelist for the mask,
 // and the fast path's alloc_flags. ALLOC_NOFRAGMENT follows the preferred zone, as 6.12's
 // alloc_flags_nofragment(): a ZONE_NORMAL with a DMA32 zone below it (assumed on one node).
 unsigned prefer_node(System &s, alloc_context &ac, gfp_t gfp, int nid) {
     ac.preferred_nid = nid;
     ac.zonelist = s.node(nid).zonelists[gfp_zonelist(gfp)].data();
-    const zone *pref = preferred_zone(ac);
+    const zone *pref = first_zones_zonelist(ac);
     const bool normal = pref && pref->idx == ZONE_NORMAL;
     const bool dma32 =
         s.nr_nodes() == 1 || (pref && s.node(pref->node).node_zones[ZONE_DMA32].populated());
@@ -143,7 +135,7 @@ page *page_allocator::alloc_slow_entry(System &s, gfp_t gfp, unsigned order, int
     // keep the node's part of the answer.
     if (nid >= 0 || s.nr_nodes() == 1) {
         m.alloc_flags = prefer_node(s, m.ac, m.scoped_gfp, nid >= 0 ? nid : 0);
-        m.first = preferred_zone(m.ac);
+        m.first = first_zones_zonelist(m.ac);
         // The inline path tries the first zone alone: only where the full walk would too.
         if (m.first && m.first->node == m.ac.preferred_nid && !gfp_nofail_cannot_reclaim(gfp))
             m.system = s.serial_;

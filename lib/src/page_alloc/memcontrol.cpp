@@ -3,6 +3,7 @@
 // __GFP_ACCOUNT charging (6.12 __memcg_kmem_charge_page / __memcg_kmem_uncharge_page),
 // without memcg reclaim. The group id rides in the head page's lru.prev, unused while a page
 // is allocated (the kernel's page->memcg_data).
+#include <gfplab/scope.hpp>
 #include <gfplab/system.hpp>
 
 #include <stdexcept>
@@ -47,7 +48,10 @@ bool System::memcg_charge(page *p, gfp_t gfp, unsigned order) {
     const std::uint64_t n = 1ull << order;
     std::uint64_t now = g->usage_pages.fetch_add(n, std::memory_order_relaxed) + n;
     if (g->limit_pages && now > g->limit_pages) {
-        if (!(gfp & __GFP_NOFAIL)) {
+        // try_charge_memcg(): reclaim itself (PF_MEMALLOC) and requests that may not fail or
+        // may use reserves (__GFP_NOFAIL, __GFP_HIGH) are charged past the limit; others
+        // fail. The model has no memcg reclaim or memcg OOM killer to try first.
+        if (!(gfp & (__GFP_NOFAIL | __GFP_HIGH)) && !(current_task_flags() & PF_MEMALLOC)) {
             g->usage_pages.fetch_sub(n, std::memory_order_relaxed);
             g->failcnt.fetch_add(1, std::memory_order_relaxed);
             return false;

@@ -174,6 +174,9 @@ page *alloc_pages_slowpath(System &s, gfp_t gfp, unsigned order, alloc_context &
         warn_nofail(s, gfp, order);
 
     unsigned alloc_flags = gfp_to_alloc_flags(gfp, order);
+    // No zone on the zonelist the request may use: nothing to wake, reclaim or kill for.
+    if (!first_zones_zonelist(ac))
+        goto nopage;
     if (alloc_flags & ALLOC_KSWAPD)
         wake_all_kswapds(s, order, gfp, ac);
     if ((p = get_page_from_freelist(s, gfp, order, alloc_flags, ac)))

@@ -40,16 +40,20 @@ bool out_of_memory(System &s, oom_state &oom, gfp_t gfp, unsigned order) {
         s.stats().oom_nofs.fetch_add(1, std::memory_order_relaxed);
         return true;
     }
+    // select_bad_process(): the victim whose death frees most; any registered victim is
+    // killable, one that would free nothing included (6.12 starts below every score).
     oom_victim chosen;
     unsigned long worst = 0;
     {
         std::lock_guard<std::mutex> g(oom.victims_lock);
         for (const auto &v : oom.victims) {
-            // A victim already marked is on its way out: wait for it instead.
+            // oom_evaluate_task(): a victim still dying makes the caller wait, one the OOM
+            // reaper is done with (MMF_OOM_SKIP) is passed over. kill() runs to its end
+            // under oom_lock, so a marked victim here has been reaped.
             if (v.marked->load(std::memory_order_relaxed))
-                return true;
+                continue;
             unsigned long b = v.badness ? v.badness() : 0;
-            if (b > worst) {
+            if (!chosen.id || b > worst) {
                 worst = b;
                 chosen = v;
             }

@@ -439,12 +439,13 @@ unsigned long shrinker_registry::shrink_slab(gfp_t gfp_mask, int nid, int priori
             impl_->check_context(gfp_mask);
             context_checked = true;
         }
-        // shrink_slab()'s kernel-doc promise: unaware shrinkers are told node 0 (their only
-        // deferred slot). The 6.12 code itself passes the real nid to every shrinker and only
-        // picks slot 0 for unaware ones; no unaware shrinker may depend on either.
+        // 6.12's shrink_slab() tells every shrinker the node being reclaimed (its kernel-doc
+        // says node 0 for unaware ones, the code does not): a list_lru an unaware shrinker
+        // walks is per node all the same. Only the deferred count is slot 0 for them
+        // (do_shrink_slab()).
         struct shrink_control sc = {};
         sc.gfp_mask = gfp_mask;
-        sc.nid = (s->flags & SHRINKER_NUMA_AWARE) ? nid : 0;
+        sc.nid = nid;
         sc.memcg = nullptr;
         unsigned long ret = impl_->do_shrink_slab(sc, s, priority);
         if (ret == SHRINK_EMPTY)

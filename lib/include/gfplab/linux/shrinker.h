@@ -34,7 +34,7 @@
 
 struct shrink_control {
     gfp_t gfp_mask;           /* the reclaim context: what the shrinker may do */
-    int nid;                  /* the node being reclaimed (0 unless NUMA aware) */
+    int nid;                  /* the node being reclaimed, NUMA aware or not */
     unsigned long nr_to_scan; /* how many objects to scan this call */
     unsigned long nr_scanned; /* preset to nr_to_scan; lower it to what was really scanned */
     void *memcg;              /* always NULL in the model */
