@@ -34,10 +34,7 @@ struct cpu_block_header {
     // portable mode: the per-CPU trylock (the kernel's pcp->lock); a failed trylock sends
     // the caller to the buddy allocator, so a thread stopped while holding it stops nobody.
     sync::atom<std::uint32_t> lock{0};
-    // Frees on this CPU, counted racily (lost updates only delay a drain check): the CPU's
-    // total against high is summed every few frees instead of on each one.
-    sync::atom<std::uint32_t> frees{0};
-    std::uint32_t pad = 0;
+    std::uint32_t pad[2] = {};
 };
 static_assert(sizeof(cpu_block_header) == 16);
 
@@ -52,6 +49,9 @@ struct percpu_region {
     }
     sync::atom<std::uint64_t> &list(unsigned cpu, std::size_t off) const noexcept {
         return *reinterpret_cast<sync::atom<std::uint64_t> *>(base + cpu * stride + off);
+    }
+    sync::atom<std::uint32_t> &word32(unsigned cpu, std::size_t off) const noexcept {
+        return *reinterpret_cast<sync::atom<std::uint32_t> *>(base + cpu * stride + off);
     }
 };
 
