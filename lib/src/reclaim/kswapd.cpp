@@ -107,7 +107,10 @@ void reclaim_internals::kswapd_main(System &s, kswapd_state &k) {
         k.kswapd_order = 0;
         k.kswapd_highest_zoneidx = -1;
         lk.unlock();
+        // kswapd_try_to_sleep(): awake, the node's counters use the pressure threshold.
+        set_pgdat_percpu_threshold(s.node(k.nid), calculate_pressure_threshold);
         balance_pgdat(s, k.nid, order, idx);
+        set_pgdat_percpu_threshold(s.node(k.nid), calculate_normal_threshold); // to sleep
         lk.lock();
     }
     current_task_flags_clear(PF_MEMALLOC | PF_KSWAPD);
@@ -207,7 +210,9 @@ unsigned long System::kswapd_run_once(int nid) {
         k.kswapd_highest_zoneidx = -1;
     }
     unsigned saved = memalloc_flags_save(PF_MEMALLOC | PF_KSWAPD);
+    set_pgdat_percpu_threshold(node(nid), calculate_pressure_threshold); // as kswapd_main
     unsigned long got = reclaim_internals::balance_pgdat(*this, nid, order, zone_type(idx));
+    set_pgdat_percpu_threshold(node(nid), calculate_normal_threshold);
     memalloc_flags_restore(saved);
     return got;
 }
