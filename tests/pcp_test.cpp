@@ -223,11 +223,17 @@ TEST(PcpProgress, RseqThreadStoppedInTheFastPathStopsNobody) {
     ASSERT_EQ(sigaction(SIGUSR1, &sa, nullptr), 0);
     std::atomic<bool> stop{false};
     std::atomic<long> a_ops{0};
+    // Orders 0..2 with an order-0 pair between high-order ones: two high-order frees in a
+    // row would be 6.12's free_high drain (free_unref_page_commit), and the refill after it
+    // takes zone->lock, which a thread parked in a signal handler would then hold. The
+    // guarantee is the per-CPU lists'; the buddy allocator's lock is the kernel's spinlock.
+    auto order_of = [](long op) { return op & 1 ? 0u : unsigned((op >> 1) % 3); };
     std::thread a([&] {
         pin_to_cpu(0);
         while (!stop) {
-            page *p = s.alloc_pages(GFP_KERNEL, a_ops % 3);
-            s.free_pages(p, a_ops % 3);
+            const unsigned order = order_of(a_ops);
+            page *p = s.alloc_pages(GFP_KERNEL, order);
+            s.free_pages(p, order);
             a_ops++;
         }
     });
