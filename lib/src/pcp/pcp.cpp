@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <new>
 #include <sched.h>
+#include <stdexcept>
 #include <thread>
 
 namespace gfplab::pcp {
@@ -51,8 +52,9 @@ area::area(std::span<zone *const> zones, unsigned slots, unsigned ncpus, cpu_mod
            page_source &below)
     : mode_(mode), zones_(zones.begin(), zones.end()), zone_slots_(slots), below_(below) {
     region_.ncpus = ncpus;
-    state_offset_ = sizeof(cpu_block_header) + std::size_t(zone_slots_) * nr_pcp_lists * 8;
-    std::size_t bytes = state_offset_ + std::size_t(zone_slots_) * 4;
+    if (zone_slots_ > max_zone_slots)
+        throw std::length_error("gfplab: more zones than a per-CPU block has state words for");
+    std::size_t bytes = sizeof(cpu_block_header) + std::size_t(zone_slots_) * nr_pcp_lists * 8;
     region_.stride = (bytes + cache_line - 1) / cache_line * cache_line;
     region_.base = static_cast<std::uint8_t *>(
         ::operator new(region_.stride *region_.ncpus, std::align_val_t(cache_line)));
@@ -61,8 +63,6 @@ area::area(std::span<zone *const> zones, unsigned slots, unsigned ncpus, cpu_mod
         for (unsigned l = 0; l < zone_slots_ * nr_pcp_lists; l++)
             new (&region_.list(cpu, sizeof(cpu_block_header) + l * 8))
                 sync::atom<std::uint64_t>(empty_word);
-        for (unsigned slot = 0; slot < zone_slots_; slot++)
-            new (&region_.word32(cpu, state_offset_ + slot * 4)) sync::atom<std::uint32_t>(0);
     }
 }
 
@@ -70,7 +70,7 @@ void area::set_free_high_batch(bool on) noexcept {
     const std::uint32_t bit = std::uint32_t(PCPF_FREE_HIGH_BATCH) << flags_shift;
     for (unsigned cpu = 0; cpu < region_.ncpus; cpu++)
         for (unsigned slot = 0; slot < zone_slots_; slot++) {
-            auto &st = region_.word32(cpu, state_offset_ + slot * 4);
+            auto &st = region_.header(cpu).pcp_state[slot];
             const std::uint32_t w = st.load(std::memory_order_relaxed);
             st.store(on ? w | bit : w & ~bit, std::memory_order_relaxed);
         }

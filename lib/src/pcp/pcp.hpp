@@ -162,7 +162,8 @@ class area {
         // free_high's tests but the count, which check_high() sums.
         const bool maybe_free_high = order && state_free_count(old) >= long(z.pcp_batch) &&
                                      (state_flags(old) & PCPF_PREV_FREE_HIGH_ORDER);
-        if ((now >> frees_shift) % drain_check_interval == 0 || maybe_free_high) [[unlikely]]
+        if ((now & ((drain_check_interval - 1) << frees_shift)) == 0 || maybe_free_high)
+            [[unlikely]]
             check_high(z, list_index(order, mt), cpu, old);
         return true;
     }
@@ -191,9 +192,9 @@ class area {
   private:
     static constexpr std::uint32_t drain_check_interval = 8;
 
-    // One word per CPU and zone, after the CPU's lists: the parts of struct per_cpu_pages
-    // the lists do not hold. Bits 0..15 free_count (it saturates at batch << 5, at most
-    // 63 << 5), 16..23 pcp->flags, 24..31 the frees counted towards the next check of high.
+    // One word per CPU and zone (cpu_block_header::pcp_state): bits 0..15 free_count (it
+    // saturates at batch << 5, at most 63 << 5), 16..23 pcp->flags, 24..31 the frees counted
+    // towards the next check of high.
     static constexpr unsigned flags_shift = 16, frees_shift = 24;
     static constexpr long state_free_count(std::uint32_t w) noexcept {
         return long(w & 0xffff);
@@ -201,23 +202,22 @@ class area {
     static constexpr std::uint8_t state_flags(std::uint32_t w) noexcept {
         return std::uint8_t(w >> flags_shift);
     }
-    // free_unref_page_commit(): PCPF_PREV_FREE_HIGH_ORDER follows this free's order,
-    // free_count grows by its pages until batch << PCP_BATCH_SCALE_MAX, one more free counts.
+    // free_unref_page_commit(): one more free counts, free_count grows by its pages until
+    // batch << PCP_BATCH_SCALE_MAX, PCPF_PREV_FREE_HIGH_ORDER follows its order.
     static constexpr std::uint32_t free_commit(std::uint32_t w, unsigned order,
                                                unsigned long batch) noexcept {
-        std::uint32_t fc = w & 0xffff;
-        if (fc < (batch << PCP_BATCH_SCALE_MAX))
-            fc += 1u << order;
-        std::uint32_t flags = (w >> flags_shift) & 0xff;
-        flags = order ? flags | PCPF_PREV_FREE_HIGH_ORDER : flags & ~PCPF_PREV_FREE_HIGH_ORDER;
-        return ((w >> frees_shift) + 1) << frees_shift | flags << flags_shift | fc;
+        constexpr std::uint32_t prev = std::uint32_t(PCPF_PREV_FREE_HIGH_ORDER) << flags_shift;
+        w += 1u << frees_shift; // wraps within the top byte
+        if ((w & 0xffff) < (batch << PCP_BATCH_SCALE_MAX))
+            w += 1u << order;
+        return (w & ~prev) | (order ? prev : 0);
     }
     GFPLAB_ALWAYS_INLINE static void halve_free_count(sync::atom<std::uint32_t> &st) noexcept {
         const std::uint32_t w = st.load(std::memory_order_relaxed);
-        st.store((w & ~0xffffu) | (w & 0xffff) >> 1, std::memory_order_relaxed);
+        st.store(w - ((w & 0xffff) - ((w & 0xffff) >> 1)), std::memory_order_relaxed);
     }
     sync::atom<std::uint32_t> &state(const zone &z, unsigned cpu) const noexcept {
-        return region_.word32(cpu, state_offset_ + z.pcp_slot * 4);
+        return region_.header(cpu).pcp_state[z.pcp_slot];
     }
 
     std::size_t list_offset(const zone &z, unsigned order, migratetype mt) const noexcept {
@@ -279,7 +279,6 @@ class area {
     percpu_region region_;
     std::vector<zone *> zones_;
     unsigned zone_slots_;
-    std::size_t state_offset_; // where the per-zone state words start in a CPU's block
     page_source &below_;
     sync::mutex drain_mutex_; // pcpu_drain_mutex
     std::function<void()> hook_;
