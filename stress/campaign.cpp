@@ -205,10 +205,12 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
             }
             const double stalled =
                 std::chrono::duration<double>(clock_type::now() - last_progress).count();
-            if (c.stall_timeout > 0 && stalled >= c.stall_timeout && !stall_reported && on_stall) {
+            const bool panicked = st.sys.stats().oom_panics.load(std::memory_order_relaxed);
+            if ((panicked || (c.stall_timeout > 0 && stalled >= c.stall_timeout)) &&
+                !stall_reported && on_stall) {
                 stall_reported = true;
                 g.unlock();
-                on_stall(st, stalled); // normally ends the process
+                on_stall(st, stalled, panicked); // normally ends the process
                 g.lock();
             }
             if (still < 2)

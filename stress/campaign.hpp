@@ -123,9 +123,11 @@ struct campaign_result {
 // Called a few times a second from the main thread while the campaign runs.
 using progress_fn = std::function<void(shared_state &, double elapsed)>;
 // Called once, from the main thread, when no operation completed for stall_timeout seconds
-// while workers ran. The workers are stuck (in the library or a plugin) and cannot be
-// stopped: the caller reports and ends the process; if it returns, the campaign waits on.
-using stall_fn = std::function<void(shared_state &, double stalled_seconds)>;
+// while workers ran, or when the System panicked (an OOM with nothing to kill: 6.12 stops
+// there, "System is deadlocked on memory"). The workers may be stuck (in the library or a
+// plugin) and cannot be stopped: the caller reports and ends the process; if it returns,
+// the campaign waits on.
+using stall_fn = std::function<void(shared_state &, double stalled_seconds, bool panicked)>;
 
 system_config make_system_config(const campaign_config &c);
 campaign_result run_campaign(const campaign_config &c, const progress_fn &progress,

@@ -312,7 +312,7 @@ campaign_config resolve(const options &o, run_settings &run) {
 }
 
 // Exit statuses (docs/oracle.md).
-enum exit_status { ok = 0, found = 1, usage = 2, io_error = 3, stalled = 4 };
+enum exit_status { ok = 0, found = 1, usage = 2, io_error = 3, stalled = 4, panicked = 5 };
 
 int run(const options &o, const campaign_config &c) {
     // Every output first: a path that cannot be written ends the run before it starts.
@@ -375,15 +375,15 @@ int run(const options &o, const campaign_config &c) {
                        p.desc->description ? fmt::format(": {}", p.desc->description) : "");
     std::fflush(stdout);
     // Stuck workers cannot be stopped: report what they do, write the JSON, and end here.
-    const stall_fn on_stall = [&](shared_state &s, double seconds) {
+    const stall_fn on_stall = [&](shared_state &s, double seconds, bool panic) {
         if (status)
             fmt::print("\r\x1b[K");
         std::fflush(stdout);
-        print_stall(s, seconds);
-        int rc = stalled;
+        print_stall(s, seconds, panic);
+        int rc = panic ? panicked : stalled;
         if (json) {
             try {
-                write_stall_json(json->stream(), c, s, seconds);
+                write_stall_json(json->stream(), c, s, seconds, panic);
                 json->close();
             } catch (const std::exception &e) {
                 fmt::print(stderr, "gfplab-stress: {}\n", e.what());
@@ -441,11 +441,11 @@ int run(const options &o, const campaign_config &c) {
 } // namespace
 
 int main(int argc, char **argv) {
-    CLI::App app{
-        "gfplab-stress: multithreaded stress campaigns against a gfplab System, with "
-        "the oracle I1-I21 checked online.\nExit status: 0 clean, 1 a violation, 2 "
-        "bad usage, 3 an output that cannot be written, 4 stalled. Invariants and statuses: "
-        "docs/oracle.md; workload plugins: docs/plugins.md"};
+    CLI::App app{"gfplab-stress: multithreaded stress campaigns against a gfplab System, with "
+                 "the oracle I1-I21 checked online.\nExit status: 0 clean, 1 a violation, 2 "
+                 "bad usage, 3 an output that cannot be written, 4 stalled, 5 panicked (OOM with "
+                 "nothing to kill). Invariants and statuses: "
+                 "docs/oracle.md; workload plugins: docs/plugins.md"};
     options o;
     add_options(app, o);
     app.set_version_flag("--version", gfplab::version_string("gfplab-stress"));

@@ -19,11 +19,11 @@ void print_summary(const campaign_config &c, shared_state &st, const campaign_re
 void write_json(std::ostream &out, const campaign_config &c, shared_state &st,
                 const campaign_result &r);
 
-// The stall verdict (stall.cpp): what every worker is doing, on stderr and as the JSON
-// report.
-void print_stall(shared_state &st, double stalled_seconds);
+// The stall and panic verdicts (stall.cpp): what every worker is doing, on stderr and as the
+// JSON report.
+void print_stall(shared_state &st, double stalled_seconds, bool panicked);
 void write_stall_json(std::ostream &out, const campaign_config &c, shared_state &st,
-                      double stalled_seconds);
+                      double stalled_seconds, bool panicked);
 
 // What trace_sample() saw last time: reclaim and OOM events are marked by their increase.
 struct trace_sample_state {

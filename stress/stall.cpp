@@ -49,31 +49,41 @@ std::vector<worker_state> states(shared_state &st) {
 
 } // namespace
 
-void print_stall(shared_state &st, double stalled) {
+void print_stall(shared_state &st, double stalled, bool panicked) {
     const auto &s = st.sys.stats();
-    fmt::print(stderr,
-               "gfplab-stress: STALLED: no operation completed for {:.1f} s; what every worker "
-               "was doing:\n",
-               stalled);
+    if (panicked)
+        fmt::print(stderr, "gfplab-stress: PANIC: out of memory with nothing left to kill (6.12 "
+                           "panics: \"System is deadlocked on memory\"); what every worker was "
+                           "doing:\n");
+    else
+        fmt::print(stderr,
+                   "gfplab-stress: STALLED: no operation completed for {:.1f} s; what every "
+                   "worker was doing:\n",
+                   stalled);
     for (const auto &w : states(st))
         fmt::print(stderr, "  worker {}: op {} {} for {:.1f} s{}, scopes {}\n", w.id, w.op, w.what,
                    w.for_seconds, w.alloc.empty() ? "" : ", allocating " + w.alloc, w.scopes);
     fmt::print(stderr,
                "  reclaim: slow path {}, direct reclaim {} calls ({} pages), OOM {} invocations, "
-               "{} kills; allocation stalls logged {}; watchdog GFP_KERNEL allocations {}\n",
+               "{} kills, {} panics; allocation stalls logged {}; watchdog GFP_KERNEL allocations "
+               "{}\n",
                s.slowpath.load(), s.direct_reclaim.load(), s.direct_reclaimed.load(),
-               s.oom_invocations.load(), s.oom_kills.load(), st.orc.stalls.load(),
-               st.orc.watchdog_allocations.load());
+               s.oom_invocations.load(), s.oom_kills.load(), s.oom_panics.load(),
+               st.orc.stalls.load(), st.orc.watchdog_allocations.load());
     fmt::print(stderr, "  {}\n", status_line(st, 0, 0, 0));
     for (const auto &line : st.orc.recent_log())
         fmt::print(stderr, "  log: {}", line.ends_with('\n') ? line : line + "\n");
-    fmt::print(stderr,
-               "  (a leak or a caller that holds memory while it loops in a small NOFS/NOIO "
-               "allocation, which never OOM-kills, stalls every worker; exit status 4)\n");
+    if (panicked)
+        fmt::print(stderr, "  (every OOM victim was killed and memory is still short: what is "
+                           "held is held by no victim, e.g. a leak; exit status 5)\n");
+    else
+        fmt::print(stderr,
+                   "  (a leak or a caller that holds memory while it loops in a small NOFS/NOIO "
+                   "allocation, which never OOM-kills, stalls every worker; exit status 4)\n");
 }
 
-void write_stall_json(std::ostream &out, const campaign_config &c, shared_state &st,
-                      double stalled) {
+void write_stall_json(std::ostream &out, const campaign_config &c, shared_state &st, double stalled,
+                      bool panicked) {
     using nlohmann::json;
     json workers = json::array();
     for (const auto &w : states(st))
@@ -93,7 +103,8 @@ void write_stall_json(std::ostream &out, const campaign_config &c, shared_state 
         {"gfplab_version", version()},
         {"git_revision", git_revision()},
         {"config", {{"scenario", c.sc.name}, {"threads", c.threads}, {"seed", c.seed}}},
-        {"stalled", true},
+        {"stalled", !panicked},
+        {"panicked", panicked},
         {"stalled_seconds", stalled},
         {"workers", workers},
         {"reclaim",
@@ -102,13 +113,16 @@ void write_stall_json(std::ostream &out, const campaign_config &c, shared_state 
           {"direct_reclaimed", s.direct_reclaimed.load()},
           {"oom_invocations", s.oom_invocations.load()},
           {"oom_kills", s.oom_kills.load()},
+          {"oom_panics", s.oom_panics.load()},
           {"allocation_stalls_logged", st.orc.stalls.load()},
           {"watchdog_allocations", st.orc.watchdog_allocations.load()}}},
         {"log", st.orc.recent_log()},
         {"violation_count", st.orc.violation_count()},
         {"violations", violations},
         {"ok", false},
-        {"verdict", json::array({fmt::format("stalled: no operation for {:.1f} s", stalled)})},
+        {"verdict",
+         json::array({panicked ? std::string("panicked: out of memory with nothing to kill")
+                               : fmt::format("stalled: no operation for {:.1f} s", stalled)})},
     };
     out << doc.dump(2) << '\n';
 }

@@ -5,6 +5,7 @@
 // layer below, and when, is the contract these tests pin down: a batch per refill, blocks
 // back once a CPU holds `high`, everything back on drain_all_pages(), and a busy list
 // reported to the caller instead of waited for.
+#include "../lib/src/pcp/high.hpp"
 #include "../lib/src/pcp/pcp.hpp"
 
 #include <gtest/gtest.h>
@@ -79,12 +80,12 @@ struct fixture {
     fake_source source{map.get(), nr_pages};
     std::unique_ptr<pcp::area> area;
 
-    fixture() {
+    explicit fixture(unsigned long batch = 8, unsigned long high = 32) {
         z.mem_map = map.get();
         z.spanned_pages = z.managed_pages = nr_pages;
         z.pcp_slot = 0;
-        z.pcp_batch = 8;
-        z.pcp_high = 32;
+        z.pcp_batch = batch;
+        z.pcp_high = high;
         z.pageblock_mt = std::make_unique<std::atomic<std::uint8_t>[]>(nr_pages >> pageblock_order);
         for (unsigned b = 0; b < nr_pages >> pageblock_order; b++)
             z.pageblock_mt[b] = MIGRATE_MOVABLE;
@@ -167,6 +168,148 @@ TEST(PcpFakeSource, ABusyListIsReportedNotWaitedFor) {
     f.area->set_locked_hook(nullptr);
     EXPECT_EQ(nested, nullptr);
     EXPECT_FALSE(first->flags.load() & PG_pcp) << "a refused free leaves the page as it was";
+}
+
+// 6.12 nr_pcp_alloc(): a refill of a high order asks for batch >> order blocks, at least two,
+// but a batch of one page (a small zone) refills one block of any order.
+TEST(PcpFakeSource, NrPcpAllocRefillsOneBlockOfAHighOrderWhenTheBatchIsOnePage) {
+    fixture f(1, 4);
+    ASSERT_NE(f.area->alloc(f.z, 1, MIGRATE_MOVABLE, 0, 0), nullptr);
+    EXPECT_EQ(f.source.requested, 1u);
+    EXPECT_EQ(f.area->cpu_count(f.z, 0), 0u) << "the one block went to the caller";
+}
+
+// 6.12 free_unref_page_commit() + nr_pcp_free(): once the CPU holds high pages, it gives
+// back as many pages as it freed in a row (free_count), clamped to [batch, high - batch]:
+// 32 frees in a row on an idle CPU (free_count 32, high 32, batch 8) give back 24 pages,
+// leaving a batch.
+TEST(PcpFakeSource, NrPcpFreeGivesBackWhatTheCpuFreedInARow) {
+    fixture f;
+    std::vector<page *> held;
+    for (unsigned long i = 0; i < f.z.pcp_high; i++) {
+        page *p = f.area->alloc(f.z, 0, MIGRATE_MOVABLE, 0, 0);
+        ASSERT_NE(p, nullptr);
+        held.push_back(p);
+    }
+    f.area->drain_all(nullptr);
+    const unsigned long before = f.source.returned;
+    for (page *p : held)
+        ASSERT_TRUE(f.area->free(f.z, p, 0, 2));
+    EXPECT_EQ(f.source.returned - before, f.z.pcp_high - f.z.pcp_batch);
+    EXPECT_EQ(f.area->cpu_count(f.z, 2), f.z.pcp_batch);
+}
+
+// 6.12 free_unref_page_commit(): when allocations come between the frees, free_count stays
+// low (rmqueue_pcplist halves it) and a drain at high gives back one batch (nr_pcp_free's
+// lower bound).
+TEST(PcpFakeSource, NrPcpFreeGivesBackABatchWhenAllocationsInterleave) {
+    fixture f;
+    std::vector<page *> held;
+    for (unsigned long i = 0; i < 2 * f.z.pcp_high; i++)
+        held.push_back(f.area->alloc(f.z, 0, MIGRATE_MOVABLE, 0, 0));
+    f.area->drain_all(nullptr);
+    // Two frees, one allocation, until the CPU reaches high: free_count stays below 4.
+    const unsigned long before = f.source.returned;
+    while (f.source.returned == before && !held.empty()) {
+        ASSERT_TRUE(f.area->free(f.z, held.back(), 0, 1));
+        held.pop_back();
+        ASSERT_TRUE(f.area->free(f.z, held.back(), 0, 1));
+        held.pop_back();
+        if (f.source.returned != before)
+            break;
+        held.insert(held.begin(), f.area->alloc(f.z, 0, MIGRATE_MOVABLE, 0, 1));
+    }
+    EXPECT_EQ(f.source.returned - before, f.z.pcp_batch);
+}
+
+// 6.12 free_unref_page_commit()'s free_high: high-order frees in a row, once free_count
+// reached a batch, drain the CPU at once (nr_pcp_high() gives 0, nr_pcp_free() everything
+// up to batch << CONFIG_PCP_BATCH_SCALE_MAX), far below high.
+TEST(PcpFakeSource, ConsecutiveHighOrderFreesDrainTheCpu) {
+    fixture f;
+    std::vector<page *> held;
+    for (int i = 0; i < 5; i++)
+        held.push_back(f.area->alloc(f.z, 1, MIGRATE_MOVABLE, 0, 0));
+    f.area->drain_all(nullptr);
+    // Frees 1..4 bring free_count to 8 = batch (8 pages held, below high 32); the fifth
+    // finds free_count >= batch after a high-order free, and the CPU holds 10 >= batch.
+    for (int i = 0; i < 4; i++)
+        ASSERT_TRUE(f.area->free(f.z, held[i], 1, 2));
+    EXPECT_EQ(f.area->cpu_count(f.z, 2), 8u);
+    ASSERT_TRUE(f.area->free(f.z, held[4], 1, 2));
+    EXPECT_EQ(f.area->cpu_count(f.z, 2), 0u);
+}
+
+// An order-0 free in between clears PCPF_PREV_FREE_HIGH_ORDER: the next high-order free is
+// not free_high, however large free_count is.
+TEST(PcpFakeSource, AnOrderZeroFreeInBetweenIsNotFreeHigh) {
+    fixture f;
+    std::vector<page *> held;
+    for (int i = 0; i < 5; i++)
+        held.push_back(f.area->alloc(f.z, 1, MIGRATE_MOVABLE, 0, 0));
+    page *small = f.area->alloc(f.z, 0, MIGRATE_MOVABLE, 0, 0);
+    f.area->drain_all(nullptr);
+    for (int i = 0; i < 4; i++)
+        ASSERT_TRUE(f.area->free(f.z, held[i], 1, 2));
+    ASSERT_TRUE(f.area->free(f.z, small, 0, 2));
+    ASSERT_TRUE(f.area->free(f.z, held[4], 1, 2));
+    EXPECT_EQ(f.area->cpu_count(f.z, 2), 11u);
+}
+
+// 6.12 nr_pcp_high(): while reclaim is active on the zone a CPU keeps at most four batches.
+TEST(PcpFakeSource, ReclaimActiveCapsHighAtFourBatches) {
+    fixture f(2, 32);
+    std::vector<page *> held;
+    for (int i = 0; i < 32; i++)
+        held.push_back(f.area->alloc(f.z, 0, MIGRATE_MOVABLE, 0, 0));
+    f.area->drain_all(nullptr);
+    f.z.flags.fetch_or(ZONE_RECLAIM_ACTIVE);
+    for (int i = 0; i < 16; i++)
+        ASSERT_TRUE(f.area->free(f.z, held[i], 0, 2));
+    // The 8th free reached 8 = min(4 * batch, high) pages: the CPU gave back
+    // clamp(free_count 8, batch 2, 8 - 2) = 6; the 16th found 10 and gave back 6 more.
+    EXPECT_EQ(f.area->cpu_count(f.z, 2), 4u);
+}
+
+// The rules alone, against values worked out from 6.12's functions.
+TEST(PcpRules, NrPcpAllocTable) {
+    // nr_pcp_alloc(batch, high, order)
+    EXPECT_EQ(pcp::nr_pcp_alloc(63, 252, 0), 63);
+    EXPECT_EQ(pcp::nr_pcp_alloc(63, 252, 1), 31);
+    EXPECT_EQ(pcp::nr_pcp_alloc(63, 252, 3), 7);
+    EXPECT_EQ(pcp::nr_pcp_alloc(7, 28, 3), 2); // batch >> order is 0: at least two
+    EXPECT_EQ(pcp::nr_pcp_alloc(1, 4, 0), 1);
+    EXPECT_EQ(pcp::nr_pcp_alloc(1, 4, 3), 1);   // a one-page batch: one block
+    EXPECT_EQ(pcp::nr_pcp_alloc(1, 0, 2), 1);   // boot pageset (high < batch)
+    EXPECT_EQ(pcp::nr_pcp_alloc(63, 10, 0), 1); // high < batch
+}
+
+TEST(PcpRules, NrPcpFreeTable) {
+    // nr_pcp_free(count, batch, high, free_count, free_high)
+    EXPECT_EQ(pcp::nr_pcp_free(252, 63, 252, 0, false), 63);     // at least a batch
+    EXPECT_EQ(pcp::nr_pcp_free(252, 63, 252, 100, false), 100);  // what was freed in a row
+    EXPECT_EQ(pcp::nr_pcp_free(252, 63, 252, 2016, false), 189); // leave a batch
+    EXPECT_EQ(pcp::nr_pcp_free(300, 63, 252, 2016, true), 300);  // free_high: everything...
+    EXPECT_EQ(pcp::nr_pcp_free(3000, 63, 252, 0, true), 2016);   // ...up to batch << 5
+    EXPECT_EQ(pcp::nr_pcp_free(5, 1, 0, 0, false), 1);           // high < batch
+}
+
+TEST(PcpRules, NrPcpHighAndFreeHighTable) {
+    // nr_pcp_high(high, batch, free_high, reclaim_active)
+    EXPECT_EQ(pcp::nr_pcp_high(252, 63, false, false), 252);
+    EXPECT_EQ(pcp::nr_pcp_high(252, 63, true, false), 0);
+    EXPECT_EQ(pcp::nr_pcp_high(252, 63, false, true), 252); // 4 * 63 = 252
+    EXPECT_EQ(pcp::nr_pcp_high(400, 63, false, true), 252);
+    EXPECT_EQ(pcp::nr_pcp_high(0, 1, false, false), 0);
+    // pcp_free_high(order, flags, free_count, batch, count)
+    constexpr auto prev = pcp::PCPF_PREV_FREE_HIGH_ORDER;
+    constexpr auto keep = pcp::PCPF_FREE_HIGH_BATCH;
+    EXPECT_TRUE(pcp::pcp_free_high(1, prev, 63, 63, 2));
+    EXPECT_FALSE(pcp::pcp_free_high(0, prev, 63, 63, 200));       // order 0 is never free_high
+    EXPECT_FALSE(pcp::pcp_free_high(1, 0, 63, 63, 200));          // the previous free was order 0
+    EXPECT_FALSE(pcp::pcp_free_high(1, prev, 62, 63, 200));       // free_count below batch
+    EXPECT_FALSE(pcp::pcp_free_high(3, prev | keep, 63, 63, 62)); // keeps a batch
+    EXPECT_TRUE(pcp::pcp_free_high(3, prev | keep, 63, 63, 63));
 }
 
 } // namespace

@@ -34,6 +34,19 @@ inline zone *first_zones_zonelist(const alloc_context &ac) noexcept {
     return nullptr;
 }
 
+// --- vmstat (vmstat/threshold.cpp) ---------------------------------------------------------
+// 6.12 calculate_normal_threshold() and calculate_pressure_threshold() of one zone
+// (gfplab/pcp_sizing.hpp has the arithmetic).
+int calculate_normal_threshold(const zone &z) noexcept;
+int calculate_pressure_threshold(const zone &z) noexcept;
+// set_pgdat_percpu_threshold(): the node's zones that have a percpu_drift_mark fold their
+// deltas past calculate(zone) from now on. kswapd passes calculate_pressure_threshold
+// when it wakes and calculate_normal_threshold before it sleeps.
+void set_pgdat_percpu_threshold(pglist_data &pgdat, int (*calculate)(const zone &)) noexcept;
+// refresh_cpu_vm_stats() for one zone on every CPU: each delta folded into the zone
+// counter, under zone->lock. Returns how many deltas were not zero.
+int refresh_zone_vm_stats(zone &z);
+
 // --- page allocator (page_alloc/) ---------------------------------------------------------
 page *get_page_from_freelist(System &s, gfp_t gfp, unsigned order, unsigned alloc_flags,
                              const alloc_context &ac);

@@ -2,8 +2,8 @@
 /*
  * A leak that exhausts memory: every call keeps another page, allocated with GFP_NOFS, which
  * is too small to fail and never invokes the OOM killer. Once memory is gone every worker
- * loops in reclaim; gfplab-stress must call it a stall (exit 4) and say what each worker was
- * doing, not hang.
+ * loops in reclaim, until a GFP_KERNEL allocation kills every victim and panics (6.12:
+ * "System is deadlocked on memory"); gfplab-stress exits 5 and says what each worker did.
  */
 #include <gfplab/workload.h>
 #include <linux/errno.h>

@@ -30,6 +30,7 @@ class area;
 class shrinker_registry;  // gfplab/shrinker.hpp
 class page_cache;         // gfplab/page_cache.hpp
 struct kswapd_state;      // lib/src/reclaim/kswapd.hpp
+struct vmstat_work;       // lib/src/mm/vmstat_work.hpp
 struct oom_state;         // lib/src/reclaim/oom_kill.hpp
 struct recursion_hazards; // lib/src/check/recursion.hpp
 struct page_allocator;    // lib/src/page_alloc/fastpath.hpp
@@ -129,7 +130,12 @@ struct system_config {
     bool warn_alloc = true;         // print "page allocation failure" reports (rate limited)
     unsigned stall_warn_ms = 10000; // a slow-path request looping this long is reported
     bool kswapd = true;             // one background reclaim thread per node (off: kswapd_run_once)
-    std::uint64_t swap_pages = 0;   // swap space for anon pages (0: none; anon stays in memory)
+    // vm.stat_interval: how often the per-CPU vmstat deltas are folded into the zone counters
+    // (6.12's vmstat_update every sysctl_stat_interval, HZ: 1 s). The fold runs on its own
+    // thread, only in Systems that run kswapd threads (without them nothing moves on its
+    // own, so runs replay exactly); 0: never (refresh_vm_stats() folds on demand).
+    unsigned stat_interval_ms = 1000;
+    std::uint64_t swap_pages = 0; // swap space for anon pages (0: none; anon stays in memory)
 };
 
 // Slow-path events, counted per System (the fast path counts nothing but the rare wake of a
@@ -194,6 +200,9 @@ class System {
     // recorded request. Returns pages reclaimed.
     unsigned long kswapd_run_once(int nid);
     kswapd_stats kswapd_statistics(int nid) const;
+    // refresh_cpu_vm_stats() on every CPU (what writing vm.stat_refresh does): every per-CPU
+    // vmstat delta folded into its zone counter. Returns how many deltas were not zero.
+    int refresh_vm_stats();
     // Quiescence for checkers: kswapd_park() returns once every kswapd thread has finished
     // its run and waits; wake-ups are kept, not acted on, until kswapd_unpark(). It parks
     // kvfree_rcu()'s monitor thread too (call both from the same thread).
@@ -296,6 +305,8 @@ class System {
     void setup_pcp();
     void start_kswapd();
     void stop_kswapd();
+    void start_vmstat_work();
+    void stop_vmstat_work();
 
     system_config cfg_;
     // Never reused, unlike an address: per-thread caches keyed by it cannot mistake a new
@@ -313,6 +324,7 @@ class System {
     std::vector<std::unique_ptr<mem_cgroup>> memcg_owner_;
     std::mutex memcg_lock_;
     std::vector<std::unique_ptr<kswapd_state>> kswapd_;
+    std::unique_ptr<vmstat_work> vmstat_work_; // the periodic fold's thread, if any
     std::unique_ptr<oom_state> oom_;
     std::unique_ptr<class page_cache> page_cache_; // reset before the memory map goes
     std::unique_ptr<recursion_hazards> hazards_;

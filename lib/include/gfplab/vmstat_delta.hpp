@@ -28,6 +28,19 @@ void vmstat_mod(Global &global, Delta &diff, long delta, int threshold) noexcept
                std::memory_order_relaxed);
 }
 
+// refresh_cpu_vm_stats(): one CPU's delta moved into the zone-wide value (the caller holds
+// the counter's zone lock, so no update of the delta races with the move). Returns whether
+// there was anything to move.
+template <class Global, class Delta>
+bool vmstat_fold(Global &global, Delta &diff) noexcept {
+    const long x = diff.load(std::memory_order_relaxed);
+    if (!x)
+        return false;
+    diff.store(0, std::memory_order_relaxed);
+    global.fetch_add(x, std::memory_order_relaxed);
+    return true;
+}
+
 // zone_page_state(): never negative, though the zone-wide value may be for a while.
 template <class Global>
 long vmstat_read(const Global &global) noexcept {

@@ -105,7 +105,13 @@ struct zone {
     std::array<sync::atom<long>, NR_VM_ZONE_STAT_ITEMS> vm_stat{};
     std::unique_ptr<sync::atom<std::int8_t>[]> vm_stat_diff; // [cpu * items + item]
     unsigned stat_cpus = 1;
-    int stat_threshold = 0;
+    // The fold threshold in force: calculate_normal_threshold()'s, or the lower
+    // calculate_pressure_threshold()'s while the node's kswapd is awake (and the zone has a
+    // percpu_drift_mark). kswapd writes it while other threads update counters, hence atomic.
+    sync::atom<int> stat_threshold{0};
+    // calculate_normal_threshold()'s value, which bounds every delta (the pressure threshold
+    // is lower, and deltas left above it when it comes into force are not folded at once).
+    int normal_stat_threshold = 0;
     // Below this many free pages the cheap count may hide a watermark breach: kswapd's
     // balance checks count exactly (refresh_zone_stat_thresholds()); 0 when never needed.
     unsigned long percpu_drift_mark = 0;
@@ -134,13 +140,21 @@ struct zone {
         return vmstat_read_snapshot(vm_stat[item], &vm_stat_diff[item], NR_VM_ZONE_STAT_ITEMS,
                                     stat_cpus);
     }
-    // The exported drift bound: each CPU's delta stays within +-stat_threshold.
-    long drift_bound() const noexcept { return long(stat_cpus) * stat_threshold; }
+    // The exported drift bound: each CPU's delta stays within +-normal_stat_threshold.
+    long drift_bound() const noexcept { return long(stat_cpus) * normal_stat_threshold; }
     // __mod_zone_page_state() on the lock holder's CPU.
     void mod_page_state(zone_stat_item item, long delta) noexcept GFPLAB_REQUIRES(lock) {
         vmstat_mod(vm_stat[item],
                    vm_stat_diff[(lock_cpu % stat_cpus) * NR_VM_ZONE_STAT_ITEMS + item], delta,
-                   stat_threshold);
+                   stat_threshold.load(std::memory_order_relaxed));
+    }
+    // refresh_cpu_vm_stats()'s zone part for one CPU: its deltas into the zone counters.
+    // Returns how many counters changed.
+    int fold_cpu_stats(unsigned cpu) noexcept GFPLAB_REQUIRES(lock) {
+        int changes = 0;
+        for (unsigned item = 0; item < NR_VM_ZONE_STAT_ITEMS; item++)
+            changes += vmstat_fold(vm_stat[item], vm_stat_diff[cpu * NR_VM_ZONE_STAT_ITEMS + item]);
+        return changes;
     }
 
     migratetype pageblock_migratetype(unsigned long pfn) const noexcept {

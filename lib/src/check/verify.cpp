@@ -172,7 +172,7 @@ struct zone_checker {
                 fmt::format("NR_FREE_PAGES reads {} but is {}: off by {}, bound {} ({} CPUs x "
                             "threshold {})",
                             z.vm_stat[NR_FREE_PAGES].load(), free_pages, drift, z.drift_bound(),
-                            z.stat_cpus, z.stat_threshold));
+                            z.stat_cpus, z.normal_stat_threshold));
         expect("nr_free_highatomic", z.nr_free_highatomic.load(), highatomic);
         if (free_pages + cached + allocated != z.managed_pages)
             bad(invariant::counters, "pages unaccounted",

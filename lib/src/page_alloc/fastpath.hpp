@@ -162,10 +162,8 @@ struct page_allocator {
         pcp::area &pcp = *s.pcp_;
         if (!pcp::pcp_allowed_order(order) || !pcp.free(z, p, order, pcp.this_cpu())) [[unlikely]]
             free_to_buddy(s, z, p, order);
-        // free_unref_page_commit(): a zone back above its high watermark is no longer
-        // "below high" (which the allocation side noted).
-        if (z.flags.load(std::memory_order_relaxed) & ZONE_BELOW_HIGH) [[unlikely]]
-            clear_below_high(z);
+        // ZONE_BELOW_HIGH is cleared by the per-CPU drain (pcp.cpp), as 6.12's
+        // free_unref_page_commit() does after free_pcppages_bulk(), not on every free.
     }
 
     // --- out of line ----------------------------------------------------------------------
@@ -192,7 +190,6 @@ struct page_allocator {
     [[gnu::noinline]] static void free_not_last(System &s, page *p, unsigned order, int was);
     [[gnu::noinline]] static void free_pages_prepare_block(System &s, page *p, unsigned order);
     [[gnu::noinline]] static void free_to_buddy(System &s, zone &z, page *p, unsigned order);
-    [[gnu::noinline]] static void clear_below_high(zone &z);
     // The rate-limited "page allocation failure" report.
     [[gnu::cold]] static void warn_alloc(System &s, gfp_t gfp, unsigned order);
 

@@ -92,11 +92,4 @@ void page_allocator::free_to_buddy(System &s, zone &z, page *p, unsigned order) 
     buddy::free_one_page(z, p, s.page_to_pfn(p), order);
 }
 
-void page_allocator::clear_below_high(zone &z) {
-    if (zone_watermark_ok(z.page_state(NR_FREE_PAGES), 0, z.high_wmark_pages(),
-                          z.lowmem_reserve[ZONE_MOVABLE], 0,
-                          z.nr_free_highatomic.load(std::memory_order_relaxed)))
-        z.flags.fetch_and(~ZONE_BELOW_HIGH, std::memory_order_relaxed);
-}
-
 } // namespace gfplab

@@ -25,6 +25,9 @@ constexpr std::uint64_t make_word(std::uint32_t head, std::uint32_t count) noexc
     return std::uint64_t(count) << 32 | head;
 }
 
+// Zones a per-CPU area can serve: MAX_NR_ZONES on each of at most 8 nodes.
+inline constexpr unsigned max_zone_slots = 32;
+
 // The first bytes of every CPU's block in the per-CPU area. Lists follow at byte offsets
 // that the caller computes; the rseq sequences find the block from the CPU number.
 struct cpu_block_header {
@@ -34,12 +37,14 @@ struct cpu_block_header {
     // portable mode: the per-CPU trylock (the kernel's pcp->lock); a failed trylock sends
     // the caller to the buddy allocator, so a thread stopped while holding it stops nobody.
     sync::atom<std::uint32_t> lock{0};
-    // Frees on this CPU, counted racily (lost updates only delay a drain check): the CPU's
-    // total against high is summed every few frees instead of on each one.
-    sync::atom<std::uint32_t> frees{0};
-    std::uint32_t pad = 0;
+    std::uint32_t pad[2] = {};
+    // Per zone slot, the parts of the kernel's struct per_cpu_pages that the list words do
+    // not hold (pcp.hpp: free_count, flags, frees since the last check of high). Here, at a
+    // fixed offset from the block, so that the fast path finds them from the address it
+    // computes for the trylock anyway.
+    sync::atom<std::uint32_t> pcp_state[max_zone_slots] = {};
 };
-static_assert(sizeof(cpu_block_header) == 16);
+static_assert(sizeof(cpu_block_header) == 16 + 4 * max_zone_slots);
 
 // Where the per-CPU blocks are.
 struct percpu_region {

@@ -4,10 +4,13 @@
 // (free_pcppages_bulk), drain_all_pages and the CPU hint. See pcp.hpp.
 #include "pcp.hpp"
 
+#include <gfplab/watermark.hpp>
+
 #include <algorithm>
 #include <cstdlib>
 #include <new>
 #include <sched.h>
+#include <stdexcept>
 #include <thread>
 
 namespace gfplab::pcp {
@@ -49,6 +52,8 @@ area::area(std::span<zone *const> zones, unsigned slots, unsigned ncpus, cpu_mod
            page_source &below)
     : mode_(mode), zones_(zones.begin(), zones.end()), zone_slots_(slots), below_(below) {
     region_.ncpus = ncpus;
+    if (zone_slots_ > max_zone_slots)
+        throw std::length_error("gfplab: more zones than a per-CPU block has state words for");
     std::size_t bytes = sizeof(cpu_block_header) + std::size_t(zone_slots_) * nr_pcp_lists * 8;
     region_.stride = (bytes + cache_line - 1) / cache_line * cache_line;
     region_.base = static_cast<std::uint8_t *>(
@@ -59,6 +64,16 @@ area::area(std::span<zone *const> zones, unsigned slots, unsigned ncpus, cpu_mod
             new (&region_.list(cpu, sizeof(cpu_block_header) + l * 8))
                 sync::atom<std::uint64_t>(empty_word);
     }
+}
+
+void area::set_free_high_batch(bool on) noexcept {
+    const std::uint32_t bit = std::uint32_t(PCPF_FREE_HIGH_BATCH) << flags_shift;
+    for (unsigned cpu = 0; cpu < region_.ncpus; cpu++)
+        for (unsigned slot = 0; slot < zone_slots_; slot++) {
+            auto &st = region_.header(cpu).pcp_state[slot];
+            const std::uint32_t w = st.load(std::memory_order_relaxed);
+            st.store(on ? w | bit : w & ~bit, std::memory_order_relaxed);
+        }
 }
 
 area::~area() {
@@ -79,9 +94,9 @@ outcome area::steal(unsigned cpu, std::size_t off, std::uint64_t *word) {
 page *area::alloc_refill(zone &z, unsigned order, migratetype mt, unsigned alloc_flags,
                          unsigned cpu) {
     forget_cpu();
-    // nr_pcp_alloc() without the alloc_factor scaling: a batch of order-0 pages, or enough
-    // higher-order blocks for about a batch of pages (at least two).
-    const unsigned long nr = order ? std::max(z.pcp_batch >> order, 2ul) : z.pcp_batch;
+    halve_free_count(state(z, cpu)); // rmqueue_pcplist(), as on a hit
+    const auto nr =
+        static_cast<unsigned long>(nr_pcp_alloc(long(z.pcp_batch), long(z.pcp_high), order));
     std::uint32_t head, tail;
     const unsigned long got = below_.rmqueue_bulk(z, order, mt, alloc_flags, cpu, nr, &head, &tail);
     if (!got)
@@ -98,14 +113,36 @@ page *area::alloc_refill(zone &z, unsigned order, migratetype mt, unsigned alloc
     return p;
 }
 
-void area::check_high(zone &z, unsigned list, unsigned cpu) {
-    const unsigned long held = cpu_count(z, cpu);
-    if (held < z.pcp_high)
+namespace {
+
+// free_unref_page_commit(), after its bulk free: a zone back above its high watermark is no
+// longer "below high" (the allocation side sets the flag; only a drain clears it).
+void clear_below_high(zone &z) {
+    if ((z.flags.load(std::memory_order_relaxed) & ZONE_BELOW_HIGH) &&
+        zone_watermark_ok(z.page_state(NR_FREE_PAGES), 0, z.high_wmark_pages(),
+                          z.lowmem_reserve[ZONE_MOVABLE], 0,
+                          z.nr_free_highatomic.load(std::memory_order_relaxed)))
+        z.flags.fetch_and(~ZONE_BELOW_HIGH, std::memory_order_relaxed);
+}
+
+} // namespace
+
+void area::check_high(zone &z, unsigned list, unsigned cpu, std::uint32_t before) {
+    const unsigned order = list / MIGRATE_PCPTYPES;
+    const long batch = long(z.pcp_batch);
+    const long held = long(cpu_count(z, cpu));
+    const bool free_high =
+        pcp_free_high(order, state_flags(before), state_free_count(before), batch, held);
+    const long high = nr_pcp_high(long(z.pcp_high), batch, free_high,
+                                  z.flags.load(std::memory_order_relaxed) & ZONE_RECLAIM_ACTIVE);
+    if (held < high)
         return;
     forget_cpu();
-    // nr_pcp_free(): bring the CPU back to high - batch, freeing at least a batch.
-    const unsigned long to_free = std::max(z.pcp_batch, held - (z.pcp_high - z.pcp_batch));
-    drain_local(z, list, to_free, cpu);
+    const long free_count = state_free_count(free_commit(before, order, z.pcp_batch));
+    drain_local(z, list,
+                static_cast<unsigned long>(nr_pcp_free(held, batch, high, free_count, free_high)),
+                cpu);
+    clear_below_high(z);
 }
 
 // free_pcppages_bulk(): lists in turn from the one just freed to, each giving up its cold

@@ -21,6 +21,7 @@
 #pragma once
 
 #include "../compiler.hpp"
+#include "high.hpp"
 #include "list_ops.hpp"
 #include "list_word.hpp"
 #include "rseq_list.hpp"
@@ -122,6 +123,9 @@ class area {
         const outcome r = pop(cpu, off, z.mem_map, &pfn);
         if (r != outcome::ok) [[unlikely]]
             return r == outcome::busy ? nullptr : alloc_refill(z, order, mt, alloc_flags, cpu);
+        // rmqueue_pcplist(): an allocation halves free_count, so that only frees in a row
+        // make drains large (nr_pcp_free).
+        halve_free_count(state(z, cpu));
         page *p = z.mem_map + pfn;
         clear_page_flags(*p, PG_pcp);
         p->lru.next = pfn_nil;
@@ -145,15 +149,22 @@ class area {
             clear_page_flags(*p, PG_pcp);
             return false;
         }
-        // The kernel keeps one count per CPU and tests it on every free. One word per list
-        // keeps our commit a single store, so the CPU's total is a sum over its lists, taken
-        // every drain_check_interval frees: a CPU may run past high by that many blocks
-        // before it drains. The count is racy (lost updates only delay a check).
-        auto &frees = region_.header(cpu).frees;
-        const std::uint32_t n = frees.load(std::memory_order_relaxed) + 1;
-        frees.store(n, std::memory_order_relaxed);
-        if (n % drain_check_interval == 0) [[unlikely]]
-            check_high(z, list_index(order, mt), cpu);
+        // free_unref_page_commit()'s bookkeeping: free_count and PCPF_PREV_FREE_HIGH_ORDER.
+        // The kernel keeps one count per CPU and tests it against high on every free. One
+        // word per list keeps our commit a single store, so the CPU's total is a sum over its
+        // lists, taken every drain_check_interval frees of this zone (and on every free that
+        // may be free_high): a CPU may run past high by that many blocks before it drains.
+        // The state word is racy (lost updates only delay a check or shift a drain's size).
+        auto &st = state(z, cpu);
+        const std::uint32_t old = st.load(std::memory_order_relaxed);
+        const std::uint32_t now = free_commit(old, order, z.pcp_batch);
+        st.store(now, std::memory_order_relaxed);
+        // free_high's tests but the count, which check_high() sums.
+        const bool maybe_free_high = order && state_free_count(old) >= long(z.pcp_batch) &&
+                                     (state_flags(old) & PCPF_PREV_FREE_HIGH_ORDER);
+        if ((now & ((drain_check_interval - 1) << frees_shift)) == 0 || maybe_free_high)
+            [[unlikely]]
+            check_high(z, list_index(order, mt), cpu, old);
         return true;
     }
 
@@ -174,8 +185,40 @@ class area {
         hook_ = std::move(hook);
     }
 
+    // PCPF_FREE_HIGH_BATCH for every CPU's pagesets (6.12 sets it per CPU from the size of
+    // its share of the last-level cache, which the model does not know: the System says).
+    void set_free_high_batch(bool on) noexcept;
+
   private:
     static constexpr std::uint32_t drain_check_interval = 8;
+
+    // One word per CPU and zone (cpu_block_header::pcp_state): bits 0..15 free_count (it
+    // saturates at batch << 5, at most 63 << 5), 16..23 pcp->flags, 24..31 the frees counted
+    // towards the next check of high.
+    static constexpr unsigned flags_shift = 16, frees_shift = 24;
+    static constexpr long state_free_count(std::uint32_t w) noexcept {
+        return long(w & 0xffff);
+    }
+    static constexpr std::uint8_t state_flags(std::uint32_t w) noexcept {
+        return std::uint8_t(w >> flags_shift);
+    }
+    // free_unref_page_commit(): one more free counts, free_count grows by its pages until
+    // batch << PCP_BATCH_SCALE_MAX, PCPF_PREV_FREE_HIGH_ORDER follows its order.
+    static constexpr std::uint32_t free_commit(std::uint32_t w, unsigned order,
+                                               unsigned long batch) noexcept {
+        constexpr std::uint32_t prev = std::uint32_t(PCPF_PREV_FREE_HIGH_ORDER) << flags_shift;
+        w += 1u << frees_shift; // wraps within the top byte
+        if ((w & 0xffff) < (batch << PCP_BATCH_SCALE_MAX))
+            w += 1u << order;
+        return (w & ~prev) | (order ? prev : 0);
+    }
+    GFPLAB_ALWAYS_INLINE static void halve_free_count(sync::atom<std::uint32_t> &st) noexcept {
+        const std::uint32_t w = st.load(std::memory_order_relaxed);
+        st.store(w - ((w & 0xffff) - ((w & 0xffff) >> 1)), std::memory_order_relaxed);
+    }
+    sync::atom<std::uint32_t> &state(const zone &z, unsigned cpu) const noexcept {
+        return region_.header(cpu).pcp_state[z.pcp_slot];
+    }
 
     std::size_t list_offset(const zone &z, unsigned order, migratetype mt) const noexcept {
         return sizeof(cpu_block_header) + (z.pcp_slot * nr_pcp_lists + list_index(order, mt)) * 8;
@@ -227,7 +270,9 @@ class area {
     outcome steal(unsigned cpu, std::size_t off, std::uint64_t *word);
 
     page *alloc_refill(zone &z, unsigned order, migratetype mt, unsigned alloc_flags, unsigned cpu);
-    void check_high(zone &z, unsigned list, unsigned cpu);
+    // free_unref_page_commit() past the push: nr_pcp_high(), then free_pcppages_bulk() of
+    // nr_pcp_free() pages and ZONE_BELOW_HIGH. `before` is the state word before this free.
+    void check_high(zone &z, unsigned list, unsigned cpu, std::uint32_t before);
     void drain_local(zone &z, unsigned first_list, unsigned long to_free, unsigned cpu);
 
     cpu_mode mode_;

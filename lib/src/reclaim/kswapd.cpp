@@ -190,8 +190,13 @@ void kswapd_try_to_sleep(System &s, kswapd_state &k, std::unique_lock<std::mutex
             k.kswapd_order = std::max(k.kswapd_order, reclaim_order);
         }
     }
-    if (!premature && may_sleep())
+    if (!premature && may_sleep()) {
+        // Asleep, the node's counters fold at the normal threshold; awake, at the tighter
+        // pressure one, so that kswapd's watermark checks see less drift.
+        set_pgdat_percpu_threshold(s.node(k.nid), calculate_normal_threshold);
         k.wait.wait(lk, woken);
+        set_pgdat_percpu_threshold(s.node(k.nid), calculate_pressure_threshold);
+    }
     // Parked, kswapd keeps the wake-up and the request for later but does not act on them.
     k.wait.wait(lk, [&] { return k.stop || !k.parked; });
     k.woken = false;
@@ -382,7 +387,11 @@ unsigned long System::kswapd_run_once(int nid) {
         take_request(k);
     }
     unsigned saved = memalloc_flags_save(PF_MEMALLOC | PF_KSWAPD);
+    // Awake for the turn, the node's counters use the pressure threshold; asleep between
+    // turns, the normal one (kswapd_try_to_sleep()).
+    set_pgdat_percpu_threshold(node(nid), calculate_pressure_threshold);
     const balance_result r = reclaim_internals::balance_pgdat(*this, nid, order, idx);
+    set_pgdat_percpu_threshold(node(nid), calculate_normal_threshold);
     memalloc_flags_restore(saved);
     std::lock_guard<std::mutex> g(k.lock);
     k.reclaim_order = r.order;

@@ -35,7 +35,7 @@ vmstat_snapshot take_vmstat_snapshot(System &s) {
             zs.reserved_highatomic = z.nr_reserved_highatomic;
             zs.pcp_batch = z.pcp_batch;
             zs.pcp_high = z.pcp_high;
-            zs.stat_threshold = z.stat_threshold;
+            zs.stat_threshold = z.stat_threshold.load(std::memory_order_relaxed);
             zs.drift_bound = z.drift_bound();
             for (const auto &a : z.area) {
                 unsigned long n_free = 0;
