@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "support/memory.hpp"
+#include "support/page_shrinker.hpp"
 
 #include <algorithm>
 #include <mutex>
@@ -89,53 +90,6 @@ struct priority_probe {
     }
 };
 
-// A cache of real pages a shrinker gives back (like a dentry cache).
-struct page_shrinker {
-    System &s;
-    std::mutex lock;
-    std::vector<page *> pages;
-    struct shrinker *shr = nullptr;
-
-    explicit page_shrinker(System &sys) : s(sys) {
-        shr = s.shrinkers().alloc(0, "kswapd-test-cache");
-        shr->private_data = this;
-        shr->count_objects = [](struct shrinker *sh, struct shrink_control *) -> unsigned long {
-            auto *self = static_cast<page_shrinker *>(sh->private_data);
-            std::lock_guard<std::mutex> g(self->lock);
-            return self->pages.empty() ? SHRINK_EMPTY : self->pages.size();
-        };
-        shr->scan_objects = [](struct shrinker *sh, struct shrink_control *sc) -> unsigned long {
-            auto *self = static_cast<page_shrinker *>(sh->private_data);
-            std::vector<page *> victims;
-            {
-                std::lock_guard<std::mutex> g(self->lock);
-                unsigned long n = std::min<unsigned long>(sc->nr_to_scan, self->pages.size());
-                victims.assign(self->pages.end() - long(n), self->pages.end());
-                self->pages.resize(self->pages.size() - n);
-            }
-            for (page *p : victims)
-                self->s.free_pages(p, 0);
-            return victims.size();
-        };
-        s.shrinkers().register_shrinker(shr);
-    }
-    ~page_shrinker() {
-        s.shrinkers().free(shr);
-        for (page *p : pages)
-            s.free_pages(p, 0);
-    }
-    // Up to n pages, taken without reclaim and without waking kswapd.
-    void fill(unsigned long n) {
-        for (unsigned long i = 0; i < n; i++) {
-            page *p = s.alloc_pages((GFP_KERNEL & ~__GFP_RECLAIM) | __GFP_NOWARN, 0);
-            if (!p)
-                break;
-            std::lock_guard<std::mutex> g(lock);
-            pages.push_back(p);
-        }
-    }
-};
-
 // balance_pgdat(): a node already balanced when the run starts goes to `out`, past the
 // kswapd_failures increment. More than MAX_RECLAIM_RETRIES runs on an idle node leave it
 // hopeful.
@@ -209,7 +163,7 @@ TEST(ShrinkNode, DirectReclaimProgressRevivesAHopelessKswapd) {
         s.kswapd_run_once(0);
     ASSERT_EQ(s.kswapd_statistics(0).failures, MAX_RECLAIM_RETRIES);
     release(s, held);
-    page_shrinker cache(s);
+    page_shrinker cache(s, "kswapd-test-cache");
     cache.fill(100000);
     exhaust(s).swap(held);
     const auto wakeups = s.kswapd_statistics(0).wakeups;

@@ -11,10 +11,10 @@
 #include <gtest/gtest.h>
 
 #include "support/memory.hpp"
+#include "support/page_shrinker.hpp"
 #include "support/reports.hpp"
 
 #include <algorithm>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -58,50 +58,6 @@ struct fragmented {
     }
 };
 
-// A shrinker over pages it holds: each scan frees up to nr_to_scan of them, so direct
-// reclaim makes progress while it has any.
-struct page_shrinker {
-    System &s;
-    std::mutex lock;
-    std::vector<page *> pages;
-    unsigned long scans = 0;
-    struct shrinker *shr = nullptr;
-
-    explicit page_shrinker(System &sys, std::vector<page *> given)
-        : s(sys), pages(std::move(given)) {
-        shr = s.shrinkers().alloc(0, "outcome-test");
-        shr->private_data = this;
-        shr->count_objects = [](struct shrinker *sh, struct shrink_control *) -> unsigned long {
-            auto *self = static_cast<page_shrinker *>(sh->private_data);
-            std::lock_guard<std::mutex> g(self->lock);
-            return self->pages.empty() ? SHRINK_EMPTY : self->pages.size();
-        };
-        shr->scan_objects = [](struct shrinker *sh, struct shrink_control *sc) -> unsigned long {
-            auto *self = static_cast<page_shrinker *>(sh->private_data);
-            std::vector<page *> victims;
-            {
-                std::lock_guard<std::mutex> g(self->lock);
-                self->scans++;
-                const auto n = std::min<std::size_t>(sc->nr_to_scan, self->pages.size());
-                victims.assign(self->pages.end() - long(n), self->pages.end());
-                self->pages.resize(self->pages.size() - n);
-            }
-            for (page *p : victims)
-                self->s.free_pages(p, 0);
-            return victims.size();
-        };
-        s.shrinkers().register_shrinker(shr);
-    }
-    ~page_shrinker() {
-        s.shrinkers().free(shr);
-        release(s, pages);
-    }
-    std::size_t size() {
-        std::lock_guard<std::mutex> g(lock);
-        return pages.size();
-    }
-};
-
 // __alloc_pages_slowpath() with CONFIG_COMPACTION: memory that cannot be compacted and
 // nothing to reclaim. A non-costly __GFP_RETRY_MAYFAIL request compacts (asynchronously
 // first, then at DEF_COMPACT_PRIORITY), reclaims nothing, and should_reclaim_retry() finds no
@@ -134,7 +90,7 @@ TEST(SlowPathOutcome, CompactionRetriesEscalatePriorityOnceThenTheRequestFails) 
     fragmented f(s);
     std::vector<page *> quarter;
     f.give_quarter(quarter);
-    page_shrinker cache(s, std::move(quarter));
+    page_shrinker cache(s, "outcome-test", std::move(quarter));
     const std::size_t cached = cache.size();
     ASSERT_GT(cached, 1000u);
     EXPECT_EQ(s.alloc_pages(GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN, 2), nullptr);
@@ -226,6 +182,26 @@ TEST(SlowPathOutcome, NofailThatCannotReclaimFailsLikeAtomic) {
     EXPECT_FALSE(r.has(invariant::retry_rules, "NOFAIL failed"));
     EXPECT_EQ(s.stats().refused.load(), 0u);
     release(s, held);
+}
+
+// build_all_zonelists() would set page_group_by_mobility_disabled below
+// pageblock_nr_pages * MIGRATE_TYPES pages; the model keeps grouping on for every System
+// (a deliberate choice, docs/fidelity.md): a movable page of a 4 MiB System still comes
+// from a MOVABLE pageblock and an unmovable one makes its own.
+TEST(ModelChoice, TinySystemStillGroupsByMobility) {
+    auto c = config();
+    c.memory_bytes = 4ull << 20;
+    System s(c);
+    ASSERT_LT(s.max_pfn(), pageblock_nr_pages * MIGRATE_TYPES);
+    zone &z = s.page_zone(s.pfn_to_page(0));
+    page *movable = s.alloc_pages(GFP_HIGHUSER_MOVABLE, 0);
+    page *unmovable = s.alloc_pages(GFP_KERNEL, 0);
+    ASSERT_NE(movable, nullptr);
+    ASSERT_NE(unmovable, nullptr);
+    EXPECT_EQ(z.pageblock_migratetype(s.page_to_pfn(movable)), MIGRATE_MOVABLE);
+    EXPECT_EQ(z.pageblock_migratetype(s.page_to_pfn(unmovable)), MIGRATE_UNMOVABLE);
+    s.free_pages(movable, 0);
+    s.free_pages(unmovable, 0);
 }
 
 } // namespace

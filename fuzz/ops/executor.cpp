@@ -16,6 +16,7 @@
 #include <gfplab/system.hpp>
 #include <gfplab/vmalloc.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <fmt/format.h>
@@ -217,6 +218,31 @@ class harness {
         }
     }
 
+    // Balanced for any order-0 request kswapd could have recorded, judged from the zones
+    // alone (pgdat_balanced() is any eligible zone above its high watermark): the node's
+    // lowest zone, eligible for every request that has an eligible zone at all, is above
+    // high plus its largest lowmem reserve, highatomic reserves aside, with no boost to
+    // reclaim for anywhere on the node.
+    bool plainly_balanced(int nid) {
+        const pglist_data &pgdat = sys_.node(nid);
+        const zone *lowest = nullptr;
+        for (const zone &z : pgdat.node_zones) {
+            if (!z.populated())
+                continue;
+            if (z.watermark_boost.load(std::memory_order_relaxed))
+                return false;
+            if (!lowest)
+                lowest = &z;
+        }
+        if (!lowest)
+            return true;
+        const long reserve =
+            *std::max_element(lowest->lowmem_reserve.begin(), lowest->lowmem_reserve.end());
+        const long usable = lowest->page_state_snapshot(NR_FREE_PAGES) -
+                            lowest->nr_free_highatomic.load(std::memory_order_relaxed);
+        return usable > long(lowest->high_wmark_pages()) + reserve;
+    }
+
     // The I9 reports a valid allocation with this mask must make: one per (held declared
     // lock, shrinker) pair not reported before in this System, when it may reclaim.
     std::size_t expected_recursion_reports(gfp_t gfp) {
@@ -322,9 +348,17 @@ class harness {
             check_verify("after drain");
             return 0;
         case op_code::kswapd_step: {
+            const int nid = int(o.arg[0] % unsigned(sys_.nr_nodes()));
+            const kswapd_stats before = sys_.kswapd_statistics(nid);
+            const bool balanced = before.order == 0 && plainly_balanced(nid);
             unsigned long n = 0;
-            as_other_task([&] { n = sys_.kswapd_run_once(o.arg[0] % sys_.nr_nodes()); });
+            as_other_task([&] { n = sys_.kswapd_run_once(nid); });
             outcome_ = fmt::format("{} pages reclaimed", n);
+            // I14: balance_pgdat() on a balanced node leaves at once and counts no failure.
+            if (balanced && sys_.kswapd_statistics(nid).failures > before.failures)
+                fail(14, fmt::format("kswapd counted a failure on node {}, balanced before the "
+                                     "run (failures {} -> {})",
+                                     nid, before.failures, sys_.kswapd_statistics(nid).failures));
             check_verify("after kswapd");
             return 0;
         }

@@ -24,6 +24,9 @@ void System::setup_watermarks() {
                 lowmem_pages += z.managed_pages;
         }
     // nr_free_buffer_pages() at boot: every lowmem page is free and no watermark is set yet.
+    // The model is a kernel without transparent hugepages (or with THP disabled): 6.12 with
+    // THP raises min_free_kbytes in set_recommended_min_free_kbytes() (two pageblocks per zone
+    // plus the fallback reserves), and keeps pageblock-order per-CPU lists; neither applies.
     int min_free_kbytes = cfg_.min_free_kbytes
                               ? int(cfg_.min_free_kbytes)
                               : calculate_min_free_kbytes(lowmem_pages << (PAGE_SHIFT - 10));

@@ -48,7 +48,10 @@ GFPLAB_INLINE enum zone_type gfp_zone(gfp_t flags) {
 
 /*
  * Mobility from the two hint bits. Both at once is a kernel VM_WARN_ON; the raw value (3)
- * then aliases MIGRATE_HIGHATOMIC, which is what the kernel would use.
+ * then aliases MIGRATE_HIGHATOMIC, which is what the kernel would use. The model always
+ * groups pages by mobility: 6.12 turns grouping off (page_group_by_mobility_disabled, every
+ * request UNMOVABLE) on machines with fewer than pageblock_nr_pages * MIGRATE_TYPES pages,
+ * a few MiB that only test Systems have, where grouping keeps the fallback rules in view.
  */
 GFPLAB_INLINE enum migratetype gfp_migratetype(gfp_t flags) {
     return (enum migratetype)((flags & GFP_MOVABLE_MASK) >> GFP_MOVABLE_SHIFT);
