@@ -5,16 +5,20 @@
 // decides for it (success, failure after so many rounds, the OOM killer, a panic) and names
 // the kernel function and rule it follows. last_slowpath_trace() says how the slow path got
 // there.
+#include <gfplab/alloc_flags.hpp>
 #include <gfplab/shrinker.hpp>
 #include <gfplab/system.hpp>
+#include <gfplab/vmstat.hpp>
 
 #include <gtest/gtest.h>
 
+#include "../lib/src/internal.hpp"
 #include "support/memory.hpp"
 #include "support/page_shrinker.hpp"
 #include "support/reports.hpp"
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -182,6 +186,47 @@ TEST(SlowPathOutcome, NofailThatCannotReclaimFailsLikeAtomic) {
     EXPECT_FALSE(r.has(invariant::retry_rules, "NOFAIL failed"));
     EXPECT_EQ(s.stats().refused.load(), 0u);
     release(s, held);
+}
+
+// alloc_flags_nofragment() looks at the preferred zone (the zonelist's first eligible one),
+// not at the zone bound: a movable request whose preferred zone is ZONE_MOVABLE does not
+// avoid fragmenting, a GFP_KERNEL one preferring ZONE_NORMAL does, and one bounded by
+// DMA32 does not.
+TEST(AllocFlagsOutcome, NofragmentFollowsThePreferredZone) {
+    auto c = config();
+    c.memory_bytes = 128ull << 20;
+    c.dma32_limit = 32ull << 20;
+    c.movable_bytes_per_node = 32ull << 20;
+    System s(c);
+    ASSERT_TRUE(s.node(0).node_zones[ZONE_MOVABLE].populated());
+    auto flags = [&](gfp_t gfp) {
+        alloc_context ac;
+        ac.highest_zoneidx = gfp_zone(gfp);
+        ac.zonelist = s.node(0).zonelists[gfp_zonelist(gfp)].data();
+        return preferred_zone_alloc_flags(s, ac, gfp);
+    };
+    EXPECT_FALSE(flags(GFP_HIGHUSER_MOVABLE) & ALLOC_NOFRAGMENT) << "preferred: ZONE_MOVABLE";
+    EXPECT_TRUE(flags(GFP_KERNEL) & ALLOC_NOFRAGMENT) << "preferred: ZONE_NORMAL";
+    EXPECT_FALSE(flags(GFP_DMA32) & ALLOC_NOFRAGMENT) << "preferred: ZONE_DMA32";
+    EXPECT_EQ(flags(GFP_KERNEL) & ALLOC_WMARK_MASK, ALLOC_WMARK_LOW);
+}
+
+// The statistics name direct reclaim entries as 6.12's vmstat does ("allocstall"), and count
+// compaction's stalls and failures ("compact_stall", "compact_fail") as it does.
+TEST(SlowPathOutcome, CountersUseTheKernelsNames) {
+    System s(config());
+    fragmented f(s);
+    EXPECT_EQ(s.alloc_pages(GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN, 2), nullptr);
+    std::map<std::string, std::uint64_t> counters;
+    for (const auto &[name, value] : take_vmstat_snapshot(s).counters)
+        counters[name] = value;
+    EXPECT_EQ(counters.at("allocstall"), s.stats().direct_reclaim.load());
+    EXPECT_EQ(counters.at("allocstall"), 1u);
+    EXPECT_EQ(counters.at("compact_stall"), 2u);
+    EXPECT_EQ(counters.at("compact_fail"), 2u);
+    EXPECT_EQ(counters.at("compact_success"), 0u);
+    EXPECT_EQ(counters.at("slowpath_entries"), s.stats().slowpath.load());
+    EXPECT_EQ(counters.count("allocstall_slowpath"), 0u);
 }
 
 // build_all_zonelists() would set page_group_by_mobility_disabled below

@@ -48,6 +48,10 @@ void set_pgdat_percpu_threshold(pglist_data &pgdat, int (*calculate)(const zone 
 int refresh_zone_vm_stats(zone &z);
 
 // --- page allocator (page_alloc/) ---------------------------------------------------------
+// The fast path's alloc_flags for a request whose context is ac: ALLOC_WMARK_LOW and 6.12's
+// alloc_flags_nofragment() for the preferred zone (first_zones_zonelist(), not the zone
+// bound): ZONE_NORMAL with a DMA32 zone below it on its node, assumed on one node.
+unsigned preferred_zone_alloc_flags(System &s, const alloc_context &ac, gfp_t gfp);
 page *get_page_from_freelist(System &s, gfp_t gfp, unsigned order, unsigned alloc_flags,
                              const alloc_context &ac);
 page *alloc_pages_slowpath(System &s, gfp_t gfp, unsigned order, alloc_context &ac);

@@ -55,16 +55,11 @@ page *rmqueue(System &s, zone &z, unsigned order, unsigned alloc_flags, migratet
 }
 
 // The node's part of a request's context: the preferred node, its zonelist for the mask,
-// and the fast path's alloc_flags. ALLOC_NOFRAGMENT follows the preferred zone, as 6.12's
-// alloc_flags_nofragment(): a ZONE_NORMAL with a DMA32 zone below it (assumed on one node).
+// and the fast path's alloc_flags.
 unsigned prefer_node(System &s, alloc_context &ac, gfp_t gfp, int nid) {
     ac.preferred_nid = nid;
     ac.zonelist = s.node(nid).zonelists[gfp_zonelist(gfp)].data();
-    const zone *pref = first_zones_zonelist(ac);
-    const bool normal = pref && pref->idx == ZONE_NORMAL;
-    const bool dma32 =
-        s.nr_nodes() == 1 || (pref && s.node(pref->node).node_zones[ZONE_DMA32].populated());
-    return fastpath_alloc_flags(gfp, normal, dma32);
+    return preferred_zone_alloc_flags(s, ac, gfp);
 }
 
 [[gnu::cold]] void refuse_request(System &s, int nid, gfp_t gfp, unsigned order) {
@@ -87,6 +82,14 @@ unsigned prefer_node(System &s, alloc_context &ac, gfp_t gfp, int nid) {
 }
 
 } // namespace
+
+unsigned preferred_zone_alloc_flags(System &s, const alloc_context &ac, gfp_t gfp) {
+    const zone *pref = first_zones_zonelist(ac);
+    const bool normal = pref && pref->idx == ZONE_NORMAL;
+    const bool dma32 =
+        s.nr_nodes() == 1 || (pref && s.node(pref->node).node_zones[ZONE_DMA32].populated());
+    return fastpath_alloc_flags(gfp, normal, dma32);
+}
 
 unsigned current_cpu(System &s) noexcept {
     return s.pcp_area().this_cpu();
