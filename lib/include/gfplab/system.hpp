@@ -66,8 +66,8 @@ bool current_is_oom_victim() noexcept;
 void clear_oom_victim() noexcept;
 
 // What the calling thread's last trip through the allocation slow path did: how the request
-// was answered and why (tests pin 6.12's outcomes on it; a report can quote it). Overwritten
-// by the next slow-path allocation of the thread, reclaim's nested ones included.
+// was answered and why (tests pin 6.12's outcomes on it; a report can quote it). An
+// allocation nested in reclaim does not hide the one it served: the outer one ends last.
 struct slowpath_trace {
     unsigned rounds = 0;          // passes through the retry loop
     unsigned reclaim_retries = 0; // rounds should_reclaim_retry() granted

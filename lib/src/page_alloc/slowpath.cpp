@@ -161,8 +161,13 @@ page *alloc_pages_slowpath(System &s, gfp_t gfp, unsigned order, alloc_context &
     const bool can_compact = gfp_compaction_allowed(gfp);
     const bool nofail = gfp & __GFP_NOFAIL;
     const bool costly = order > PAGE_ALLOC_COSTLY_ORDER;
-    slowpath_trace &t = current_slowpath_trace();
-    t = {};
+    // Kept locally and published on the way out: an allocation nested in this one's reclaim
+    // publishes its own trace first, and this one, finishing last, is what the caller sees.
+    struct publish_on_return {
+        slowpath_trace t;
+        ~publish_on_return() { current_slowpath_trace() = t; }
+    } trace;
+    slowpath_trace &t = trace.t;
     stall_watch stall(s);
     int no_progress_loops = 0, compaction_retries = 0;
     compact_priority prio = DEF_COMPACT_PRIORITY;
