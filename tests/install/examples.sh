@@ -81,13 +81,12 @@ for case in nofs:I9 scope:I8 spinlock:I21; do
 import json, sys
 r = json.load(open(sys.argv[1]))
 inv, site = sys.argv[2], sys.argv[3]
-# A cycle closed inside kswapd's reclaim is charged to no operation; the others happen
-# inside one of toyfs-buggy's.
-hits = [v for v in r["violations"]
-        if v["id"] == inv and site in v["message"]
-        and (v["workload"].startswith("toyfs-buggy/") or v["thread"].startswith("kswapd"))]
+# The marked line is the planted bug's: a report naming it is the catch, whichever thread
+# closed the cycle (a toyfs-buggy operation, kswapd, or a worker reclaiming for the
+# harness's own allocation, charged to no operation).
+hits = [v for v in r["violations"] if v["id"] == inv and site in v["message"]]
 if not hits:
-    print(f"FAIL: no {inv} naming {site} in a toyfs-buggy operation; got:")
+    print(f"FAIL: no {inv} naming {site}; got:")
     for v in r["violations"][:5]:
         print("  ", v["id"], v["workload"], v["message"][:300])
     sys.exit(1)
