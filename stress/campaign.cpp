@@ -46,6 +46,8 @@ shared_state::shared_state(const campaign_config &c, const system_config &scfg)
     fs_cache = std::make_unique<page_cache>(sys, orc, "sb-stressfs", &fs_lock, &trace);
     dentries = std::make_unique<object_cache>(sys, "stressfs2");
     objects = kmem_cache_create(sys, "stress-objects", 120, nullptr, SLAB_HWCACHE_ALIGN);
+    if (c.workloads && !c.workloads->empty())
+        foreign_code.emplace(ref);
 }
 
 void shared_state::free_exchange() {
@@ -227,6 +229,7 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
                     st.orc.watchdog_allocations.fetch_add(1, std::memory_order_relaxed);
                     // The largest order the workers loop on (no compaction in the model:
                     // fragmentation ends only with frees).
+                    const ref::window_guard unbounded(st.ref);
                     if (page *p =
                             st.sys.alloc_pages(GFP_KERNEL | __GFP_NOWARN, PAGE_ALLOC_COSTLY_ORDER))
                         st.sys.free_pages(p, PAGE_ALLOC_COSTLY_ORDER);

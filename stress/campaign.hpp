@@ -12,6 +12,8 @@
 #include "trace.hpp"
 #include "workloads.hpp"
 
+#include <alloc_check.hpp>
+
 #include <gfplab/alloc_sites.hpp>
 #include <gfplab/caches.hpp>
 #include <gfplab/kvfree_rcu.hpp>
@@ -29,6 +31,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,6 +76,13 @@ struct shared_state {
     const campaign_config &cfg;
     System sys;
     oracle orc;
+    // The reference oracle (oracle/): placement and watermark floors of every page
+    // allocation, by its own arithmetic. Workers enter its window around each step that
+    // may allocate.
+    ref::alloc_checker ref{sys, false};
+    // Held for the whole campaign when plugins run: their shrinkers and threads may
+    // allocate where no window sees it, so no floor can be bounded (placement still is).
+    std::optional<ref::window_guard> foreign_code;
     mask_mix masks;
     lock_class fs_lock_class{"stressfs->s_umount"};
     lock_class driver_lock_class{"stressdrv->lock"};

@@ -169,6 +169,11 @@ void print_summary(const campaign_config &c, shared_state &st, const campaign_re
     fmt::print("  log: {} allocation stalls, {} allocation failure warnings (not violations); "
                "watchdog GFP_KERNEL allocations {} (workers all stuck in NOFS/NOIO loops)\n",
                o.stalls.load(), o.alloc_failure_logs.load(), o.watchdog_allocations.load());
+    fmt::print("  reference oracle: {} placements checked (I5); {} watermark floors checked (I4), "
+               "{} of them with nothing else allocating; {} floors skipped (another step that may "
+               "allocate without a bound ran meanwhile)\n",
+               st.ref.placement_checks(), st.ref.floor_checks(), st.ref.floor_exact(),
+               st.ref.floor_skipped());
     fmt::print("  planted: invalid requests {} / {} reported (I16); scope mismatches {} / {} "
                "reported",
                o.planted_invalid.load(), o.reported_invalid.load(), o.planted_scope.load(),
@@ -311,6 +316,11 @@ void write_json(std::ostream &out, const campaign_config &c, shared_state &st,
           {"alloc_failures", o.alloc_failure_logs.load()},
           {"recent", log}}},
         {"checkpoints", {{"count", o.checkpoints.load()}}},
+        {"reference_oracle",
+         {{"placements", st.ref.placement_checks()},
+          {"floors", st.ref.floor_checks()},
+          {"floors_alone", st.ref.floor_exact()},
+          {"floors_skipped", st.ref.floor_skipped()}}},
         {"vmstat", json::parse(r.vmstat_json)},
         {"violation_count", o.violation_count()},
         {"violations", violations},

@@ -88,6 +88,7 @@ class worker {
     // alloc_pages (or alloc_pages_node for the scenario's __GFP_THISNODE share), timed for
     // the trace, its placement checked and counted. d.gfp becomes the mask really used.
     page *allocate(splitmix64 &r, mask_draw &d, thread_stats &ts);
+    int bound_node(int nid, gfp_t gfp) const noexcept;
     void release_block(const held_block &b, bool remote);
     void check_task_flags();
     void close_scopes();

@@ -3,6 +3,8 @@
 
 #include "fuzz_shrinker.hpp"
 
+#include <alloc_check.hpp>
+
 #include <gfplab/alloc_flags.hpp>
 #include <gfplab/caches.hpp>
 #include <gfplab/kvfree_rcu.hpp>
@@ -22,6 +24,7 @@
 #include <fmt/format.h>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
@@ -67,19 +70,6 @@ lock_class &stream_lock_class(unsigned i) {
                                                          new lock_class("fuzz-sb->s_umount"),
                                                          new lock_class("fuzz-journal")};
     return *classes[i];
-}
-
-// The lowest a zone's free count may be when the allocator takes from it, for a request
-// entitled to these ALLOC_* flags: the model's own statement of the watermark reductions
-// (6.12 __zone_watermark_ok), so that a wrong reduction in the library cannot hide itself.
-long reference_floor(unsigned long min_mark, unsigned alloc_flags) {
-    long min = long(min_mark);
-    if (alloc_flags & ALLOC_MIN_RESERVE) {
-        min -= min / 2;
-        if (alloc_flags & ALLOC_NON_BLOCK)
-            min -= min / 4;
-    }
-    return min;
 }
 
 // Thrown by fail(): unwinds the op to execute_ops(), where the harness is torn down.
@@ -528,6 +518,14 @@ class harness {
         return 0;
     }
 
+    // current->flags as this harness's own saves and restores made them.
+    unsigned model_task_flags() const noexcept {
+        unsigned flags = 0;
+        for (const open_scope &o : scopes_)
+            flags |= o.kind;
+        return flags;
+    }
+
     void restore_innermost() {
         const auto [kind, saved, before] = scopes_.back();
         scopes_.pop_back();
@@ -815,14 +813,15 @@ class harness {
         const gfp_t gfp = finite_mask(requested_mask(o), order);
         set_current_vcpu(vcpu);
         const bool valid = gfp_valid(gfp, int(order));
-        // I4 is checked where the allocator's view is exact: a request that cannot reclaim
-        // changes nothing between the watermark check and taking the pages (one thread,
-        // kswapd off), and one without reserve access is held to the watermark.
+        // Placement (I5) and the watermark floor (I4) are the reference oracle's: its own zone
+        // layout, marks and classes, with this harness's model of the task flags.
         const gfp_t eff0 = current_gfp_context(gfp);
-        const bool watch = valid && !(eff0 & __GFP_DIRECT_RECLAIM) &&
-                           !gfp_pfmemalloc_allowed(eff0, current_task_flags());
-        if (watch)
-            snapshot_free();
+        const ref::alloc_request request{gfp, order, model_task_flags(),
+                                         (eff0 & __GFP_THISNODE) ? ref_.model().cpu_node(vcpu)
+                                                                 : -1};
+        std::optional<ref::alloc_checker::scope> checked;
+        if (valid)
+            checked.emplace(ref_, request);
         const std::size_t expected =
             valid ? expected_recursion_reports(gfp) + gfp_nofail_cannot_reclaim(gfp) : 1;
         const std::size_t before = reports_.size();
@@ -851,15 +850,8 @@ class harness {
                 fail(1, fmt::format("pfn {:#x} order {} overlaps a held allocation at pfn {:#x}",
                                     pfn, order, pfn + i));
         const gfp_t eff = current_gfp_context(gfp);
-        if (sys_.page_zone(p).idx > gfp_zone(eff))
-            fail(5, fmt::format("pfn {:#x} is in {} but {} allows up to {}", pfn,
-                                zone_name(sys_.page_zone(p).idx), gfp_describe(eff),
-                                zone_name(gfp_zone(eff))));
-        if ((eff & __GFP_THISNODE) && p->node != sys_.cpu_to_node(vcpu))
-            fail(5, fmt::format("__GFP_THISNODE on cpu {} (node {}) got a page of node {}", vcpu,
-                                sys_.cpu_to_node(vcpu), p->node));
-        if (watch)
-            check_watermark(p, eff, order);
+        for (const ref::finding &f : checked->finish(p))
+            fail(f.inv, f.what + ": " + f.message);
         unsigned group = 0;
         if (eff & __GFP_ACCOUNT)
             for (unsigned g = 1; g < nr_memcgs; g++)
@@ -880,32 +872,6 @@ class harness {
         }
         mark(s, true);
         return expected;
-    }
-
-    void snapshot_free() {
-        for (int nid = 0; nid < sys_.nr_nodes(); nid++)
-            for (const auto &z : sys_.node(nid).node_zones) {
-                free_seen_[nid][z.idx] = z.page_state(NR_FREE_PAGES);
-                free_exact_[nid][z.idx] = z.page_state_snapshot(NR_FREE_PAGES);
-            }
-    }
-
-    // The zone served the request from its free lists (not from a per-CPU list filled
-    // earlier): its count as the allocator read it must have been above the floor of the
-    // request's class, its lowmem reserve included.
-    void check_watermark(const page *p, gfp_t eff, unsigned order) {
-        const zone &z = sys_.page_zone(p);
-        const int nid = p->node;
-        if (z.page_state_snapshot(NR_FREE_PAGES) >= free_exact_[nid][z.idx])
-            return;
-        const unsigned flags = gfp_to_alloc_flags(eff, order);
-        const long floor =
-            reference_floor(z._watermark[WMARK_MIN], flags) + z.lowmem_reserve[gfp_zone(eff)];
-        if (free_seen_[nid][z.idx] <= floor)
-            fail(4, fmt::format("node {} {} had {} free pages, at or below the floor {} of {} "
-                                "(min {}, {}), and served order {}",
-                                nid, z.name, free_seen_[nid][z.idx], floor, gfp_describe(eff),
-                                z._watermark[WMARK_MIN], alloc_flags_name(flags), order));
     }
 
     void finish() {
@@ -963,7 +929,8 @@ class harness {
         unsigned before; // the task flags the save found: a restore must bring them back
     };
 
-    System sys_; // first: everything below refers to it and goes before it
+    System sys_;                         // first: everything below refers to it and goes before it
+    ref::alloc_checker ref_{sys_, true}; // one thread: the counts can be read exactly
     // kfree_rcu'd objects that may not have been freed yet, and the calls made.
     struct rcu_object {
         std::uintptr_t start, end;
@@ -989,14 +956,12 @@ class harness {
     std::vector<cache_page_id> cache_pages_;
     std::array<unsigned, nr_memcgs> memcg_ids_{};
     std::array<std::uint64_t, nr_memcgs> memcg_usage_{};
-    static constexpr int nr_nodes = 2;          // make_config()
-    long free_seen_[nr_nodes][MAX_NR_ZONES]{};  // NR_FREE_PAGES before a watched alloc
-    long free_exact_[nr_nodes][MAX_NR_ZONES]{}; // the same, exact
     std::size_t idx_ = 0;
     op op_{};
     std::string outcome_;
     bool at_end_ = false;
     failure failure_;
+    static constexpr int nr_nodes = 2; // make_config()
 };
 
 } // namespace

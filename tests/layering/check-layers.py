@@ -118,7 +118,8 @@ def main():
                     if theirs[0] > own[0]:
                         errors.append(f"{rel}:{n}: layer {own[0]} ({own[1]}) includes {target}, "
                                       f"layer {theirs[0]} ({theirs[1]})")
-    for top in ("stress", "fuzz", "bench", "tools"):
+    errors += check_oracle(root)
+    for top in ("stress", "fuzz", "bench", "tools", "oracle"):
         for dirpath, _, files in os.walk(os.path.join(root, top)):
             for f in sorted(files):
                 if not f.endswith((".hpp", ".cpp", ".h", ".c")):
@@ -136,6 +137,39 @@ def main():
         print(e)
     print(f"check-layers: {checked} library files, {len(errors)} problem(s)")
     return 1 if errors else 0
+
+
+# The reference oracle (oracle/) states the rules it checks on its own: of the library it
+# may include only the vocabulary's bit values and the System's public accessors, and it may
+# not call what computes with them (a shared table or formula would hide the very bugs it
+# is there to find; docs/oracle.md, "The reference oracle").
+ORACLE_INCLUDES = {"gfplab/linux/gfp_types.h", "gfplab/linux/mmzone.h", "gfplab/linux/sched.h",
+                   "gfplab/system.hpp", "gfplab/kvfree_rcu.hpp"}
+ORACLE_BANNED = re.compile(
+    r"\b(gfp_zone|gfp_zone_checked|gfp_migratetype|gfp_to_alloc_flags|gfp_pfmemalloc_\w+|"
+    r"current_gfp_context|gfp_context_for|wmark_pages|min_wmark_pages|low_wmark_pages|"
+    r"_watermark|drift_bound\(\)|normal_stat_threshold|pcp_batch|pcp_high|zone_batchsize|"
+    r"calculate_\w+|setup_per_zone_\w+|ALLOC_\w+|zone_watermark_\w+)\b")
+
+
+def check_oracle(root):
+    errors = []
+    base = os.path.join(root, "oracle")
+    for f in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        if not f.endswith((".hpp", ".cpp")):
+            continue
+        rel = os.path.join("oracle", f)
+        for n, line in enumerate(open(os.path.join(root, rel), encoding="utf-8"), 1):
+            m = INCLUDE.match(line)
+            if m and m.group(2).startswith("gfplab/") and m.group(2) not in ORACLE_INCLUDES:
+                errors.append(f"{rel}:{n}: the reference oracle includes {m.group(2)}; it may "
+                              f"use only {', '.join(sorted(ORACLE_INCLUDES))}")
+            code = line.split("//", 1)[0]
+            b = ORACLE_BANNED.search(code)
+            if b:
+                errors.append(f"{rel}:{n}: the reference oracle uses the library's "
+                              f"{b.group(1)}: compute it from the rules instead")
+    return errors
 
 
 if __name__ == "__main__":

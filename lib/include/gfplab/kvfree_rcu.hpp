@@ -56,5 +56,10 @@ struct kvfree_rcu_stats {
     std::uint64_t shrinker_freed = 0; // pointers and blocks the shrinker gave back
 };
 kvfree_rcu_stats kvfree_rcu_statistics(System &s);
+// How many page allocations for blocks were started so far (counted before each call, on
+// whichever thread makes it: the monitor's refills included). Monotonic and lock-free: a
+// checker that watches the System's free counts knows from it whether a page allocation it
+// did not make itself may have run in between.
+std::uint64_t kvfree_rcu_block_allocations(System &s) noexcept;
 
 } // namespace gfplab

@@ -194,6 +194,7 @@ bool kfree_rcu_state::schedule_monitor(kfree_rcu_cpu &k) {
 // --- blocks ---------------------------------------------------------------------------------
 
 kvfree_rcu_bulk_data *kfree_rcu_state::alloc_bnode(gfp_t gfp) {
+    block_allocs_.fetch_add(1, std::memory_order_seq_cst);
     page *p = s_.alloc_pages(gfp, 0);
     if (!p)
         return nullptr;
@@ -588,6 +589,10 @@ unsigned long kvfree_rcu_run_monitor(System &s) {
 
 kvfree_rcu_stats kvfree_rcu_statistics(System &s) {
     return kfree_rcu_of(s).stats();
+}
+
+std::uint64_t kvfree_rcu_block_allocations(System &s) noexcept {
+    return kfree_rcu_of(s).block_allocations();
 }
 
 } // namespace gfplab

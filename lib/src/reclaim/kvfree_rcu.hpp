@@ -68,6 +68,9 @@ class kfree_rcu_state {
     // One monitor round on the calling thread, every CPU's drain time taken as due.
     unsigned long run_once();
     kvfree_rcu_stats stats() const;
+    std::uint64_t block_allocations() const noexcept {
+        return block_allocs_.load(std::memory_order_seq_cst);
+    }
     // Recount of every list against the counters (quiescent): I20 "lost" otherwise.
     void verify(std::vector<violation> &out) const;
     // Quiescence for checkers (with kswapd_park()): the monitor finishes its round and
@@ -121,6 +124,7 @@ class kfree_rcu_state {
 
     std::atomic<std::uint64_t> queued_{0}, freed_{0}, chained_{0}, synchronous_{0};
     std::atomic<std::uint64_t> blocks_{0}, batches_{0}, shrinker_freed_{0};
+    std::atomic<std::uint64_t> block_allocs_{0}; // alloc_bnode() calls, counted on entry
 };
 
 // The System's instance (lib/src/mm/system.cpp creates it).
