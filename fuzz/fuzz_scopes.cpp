@@ -18,6 +18,8 @@
 #include "fuzz_shrinker.hpp"
 #include "fuzz_target.hpp"
 
+#include <alloc_check.hpp>
+
 #include <gfplab/linux/sched/mm.h>
 #include <gfplab/lockdep.hpp>
 #include <gfplab/scope.hpp>
@@ -75,6 +77,11 @@ lock_class &declared_class() {
 
 void count_mismatch(const scope_mismatch &, void *ctx) {
     ++*static_cast<unsigned *>(ctx);
+}
+
+ref::alloc_checker &checker() {
+    static ref::alloc_checker c(shared_system(), true);
+    return c;
 }
 
 class run {
@@ -286,9 +293,12 @@ class run {
         hazard_ok_ = hazard;
         if (!p)
             return;
-        if (sys_.page_zone(p).idx > gfp_zone(eff))
-            fail(5, fmt::format("{} (scoped {}) got a page of {}", gfp_describe(gfp),
-                                gfp_describe(eff), zone_name(sys_.page_zone(p).idx)));
+        // Placement by the reference oracle: its own zone rules, the task's flags as this
+        // run has just checked them against its own record.
+        for (const ref::finding &f :
+             checker().check_placement({gfp, 0, current_task_flags(), -1}, p))
+            fail(f.inv, fmt::format("{} (scoped {}): {}: {}", gfp_describe(gfp), gfp_describe(eff),
+                                    f.what, f.message));
         sys_.free_pages(p, 0);
     }
 
