@@ -12,7 +12,9 @@
 //
 // main() is three steps, each its own function, so that a new mode (another source of
 // operations, another output) adds an option and a branch without reshaping the rest:
-// parse the command line, resolve it against the scenario (preset or file), run.
+// parse the command line, resolve it against the scenario (preset or file), run. A run is
+// one campaign per per-CPU mode unless a mode was chosen (stress/rotation.hpp), its outputs
+// covering them all.
 #include "campaign.hpp"
 #include "executor.hpp"
 #include "knobs.hpp"
