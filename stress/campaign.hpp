@@ -55,6 +55,9 @@ struct campaign_config {
     // Seconds without a completed operation, workers running, before the campaign is
     // declared stalled (--stall-timeout; 0: never).
     double stall_timeout = 30;
+    // One run of several (the per-CPU mode rotation, stress/rotation.hpp): a planted
+    // mistake the scenario expects must be found over the whole, not in each run.
+    bool part = false;
     bool tracing = false;                  // collect trace events (--trace-events)
     std::uint64_t slow_alloc_ns = 1000000; // allocations slower than this are traced
 };
@@ -126,6 +129,7 @@ struct campaign_result {
     // What the plugins' code allocated and had not freed after their exit() (kmemleak-style,
     // each with the line that allocated it).
     std::vector<alloc_site_record> workload_leaks;
+    std::uint64_t reported_i9 = 0;    // the planted wrong caller's I9 reports
     bool ok = false;                  // exit status 0
     std::vector<std::string> verdict; // why not ok, one reason a line
 };

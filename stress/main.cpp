@@ -12,12 +12,15 @@
 //
 // main() is three steps, each its own function, so that a new mode (another source of
 // operations, another output) adds an option and a branch without reshaping the rest:
-// parse the command line, resolve it against the scenario (preset or file), run.
+// parse the command line, resolve it against the scenario (preset or file), run. A run is
+// one campaign per per-CPU mode unless a mode was chosen (stress/rotation.hpp), its outputs
+// covering them all.
 #include "campaign.hpp"
 #include "executor.hpp"
 #include "knobs.hpp"
 #include "output.hpp"
 #include "output_file.hpp"
+#include "rotation.hpp"
 #include "scenario_file.hpp"
 #include "timeline.hpp"
 
@@ -116,7 +119,9 @@ void add_options(CLI::App &app, options &o) {
     o.cpus_opt = app.add_option("--cpus", o.cpus, "simulated CPUs (0: the host's)")
                      ->check(CLI::Range(0u, 1024u));
     app.add_option("--pcp-mode", o.pcp_mode,
-                   "how threads reach per-CPU lists: automatic, rseq, locked, or virtual "
+                   "how threads reach per-CPU lists: rotate (the default: the time or --ops "
+                   "split into one run per mode, rseq, locked and virtual, each on a fresh "
+                   "System), or one mode for the whole run: automatic, rseq, locked, or virtual "
                    "(worker i runs on virtual CPU i mod --cpus)");
     app.add_option("--sysctl", o.sysctl,
                    "vm sysctls the machine boots with, as sysctl -w takes them: "
@@ -235,13 +240,8 @@ campaign_config resolve(const options &o, run_settings &run) {
         sc.kswapd = false;
     if (*o.cpus_opt)
         sc.cpus = o.cpus;
-    if (!o.pcp_mode.empty()) {
-        auto m = find_pcp_mode(o.pcp_mode);
-        if (!m)
-            throw usage_error(fmt::format(
-                "--pcp-mode '{}': one of automatic, rseq, locked, virtual", o.pcp_mode));
-        sc.pcp = *m;
-    }
+    if (!o.pcp_mode.empty() && !set_pcp_mode(sc, o.pcp_mode))
+        throw usage_error(fmt::format("--pcp-mode '{}': one of {}", o.pcp_mode, pcp_mode_choices));
     if (!o.sysctl.empty())
         if (auto e = apply_sysctls(sc.vm, o.sysctl); !e.empty())
             throw usage_error("--sysctl: " + e);
@@ -343,10 +343,16 @@ int run(const options &o, const campaign_config &c) {
     // Off a terminal, a progress line every --progress seconds (CI logs, nohup runs).
     const double every = !o.no_status && !status ? o.progress : 0;
     double next_progress = every;
+    // One run, or one per per-CPU mode (stress/rotation.hpp), each on its own System: the
+    // outputs cover them all, the timeline and trace on one clock.
+    std::vector<pcp_phase> phases = plan_pcp_phases(c);
+    const campaign_config *cur = &phases.front().cfg;
+    double offset = 0; // seconds the runs before this one took
     std::unique_ptr<shared_state> st;
     progress_fn progress;
     if (status || tl || every > 0)
-        progress = [&](shared_state &s, double elapsed) {
+        progress = [&](shared_state &s, double phase_elapsed) {
+            const double elapsed = offset + phase_elapsed;
             if (tl)
                 tl->sample(s, elapsed);
             if (status) {
@@ -364,10 +370,15 @@ int run(const options &o, const campaign_config &c) {
                 std::fflush(stdout);
             }
         };
+    std::string modes;
+    if (phases.size() > 1)
+        for (const auto &p : phases)
+            modes += fmt::format("{}{}", modes.empty() ? ", per-CPU modes " : " then ",
+                                 pcp_mode_name(p.cfg.sc.pcp));
     fmt::print(
-        "gfplab-stress: scenario {}, {} workers, {}, seed {}, {} MiB\n", c.sc.name, c.threads,
+        "gfplab-stress: scenario {}, {} workers, {}, seed {}, {} MiB{}\n", c.sc.name, c.threads,
         c.duration > 0 ? fmt::format("{:g} s", c.duration) : fmt::format("{} operations", c.ops),
-        c.seed, c.memory >> 20);
+        c.seed, c.memory >> 20, modes);
     if (c.workloads)
         for (const auto &p : c.workloads->plugins())
             fmt::print("gfplab-stress: workload {} ({}{}){}\n", p.desc->name, p.path,
@@ -383,7 +394,7 @@ int run(const options &o, const campaign_config &c) {
         int rc = panic ? panicked : stalled;
         if (json) {
             try {
-                write_stall_json(json->stream(), c, s, seconds, panic);
+                write_stall_json(json->stream(), *cur, s, seconds, panic);
                 json->close();
             } catch (const std::exception &e) {
                 fmt::print(stderr, "gfplab-stress: {}\n", e.what());
@@ -395,18 +406,45 @@ int run(const options &o, const campaign_config &c) {
         std::_Exit(rc);
     };
     campaign_result r;
-    try {
-        r = run_campaign(c, progress, on_stall, st);
-    } catch (const workload_error &e) {
-        fmt::print(stderr, "gfplab-stress: {}\n", e.what());
-        return usage;
+    std::vector<nlohmann::json> reports, traces;
+    for (std::size_t i = 0; i < phases.size(); i++) {
+        pcp_phase &p = phases[i];
+        cur = &p.cfg;
+        st.reset(); // the run before this one's System goes first
+        campaign_result one;
+        try {
+            one = run_campaign(p.cfg, progress, on_stall, st);
+        } catch (const workload_error &e) {
+            fmt::print(stderr, "gfplab-stress: {}\n", e.what());
+            return usage;
+        }
+        if (status)
+            fmt::print("\r\x1b[K");
+        p.lists = pcp_lists_name(p.cfg, st->sys);
+        p.cpus = st->sys.nr_cpus();
+        p.seconds = one.seconds;
+        p.ops = one.ops;
+        p.violations = st->orc.violation_count();
+        p.ok = one.ok;
+        if (phases.size() > 1)
+            fmt::print("run {} of {}: per-CPU lists {}, seed {}\n", i + 1, phases.size(), p.lists,
+                       p.cfg.seed);
+        print_summary(p.cfg, *st, one, phases.size() == 1);
+        if (json)
+            reports.push_back(report_json(p.cfg, *st, one));
+        if (trace)
+            traces.push_back(trace_events_document(*st));
+        offset += one.seconds;
+        merge_result(r, one, phases.size() > 1 ? pcp_mode_name(p.cfg.sc.pcp) : "");
     }
-    if (status)
-        fmt::print("\r\x1b[K");
-    print_summary(c, *st, r);
+    if (phases.size() > 1) {
+        finish_rotation(c, r);
+        print_rotation(c, phases, r);
+    }
     try {
         if (json) {
-            write_json(json->stream(), c, *st, r);
+            json->stream() << merge_reports(report_json(c, *st, r), reports, phases).dump(2)
+                           << '\n';
             json->close();
         }
         if (tl) {
@@ -420,9 +458,10 @@ int run(const options &o, const campaign_config &c) {
             vmstat->close();
         }
         if (trace) {
-            const auto n = write_trace_events(trace->stream(), *st);
+            const auto doc = merge_trace_documents(traces, phases);
+            trace->stream() << doc.dump() << '\n';
             trace->close();
-            fmt::print("trace events: {} ({} events)\n", o.trace_events, n);
+            fmt::print("trace events: {} ({} events)\n", o.trace_events, doc["traceEvents"].size());
         }
         if (plot) {
             plot->close();

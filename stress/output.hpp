@@ -15,9 +15,12 @@ namespace gfplab::stress {
 // reclaim, shrinker calls, OOM kills, violations so far. `total` 0: no time bound.
 std::string status_line(shared_state &st, double elapsed, double total, std::uint64_t total_ops);
 
-void print_summary(const campaign_config &c, shared_state &st, const campaign_result &r);
-void write_json(std::ostream &out, const campaign_config &c, shared_state &st,
-                const campaign_result &r);
+// last_word false: one run of several (stress/rotation.hpp), whose verdict is not the
+// whole campaign's: it says "this run: ok" rather than "OK: no violation".
+void print_summary(const campaign_config &c, shared_state &st, const campaign_result &r,
+                   bool last_word = true);
+// The JSON report (--json) of one run.
+nlohmann::json report_json(const campaign_config &c, shared_state &st, const campaign_result &r);
 
 // The stall and panic verdicts (stall.cpp): what every worker is doing, on stderr and as the
 // JSON report.
@@ -31,7 +34,7 @@ struct trace_sample_state {
 };
 // Called from the sampler a few times a second while tracing: zone counters and marks.
 void trace_sample(shared_state &st, double at, trace_sample_state &last);
-// Writes the trace-event JSON (violations added from the oracle); returns the event count.
-std::size_t write_trace_events(std::ostream &out, shared_state &st);
+// The trace-event JSON document (violations added from the oracle).
+nlohmann::json trace_events_document(shared_state &st);
 
 } // namespace gfplab::stress

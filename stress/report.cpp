@@ -10,6 +10,7 @@
 #include <gfplab/vmalloc.hpp>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -65,7 +66,8 @@ nlohmann::json workloads_json(const campaign_config &c) {
 
 } // namespace
 
-void print_summary(const campaign_config &c, shared_state &st, const campaign_result &r) {
+void print_summary(const campaign_config &c, shared_state &st, const campaign_result &r,
+                   bool last_word) {
     const auto &o = st.orc;
     const auto &a = st.sys.stats();
     fmt::print("gfplab-stress: scenario {}, {} workers, {:.1f} s, seed {}, {} MiB ({}), "
@@ -194,7 +196,11 @@ void print_summary(const campaign_config &c, shared_state &st, const campaign_re
     if (c.sc.expects_i9 && o.reported_i9)
         fmt::print("  the planted reclaim recursion, as reported first:\n    {}\n",
                    o.first_expected());
-    if (r.ok)
+    // One run of several (the per-CPU mode rotation): the whole's verdict comes last.
+    if (!last_word)
+        fmt::print("  this run: {}\n",
+                   r.ok ? "ok" : fmt::format("FAIL ({})", fmt::join(r.verdict, "; ")));
+    else if (r.ok)
         fmt::print("OK: no violation{}\n",
                    c.sc.expects_i9 ? ", and the planted reclaim recursion was reported (I9)" : "");
     else
@@ -202,8 +208,7 @@ void print_summary(const campaign_config &c, shared_state &st, const campaign_re
             fmt::print("FAIL: {}\n", why);
 }
 
-void write_json(std::ostream &out, const campaign_config &c, shared_state &st,
-                const campaign_result &r) {
+nlohmann::json report_json(const campaign_config &c, shared_state &st, const campaign_result &r) {
     using nlohmann::json;
     const auto &o = st.orc;
     json ops = json::object(), latency = json::object(), outcomes = json::object();
@@ -263,7 +268,7 @@ void write_json(std::ostream &out, const campaign_config &c, shared_state &st,
           {"thisnode_share", c.sc.thisnode_share},
           {"nodes", st.sys.nr_nodes()},
           {"cpus", st.sys.nr_cpus()},
-          {"pcp_mode", pcp_mode_name(c.sc.pcp)},
+          {"pcp_mode", pcp_mode_text(c.sc)},
           {"memcg_limit_bytes", c.sc.memcg_limit},
           {"page_cache_share", c.sc.page_cache_share},
           {"orders", c.sc.orders},
@@ -327,7 +332,7 @@ void write_json(std::ostream &out, const campaign_config &c, shared_state &st,
         {"ok", r.ok},
         {"verdict", r.verdict},
     };
-    out << doc.dump(2) << '\n';
+    return doc;
 }
 
 } // namespace gfplab::stress

@@ -102,7 +102,8 @@ std::vector<scenario> make_all() {
                 "node-local placement counted, remote frees cross nodes";
     n.nodes = 2;
     n.cpus = 4;
-    n.pcp = pcp_mode::virtual_cpus;
+    n.pcp = pcp_mode::virtual_cpus; // its point is four CPUs on two nodes: one mode
+    n.pcp_rotate = false;
     n.thisnode_share = 0.15;
     v.push_back(n);
 
@@ -192,6 +193,23 @@ std::optional<pcp_mode> find_pcp_mode(std::string_view name) noexcept {
         if (pcp_mode_name(m) == name)
             return m;
     return std::nullopt;
+}
+
+std::string_view pcp_mode_text(const scenario &s) noexcept {
+    return s.pcp_rotate ? "rotate" : pcp_mode_name(s.pcp);
+}
+
+bool set_pcp_mode(scenario &s, std::string_view text) noexcept {
+    if (text == "rotate") {
+        s.pcp_rotate = true;
+        return true;
+    }
+    const auto m = find_pcp_mode(text);
+    if (!m)
+        return false;
+    s.pcp = *m;
+    s.pcp_rotate = false;
+    return true;
 }
 
 } // namespace gfplab::stress

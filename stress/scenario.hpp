@@ -70,6 +70,11 @@ struct scenario {
     unsigned nodes = 1;
     unsigned cpus = 0;
     pcp_mode pcp = pcp_mode::automatic;
+    // The per-CPU mode is one System's for its life, and each mode has paths the others never
+    // run (rseq's restarts; the trylock's remote drain; virtual CPUs shared by workers): the
+    // campaign is split into one run per mode, rseq, locked, virtual, each on a fresh System
+    // (stress/rotation.hpp). `pcp` is then unused. A chosen mode (--pcp-mode) turns it off.
+    bool pcp_rotate = true;
     // Nonzero: __GFP_ACCOUNT allocations charge named groups with this limit each.
     std::uint64_t memcg_limit = 0;
     // Share of cache_fill operations that go to the System's page cache (file, dirty file
@@ -101,5 +106,11 @@ std::optional<scenario> find_scenario(std::string_view name);
 std::optional<op_kind> find_op(std::string_view name) noexcept;
 std::string_view pcp_mode_name(pcp_mode m) noexcept;
 std::optional<pcp_mode> find_pcp_mode(std::string_view name) noexcept;
+// The per-CPU mode as the command line and scenario files spell it: a pcp_mode name, or
+// "rotate" (pcp_rotate).
+std::string_view pcp_mode_text(const scenario &s) noexcept;
+// Sets pcp and pcp_rotate from that spelling; false if it names no mode.
+bool set_pcp_mode(scenario &s, std::string_view text) noexcept;
+inline constexpr std::string_view pcp_mode_choices = "rotate, automatic, rseq, locked, virtual";
 
 } // namespace gfplab::stress

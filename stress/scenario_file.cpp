@@ -126,11 +126,9 @@ const std::map<std::string, knob_fn> &knobs() {
          }},
         {"pcp_mode",
          [](auto &r, auto &k, auto &n, scenario &s, auto &) {
-             const auto m = find_pcp_mode(r.text(k, n));
-             if (!m)
+             if (!set_pcp_mode(s, r.text(k, n)))
                  fail(r.path, n.source(),
-                      "key 'pcp_mode': one of automatic, rseq, locked, virtual");
-             s.pcp = *m;
+                      fmt::format("key 'pcp_mode': one of {}", pcp_mode_choices));
          }},
         {"memcg_limit",
          [](auto &r, auto &k, auto &n, scenario &s, auto &) { s.memcg_limit = r.size(k, n); }},
@@ -320,8 +318,9 @@ std::string scenario_toml(const scenario &s, const run_settings &run) {
                      run.checkpoint_ops.value_or(0));
     o += "\n# The machine.\n";
     o += fmt::format("nodes = {}\ncpus = {} # 0: the host's\n", s.nodes, s.cpus);
-    o +=
-        fmt::format("pcp_mode = \"{}\" # automatic, rseq, locked, virtual\n", pcp_mode_name(s.pcp));
+    o += fmt::format("pcp_mode = \"{}\" # rotate (one run per mode, each on a fresh System), "
+                     "automatic, rseq, locked, virtual\n",
+                     pcp_mode_text(s));
     o += fmt::format("memcg_limit = \"{}K\" # per group; 0: __GFP_ACCOUNT charges one unlimited "
                      "group\n",
                      s.memcg_limit >> 10);

@@ -14,6 +14,8 @@
 #   stall:         a plugin that leaks every page (tests/workloads/hog.c, ARG) stalls every
 #                  worker: exit 4 after --stall-timeout, with each worker's operation in the
 #                  JSON report
+#   rotate:        the default campaign is three runs, one per per-CPU mode (rseq, locked,
+#                  virtual), in one report; --pcp-mode and a file's pcp_mode pin one mode
 #   cli:           --version, --json - (the report on stdout, the summary on stderr), output
 #                  paths checked before the campaign starts (exit 3), progress lines off a
 #                  terminal, the kernel's size syntax
@@ -60,6 +62,9 @@ PY
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
 timing = {"seconds", "latency", "checkpoints", "log"}
+for r in (a, b):
+    for p in r["pcp_phases"]:
+        del p["seconds"]
 diff = [k for k in a if k not in timing and a[k] != b.get(k)]
 if diff:
     sys.exit("one worker, no kswapd, seed 7 twice: the reports differ in " + ", ".join(diff))
@@ -97,7 +102,7 @@ usage)
     check "every order weight is 0" --orders 3=0
     check "invalid-share" --invalid-share 1.5
     check "nodes" --nodes 9
-    check "one of automatic" --pcp-mode sometimes
+    check "one of rotate, automatic" --pcp-mode sometimes
     check "not a size" --memcg-limit 3Q
     check "unknown sysctl 'bogus'" --sysctl vm.bogus=1
     check "0 (auto-tuned) or at least 8" --sysctl percpu_pagelist_high_fraction=4
@@ -264,8 +269,51 @@ PY
         { echo "a [vm] value out of range: exit $rc"; cat "$tmp/err"; exit 1; }
     echo "cli: ok ($n progress lines in 2.5 s)"
     ;;
+rotate)
+    # The default rotates the per-CPU mode: three runs, rseq, locked, virtual, each on its
+    # own System with a third of the time, in one report; --pcp-mode (or a file's pcp_mode)
+    # pins one mode; --ops is split the same way.
+    "$bin" --duration 3 --threads 2 --memory 64M --seed 5 --no-status --json "$tmp/r.json" \
+        --trace-events "$tmp/t.json" >"$tmp/out"
+    tail -2 "$tmp/out"
+    grep -q "^gfplab-stress: scenario default, seed 5: 3 runs, one per per-CPU mode" "$tmp/out" ||
+        { echo "no rotation line in the summary"; exit 1; }
+    [ "$(grep -c '^  this run: ok$' "$tmp/out")" = 3 ] || { echo "want 3 runs ok"; exit 1; }
+    "$bin" --ops 6001 --threads 2 --memory 64M --seed 5 --no-status --json "$tmp/o.json" >/dev/null
+    "$bin" --duration 1 --threads 2 --memory 64M --seed 5 --no-status --pcp-mode locked \
+        --json "$tmp/l.json" >/dev/null
+    printf 'pcp_mode = "virtual"\ncpus = 3\n' >"$tmp/v.toml"
+    "$bin" --scenario-file "$tmp/v.toml" --duration 1 --threads 2 --memory 64M --seed 5 \
+        --no-status --json "$tmp/v.json" >/dev/null
+    $py - "$tmp" <<'PY'
+import json, sys
+d = sys.argv[1]
+r = json.load(open(d + "/r.json"))
+ph = r["pcp_phases"]
+assert [p["pcp_mode"] for p in ph] == ["rseq", "locked", "virtual"], ph
+assert r["config"]["pcp_mode"] == "rotate" and r["ok"] and r["format_version"] >= 3, r["config"]
+assert all(p["seconds"] > 0.5 and p["ops"] > 0 and p["ok"] for p in ph), ph
+assert ph[0]["seed"] == 5 and len({p["seed"] for p in ph}) == 3, ph
+assert ph[1]["ran"] == "locked" and ph[2]["ran"] == "virtual", ph
+assert ph[0]["ran"] in ("rseq", "locked (no rseq here)"), ph
+assert r["total_ops"] == sum(p["ops"] for p in ph) == sum(w["ops"] for w in r["workers"])
+assert r["checkpoints"]["count"] >= 3, r["checkpoints"]
+print("rotation:", ", ".join("%s %.1f s %d ops" % (p["ran"], p["seconds"], p["ops"]) for p in ph))
+t = json.load(open(d + "/t.json"))
+pids = {e["pid"] for e in t["traceEvents"]}
+assert pids == {1, 2, 3}, pids
+o = json.load(open(d + "/o.json"))
+assert [p["ops"] for p in o["pcp_phases"]] == [2001, 2000, 2000], o["pcp_phases"]
+assert o["total_ops"] == 6001
+l = json.load(open(d + "/l.json"))
+assert [(p["pcp_mode"], p["ran"]) for p in l["pcp_phases"]] == [("locked", "locked")], l["pcp_phases"]
+assert l["config"]["pcp_mode"] == "locked"
+v = json.load(open(d + "/v.json"))
+assert [(p["pcp_mode"], p["cpus"]) for p in v["pcp_phases"]] == [("virtual", 3)], v["pcp_phases"]
+PY
+    ;;
 *)
-    echo "usage: $0 repeat|usage|nofs-deadlock|files|pictures|cli|stall GFPLAB_STRESS [ARG]" >&2
+    echo "usage: $0 repeat|usage|nofs-deadlock|files|pictures|cli|stall|rotate GFPLAB_STRESS [ARG]" >&2
     exit 2
     ;;
 esac

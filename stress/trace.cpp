@@ -122,7 +122,7 @@ void trace_sample(shared_state &st, double at, trace_sample_state &last) {
     last = {rounds, direct, kills};
 }
 
-std::size_t write_trace_events(std::ostream &out, shared_state &st) {
+nlohmann::json trace_events_document(shared_state &st) {
     nlohmann::json doc;
     {
         // Violations come from the oracle's list, at the time each was recorded.
@@ -135,8 +135,7 @@ std::size_t write_trace_events(std::ostream &out, shared_state &st) {
                                  {"seed", st.cfg.seed},
                                  {"slow_alloc_ns", st.cfg.slow_alloc_ns}});
     }
-    out << doc.dump() << '\n';
-    return doc["traceEvents"].size();
+    return doc;
 }
 
 } // namespace gfplab::stress

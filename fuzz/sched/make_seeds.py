@@ -56,6 +56,38 @@ def main():
     r2 = [alloc(i, 0, 2, HIGHUSER_MOVABLE) for i in range(8)] + [free(i, 0) for i in range(8)]
     (d / "remote_free").write_bytes(seed(2, 3, [r1, r2], bytes([0x01, 0x80, 0x02, 0x41] * 16)))
 
+    # A drain against a pop and a push on the same CPU, the trylock paths the rseq default
+    # never runs: worker thread 0 on vCPU 0 allocates (refilling its empty lists from the
+    # buddy) and frees, while thread 1 drains every CPU, vCPU 0 first (drain_all_pages()
+    # takes each trylock and steals each list). Each schedule runs the worker up to one step
+    # of its path (`lead` full turns of 64 points, then k points), the drainer `points` (3:
+    # it has taken vCPU 0's trylock and holds it), then the worker on; each seed was checked
+    # (a debugger on the replay) to reach what its name says: the worker's pop finding the
+    # trylock taken (allocation from the buddy), the drainer finding the worker inside its
+    # critical section (it waits, yielding), the worker's free finding the trylock taken
+    # (freed to the buddy). The steps are the library's atomics as of this writing: a change
+    # on these paths moves them, and the seeds become mere starting points for the fuzzer.
+    worker = [alloc(0, 0, 0), alloc(1, 0, 0), free(0, 0), alloc(2, 1, 0), free(1, 0),
+              alloc(3, 0, 0, HIGHUSER_MOVABLE), free(2, 0), free(3, 0), alloc(4, 0, 0),
+              free(4, 0)]
+    drainer = [drain(), alloc(0, 0, 0), drain(), free(0, 0), drain()]
+    alternate = bytes([(j % 8) << 2 | (j & 1) for j in range(32)])
+
+    def turns(lead, k, points):
+        if lead == 0:
+            head = [(k - 1) << 2 | 0, (points - 1) << 2 | 1, 31 << 2 | 0, 15 << 2 | 1]
+        else:
+            head = [63 << 2 | 0] * lead + [(k - 1) << 2 | 0, (points - 1) << 2 | 1, 63 << 2 | 0,
+                                           63 << 2 | 0, 15 << 2 | 1]
+        return bytes(head) + alternate
+
+    for name, lead, k, points in (
+            ("drain_vs_pop_1", 0, 1, 3), ("drain_vs_pop_2", 0, 2, 3),
+            ("drain_waits_4", 0, 4, 4), ("drain_waits_5", 0, 5, 8),
+            ("drain_waits_long", 3, 25, 3), ("drain_vs_free_57", 3, 57, 3),
+            ("drain_vs_free_9", 4, 9, 3)):
+        (d / name).write_bytes(seed(2, 2, [worker, drainer], turns(lead, k, points)))
+
 
 if __name__ == "__main__":
     main()
