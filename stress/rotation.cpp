@@ -107,6 +107,7 @@ json merge_reports(json whole, const std::vector<json> &runs,
     // 3: pcp_phases, and config.pcp_mode may be "rotate".
     whole["format_version"] = 3;
     json planted = json::object(), page_cache = json::object(), checkpoints = json::object();
+    json ref_oracle = json::object();
     json violations = json::array(), recent = json::array();
     std::uint64_t violation_count = 0, oom_kills = 0, oom_panics = 0, stalls = 0, failures = 0;
     json workers = json::array(), memcg = json::array();
@@ -115,6 +116,7 @@ json merge_reports(json whole, const std::vector<json> &runs,
         add_numbers(planted, r["planted"]);
         add_numbers(page_cache, r["page_cache"]);
         add_numbers(checkpoints, r["checkpoints"]);
+        add_numbers(ref_oracle, r["reference_oracle"]);
         append(violations, r["violations"]);
         append(recent, r["log"]["recent"]);
         violation_count += r["violation_count"].get<std::uint64_t>();
@@ -153,6 +155,7 @@ json merge_reports(json whole, const std::vector<json> &runs,
     whole["planted"] = planted;
     whole["page_cache"] = page_cache;
     whole["checkpoints"] = checkpoints;
+    whole["reference_oracle"] = ref_oracle;
     whole["violations"] = violations;
     whole["violation_count"] = violation_count;
     whole["oom"]["kills"] = oom_kills;
