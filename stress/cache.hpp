@@ -4,6 +4,8 @@
 // shrinker (like tests/reclaim_test.cpp's page_cache_shrinker). One of them stands for a
 // filesystem's inode cache: its scan takes the superblock lock, declared to the System so
 // that allocating GFP_KERNEL under that lock is reported as reclaim recursion (I9).
+// Every callback checks the shrinker's liveness token first (fuzz/ops/shrinker_liveness.hpp):
+// a call after shrinker_free() returned is an I15 violation, not a use of freed memory.
 #pragma once
 
 #include "oracle.hpp"
