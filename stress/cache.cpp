@@ -60,8 +60,10 @@ bool block_is_zero(System &s, page *p, unsigned order) {
     return true;
 }
 
-page_cache::page_cache(System &s, oracle &o, std::string name, Lock *fs_lock, trace_log *trace)
-    : sys_(s), oracle_(o), name_(std::move(name)), fs_lock_(fs_lock), trace_(trace) {
+page_cache::page_cache(System &s, oracle &o, std::string name, Lock *fs_lock, trace_log *trace,
+                       page_ledger *ledger)
+    : sys_(s), oracle_(o), name_(std::move(name)), fs_lock_(fs_lock), trace_(trace),
+      ledger_(ledger) {
     shr_ = sys_.shrinkers().alloc(0, name_);
     // The token outlives this cache: a late call is reported (I15) without touching it.
     fuzz::shrinker_liveness::arm(shr_, name_,
@@ -89,6 +91,8 @@ unsigned page_cache::fill(unsigned n, gfp_t gfp) {
         page *p = sys_.alloc_pages(gfp, 0);
         if (!p)
             break;
+        if (ledger_)
+            ledger_->handed_out(0);
         stamp_block(sys_, p, 0, cache_owner, sys_.page_to_pfn(p));
         std::lock_guard<std::mutex> g(lock_);
         pages_.push_back(p);
@@ -108,6 +112,8 @@ void page_cache::release(page *p) {
             1, "cached page overwritten",
             fmt::format("{}: pfn {} lost its pattern while cached", name_, sys_.page_to_pfn(p)), 0,
             0, static_cast<long long>(sys_.page_to_pfn(p)));
+    if (ledger_)
+        ledger_->returned(0); // out of the ledger before the allocator has it back
     sys_.free_pages(p, 0);
 }
 

@@ -73,6 +73,8 @@ struct shared_state {
     const campaign_config &cfg;
     System sys;
     oracle orc;
+    // What the workers and the caches hold, for the online I2 check (ledger.hpp).
+    page_ledger ledger;
     mask_mix masks;
     lock_class fs_lock_class{"stressfs->s_umount"};
     lock_class driver_lock_class{"stressdrv->lock"};
