@@ -202,9 +202,12 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
             if (!ledger_reported) {
                 const page_ledger::result lr = st.ledger.check(st.sys, st.managed_pages, phantom);
                 if (!lr.ok) {
-                    ledger_reported = true; // once: the first disagreement says it all
+                    // Once: the first disagreement says it all.
+                    ledger_reported = true;
+                    set_current_op_context(&main_ctx); // reported as the main thread's
                     st.orc.harness_violation(2, "free pages and the harness's ledger disagree",
                                              lr.message);
+                    set_current_op_context(nullptr);
                 }
             }
             std::uint64_t ops = 0;
