@@ -12,9 +12,14 @@
 //
 // Ops: alloc, free (on any virtual CPU: two threads on one vCPU contend for its per-CPU
 // trylock, one freeing to another CPU's list is a remote free), drain (drain_all_pages
-// against the others' lists), touch, scope save/restore, fail_nth. The rest (kswapd, shrink,
-// planted misuse) are fuzz_ops's business and are skipped: reclaim's own locks are not
-// swapped in the deterministic copy, so allocations go without __GFP_DIRECT_RECLAIM.
+// against the others' lists), touch, scope save/restore, fail_nth; and the shrinker's
+// lifetime against reclaim walks: shrinker_register (a0 slot, a2 pages) and shrinker_free
+// (a0 slot) on two slots every thread shares, shrink (drop_slab) and reclaim_step (one
+// shrink_slab() pass with the scoped mask). The shrinkers cache pages, so a scan frees pages
+// and a walk stops inside it at every scheduling point of the free path, where another
+// thread's shrinker_free() can come. The rest (kswapd, planted misuse) is fuzz_ops's
+// business and is skipped: direct reclaim's own locks are not swapped in the deterministic
+// copy (the shrinker registry's are), so allocations go without __GFP_DIRECT_RECLAIM.
 //
 // Checked:
 //  - a successful allocation overlaps no held block, of this thread or another (I1);
@@ -23,14 +28,18 @@
 //    NR_FREE_PAGES counted exactly (I2) and the cheap count is within the drift bound of it,
 //    every per-CPU delta within its threshold (I3);
 //  - nothing is reported (I13 and the rest of the online oracle);
+//  - no shrinker callback runs once shrinker_free() returned, and none is still running
+//    when it returns (I15, the liveness token of fuzz/ops/shrinker_liveness.hpp);
 //  - at the end, all freed and drained: verify() is clean and free + per-CPU pages equal
 //    managed pages in every zone (no page lost).
 // GFPLAB_FUZZ_VERBOSE=1 prints every op, its thread and the schedule's statistics.
 #include "fuzz_target.hpp"
 #include "op_stream.hpp"
 #include "sched/scheduler.hpp"
+#include "shrinker_liveness.hpp"
 
 #include <gfplab/scope.hpp>
+#include <gfplab/shrinker.hpp>
 #include <gfplab/system.hpp>
 
 #include <cstdint>
@@ -38,6 +47,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fmt/format.h>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -49,6 +59,8 @@ using namespace gfplab::fuzz;
 
 constexpr std::size_t header_size = 4;
 constexpr unsigned slots_per_thread = 16;
+constexpr unsigned nr_shared_shrinkers = 2; // few, so that frees meet registrations and walks
+constexpr int cache_owner = 100;            // owner_ of a page shrinker i caches: 100 + i
 
 const unsigned scope_flags[nr_scope_kinds] = {PF_MEMALLOC_NOFS, PF_MEMALLOC_NOIO, PF_MEMALLOC,
                                               PF_MEMALLOC_PIN};
@@ -72,6 +84,74 @@ struct slot {
     page *p = nullptr;
     unsigned order = 0;
     std::uint8_t pattern = 0; // every byte of the block, once written (never 0)
+};
+
+// A shrinker over order-0 pages, shared by the threads. Only the scheduler's one running
+// thread touches it between scheduling points, so its vector needs no lock; what it must
+// survive is a thread stopped inside scan (freeing pages) while another frees the shrinker.
+class page_shrinker {
+  public:
+    page_shrinker(System &sys, std::vector<int> &owner, unsigned id, liveness_reporter report)
+        : sys_(sys), owner_(owner), id_(id) {
+        const std::string name = fmt::format("interleave-{}", id);
+        shrinker_ = sys_.shrinkers().alloc(0, name);
+        shrinker_liveness::arm(shrinker_, name, std::move(report));
+        shrinker_->count_objects = count;
+        shrinker_->scan_objects = scan;
+        shrinker_->private_data = this;
+        sys_.shrinkers().register_shrinker(shrinker_);
+    }
+    ~page_shrinker() {
+        sys_.shrinkers().free(shrinker_);
+        shrinker_liveness::retire(shrinker_);
+        while (!pages_.empty())
+            release(pop());
+    }
+    page_shrinker(const page_shrinker &) = delete;
+    page_shrinker &operator=(const page_shrinker &) = delete;
+
+    // A page the caller allocated and checked: the shrinker owns it from now on.
+    void add(page *p) {
+        const unsigned long pfn = sys_.page_to_pfn(p);
+        owner_[pfn] = cache_owner + int(id_);
+        pages_.push_back(p);
+    }
+
+  private:
+    static unsigned long count(struct shrinker *s, struct shrink_control *) {
+        const shrinker_call call(s, "count_objects");
+        if (!call)
+            return 0;
+        auto *self = static_cast<page_shrinker *>(s->private_data);
+        return self->pages_.empty() ? SHRINK_EMPTY : self->pages_.size();
+    }
+    static unsigned long scan(struct shrinker *s, struct shrink_control *sc) {
+        const shrinker_call call(s, "scan_objects");
+        if (!call)
+            return SHRINK_STOP;
+        auto *self = static_cast<page_shrinker *>(s->private_data);
+        // Taken off the list before the first free: the free path is where this thread stops.
+        std::vector<page *> victims;
+        while (victims.size() < sc->nr_to_scan && !self->pages_.empty())
+            victims.push_back(self->pop());
+        for (page *p : victims)
+            self->release(p);
+        sc->nr_scanned = victims.size();
+        return victims.empty() ? SHRINK_STOP : victims.size();
+    }
+    page *pop() {
+        page *p = pages_.back();
+        pages_.pop_back();
+        owner_[sys_.page_to_pfn(p)] = -1;
+        return p;
+    }
+    void release(page *p) { sys_.free_pages(p, 0); }
+
+    System &sys_;
+    std::vector<int> &owner_;
+    unsigned id_;
+    struct shrinker *shrinker_ = nullptr;
+    std::vector<page *> pages_;
 };
 
 class harness {
@@ -193,9 +273,73 @@ class harness {
         case op_code::fail_nth:
             set_current_fail_nth(o.arg[0] % 16);
             return;
-        default:
-            return; // kswapd, shrink, planted misuse: see the file comment
+        case op_code::shrinker_register:
+            return register_shrinker(t, o);
+        case op_code::shrinker_free: {
+            // Out of the slot before the free, which may stop this thread: no other thread
+            // can find it there and free it twice.
+            std::unique_ptr<page_shrinker> gone =
+                std::move(shrinkers_[o.arg[0] % nr_shared_shrinkers]);
+            gone.reset();
+            return;
         }
+        case op_code::shrink:
+        case op_code::reclaim_step:
+            return reclaim(o);
+        default:
+            return; // kswapd, planted misuse: see the file comment
+        }
+    }
+
+    // Registered first, filled next (a walk may already scan it), published last: while it
+    // fills, no other thread can see it in the slot, so none can free it under the fill.
+    void register_shrinker(unsigned t, const op &o) {
+        const unsigned id = o.arg[0] % nr_shared_shrinkers;
+        if (shrinkers_[id])
+            return;
+        auto s = std::make_unique<page_shrinker>(
+            sys_, owner_, id, [this](const std::string &what, const std::string &message) {
+                fail(fmt::format("{}: {} (I15)", what, message));
+            });
+        set_current_vcpu(o.arg[1] % nr_vcpus);
+        for (unsigned i = 0; i < 1u + o.arg[2] % 8u; i++) {
+            page *p = sys_.alloc_pages(GFP_NOWAIT | __GFP_NOWARN, 0);
+            if (!p)
+                break;
+            const unsigned long pfn = sys_.page_to_pfn(p);
+            if (!sys_.owns(p) || pfn >= sys_.max_pfn())
+                fail(fmt::format("thread {}: shrinker page pfn {:#x} outside the map", t, pfn));
+            if (owner_[pfn] >= 0)
+                fail(fmt::format("thread {}: shrinker page pfn {:#x} is held by {} (I1)", t, pfn,
+                                 owner_[pfn]));
+            s->add(p);
+        }
+        if (!shrinkers_[id])
+            shrinkers_[id] = std::move(s);
+    }
+
+    // drop_slab(), or one shrink_slab() pass as direct reclaim makes it for a mask: with the
+    // scopes applied, and not at all without __GFP_DIRECT_RECLAIM or under PF_MEMALLOC.
+    void reclaim(const op &o) {
+        if (o.code == op_code::shrink) {
+            // drop_caches comes from another task: GFP_KERNEL whatever this thread's scopes.
+            const unsigned saved = current_task_flags() & scope_mask();
+            current_task_flags_clear(saved);
+            sys_.shrinkers().drop_slab();
+            current_task_flags_set(saved);
+            return;
+        }
+        const gfp_t eff = current_gfp_context(mask_table[o.arg[0] % mask_table.size()].mask);
+        if (!(eff & __GFP_DIRECT_RECLAIM) || (current_task_flags() & PF_MEMALLOC))
+            return;
+        sys_.shrinkers().shrink_slab(eff, 0, o.arg[2] % 13);
+    }
+
+    static unsigned scope_mask() {
+        unsigned m = 0;
+        for (unsigned f : scope_flags)
+            m |= f;
+        return m;
     }
 
     void do_alloc(unsigned t, const op &o) {
@@ -266,6 +410,8 @@ class harness {
     }
 
     void finish() {
+        for (auto &s : shrinkers_)
+            s.reset();
         sys_.drain_all_pages();
         auto v = sys_.verify();
         if (!v.empty())
@@ -288,6 +434,7 @@ class harness {
     std::vector<violation> reports_;
     std::vector<int> owner_; // pfn -> holding thread, -1 when free (the reference model)
     slot slots_[4][slots_per_thread];
+    std::unique_ptr<page_shrinker> shrinkers_[nr_shared_shrinkers];
 };
 
 } // namespace

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "cache.hpp"
 
+#include "shrinker_liveness.hpp"
+
 #include <gfplab/gfp.hpp>
 
 #include <fmt/format.h>
@@ -58,9 +60,16 @@ bool block_is_zero(System &s, page *p, unsigned order) {
     return true;
 }
 
-page_cache::page_cache(System &s, oracle &o, std::string name, Lock *fs_lock, trace_log *trace)
-    : sys_(s), oracle_(o), name_(std::move(name)), fs_lock_(fs_lock), trace_(trace) {
+page_cache::page_cache(System &s, oracle &o, std::string name, Lock *fs_lock, trace_log *trace,
+                       page_ledger *ledger)
+    : sys_(s), oracle_(o), name_(std::move(name)), fs_lock_(fs_lock), trace_(trace),
+      ledger_(ledger) {
     shr_ = sys_.shrinkers().alloc(0, name_);
+    // The token outlives this cache: a late call is reported (I15) without touching it.
+    fuzz::shrinker_liveness::arm(shr_, name_,
+                                 [&o](const std::string &what, const std::string &message) {
+                                     o.harness_violation(15, what, message);
+                                 });
     shr_->private_data = this;
     shr_->count_objects = &page_cache::count;
     shr_->scan_objects = &page_cache::scan;
@@ -71,6 +80,7 @@ page_cache::page_cache(System &s, oracle &o, std::string name, Lock *fs_lock, tr
 
 page_cache::~page_cache() {
     sys_.shrinkers().free(shr_);
+    fuzz::shrinker_liveness::retire(shr_); // waits for a call shrinker_free() left running
     for (page *p : pages_)
         release(p);
 }
@@ -81,6 +91,8 @@ unsigned page_cache::fill(unsigned n, gfp_t gfp) {
         page *p = sys_.alloc_pages(gfp, 0);
         if (!p)
             break;
+        if (ledger_)
+            ledger_->handed_out(0);
         stamp_block(sys_, p, 0, cache_owner, sys_.page_to_pfn(p));
         std::lock_guard<std::mutex> g(lock_);
         pages_.push_back(p);
@@ -100,16 +112,24 @@ void page_cache::release(page *p) {
             1, "cached page overwritten",
             fmt::format("{}: pfn {} lost its pattern while cached", name_, sys_.page_to_pfn(p)), 0,
             0, static_cast<long long>(sys_.page_to_pfn(p)));
+    if (ledger_)
+        ledger_->returned(0); // out of the ledger before the allocator has it back
     sys_.free_pages(p, 0);
 }
 
 unsigned long page_cache::count(struct shrinker *sh, struct shrink_control *) {
+    const fuzz::shrinker_call call(sh, "count_objects");
+    if (!call)
+        return 0;
     auto *self = static_cast<page_cache *>(sh->private_data);
     std::lock_guard<std::mutex> g(self->lock_);
     return self->pages_.empty() ? SHRINK_EMPTY : self->pages_.size();
 }
 
 unsigned long page_cache::scan(struct shrinker *sh, struct shrink_control *sc) {
+    const fuzz::shrinker_call call(sh, "scan_objects");
+    if (!call)
+        return SHRINK_STOP;
     auto *self = static_cast<page_cache *>(sh->private_data);
     // I7: a shrinker runs only in reclaim, and an allocation that may not reclaim never
     // gets there, however short memory is.

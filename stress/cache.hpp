@@ -4,8 +4,11 @@
 // shrinker (like tests/reclaim_test.cpp's page_cache_shrinker). One of them stands for a
 // filesystem's inode cache: its scan takes the superblock lock, declared to the System so
 // that allocating GFP_KERNEL under that lock is reported as reclaim recursion (I9).
+// Every callback checks the shrinker's liveness token first (fuzz/ops/shrinker_liveness.hpp):
+// a call after shrinker_free() returned is an I15 violation, not a use of freed memory.
 #pragma once
 
+#include "ledger.hpp"
 #include "oracle.hpp"
 #include "trace.hpp"
 
@@ -25,8 +28,9 @@ class page_cache {
     // fs_lock: the filesystem's lock its scan takes (with __GFP_FS only, and by trylock as
     // super_cache_scan() does), or nullptr for a cache without one.
     // trace: where shrinker calls go as spans (nullptr: nowhere).
+    // ledger: where the cached pages are entered while the cache holds them (nullptr: none).
     page_cache(System &s, oracle &o, std::string name, Lock *fs_lock = nullptr,
-               trace_log *trace = nullptr);
+               trace_log *trace = nullptr, page_ledger *ledger = nullptr);
     ~page_cache(); // shrinker_free(), then the pages go back
     page_cache(const page_cache &) = delete;
     page_cache &operator=(const page_cache &) = delete;
@@ -48,6 +52,7 @@ class page_cache {
     std::string name_;
     Lock *fs_lock_;
     trace_log *trace_;
+    page_ledger *ledger_;
     std::mutex lock_;
     std::vector<page *> pages_;
     struct shrinker *shr_ = nullptr;

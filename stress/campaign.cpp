@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <thread>
 
 namespace gfplab::stress {
@@ -42,8 +43,8 @@ shared_state::shared_state(const campaign_config &c, const system_config &scfg)
         memcgs.push_back(
             sys.mem_cgroup_create(groups == 1 ? "stress" : fmt::format("stress-{}", char('a' + i)),
                                   (c.sc.memcg_limit + PAGE_SIZE - 1) >> PAGE_SHIFT));
-    cache = std::make_unique<page_cache>(sys, orc, "stress-pagecache", nullptr, &trace);
-    fs_cache = std::make_unique<page_cache>(sys, orc, "sb-stressfs", &fs_lock, &trace);
+    cache = std::make_unique<page_cache>(sys, orc, "stress-pagecache", nullptr, &trace, &ledger);
+    fs_cache = std::make_unique<page_cache>(sys, orc, "sb-stressfs", &fs_lock, &trace, &ledger);
     dentries = std::make_unique<object_cache>(sys, "stressfs2");
     objects = kmem_cache_create(sys, "stress-objects", 120, nullptr, SLAB_HWCACHE_ALIGN);
     if (c.workloads && !c.workloads->empty())
@@ -188,6 +189,11 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
         auto last_progress = clock_type::now();
         bool stall_reported = false;
         trace_sample_state traced;
+        // The online ledger check (I2): a few times a second, off the workers' paths.
+        // GFPLAB_STRESS_LEDGER_PHANTOM=N unbalances it by N pages (the stress-ledger test).
+        const char *phantom_env = std::getenv("GFPLAB_STRESS_LEDGER_PHANTOM");
+        const long phantom = phantom_env ? std::atol(phantom_env) : 0;
+        bool ledger_reported = false;
         std::unique_lock<std::mutex> g(done_lock);
         while (!done_cv.wait_for(g, std::chrono::milliseconds(250), [&] { return done; })) {
             const double elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
@@ -195,6 +201,17 @@ campaign_result run_campaign(const campaign_config &c, const progress_fn &progre
                 trace_sample(st, st.orc.elapsed(), traced);
             if (progress)
                 progress(st, elapsed);
+            if (!ledger_reported) {
+                const page_ledger::result lr = st.ledger.check(st.sys, st.managed_pages, phantom);
+                if (!lr.ok) {
+                    // Once: the first disagreement says it all.
+                    ledger_reported = true;
+                    set_current_op_context(&main_ctx); // reported as the main thread's
+                    st.orc.harness_violation(2, "free pages and the harness's ledger disagree",
+                                             lr.message);
+                    set_current_op_context(nullptr);
+                }
+            }
             std::uint64_t ops = 0;
             for (const auto &w : st.workers)
                 ops += w->ops_done();

@@ -86,6 +86,8 @@ struct shared_state {
     // Held for the whole campaign when plugins run: their shrinkers and threads may
     // allocate where no window sees it, so no floor can be bounded (placement still is).
     std::optional<ref::window_guard> foreign_code;
+    // What the workers and the caches hold, for the online I2 check (ledger.hpp).
+    page_ledger ledger;
     mask_mix masks;
     lock_class fs_lock_class{"stressfs->s_umount"};
     lock_class driver_lock_class{"stressdrv->lock"};

@@ -19,6 +19,10 @@
 #   cli:           --version, --json - (the report on stdout, the summary on stderr), output
 #                  paths checked before the campaign starts (exit 3), progress lines off a
 #                  terminal, the kernel's size syntax
+#   ledger:        the online ledger check (I2, stress/ledger.hpp) fires while the campaign
+#                  runs: with GFPLAB_STRESS_LEDGER_PHANTOM as many pages as the System
+#                  manages added to what the harness holds, the run exits 1 with the I2
+#                  ledger report, and no checkpoint or final recount finds anything
 # JSON is read with Debian's /usr/bin/python3 (a fresh Debian has it; no jq needed).
 set -euo pipefail
 mode=$1 bin=$2
@@ -312,8 +316,24 @@ v = json.load(open(d + "/v.json"))
 assert [(p["pcp_mode"], p["cpus"]) for p in v["pcp_phases"]] == [("virtual", 3)], v["pcp_phases"]
 PY
     ;;
+ledger)
+    rc=0
+    GFPLAB_STRESS_LEDGER_PHANTOM=16384 "$bin" --scenario default --threads 2 --duration 1 \
+        --memory 64M --seed 1 --no-status >"$tmp/out" 2>&1 || rc=$?
+    if [ "$rc" != 1 ] || ! grep -q "I2 free pages and the harness's ledger disagree" "$tmp/out"; then
+        echo "an unbalanced ledger: exit $rc (want 1 and the I2 ledger report)"
+        cat "$tmp/out"
+        exit 1
+    fi
+    if grep "gfplab: I" "$tmp/out" | grep -qv "ledger disagree"; then
+        echo "an unbalanced ledger: other violations than the ledger's"
+        cat "$tmp/out"
+        exit 1
+    fi
+    grep -m1 "ledger disagree" "$tmp/out"
+    ;;
 *)
-    echo "usage: $0 repeat|usage|nofs-deadlock|files|pictures|cli|stall|rotate GFPLAB_STRESS [ARG]" >&2
+    echo "usage: $0 repeat|usage|nofs-deadlock|files|pictures|cli|stall|rotate|ledger GFPLAB_STRESS [ARG]" >&2
     exit 2
     ;;
 esac

@@ -348,6 +348,7 @@ void worker::op_alloc(splitmix64 &r, thread_stats &ts) {
                 d.gfp, int(d.order), static_cast<long long>(st_.sys.page_to_pfn(p)));
     }
     const std::uint64_t serial = ++serial_;
+    st_.ledger.handed_out(d.order);
     stamp_block(st_.sys, p, d.order, id_, serial);
     std::lock_guard<std::mutex> g(lock_);
     held_.push_back({p, d.order, id_, serial});
@@ -365,6 +366,7 @@ void worker::release_block(const held_block &b, bool remote) {
                         st_.sys.page_to_pfn(b.p) + (unsigned long)bad, bad, b.order, b.owner, id_,
                         remote ? ", a remote free" : ""),
             0, int(b.order), static_cast<long long>(st_.sys.page_to_pfn(b.p)));
+    st_.ledger.returned(b.order); // out of the ledger before the allocator has it back
     st_.sys.free_pages(b.p, b.order);
 }
 
@@ -544,6 +546,7 @@ void worker::op_lock_section(splitmix64 &r, thread_stats &ts) {
         }
         ts.outcomes[unsigned(outcome::alloc_ok)]++;
         ts.outcomes[unsigned(outcome::pages_allocated)] += 1ull << order;
+        st_.ledger.handed_out(order); // release_block() takes it out again
         // A buffer the filesystem fills and drops before it lets go of the lock.
         stamp_block(st_.sys, p, order, id_, ++serial_);
         release_block({p, order, id_, serial_}, false);
@@ -625,8 +628,9 @@ void worker::op_page_cache(splitmix64 &r, thread_stats &ts) {
 
 void worker::op_shrinker(thread_stats &ts) {
     if (!private_cache_) {
-        private_cache_ = std::make_unique<page_cache>(
-            st_.sys, st_.orc, fmt::format("stress-w{}-objects", id_), nullptr, &st_.trace);
+        private_cache_ =
+            std::make_unique<page_cache>(st_.sys, st_.orc, fmt::format("stress-w{}-objects", id_),
+                                         nullptr, &st_.trace, &st_.ledger);
         private_cache_->fill(8, (GFP_KERNEL & ~__GFP_DIRECT_RECLAIM) | __GFP_NOWARN |
                                     __GFP_NOMEMALLOC);
         ts.outcomes[unsigned(outcome::shrinkers_registered)]++;

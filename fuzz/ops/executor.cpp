@@ -179,6 +179,8 @@ class harness {
         for (const auto &s : shrinkers_)
             if (s && !s->context_error().empty())
                 fail(8, s->context_error());
+        if (!liveness_errors_.empty())
+            fail(15, liveness_errors_.front());
         check_memcg();
     }
 
@@ -390,7 +392,10 @@ class harness {
             s = std::make_unique<fuzz_shrinker>(
                 sys_.shrinkers(), fmt::format("fuzz-shrinker-{}", o.arg[0] % nr_shrinker_slots),
                 unsigned(o.arg[2]) * 8, c < nr_lock_classes ? &stream_lock_class(c) : nullptr,
-                o.arg[3] & 1 ? __GFP_IO : __GFP_FS);
+                o.arg[3] & 1 ? __GFP_IO : __GFP_FS,
+                [this](const std::string &what, const std::string &message) {
+                    liveness_errors_.push_back(what + ": " + message); // I15, after the op
+                });
             return 0;
         }
         case op_code::shrinker_free:
@@ -951,6 +956,8 @@ class harness {
     std::array<std::unique_ptr<Lock>, nr_lock_classes> locks_;
     std::vector<unsigned> held_; // classes the stream holds, innermost last
     std::array<std::unique_ptr<fuzz_shrinker>, nr_shrinker_slots> shrinkers_;
+    // A shrinker callback that ran after shrinker_free() returned (shrinker_liveness.hpp).
+    std::vector<std::string> liveness_errors_;
     std::set<std::pair<unsigned, std::string>> hazards_; // I9 pairs already reported
     std::unique_ptr<object_cache> cache_;
     std::vector<cache_page_id> cache_pages_;

@@ -6,6 +6,7 @@
 import pathlib
 
 ALLOC, FREE, DRAIN, TOUCH = 0x01, 0x02, 0x07, 0x0B
+SHRINK, SHRINKER_REGISTER, SHRINKER_FREE, RECLAIM_STEP = 0x0A, 0x0E, 0x0F, 0x13
 KERNEL, ATOMIC, NOWAIT, HIGHUSER_MOVABLE = 0, 3, 4, 7
 
 
@@ -23,6 +24,22 @@ def touch(slot):
 
 def drain():
     return bytes([DRAIN, 0, 0, 0, 0, 0, 0, 0])
+
+
+def shrinker_register(slot, pages, vcpu=0):
+    return bytes([SHRINKER_REGISTER, slot, vcpu, pages - 1, 0, 0, 0, 0])
+
+
+def shrinker_free(slot):
+    return bytes([SHRINKER_FREE, slot, 0, 0, 0, 0, 0, 0])
+
+
+def shrink():
+    return bytes([SHRINK, 0, 0, 0, 0, 0, 0, 0])
+
+
+def reclaim_step(priority=0, sel=KERNEL):
+    return bytes([RECLAIM_STEP, sel, 0, priority, 0, 0, 0, 0])
 
 
 def seed(threads, depth, scripts, schedule=b""):
@@ -55,6 +72,27 @@ def main():
     r1 = [alloc(i, 0, 0) for i in range(8)] + [free(i, 2) for i in range(8)]
     r2 = [alloc(i, 0, 2, HIGHUSER_MOVABLE) for i in range(8)] + [free(i, 0) for i in range(8)]
     (d / "remote_free").write_bytes(seed(2, 3, [r1, r2], bytes([0x01, 0x80, 0x02, 0x41] * 16)))
+    # shrinker_free() against a walk inside the shrinker: thread 0 registers and fills a
+    # shrinker, then walks (each scan frees pages: a scheduling point per page); thread 1
+    # frees slot 0, registers its own and frees it again. The schedule gives thread 0 its
+    # first `points` scheduling points, then thread 1 the rest: at 4 thread 0's walk finds
+    # thread 1's shrinker and is inside its scan when thread 1 frees it; at 331 thread 1
+    # frees thread 0's own shrinker under its walk. shrinker_free() must wait for the scan
+    # (I15): both inputs fail with the wait taken out of shrinker_registry::free().
+    walker = [shrinker_register(0, 8), shrink(), shrink()]
+    freer = [shrinker_free(0), shrinker_register(0, 8, 1), shrinker_free(0)]
+    for name, points in (("shrinker_free_vs_walk", 4), ("shrinker_free_vs_own_walk", 331)):
+        rest = [(points % 64 - 1) << 2] if points % 64 else []
+        sched = bytes([0xFC] * (points // 64) + rest)
+        (d / name).write_bytes(seed(2, 1, [walker, freer], sched + bytes([0xFD] * 60)))
+    # Three threads, no schedule bytes: PCT decides when the frees come.
+    walker = [shrinker_register(0, 8), shrinker_register(1, 8, 1), shrink(), reclaim_step(0),
+              shrinker_register(0, 8), reclaim_step(0), shrink()]
+    freer = [alloc(0), shrinker_free(0), shrinker_register(0, 8, 2), shrinker_free(1),
+             alloc(1, 0, 2), shrinker_free(0), shrinker_register(1, 4, 3), free(0), free(1, 2)]
+    (d / "shrinker_free_vs_walk_pct").write_bytes(
+        seed(3, 4, [walker, freer, [reclaim_step(1), shrinker_free(1), shrink(),
+                                    shrinker_register(1, 8, 3), reclaim_step(0)]]))
 
     # A drain against a pop and a push on the same CPU, the trylock paths the rseq default
     # never runs: worker thread 0 on vCPU 0 allocates (refilling its empty lists from the

@@ -11,9 +11,15 @@
 // unlinked under the walk. shrinker_free() drops the initial reference, waits on the
 // completion the last reference fires, and only then unlinks under the lock: no
 // callback can start after the count reached zero, and none is still running.
+//
+// The registry lock and the reference count are sync:: types, so that in the deterministic
+// library copy (fuzz_interleave) a walk can be stopped inside a shrinker while another
+// thread frees it; the completion is then a flag the scheduler watches (det::block_while)
+// rather than a condition variable that would put the one running thread to sleep.
 #include <gfplab/gfp.hpp>
 #include <gfplab/scope.hpp>
 #include <gfplab/shrinker.hpp>
+#include <gfplab/sync/atom.hpp>
 #include <gfplab/system.hpp>
 
 #include "../check/report.hpp"
@@ -47,10 +53,14 @@ struct shrinker_info_gfplab {
     std::unique_ptr<std::atomic<long>[]> nr_deferred;
 
     // shrinker_try_get / shrinker_put / shrinker->done.
-    std::atomic<long> refcount{0};
+    gfplab::sync::atom<long> refcount{0};
+#if GFPLAB_SYNC_DETERMINISTIC
+    std::atomic<bool> pending{false}; // !done: what a waiting free is set aside on
+#else
     std::mutex done_lock;
     std::condition_variable done_cv;
     bool done = false;
+#endif
 
     // Guarded by the registry's lock.
     std::vector<declared_lock> locks;
@@ -64,8 +74,7 @@ struct shrinker_info_gfplab {
     bool try_get() noexcept {
         long r = refcount.load(std::memory_order_relaxed);
         while (r != 0) {
-            if (refcount.compare_exchange_weak(r, r + 1, std::memory_order_acquire,
-                                               std::memory_order_relaxed))
+            if (refcount.compare_exchange_weak(r, r + 1, std::memory_order_acquire))
                 return true;
         }
         return false;
@@ -75,15 +84,35 @@ struct shrinker_info_gfplab {
     // waiter cannot return (and free this) before the notify is over.
     void put() noexcept {
         if (refcount.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+#if GFPLAB_SYNC_DETERMINISTIC
+            pending.store(false);
+#else
             std::lock_guard<std::mutex> guard(done_lock);
             done = true;
             done_cv.notify_all();
+#endif
         }
     }
 
+    // reinit_completion(), before the shrinker becomes visible.
+    void arm_completion() {
+#if GFPLAB_SYNC_DETERMINISTIC
+        pending.store(true);
+#else
+        std::lock_guard<std::mutex> guard(done_lock);
+        done = false;
+#endif
+    }
+
     void wait_for_completion() {
+#if GFPLAB_SYNC_DETERMINISTIC
+        while (pending.load())
+            if (!gfplab::sync::det::block_while(&pending))
+                std::this_thread::yield(); // not a scheduled thread
+#else
         std::unique_lock<std::mutex> guard(done_lock);
         done_cv.wait(guard, [this] { return done; });
+#endif
     }
 };
 
@@ -108,7 +137,7 @@ struct shrinker_registry::impl {
     // shrinker_mutex and RCU read side in one): never across a callback. A plain mutex
     // rather than a reader-writer lock: with reclaim walking all the time, a reader-preferring
     // rwlock starves shrinker_register/free, and the steps are a few loads long anyway.
-    mutable std::mutex lock;
+    mutable sync::mutex lock;
     std::list<struct shrinker *> shrinker_list; // registered, in registration order
     std::unordered_set<struct shrinker *> allocated;
     std::atomic<std::size_t> nr_registered{0};
@@ -120,9 +149,9 @@ struct shrinker_registry::impl {
     // for exactly their shrinker_put().
     std::atomic<int> changes_waiting{0};
 
-    std::unique_lock<std::mutex> lock_for_change() {
+    std::unique_lock<sync::mutex> lock_for_change() {
         changes_waiting.fetch_add(1, std::memory_order_relaxed);
-        std::unique_lock<std::mutex> guard(lock);
+        std::unique_lock<sync::mutex> guard(lock);
         changes_waiting.fetch_sub(1, std::memory_order_relaxed);
         return guard;
     }
@@ -302,7 +331,7 @@ struct shrinker *shrinker_registry::alloc(unsigned flags, std::string name) {
     s->name = info->name.c_str();
     s->info = info.get();
 
-    std::unique_lock<std::mutex> guard = impl_->lock_for_change();
+    std::unique_lock<sync::mutex> guard = impl_->lock_for_change();
     impl_->allocated.insert(s.get());
     info.release();
     return s.release();
@@ -311,7 +340,7 @@ struct shrinker *shrinker_registry::alloc(unsigned flags, std::string name) {
 bool shrinker_registry::register_shrinker(struct shrinker *s) {
     const char *why = nullptr;
     {
-        std::unique_lock<std::mutex> guard = impl_->lock_for_change();
+        std::unique_lock<sync::mutex> guard = impl_->lock_for_change();
         if (!s)
             why = "NULL shrinker";
         else if (!(s->flags & SHRINKER_ALLOCATED) || !impl_->owns(s))
@@ -324,10 +353,7 @@ bool shrinker_registry::register_shrinker(struct shrinker *s) {
             why = "batch and seeks must not be negative";
         if (!why) {
             // Fully set up before the first reference makes it visible to reclaim.
-            {
-                std::lock_guard<std::mutex> done_guard(s->info->done_lock);
-                s->info->done = false;
-            }
+            s->info->arm_completion();
             impl_->shrinker_list.push_back(s);
             s->flags |= SHRINKER_REGISTERED;
             s->info->refcount.store(1, std::memory_order_release);
@@ -346,7 +372,7 @@ void shrinker_registry::free(struct shrinker *s) {
     if (!s)
         return;
     {
-        std::unique_lock<std::mutex> guard = impl_->lock_for_change();
+        std::unique_lock<sync::mutex> guard = impl_->lock_for_change();
         if (!impl_->owns(s)) {
             guard.unlock();
             impl_->report(make_violation(
@@ -363,7 +389,7 @@ void shrinker_registry::free(struct shrinker *s) {
         info->wait_for_completion();
     }
     {
-        std::unique_lock<std::mutex> guard = impl_->lock_for_change();
+        std::unique_lock<sync::mutex> guard = impl_->lock_for_change();
         if (s->flags & SHRINKER_REGISTERED) {
             impl_->shrinker_list.remove(s);
             s->flags &= ~SHRINKER_REGISTERED;
@@ -380,7 +406,7 @@ void shrinker_registry::free(struct shrinker *s) {
 
 void shrinker_registry::declare_lock(struct shrinker *s, lock_class &lock, gfp_t when) {
     {
-        std::unique_lock<std::mutex> guard = impl_->lock_for_change();
+        std::unique_lock<sync::mutex> guard = impl_->lock_for_change();
         if (s && impl_->owns(s)) {
             s->info->locks.push_back({&lock, when});
             return;
@@ -402,7 +428,7 @@ void shrinker_registry::for_each_declared_lock(
     // Copied out so fn runs without the lock (it may register or free shrinkers).
     std::vector<entry> entries;
     {
-        std::unique_lock<std::mutex> guard(impl_->lock);
+        std::unique_lock<sync::mutex> guard(impl_->lock);
         for (struct shrinker *s : impl_->shrinker_list)
             for (const auto &l : s->info->locks)
                 entries.push_back({s->info->name, l.lock, l.when});
@@ -425,9 +451,13 @@ unsigned long shrinker_registry::shrink_slab(gfp_t gfp_mask, int nid, int priori
 
     unsigned long freed = 0;
     bool context_checked = false;
+#if !GFPLAB_SYNC_DETERMINISTIC
+    // (The deterministic scheduler is fair by its schedule, and a spin there would be a
+    // livelock: the waiting change is set aside on the registry lock instead.)
     while (impl_->changes_waiting.load(std::memory_order_relaxed) != 0)
         std::this_thread::yield();
-    std::unique_lock<std::mutex> guard(impl_->lock);
+#endif
+    std::unique_lock<sync::mutex> guard(impl_->lock);
     for (auto it = impl_->shrinker_list.begin(); it != impl_->shrinker_list.end(); ++it) {
         struct shrinker *s = *it;
         if (!s->info->try_get())
@@ -484,7 +514,7 @@ void shrinker_registry::set_report_sink(std::function<void(violation)> sink) {
 
 std::vector<shrinker_stats> shrinker_registry::stats() const {
     std::vector<shrinker_stats> out;
-    std::unique_lock<std::mutex> guard(impl_->lock);
+    std::unique_lock<sync::mutex> guard(impl_->lock);
     out.reserve(impl_->shrinker_list.size());
     for (struct shrinker *s : impl_->shrinker_list) {
         const shrinker_info_gfplab &info = *s->info;
