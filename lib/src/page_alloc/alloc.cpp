@@ -133,6 +133,12 @@ page *page_allocator::alloc_slow_entry(System &s, gfp_t gfp, unsigned order, int
     // gfp_allowed_mask has every bit after boot; the task's scopes narrow the mask.
     m.scoped_gfp = current_gfp_context(gfp);
     m.ac.highest_zoneidx = gfp_zone(m.scoped_gfp);
+#ifdef GFPLAB_PLANTED_BUG_ZONE_TABLE
+    // Planted bug (-Dplanted_bug, the -bug- binaries only, docs/oracle.md): the zone table's
+    // __GFP_DMA32 entry says ZONE_NORMAL, so GFP_DMA32 pages may come from above DMA32.
+    if (m.scoped_gfp & __GFP_DMA32)
+        m.ac.highest_zoneidx = ZONE_NORMAL;
+#endif
     m.ac.mt = gfp_migratetype(m.scoped_gfp);
     // Without a node, the preferred one is the current CPU's: only a one-node System can
     // keep the node's part of the answer.
@@ -195,6 +201,12 @@ void page_allocator::boosted_wakeup(System &s, zone &z, unsigned alloc_flags) {
 
 bool page_allocator::watermark_fast(const zone &z, unsigned order, unsigned long mark,
                                     zone_type highest, unsigned alloc_flags) {
+#ifdef GFPLAB_PLANTED_BUG_LOWMEM_RESERVE
+    // Planted bug (-Dplanted_bug, the -bug- binaries only, docs/oracle.md): the reserve row
+    // is indexed by the zone's own type, whose entry is 0: a fallback into a lower zone
+    // ignores the lowmem reserve kept there for the requests that cannot go higher.
+    highest = zone_type(z.idx);
+#endif
     if (order == 0 && watermark_ok_order0(z, mark, highest, alloc_flags))
         return true;
     auto probe = [&z](unsigned o, int mt) { return z.area[o].has(migratetype(mt)); };
@@ -319,8 +331,15 @@ std::uint32_t page_allocator::prep_block(System &s, page *p, unsigned order, gfp
                 }
         }
     }
+#ifdef GFPLAB_PLANTED_BUG_ZERO_HEAD_ONLY
+    // Planted bug (-Dplanted_bug, the -bug- binaries only, docs/oracle.md): __GFP_ZERO
+    // clears the head page only, the tails of a higher-order block keep what they held.
+    if (gfp & __GFP_ZERO)
+        std::memset(mem, 0, PAGE_SIZE);
+#else
     if (gfp & __GFP_ZERO)
         std::memset(mem, 0, n << PAGE_SHIFT);
+#endif
     if (!(gfp & __GFP_COMP) || order == 0)
         return 0;
     // prep_compound_page(): tails point at their head.

@@ -228,8 +228,12 @@ page *alloc_pages_slowpath(System &s, gfp_t gfp, unsigned order, alloc_context &
             return p;
         t.compaction = compaction;
         t.compact_priority = prio;
+#ifndef GFPLAB_PLANTED_BUG_NORETRY_RETRIES
         if (gfp & __GFP_NORETRY)
             goto nopage;
+#endif
+        // (GFPLAB_PLANTED_BUG_NORETRY_RETRIES: the __GFP_NORETRY exit above is missing, so a
+        // NORETRY request retries reclaim and may reach the OOM killer.)
         // Costly orders fail unless the caller asked to retry and compaction could help.
         if (costly && (!can_compact || !(gfp & __GFP_RETRY_MAYFAIL)))
             goto nopage;

@@ -189,6 +189,12 @@ unsigned area::drain_all(zone *only) {
             h.stopped.store(1, std::memory_order_seq_cst);
             rseq_fence_cpu(cpu);
         } else {
+#ifdef GFPLAB_PLANTED_BUG_DRAIN_NO_TRYLOCK
+            // Planted bug (-Dplanted_bug, the -bug- binaries only, docs/oracle.md): the remote
+            // drain empties another CPU's lists without its trylock, racing its owner's
+            // unlocked list updates (locked and virtual-CPU modes).
+            locked = true;
+#endif
             // A holder may be stopped for good: try for a while, then leave that CPU.
             for (int tries = 0; tries < 1000 && !locked; tries++) {
                 locked = h.lock.exchange(1, trylock_acquire) == 0;
@@ -219,8 +225,10 @@ unsigned area::drain_all(zone *only) {
         }
         if (mode_ == cpu_mode::rseq)
             h.stopped.store(0, std::memory_order_release);
+#ifndef GFPLAB_PLANTED_BUG_DRAIN_NO_TRYLOCK
         else
             h.lock.store(0, trylock_release);
+#endif
     }
     drain_mutex_.unlock();
     return skipped;

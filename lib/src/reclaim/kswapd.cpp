@@ -231,8 +231,16 @@ balance_result reclaim_internals::balance_pgdat(System &s, int nid, unsigned ord
         end = priority_sweep(s, k, sc, highest_zoneidx, nr_boost_reclaim);
     } while (end == sweep_end::restart);
     // A run that found the node balanced did not fail: only one that tried counts.
+#ifdef GFPLAB_PLANTED_BUG_KSWAPD_BALANCED_FAILS
+    // Planted bug (-Dplanted_bug, the -bug- binaries only, docs/oracle.md): a run that
+    // found the node balanced reclaimed nothing, so it counts as a failure too: enough
+    // balanced wake-ups make kswapd give up on a healthy node.
+    if (!sc.nr_reclaimed)
+        k.failures.fetch_add(1, std::memory_order_relaxed);
+#else
     if (end == sweep_end::done && !sc.nr_reclaimed)
         k.failures.fetch_add(1, std::memory_order_relaxed);
+#endif
     update_reclaim_active(pgdat, highest_zoneidx, false);
     if (boosted)
         drop_boosts(pgdat, highest_zoneidx, zone_boosts);

@@ -386,7 +386,12 @@ void shrinker_registry::free(struct shrinker *s) {
     // Only the freeing thread changes SHRINKER_REGISTERED from here on.
     if (s->flags & SHRINKER_REGISTERED) {
         info->put(); // the initial reference
+#ifndef GFPLAB_PLANTED_BUG_SHRINKER_IN_FLIGHT
         info->wait_for_completion();
+#endif
+        // (GFPLAB_PLANTED_BUG_SHRINKER_IN_FLIGHT: the wait above is missing, so
+        // shrinker_free() returns, and its owner frees what the shrinker scans, while a
+        // walk that took a reference is still inside count_objects()/scan_objects().)
     }
     {
         std::unique_lock<sync::mutex> guard = impl_->lock_for_change();

@@ -45,6 +45,12 @@ unsigned long try_to_free_pages(System &s, const alloc_context &ac, gfp_t gfp, u
     scan_control sc;
     // The scopes decide what reclaim may touch (6.12: sc.gfp_mask = current_gfp_context()).
     sc.gfp_mask = current_gfp_context(gfp);
+#ifdef GFPLAB_PLANTED_BUG_RECLAIM_IGNORES_NOFS
+    // Planted bug (-Dplanted_bug, the -bug- binaries only, docs/oracle.md): direct reclaim
+    // works with GFP_KERNEL's reach whatever the caller's mask and scopes said, so a
+    // GFP_NOFS caller's reclaim enters the filesystem's shrinkers.
+    sc.gfp_mask |= __GFP_FS | __GFP_IO;
+#endif
     sc.order = order;
     sc.reclaim_idx = gfp_zone(gfp);
     sc.nr_to_reclaim = SWAP_CLUSTER_MAX;

@@ -159,7 +159,14 @@ void *slab_allocator::__slab_alloc(kmem_cache *c, gfp_t gfp, int node) {
         deactivate_slab(c, other, old & OBJREF_MASK);
     cc.cpu_slab.store(sl, std::memory_order_relaxed);
     void *obj = to_ptr(c->mem, fl);
+#ifdef GFPLAB_PLANTED_BUG_SLAB_DOUBLE_HANDOUT
+    // Planted bug (-Dplanted_bug, the -bug- binaries only, docs/oracle.md): the new slab's
+    // first object is handed out but left at the head of the per-CPU freelist, so the next
+    // allocation on this CPU hands it out again.
+    unlock_cpu_word(cc, fl);
+#else
     unlock_cpu_word(cc, get_freepointer(*c, obj));
+#endif
     return obj;
 }
 
@@ -334,6 +341,12 @@ void slab_allocator::free_slab(kmem_cache *c, slab *sl) {
     const unsigned order = p->order;
     sl->cache = nullptr;
     clear_page_flags(*p, PG_slab);
+#ifdef GFPLAB_PLANTED_BUG_SLAB_LEAK
+    // Planted bug (-Dplanted_bug, the -bug- binaries only, docs/oracle.md): an empty slab
+    // is unlinked and its counts dropped, but its pages never go back to the page allocator.
+    (void)order;
+    return;
+#endif
     s.free_pages(p, order);
 }
 
