@@ -33,6 +33,7 @@
 //  - at the end, all freed and drained: verify() is clean and free + per-CPU pages equal
 //    managed pages in every zone (no page lost).
 // GFPLAB_FUZZ_VERBOSE=1 prints every op, its thread and the schedule's statistics.
+#include "alloc_check.hpp"
 #include "fuzz_target.hpp"
 #include "op_stream.hpp"
 #include "sched/scheduler.hpp"
@@ -49,6 +50,7 @@
 #include <fmt/format.h>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -236,9 +238,15 @@ class harness {
 
     void step(unsigned t, std::size_t idx, const op &o,
               std::vector<std::pair<unsigned, unsigned>> &scopes) {
+        // Ops that may allocate pages without a bound keep the reference oracle's floor
+        // checks of the other threads' allocations out while they run.
+        std::optional<ref::window_guard> unbounded;
+        if (o.code != op_code::alloc && o.code != op_code::free && o.code != op_code::drain &&
+            o.code != op_code::touch)
+            unbounded.emplace(ref_);
         switch (o.code) {
         case op_code::alloc:
-            return do_alloc(t, o);
+            return do_alloc(t, o, scopes);
         case op_code::free: {
             slot &s = slots_[t][slot_of(o) % slots_per_thread];
             if (s.p) {
@@ -299,7 +307,7 @@ class harness {
             return;
         auto s = std::make_unique<page_shrinker>(
             sys_, owner_, id, [this](const std::string &what, const std::string &message) {
-                fail(fmt::format("{}: {} (I15)", what, message));
+                fail(fmt::format("I15: {}: {}", what, message));
             });
         set_current_vcpu(o.arg[1] % nr_vcpus);
         for (unsigned i = 0; i < 1u + o.arg[2] % 8u; i++) {
@@ -342,7 +350,8 @@ class harness {
         return m;
     }
 
-    void do_alloc(unsigned t, const op &o) {
+    void do_alloc(unsigned t, const op &o,
+                  const std::vector<std::pair<unsigned, unsigned>> &scopes) {
         slot &s = slots_[t][slot_of(o) % slots_per_thread];
         if (s.p)
             free_slot(t, s);
@@ -351,9 +360,20 @@ class harness {
         if (!gfp_valid(gfp, int(order)))
             return;
         set_current_vcpu(alloc_vcpu(o));
+        // The reference oracle: placement and the watermark floor, with the task flags this
+        // thread's own saves made (other threads' allocations in flight widen the bound).
+        unsigned flags = 0;
+        for (const auto &sc : scopes)
+            flags |= sc.first;
+        const gfp_t eff = current_gfp_context(gfp);
+        ref::alloc_checker::scope checked(
+            ref_, {gfp, order, flags,
+                   (eff & __GFP_THISNODE) ? ref_.model().cpu_node(current_vcpu()) : -1});
         page *p = sys_.alloc_pages(gfp, order);
         if (!p)
             return;
+        for (const ref::finding &f : checked.finish(p))
+            fail(fmt::format("thread {}: I{}: {}: {}", t, f.inv, f.what, f.message));
         const unsigned long pfn = sys_.page_to_pfn(p), n = 1ul << order;
         if (!sys_.owns(p) || (pfn & (n - 1)) != 0 || pfn + n > sys_.max_pfn())
             fail(fmt::format("thread {}: pfn {:#x} order {} misaligned or outside", t, pfn, order));
@@ -431,6 +451,7 @@ class harness {
     }
 
     System sys_;
+    ref::alloc_checker ref_{sys_, false}; // threads interleave inside counter updates
     std::vector<violation> reports_;
     std::vector<int> owner_; // pfn -> holding thread, -1 when free (the reference model)
     slot slots_[4][slots_per_thread];
