@@ -25,6 +25,7 @@ NO_LOCK = 3  # shrinker_register: a1 == nr_lock_classes declares no lock
 KERNEL, NOFS, NOIO, ATOMIC, NOWAIT, USER, HIGHUSER, HIGHUSER_MOVABLE = range(8)
 DMA32_KERNEL, DMA_KERNEL, TRANSHUGE_LIGHT, TRANSHUGE, KERNEL_ACCOUNT, KERNEL_RECL = range(8, 14)
 RAW = 14
+NOWAIT_MOVABLE = 0x2808  # GFP_NOWAIT | __GFP_MOVABLE
 
 ZERO, COMP, HIGH, NOWARN = 0x100, 0x40000, 0x20, 0x2000
 
@@ -166,6 +167,18 @@ SEEDS = {
                   rec(VFREE_BAD, 11), kmalloc(KERNEL, 16, 300), rec(VFREE_BAD, 16),
                   rec(KFREE_RCU, 15, 1), rec(KFREE, 10), rec(KVFREE_RCU_BARRIER),
                   kvmalloc(KERNEL, 17, 5000, mods=1), kvmalloc(HIGHUSER_MOVABLE, 18, 12305)],
+    # kswapd woken for an order-0 request and then finding its node balanced (I14: no
+    # failure counted). Node 0 below its marks so that nothing falls back there; node 1's
+    # Normal zone filled by movable blocks to just at its low mark (no pageblock stolen, so
+    # no boost); a movable GFP_NOWAIT page then misses low and wakes node 1's kswapd; all
+    # is given back before kswapd's turn.
+    "kswapd_balanced": [rec(PRESSURE, 0, 1, 0xc4), rec(PRESSURE, 0, 0, 0xec)]
+                       + [alloc(HIGHUSER_MOVABLE, i, order=9, vcpu=3) for i in range(7)]
+                       + [alloc(HIGHUSER_MOVABLE, 7 + i, order=o, vcpu=3)
+                          for i, o in enumerate((8, 7, 4))]
+                       + [alloc(RAW, 10 + i, vcpu=3, mask=NOWAIT_MOVABLE) for i in range(2)]
+                       + [rec(FREE, i, 3) for i in range(12)]
+                       + [rec(PRESSURE, 0, 0, 0, 1), rec(KSWAPD_STEP, 1)],
     # No header: libFuzzer's raw inputs are records from the first byte; 0xee is skipped.
     "headerless": [alloc(NOIO, 0, order=1), rec(0xEE, 1, 2, 3), alloc(NOFS, 1, vcpu=3),
                    rec(TOUCH, 1), rec(FREE, 1)],
