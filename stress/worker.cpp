@@ -144,11 +144,10 @@ void worker::step(thread_stats &ts) {
     activity_.task_flags.store(expected_flags_, std::memory_order_relaxed);
     activity_.scope_depth.store(unsigned(scopes_.size()), std::memory_order_relaxed);
     // Steps that may allocate pages the reference oracle cannot bound (slab, caches, plugin
-    // code, allocations under a lock) keep its floor checks out while they run; page
-    // allocations enter with their own bound (allocate()); frees need no window.
+    // code) keep its floor checks out while they run; page allocations enter with their
+    // own bound (checked_alloc()); frees need no window.
     std::optional<ref::window_guard> unbounded;
     switch (op_kind(k)) {
-    case op_kind::lock_section:
     case op_kind::cache_fill:
     case op_kind::shrinker:
     case op_kind::slab:
@@ -233,6 +232,16 @@ int worker::bound_node(int nid, gfp_t gfp) const noexcept {
     return st_.cfg.sc.pcp == pcp_mode::virtual_cpus ? st_.ref.model().cpu_node(current_vcpu()) : -1;
 }
 
+page *worker::checked_alloc(int nid, gfp_t gfp, unsigned order) {
+    ref::alloc_checker::scope checked(st_.ref, {gfp, order, expected_flags_, bound_node(nid, gfp)});
+    page *p =
+        nid >= 0 ? st_.sys.alloc_pages_node(nid, gfp, order) : st_.sys.alloc_pages(gfp, order);
+    for (const ref::finding &f : checked.finish(p))
+        st_.orc.harness_violation(f.inv, f.what, f.message, gfp, int(order),
+                                  static_cast<long long>(st_.sys.page_to_pfn(p)));
+    return p;
+}
+
 page *worker::allocate(splitmix64 &r, mask_draw &d, thread_stats &ts) {
     // The node asked for with __GFP_THISNODE, or -1 (the local node, fallback allowed).
     const auto &sc = st_.cfg.sc;
@@ -247,17 +256,9 @@ page *worker::allocate(splitmix64 &r, mask_draw &d, thread_stats &ts) {
     const double t0 = st_.cfg.tracing ? st_.orc.elapsed() : 0;
     activity_.order.store(int(d.order), std::memory_order_relaxed);
     activity_.gfp.store(gfp, std::memory_order_relaxed);
-    std::optional<ref::alloc_checker::scope> checked;
-    if (!d.planted_invalid)
-        checked.emplace(st_.ref,
-                        ref::alloc_request{gfp, d.order, expected_flags_, bound_node(nid, gfp)});
+    // A planted invalid request is the library's to refuse (I16): no placement to check.
     page *p =
-        nid >= 0 ? st_.sys.alloc_pages_node(nid, gfp, d.order) : st_.sys.alloc_pages(gfp, d.order);
-    if (checked)
-        for (const ref::finding &f : checked->finish(p))
-            st_.orc.harness_violation(f.inv, f.what, f.message, gfp, int(d.order),
-                                      static_cast<long long>(st_.sys.page_to_pfn(p)));
-    checked.reset();
+        d.planted_invalid ? st_.sys.alloc_pages(gfp, d.order) : checked_alloc(nid, gfp, d.order);
     activity_.gfp.store(0, std::memory_order_relaxed);
     ctx_.nonblocking = false;
     if (st_.cfg.tracing) {
@@ -539,7 +540,7 @@ void worker::op_lock_section(splitmix64 &r, thread_stats &ts) {
         const unsigned order = unsigned(r() % 2);
         if (hazard)
             st_.orc.planted_i9.fetch_add(1, std::memory_order_relaxed);
-        page *p = st_.sys.alloc_pages(gfp, order);
+        page *p = checked_alloc(-1, gfp, order);
         if (!p) {
             ts.outcomes[unsigned(outcome::alloc_failed)]++;
             continue;

@@ -89,6 +89,9 @@ class worker {
     // the trace, its placement checked and counted. d.gfp becomes the mask really used.
     page *allocate(splitmix64 &r, mask_draw &d, thread_stats &ts);
     int bound_node(int nid, gfp_t gfp) const noexcept;
+    // alloc_pages()/alloc_pages_node() under the reference oracle (oracle/): placement and
+    // the watermark floor of the request's class, reported as the harness's violations.
+    page *checked_alloc(int nid, gfp_t gfp, unsigned order);
     void release_block(const held_block &b, bool remote);
     void check_task_flags();
     void close_scopes();
