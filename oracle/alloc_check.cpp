@@ -58,7 +58,10 @@ alloc_checker::scope::scope(alloc_checker &c, const alloc_request &r)
 std::vector<finding> alloc_checker::scope::finish(const page *p) {
     if (!p)
         return {};
-    // The counts first, then what ran meanwhile (see window_guard).
+    // The free count first, then what ran meanwhile (see window_guard): a step that takes
+    // pages before the count is read has started before the window counters are read.
+    const zone_facts *z = c_.model_.zone_of(c_.s_.page_to_pfn(p));
+    const long now = z ? c_.free_now(*z) : 0;
     std::atomic_thread_fence(std::memory_order_seq_cst);
     const bool fast = c_.s_.stats().slowpath.load() == slowpath_before_;
     const bool victim = victim_before_ || current_is_oom_victim();
@@ -68,7 +71,7 @@ std::vector<finding> alloc_checker::scope::finish(const page *p) {
     known = known && kvfree_rcu_block_allocations(c_.s_) == bg_before_;
     const unsigned long others =
         w_.inflight_before_ + (c_.started_.load() - w_.started_before_ - w_.bound_);
-    return c_.check(r_, p, fast, victim, others, known, seen_);
+    return c_.check(r_, p, fast, victim, others, known, seen_, now);
 }
 
 long alloc_checker::free_now(const zone_facts &z) const noexcept {
@@ -111,7 +114,7 @@ std::vector<finding> alloc_checker::check_placement(const alloc_request &r, cons
 
 std::vector<finding> alloc_checker::check(const alloc_request &r, const page *p, bool fast,
                                           bool victim, unsigned long others, bool others_known,
-                                          const std::vector<long> &seen) const {
+                                          const std::vector<long> &seen, long now) const {
     std::vector<finding> out = check_placement(r, p);
     const gfp_t eff = scoped_mask(r.gfp, r.task_flags);
     const int highest = highest_zone(eff);
@@ -134,7 +137,6 @@ std::vector<finding> alloc_checker::check(const alloc_request &r, const page *p,
     if (s_.config().kfree_rcu_thread)
         others += model_.take_bound(0);
     const long reserve = highest > z->idx ? z->lowmem_reserve[highest] : 0;
-    const long now = free_now(*z);
     // The count the allocator compared can have been at most this; it needs more than
     // floor + reserve after setting aside all but one page of the block.
     const long drift = exact_counts_ ? z->drift_bound : 2 * z->drift_bound;

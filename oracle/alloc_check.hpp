@@ -102,7 +102,7 @@ class alloc_checker {
     friend class window_guard;
     std::vector<finding> check(const alloc_request &r, const page *p, bool fast_path_only,
                                bool victim, unsigned long others, bool others_known,
-                               const std::vector<long> &seen) const;
+                               const std::vector<long> &seen, long count_now) const;
     long free_now(const zone_facts &z) const noexcept;
 
     System &s_;
