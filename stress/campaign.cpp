@@ -83,6 +83,7 @@ system_config make_system_config(const campaign_config &c) {
     s.nodes = c.sc.nodes;
     s.cpus = c.sc.cpus;
     s.pcp = c.sc.pcp;
+    s.buddy = c.sc.buddy;
     configure(c.sc.vm, s);
     // Anon pages in the page cache go to swap under reclaim.
     s.kswapd = c.sc.kswapd;

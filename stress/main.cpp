@@ -47,7 +47,7 @@ constexpr std::uint64_t mib = 1ull << 20;
 // What the command line said, before it is checked against the scenario.
 struct options {
     std::string scenario_name = "default", scenario_file, memory_text, json_path;
-    std::string weights, orders, pcp_mode, memcg_limit, sysctl;
+    std::string weights, orders, pcp_mode, memcg_limit, sysctl, buddy;
     std::string timeline, plot, trace_events, replay, vmstat;
     std::vector<std::string> workloads;
     bool only_workloads = false;
@@ -123,6 +123,10 @@ void add_options(CLI::App &app, options &o) {
                    "split into one run per mode, rseq, locked and virtual, each on a fresh "
                    "System), or one mode for the whole run: automatic, rseq, locked, or virtual "
                    "(worker i runs on virtual CPU i mod --cpus)");
+    app.add_option("--buddy", o.buddy,
+                   "the page-frame backend below the per-CPU lists: kernel (6.12's buddy "
+                   "allocator under zone->lock), lockfree (a non-blocking one, "
+                   "docs/backends.md), or automatic (GFPLAB_BUDDY, else kernel; the default)");
     app.add_option("--sysctl", o.sysctl,
                    "vm sysctls the machine boots with, as sysctl -w takes them: "
                    "vm.min_free_kbytes=8192,vm.watermark_scale_factor=100 (also "
@@ -242,6 +246,13 @@ campaign_config resolve(const options &o, run_settings &run) {
         sc.cpus = o.cpus;
     if (!o.pcp_mode.empty() && !set_pcp_mode(sc, o.pcp_mode))
         throw usage_error(fmt::format("--pcp-mode '{}': one of {}", o.pcp_mode, pcp_mode_choices));
+    if (!o.buddy.empty()) {
+        const auto b = gfplab::parse_buddy_backend(o.buddy);
+        if (!b)
+            throw usage_error(
+                fmt::format("--buddy '{}': one of automatic, kernel, lockfree", o.buddy));
+        sc.buddy = *b;
+    }
     if (!o.sysctl.empty())
         if (auto e = apply_sysctls(sc.vm, o.sysctl); !e.empty())
             throw usage_error("--sysctl: " + e);

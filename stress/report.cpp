@@ -71,12 +71,13 @@ void print_summary(const campaign_config &c, shared_state &st, const campaign_re
     const auto &o = st.orc;
     const auto &a = st.sys.stats();
     fmt::print("gfplab-stress: scenario {}, {} workers, {:.1f} s, seed {}, {} MiB ({}), "
-               "{} CPUs, per-CPU lists {}\n",
+               "{} CPUs, per-CPU lists {}, {} buddy\n",
                c.sc.name, c.threads, r.seconds, c.seed, c.memory >> 20, zone_layout(st.sys),
                st.sys.nr_cpus(),
                c.sc.pcp == pcp_mode::virtual_cpus ? "on virtual CPUs (trylock)"
                : st.sys.pcp_uses_rseq()           ? "in rseq"
-                                                  : "behind a trylock");
+                                                  : "behind a trylock",
+               buddy_backend_name(st.sys.buddy()));
     fmt::print("  operations {} ({:.2f} M/s)\n", r.ops, double(r.ops) / r.seconds / 1e6);
     fmt::print("  {:<13} {:>10} {:>9} {:>9} {:>11}\n", "op", "count", "p50 ns", "p99 ns", "max ns");
     for (unsigned k = 0; k < nr_op_kinds; k++) {
@@ -269,6 +270,7 @@ nlohmann::json report_json(const campaign_config &c, shared_state &st, const cam
           {"nodes", st.sys.nr_nodes()},
           {"cpus", st.sys.nr_cpus()},
           {"pcp_mode", pcp_mode_text(c.sc)},
+          {"buddy", buddy_backend_name(st.sys.buddy())},
           {"memcg_limit_bytes", c.sc.memcg_limit},
           {"page_cache_share", c.sc.page_cache_share},
           {"orders", c.sc.orders},

@@ -75,6 +75,8 @@ struct scenario {
     // campaign is split into one run per mode, rseq, locked, virtual, each on a fresh System
     // (stress/rotation.hpp). `pcp` is then unused. A chosen mode (--pcp-mode) turns it off.
     bool pcp_rotate = true;
+    // The page-frame backend below the per-CPU lists (docs/backends.md).
+    buddy_backend buddy = buddy_backend::automatic;
     // Nonzero: __GFP_ACCOUNT allocations charge named groups with this limit each.
     std::uint64_t memcg_limit = 0;
     // Share of cache_fill operations that go to the System's page cache (file, dirty file

@@ -130,6 +130,13 @@ const std::map<std::string, knob_fn> &knobs() {
                  fail(r.path, n.source(),
                       fmt::format("key 'pcp_mode': one of {}", pcp_mode_choices));
          }},
+        {"buddy",
+         [](auto &r, auto &k, auto &n, scenario &s, auto &) {
+             const auto b = parse_buddy_backend(r.text(k, n));
+             if (!b)
+                 fail(r.path, n.source(), "key 'buddy': one of automatic, kernel, lockfree");
+             s.buddy = *b;
+         }},
         {"memcg_limit",
          [](auto &r, auto &k, auto &n, scenario &s, auto &) { s.memcg_limit = r.size(k, n); }},
         {"page_cache_share",
@@ -321,6 +328,9 @@ std::string scenario_toml(const scenario &s, const run_settings &run) {
     o += fmt::format("pcp_mode = \"{}\" # rotate (one run per mode, each on a fresh System), "
                      "automatic, rseq, locked, virtual\n",
                      pcp_mode_text(s));
+    o += fmt::format("buddy = \"{}\" # the page-frame backend: automatic (GFPLAB_BUDDY, else "
+                     "kernel), kernel, lockfree\n",
+                     buddy_backend_name(s.buddy));
     o += fmt::format("memcg_limit = \"{}K\" # per group; 0: __GFP_ACCOUNT charges one unlimited "
                      "group\n",
                      s.memcg_limit >> 10);

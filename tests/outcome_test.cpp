@@ -141,7 +141,7 @@ TEST(SlowPathOutcome, HighatomicReserveIsReleasedBeforeOom) {
         held.push_back(s.alloc_pages(GFP_KERNEL | __GFP_NORETRY, 0));
     page *atomic = s.alloc_pages(GFP_ATOMIC, 2);
     ASSERT_NE(atomic, nullptr);
-    ASSERT_EQ(z.nr_reserved_highatomic, pageblock_nr_pages);
+    ASSERT_EQ(z.nr_reserved_highatomic.load(), pageblock_nr_pages);
     // Everything else a GFP_KERNEL request may take.
     auto rest = exhaust(s, GFP_KERNEL | __GFP_NORETRY);
     ASSERT_GT(z.nr_free_highatomic.load(), 0);
@@ -150,7 +150,7 @@ TEST(SlowPathOutcome, HighatomicReserveIsReleasedBeforeOom) {
     const slowpath_trace &t = last_slowpath_trace();
     EXPECT_EQ(t.reclaim_retries, 1u);
     EXPECT_EQ(t.oom_calls, 0u);
-    EXPECT_EQ(z.nr_reserved_highatomic, 0u);
+    EXPECT_EQ(z.nr_reserved_highatomic.load(), 0u);
     s.free_pages(p, 0);
     s.free_pages(atomic, 2);
     release(s, rest);

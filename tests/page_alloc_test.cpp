@@ -28,6 +28,13 @@ system_config small_config() {
     return c;
 }
 
+// The kernel buddy's own rules (its free lists, stealing, per-CPU counter deltas): these tests
+// run on the kernel backend whatever GFPLAB_BUDDY says (docs/backends.md).
+system_config on_kernel_buddy(system_config c) {
+    c.buddy = buddy_backend::kernel;
+    return c;
+}
+
 struct collected {
     std::vector<violation> v;
     void attach(System &s) {
@@ -55,7 +62,7 @@ unsigned long total_free(System &s) {
 }
 
 TEST(SystemBoot, LayoutCountersAndMetadata) {
-    System s(small_config());
+    System s(on_kernel_buddy(small_config()));
     ASSERT_EQ(s.nr_nodes(), 1);
     auto &n = s.node(0);
     EXPECT_EQ(n.node_zones[ZONE_DMA].managed_pages, 4096u);
@@ -91,7 +98,7 @@ TEST(SystemBoot, BadConfigurationsAreRefusedClearly) {
 }
 
 TEST(Buddy, EveryOrderSplitsAndMergesBack) {
-    System s(small_config());
+    System s(on_kernel_buddy(small_config()));
     for (unsigned order = 0; order <= MAX_PAGE_ORDER; order++) {
         page *p = s.alloc_pages(GFP_KERNEL, order);
         ASSERT_NE(p, nullptr) << order;
@@ -415,7 +422,7 @@ TEST(Vmstat, DeltasFoldPastTheThresholdWithinTheBound) {
     auto c = small_config();
     c.pcp = pcp_mode::virtual_cpus;
     c.cpus = 4;
-    System s(c);
+    System s(on_kernel_buddy(c));
     zone &z = s.node(0).node_zones[ZONE_NORMAL];
     // 6.12 calculate_normal_threshold(4 CPUs, 8192 pages): 2 * fls(4) * (1 + fls(0)) = 6.
     EXPECT_EQ(z.stat_threshold, 6);
@@ -569,7 +576,7 @@ TEST(Highatomic, NonBlockingHighOrderReservesAPageblock) {
         held.push_back(s.alloc_pages(GFP_KERNEL, 0));
     page *a = s.alloc_pages(GFP_ATOMIC, 2);
     ASSERT_NE(a, nullptr);
-    EXPECT_EQ(z.nr_reserved_highatomic, pageblock_nr_pages);
+    EXPECT_EQ(z.nr_reserved_highatomic.load(), pageblock_nr_pages);
     EXPECT_EQ(z.pageblock_migratetype(s.page_to_pfn(a)), MIGRATE_HIGHATOMIC);
     expect_clean(s); // the reserve's counters agree with the pageblocks
     s.free_pages(a, 2);
@@ -595,7 +602,7 @@ TEST(Highatomic, ZoneUnderAHundredPageblocksKeepsNoReserve) {
         held.push_back(s.alloc_pages(GFP_KERNEL, 0));
     page *a = s.alloc_pages(GFP_ATOMIC, 2);
     ASSERT_NE(a, nullptr);
-    EXPECT_EQ(z.nr_reserved_highatomic, 0u);
+    EXPECT_EQ(z.nr_reserved_highatomic.load(), 0u);
     EXPECT_NE(z.pageblock_migratetype(s.page_to_pfn(a)), MIGRATE_HIGHATOMIC);
     s.free_pages(a, 2);
     for (page *p : held)
@@ -611,7 +618,7 @@ TEST(Fallback, StealingASmallBlockBoostsTheWatermarks) {
     // No kswapd thread: it would reclaim and clear the boost before the test reads it
     // (1 run in 30 did); the wake-up it was asked for is still counted.
     c.kswapd = false;
-    System s(c);
+    System s(on_kernel_buddy(c));
     zone &z = s.node(0).node_zones[ZONE_NORMAL];
     auto movable = drain(s, GFP_HIGHUSER_MOVABLE);
     // Free every other page: the movable lists now hold only scattered order-0 pages.

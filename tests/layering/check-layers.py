@@ -45,7 +45,7 @@ LAYERS = [
         "lib/src/pcp/sizing.cpp",
         "lib/src/page_alloc/alloc_flags.cpp", "lib/src/page_alloc/fault_inject.cpp",
         "lib/src/page_alloc/fail_nth.hpp"]),
-    (4, "buddy", ["lib/src/buddy/"]),
+    (4, "buddy and page-frame backends", ["lib/src/buddy/", "lib/src/frames/"]),
     (5, "per-CPU lists", ["lib/src/pcp/"]),
     (6, "page allocator", [
         "lib/include/gfplab/system.hpp", "lib/src/page_alloc/", "lib/src/check/report.hpp",

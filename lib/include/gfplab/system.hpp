@@ -19,7 +19,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gfplab {
@@ -37,6 +39,7 @@ struct page_allocator;    // lib/src/page_alloc/fastpath.hpp
 class slab_state;         // lib/src/slab/slab.hpp
 class kfree_rcu_state;    // lib/src/reclaim/kvfree_rcu.hpp
 class vmap_state;         // lib/src/vmalloc/vmalloc.hpp
+class frame_backend;      // lib/src/frames/backend.hpp
 
 // How threads reach their CPU's per-CPU page lists.
 enum class pcp_mode {
@@ -45,6 +48,17 @@ enum class pcp_mode {
     locked,       // a per-CPU trylock on the CPU sched_getcpu() names
     virtual_cpus, // a per-CPU trylock on the CPU the thread chose (set_current_vcpu)
 };
+
+// What manages the free page frames of each zone, below the per-CPU lists.
+enum class buddy_backend {
+    automatic, // the GFPLAB_BUDDY environment variable ("kernel" or "lockfree"), else kernel
+    kernel,    // 6.12's buddy allocator under zone->lock: the kernel's exact semantics
+    lockfree,  // a non-blocking page-frame allocator (no lock on any path): docs/backends.md
+};
+// "kernel", "lockfree" (and "automatic"); parse_buddy_backend() is its inverse (nullopt for
+// anything else).
+const char *buddy_backend_name(buddy_backend b) noexcept;
+std::optional<buddy_backend> parse_buddy_backend(std::string_view name) noexcept;
 
 // kswapd's work on one node, as counters.
 struct kswapd_stats {
@@ -113,6 +127,7 @@ struct system_config {
     unsigned percpu_pagelist_high_fraction = 0;
 
     pcp_mode pcp = pcp_mode::automatic;
+    buddy_backend buddy = buddy_backend::automatic;
     check_level checking = check_level::cheap;
     bool poison = false; // fill freed pages with a pattern and verify it on reuse (I12)
     // The kernel's init_on_alloc= and init_on_free= boot options, for slab objects: zero
@@ -170,6 +185,8 @@ class System {
     System &operator=(const System &) = delete;
 
     const system_config &config() const noexcept { return cfg_; }
+    // The page-frame backend in use (config().buddy with `automatic` resolved).
+    buddy_backend buddy() const noexcept { return buddy_; }
 
     // --- the allocation API (the kernel face wraps these) ---------------------------------
     // NULL on failure. order 0..MAX_PAGE_ORDER; the mask is validated and refused (with a
@@ -320,6 +337,8 @@ class System {
     std::size_t mem_map_bytes_ = 0;
     std::vector<std::unique_ptr<pglist_data>> nodes_;
     std::unique_ptr<pcp::area> pcp_;
+    std::vector<std::unique_ptr<frame_backend>> frames_; // one per populated zone
+    buddy_backend buddy_ = buddy_backend::kernel;        // the backend in use
     std::array<std::atomic<mem_cgroup *>, max_mem_cgroups> memcgs_{};
     std::vector<std::unique_ptr<mem_cgroup>> memcg_owner_;
     std::mutex memcg_lock_;

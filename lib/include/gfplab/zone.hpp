@@ -26,6 +26,8 @@
 
 namespace gfplab {
 
+class frame_backend; // lib/src/frames/backend.hpp
+
 // One order of a zone's buddy allocator: a free list per migratetype. Lists are doubly
 // linked through struct page's lru links, by pfn, so that merging can unlink a buddy from
 // the middle of its list.
@@ -78,9 +80,14 @@ struct zone {
     unsigned long pcp_high = 0;
     unsigned long pcp_high_max = 0;
 
-    // The buddy allocator: free areas and highatomic bookkeeping, under `lock`. The free
-    // areas' counters are also read without it (see free_area), so `area` itself carries
-    // no annotation; the buddy's functions require the lock (buddy.hpp).
+    // The page-frame backend the System chose for this zone (the kernel's buddy below, or
+    // the lock-free one); the System owns it. Everything below the per-CPU lists goes
+    // through it.
+    frame_backend *frames = nullptr;
+
+    // The kernel backend's buddy allocator: free areas and highatomic bookkeeping, under
+    // `lock`. The free areas' counters are also read without it (see free_area), so `area`
+    // itself carries no annotation; the buddy's functions require the lock (buddy.hpp).
     sync::mutex lock;
     // The CPU the lock holder runs on (the kernel holds zone->lock with interrupts off, on
     // one CPU): the free-list changes made under the lock go to its vmstat delta.
@@ -90,9 +97,13 @@ struct zone {
     // do not depend on NDEBUG; only the assertion does.
     std::atomic<const void *> lock_holder{nullptr};
     std::array<free_area, NR_PAGE_ORDERS> area{};
-    // Written under `lock`; read racily by reports (warn_alloc, the statistics snapshot).
-    unsigned long nr_reserved_highatomic = 0;
+    // Pages in MIGRATE_HIGHATOMIC pageblocks. The kernel backend writes it under `lock`;
+    // reports (warn_alloc, the statistics snapshot) read it racily, hence atomic.
+    sync::atom<unsigned long> nr_reserved_highatomic{0};
     sync::atom<long> nr_free_highatomic{0};
+    // Allocations served from another migratetype's pageblock, or that retyped one (the
+    // kernel's mm_page_alloc_extfrag events): I6's count of fallbacks.
+    sync::atom<std::uint64_t> migratetype_fallbacks{0};
 
     // One migratetype per pageblock (pageblock_order pages), read without the lock on the
     // free path as the kernel does, hence atomic.

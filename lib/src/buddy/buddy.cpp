@@ -17,13 +17,6 @@ bool migratetype_is_mergeable(migratetype mt) {
     return mt < MIGRATE_PCPTYPES;
 }
 
-// The order in which another migratetype's pages are taken when mt's lists are empty.
-constexpr migratetype fallbacks[MIGRATE_PCPTYPES][MIGRATE_PCPTYPES - 1] = {
-    /* UNMOVABLE */ {MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE},
-    /* MOVABLE */ {MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE},
-    /* RECLAIMABLE */ {MIGRATE_UNMOVABLE, MIGRATE_MOVABLE},
-};
-
 unsigned long pfn_of(const zone &z, const page *p) {
     return static_cast<unsigned long>(p - z.mem_map);
 }
@@ -110,21 +103,12 @@ bool boost_zone_watermark(zone &z) GFPLAB_REQUIRES(z.lock) {
     return r.boosted;
 }
 
-// Whether a fallback may take over the whole pageblock rather than a single block.
-bool can_steal_fallback(unsigned order, migratetype start_mt) {
-    // Large blocks would be split anyway; unmovable and reclaimable allocations claim blocks
-    // eagerly so they do not scatter over many movable pageblocks.
-    if (order >= pageblock_order)
-        return true;
-    return order >= pageblock_order / 2 || start_mt == MIGRATE_RECLAIMABLE ||
-           start_mt == MIGRATE_UNMOVABLE;
-}
-
 page *steal_suitable_fallback(zone &z, page *p, unsigned current_order, unsigned order,
                               migratetype start_type, unsigned alloc_flags, bool whole_block)
     GFPLAB_REQUIRES(z.lock) {
     unsigned long pfn = pfn_of(z, p);
     migratetype block_type = z.pageblock_migratetype(pfn);
+    z.migratetype_fallbacks.fetch_add(1, std::memory_order_relaxed);
 
     if (block_type != MIGRATE_HIGHATOMIC) {
         // A block of a pageblock or more changes owner whole: no fragmentation to fear.
@@ -200,6 +184,15 @@ bool page_is_buddy(const zone &z, unsigned long pfn, unsigned order) {
 
 } // namespace
 
+bool can_steal_fallback(unsigned order, migratetype start_mt) noexcept {
+    // Large blocks would be split anyway; unmovable and reclaimable allocations claim blocks
+    // eagerly so they do not scatter over many movable pageblocks.
+    if (order >= pageblock_order)
+        return true;
+    return order >= pageblock_order / 2 || start_mt == MIGRATE_RECLAIMABLE ||
+           start_mt == MIGRATE_UNMOVABLE;
+}
+
 int find_suitable_fallback(const zone &z, unsigned order, migratetype mt, bool only_stealable,
                            bool &can_steal) noexcept {
     can_steal = false;
@@ -271,7 +264,8 @@ void reserve_highatomic_pageblock(zone &z, page *p, unsigned order) {
         return;
     unsigned long max_managed =
         (z.managed_pages / 100 + pageblock_nr_pages - 1) & ~(pageblock_nr_pages - 1);
-    if (z.nr_reserved_highatomic >= max_managed)
+    const unsigned long reserved = z.nr_reserved_highatomic.load(std::memory_order_relaxed);
+    if (reserved >= max_managed)
         return;
     unsigned long pfn = pfn_of(z, p);
     migratetype mt = z.pageblock_migratetype(pfn);
@@ -279,16 +273,17 @@ void reserve_highatomic_pageblock(zone &z, page *p, unsigned order) {
         return;
     if (order < pageblock_order) {
         move_freepages_block(z, pfn, mt, MIGRATE_HIGHATOMIC);
-        z.nr_reserved_highatomic += pageblock_nr_pages;
+        z.nr_reserved_highatomic.store(reserved + pageblock_nr_pages, std::memory_order_relaxed);
     } else {
         change_pageblock_range(z, pfn, order, MIGRATE_HIGHATOMIC);
-        z.nr_reserved_highatomic += 1ul << order;
+        z.nr_reserved_highatomic.store(reserved + (1ul << order), std::memory_order_relaxed);
     }
 }
 
 bool unreserve_highatomic_pageblock(zone &z, bool force, migratetype to) {
     // Keep one pageblock in reserve unless this is the last attempt before OOM.
-    if (!force && z.nr_reserved_highatomic <= pageblock_nr_pages)
+    const unsigned long reserved = z.nr_reserved_highatomic.load(std::memory_order_relaxed);
+    if (!force && reserved <= pageblock_nr_pages)
         return false;
     for (unsigned order = 0; order < NR_PAGE_ORDERS; order++) {
         page *p = get_page_from_free_area(z, order, MIGRATE_HIGHATOMIC);
@@ -296,7 +291,8 @@ bool unreserve_highatomic_pageblock(zone &z, bool force, migratetype to) {
             continue;
         unsigned long pfn = pfn_of(z, p);
         unsigned long size = std::max(pageblock_nr_pages, 1ul << order);
-        z.nr_reserved_highatomic -= std::min(size, z.nr_reserved_highatomic);
+        z.nr_reserved_highatomic.store(reserved - std::min(size, reserved),
+                                       std::memory_order_relaxed);
         if (order < pageblock_order) {
             move_freepages_block(z, pfn, MIGRATE_HIGHATOMIC, to);
         } else {

@@ -12,6 +12,17 @@
 
 namespace gfplab::buddy {
 
+// The order in which another migratetype's pages are taken when mt's lists are empty.
+inline constexpr migratetype fallbacks[MIGRATE_PCPTYPES][MIGRATE_PCPTYPES - 1] = {
+    /* UNMOVABLE */ {MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE},
+    /* MOVABLE */ {MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE},
+    /* RECLAIMABLE */ {MIGRATE_UNMOVABLE, MIGRATE_MOVABLE},
+};
+
+// can_steal_fallback(): whether a fallback for a request of `order` and type start_mt may
+// take over the whole pageblock rather than a single block.
+bool can_steal_fallback(unsigned order, migratetype start_mt) noexcept;
+
 // Free list primitives. The page must be the head of a free block of `order`.
 void add_to_free_list(zone &z, page *p, unsigned order, migratetype mt, bool tail)
     GFPLAB_REQUIRES(z.lock);

@@ -4,7 +4,8 @@
 //   I1   no two free blocks, per-CPU pages or allocations overlap; every allocation holds a
 //        reference.
 //   I2   the free and per-CPU lists are well formed (every block aligned, in its zone,
-//        flagged as free or per-CPU with its order); NR_FREE_PAGES, the free-list counts and
+//        flagged as free or per-CPU with its order; the page-frame backend checks its own
+//        structures, frames/backend.hpp); NR_FREE_PAGES, the free-list counts and
 //        the highatomic counts equal a recount of the lists and pageblocks; every page is
 //        free, cached or allocated, and buddy free + per-CPU cached + allocated = managed.
 //   I3   NR_FREE_PAGES as cheaply read is within the per-CPU drift bound of the truth.
@@ -12,6 +13,7 @@
 //   I13  compound pages have consistent head and tail metadata.
 #include <gfplab/system.hpp>
 
+#include "../frames/backend.hpp"
 #include "../pcp/pcp.hpp"
 #include "../reclaim/kvfree_rcu.hpp"
 
@@ -22,19 +24,21 @@
 namespace gfplab {
 namespace {
 
-struct zone_checker {
+struct zone_checker final : free_frame_walker {
     zone &z;
     std::vector<violation> &out;
     std::vector<bool> covered; // pages already accounted for by a free block or allocation
 
-    void bad(invariant inv, const char *what, std::string msg, long long pfn = -1) {
+    zone_checker(zone &zz, std::vector<violation> &o) : z(zz), out(o) {}
+
+    void bad(invariant inv, const char *what, std::string msg, long long pfn = -1) override {
         out.push_back({inv, what,
                        fmt::format("node {} zone {}: {}", z.node, z.name, std::move(msg)), 0, -1,
                        pfn, ""});
     }
 
     // Marks [pfn, pfn + n) as accounted for; false (and a report) on overlap.
-    bool cover(unsigned long pfn, unsigned long n, const char *what) {
+    bool cover(unsigned long pfn, unsigned long n, const char *what) override {
         for (unsigned long i = 0; i < n; i++) {
             unsigned long off = pfn - z.zone_start_pfn + i;
             if (covered[off]) {
@@ -47,53 +51,6 @@ struct zone_checker {
             covered[off] = true;
         }
         return true;
-    }
-
-    unsigned long walk_free_lists(unsigned long &highatomic) {
-        unsigned long free_pages = 0;
-        for (unsigned order = 0; order < NR_PAGE_ORDERS; order++) {
-            for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
-                unsigned long entries = 0;
-                std::uint32_t prev = pfn_nil;
-                for (std::uint32_t pfn = z.area[order].head[mt]; pfn != pfn_nil;
-                     prev = pfn, pfn = z.mem_map[pfn].lru.next) {
-                    const page &p = z.mem_map[pfn];
-                    if (!z.contains(pfn) || entries > z.spanned_pages) {
-                        bad(invariant::counters, "corrupt free list",
-                            fmt::format("order {} {} list reaches pfn {:#x} outside the zone",
-                                        order, migratetype_name(migratetype(mt)), pfn));
-                        break;
-                    }
-                    entries++;
-                    if (!(p.flags.load() & PG_buddy) || p.order != order || p.lru.prev != prev ||
-                        (pfn & ((1u << order) - 1)))
-                        bad(invariant::counters, "corrupt free block",
-                            fmt::format("pfn {:#x} on the order {} {} list has flags {:#x}, "
-                                        "order {}, prev {:#x}",
-                                        pfn, order, migratetype_name(migratetype(mt)),
-                                        p.flags.load(), p.order, p.lru.prev),
-                            pfn);
-                    // Since 6.10 a free block sits on the list of its pageblock's type.
-                    if (z.pageblock_migratetype(pfn) != mt)
-                        bad(invariant::migratetype, "free block on the wrong list",
-                            fmt::format("pfn {:#x} (order {}) is on the {} list but its "
-                                        "pageblock is {}",
-                                        pfn, order, migratetype_name(migratetype(mt)),
-                                        migratetype_name(z.pageblock_migratetype(pfn))),
-                            pfn);
-                    cover(pfn, 1ul << order, "free block");
-                    free_pages += 1ul << order;
-                    if (mt == MIGRATE_HIGHATOMIC)
-                        highatomic += 1ul << order;
-                }
-                if (entries != z.area[order].nr_free[mt].load())
-                    bad(invariant::counters, "free count",
-                        fmt::format("order {} {}: nr_free says {}, the list holds {}", order,
-                                    migratetype_name(migratetype(mt)),
-                                    z.area[order].nr_free[mt].load(), entries));
-            }
-        }
-        return free_pages;
     }
 
     unsigned long walk_pcp_lists(const pcp::area &a) {
@@ -156,7 +113,7 @@ struct zone_checker {
         zone_lock_guard guard(z, 0);
         covered.assign(z.spanned_pages, false);
         unsigned long highatomic = 0;
-        const unsigned long free_pages = walk_free_lists(highatomic);
+        const unsigned long free_pages = z.frames->verify_free(*this, &highatomic);
         const unsigned long cached = walk_pcp_lists(a);
         const unsigned long allocated = walk_allocations();
         auto expect = [&](const char *name, long counter, unsigned long recount) {
@@ -181,10 +138,10 @@ struct zone_checker {
         unsigned long highatomic_blocks = 0;
         for (unsigned long b = 0; b < (z.spanned_pages >> pageblock_order); b++)
             highatomic_blocks += z.pageblock_mt[b].load() == MIGRATE_HIGHATOMIC;
-        if (highatomic_blocks * pageblock_nr_pages != z.nr_reserved_highatomic)
+        if (highatomic_blocks * pageblock_nr_pages != z.nr_reserved_highatomic.load())
             bad(invariant::counters, "highatomic reserve",
                 fmt::format("nr_reserved_highatomic is {} but {} pageblocks are HIGHATOMIC",
-                            z.nr_reserved_highatomic, highatomic_blocks));
+                            z.nr_reserved_highatomic.load(), highatomic_blocks));
     }
 };
 
@@ -195,7 +152,7 @@ std::vector<violation> System::verify() {
     for (auto &n : nodes_)
         for (auto &z : n->node_zones)
             if (z.populated())
-                zone_checker{z, out, {}}.run(*pcp_);
+                zone_checker(z, out).run(*pcp_);
     // I20: every pointer kvfree_rcu() took is freed or still held in a batch.
     kfree_rcu_->verify(out);
     return out;

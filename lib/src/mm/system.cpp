@@ -5,8 +5,8 @@
 // and the watermarks.
 #include <gfplab/system.hpp>
 
-#include "../buddy/buddy.hpp"
 #include "../check/recursion.hpp"
+#include "../frames/backend.hpp"
 #include "../pcp/pcp.hpp"
 #include "../reclaim/kswapd.hpp"
 #include "../reclaim/kvfree_rcu.hpp"
@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <new>
 #include <stdexcept>
 #include <sys/mman.h>
@@ -65,7 +66,41 @@ void *map_lazily(std::size_t bytes) {
 
 const char *const zone_names[MAX_NR_ZONES] = {"DMA", "DMA32", "Normal", "Movable"};
 
+// `automatic` is GFPLAB_BUDDY's choice, so that a whole test suite can run on either backend
+// without a change to its Systems (meson test --setup lockfree).
+buddy_backend resolve_buddy_backend(buddy_backend b) {
+    if (b != buddy_backend::automatic)
+        return b;
+    const char *env = std::getenv("GFPLAB_BUDDY");
+    if (!env || !*env)
+        return buddy_backend::kernel;
+    auto parsed = parse_buddy_backend(env);
+    if (!parsed)
+        throw std::invalid_argument(
+            fmt::format("gfplab: GFPLAB_BUDDY={} is neither kernel nor lockfree", env));
+    return *parsed == buddy_backend::automatic ? buddy_backend::kernel : *parsed;
+}
+
 } // namespace
+
+const char *buddy_backend_name(buddy_backend b) noexcept {
+    switch (b) {
+    case buddy_backend::automatic:
+        return "automatic";
+    case buddy_backend::kernel:
+        return "kernel";
+    case buddy_backend::lockfree:
+        return "lockfree";
+    }
+    return "?";
+}
+
+std::optional<buddy_backend> parse_buddy_backend(std::string_view name) noexcept {
+    for (auto b : {buddy_backend::automatic, buddy_backend::kernel, buddy_backend::lockfree})
+        if (name == buddy_backend_name(b))
+            return b;
+    return std::nullopt;
+}
 
 namespace {
 std::uint64_t next_system_serial() noexcept {
@@ -76,6 +111,7 @@ std::uint64_t next_system_serial() noexcept {
 
 System::System(const system_config &cfg) : cfg_(cfg), serial_(next_system_serial()) {
     check_config(cfg_);
+    buddy_ = resolve_buddy_backend(cfg_.buddy);
     cpus_ = cfg_.cpus ? cfg_.cpus : std::max(1u, std::thread::hardware_concurrency());
     setup_memory();
     setup_zones();
@@ -215,10 +251,6 @@ void System::setup_zones() {
             z.stat_threshold.store(z.normal_stat_threshold, std::memory_order_relaxed);
             z.vm_stat_diff =
                 std::make_unique<sync::atom<std::int8_t>[]>(cpus_ * NR_VM_ZONE_STAT_ITEMS);
-            for (auto &a : z.area) {
-                a.head.fill(pfn_nil);
-                a.tail.fill(pfn_nil);
-            }
             unsigned long blocks = z.spanned_pages >> pageblock_order;
             z.pageblock_mt = std::make_unique<std::atomic<std::uint8_t>[]>(blocks ? blocks : 1);
             // Boot marks every pageblock movable (memmap_init); fallbacks retype them later.
@@ -229,10 +261,13 @@ void System::setup_zones() {
                 p->node = std::uint8_t(nid);
                 p->zone = std::uint8_t(zi);
             }
-            // Hand the zone to the buddy allocator in maximal blocks (memblock_free_all).
-            zone_lock_guard guard(z, 0);
-            for (std::uint64_t pfn = first; pfn < last; pfn += 1ul << MAX_PAGE_ORDER)
-                buddy::free_one_page(z, mem_map_ + pfn, pfn, MAX_PAGE_ORDER);
+            // The backend takes the zone over with every page free (memblock_free_all).
+            if (z.populated()) {
+                frames_.push_back(buddy_ == buddy_backend::lockfree
+                                      ? make_lockfree_backend(z, cpus_)
+                                      : make_kernel_backend(z));
+                z.frames = frames_.back().get();
+            }
         }
         nodes_.push_back(std::move(pgdat));
     }
@@ -296,7 +331,7 @@ void System::setup_pcp() {
                                                            : pcp::cpu_mode::locked;
     pcp_ = std::make_unique<pcp::area>(zones, unsigned(nodes_.size()) * MAX_NR_ZONES,
                                        rseq ? std::max(possible, cpus_) : cpus_, mode,
-                                       pcp::buddy_page_source());
+                                       pcp::zone_frames_source());
     // PCPF_FREE_HIGH_BATCH: 6.12 sets it on a CPU whose share of the last-level cache holds
     // more than three batches (about 750 KiB for the largest batch, 63 pages), which today's
     // x86-64 CPUs have. The model does not read the host's caches (runs must not depend on

@@ -6,8 +6,8 @@
 // slow path (reclaim, OOM, NOFAIL) is slowpath.cpp.
 #include "fastpath.hpp"
 
-#include "../buddy/buddy.hpp"
 #include "../check/report.hpp"
+#include "../frames/backend.hpp"
 
 #include <gfplab/lockdep.hpp>
 
@@ -43,10 +43,8 @@ page *rmqueue(System &s, zone &z, unsigned order, unsigned alloc_flags, migratet
     page *p = nullptr;
     if (pcp::pcp_allowed_order(order))
         p = pcp.alloc(z, order, mt, alloc_flags, cpu);
-    if (!p) {
-        zone_lock_guard guard(z, cpu);
-        p = buddy::rmqueue(z, order, mt, alloc_flags);
-    }
+    if (!p)
+        p = z.frames->rmqueue(order, mt, alloc_flags, cpu);
     // A fallback boosted the watermarks: have kswapd reclaim ahead of the next one, however
     // this page was served (test first: the flag is rarely set).
     if (z.flags.load(std::memory_order_relaxed) & ZONE_BOOSTED_WATERMARK) [[unlikely]]
@@ -209,7 +207,7 @@ bool page_allocator::watermark_fast(const zone &z, unsigned order, unsigned long
 #endif
     if (order == 0 && watermark_ok_order0(z, mark, highest, alloc_flags))
         return true;
-    auto probe = [&z](unsigned o, int mt) { return z.area[o].has(migratetype(mt)); };
+    auto probe = free_area_probe_of(z);
     zone_wmark_state st;
     st.free_pages = z.page_state(NR_FREE_PAGES);
     st.lowmem_reserve = z.lowmem_reserve[highest];
@@ -250,10 +248,8 @@ retry:
         if (page *p = rmqueue(s, z, order, alloc_flags, ac.mt)) {
             // A successful high-order atomic allocation sets its pageblock aside for the
             // next one (only the slow path grants ALLOC_HIGHATOMIC, and only for order > 0).
-            if (alloc_flags & ALLOC_HIGHATOMIC) [[unlikely]] {
-                zone_lock_guard guard(z, current_cpu(s));
-                buddy::reserve_highatomic_pageblock(z, p, order);
-            }
+            if (alloc_flags & ALLOC_HIGHATOMIC) [[unlikely]]
+                z.frames->reserve_highatomic(p, order, current_cpu(s));
             page_allocator::prep_new_page(s, p, order, gfp, ac.mt);
             if (s.config().checking != check_level::off)
                 page_allocator::check_placement(s, p, order, gfp, ac);
@@ -373,7 +369,7 @@ void page_allocator::warn_alloc(System &s, gfp_t gfp, unsigned order) {
                                    "reserved_highatomic:{}KB managed:{}kB",
                                    z.node, z.name, z.page_state(NR_FREE_PAGES) * 4,
                                    z.min_wmark_pages() * 4, z.low_wmark_pages() * 4,
-                                   z.high_wmark_pages() * 4, z.nr_reserved_highatomic * 4,
+                                   z.high_wmark_pages() * 4, z.nr_reserved_highatomic.load() * 4,
                                    z.managed_pages * 4);
     s.log(msg);
 }

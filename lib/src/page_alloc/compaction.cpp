@@ -5,7 +5,7 @@
 // nothing.
 #include "compaction.hpp"
 
-#include "../buddy/buddy.hpp"
+#include "../frames/backend.hpp"
 
 #include <gfplab/alloc_flags.hpp>
 #include <gfplab/scope.hpp>
@@ -29,10 +29,10 @@ bool eligible(const zone &z, const alloc_context &ac) noexcept {
 // the request's lists, or one a fallback would claim.
 bool suitable_page_free(const zone &z, unsigned order, migratetype mt) noexcept {
     for (unsigned o = order; o < NR_PAGE_ORDERS; o++) {
-        if (z.area[o].has(mt))
+        if (z.frames->has_block(o, mt))
             return true;
         bool can_steal = false;
-        if (buddy::find_suitable_fallback(z, o, mt, true, can_steal) != -1)
+        if (z.frames->find_suitable_fallback(o, mt, true, can_steal) != -1)
             return true;
     }
     return false;
@@ -46,7 +46,7 @@ bool suitable_page_free(const zone &z, unsigned order, migratetype mt) noexcept 
 // every run that completes, so every run covers the whole zone).
 compact_result compact_zone(const zone &z, unsigned order, unsigned alloc_flags,
                             const alloc_context &ac) noexcept {
-    auto probe = [&z](unsigned o, int mt) { return z.area[o].has(migratetype(mt)); };
+    auto probe = free_area_probe_of(z);
     const unsigned long mark = z.wmark_pages(zone_watermarks(alloc_flags & ALLOC_WMARK_MASK));
     if (zone_watermark_ok(z.page_state(NR_FREE_PAGES), order, mark,
                           z.lowmem_reserve[ac.highest_zoneidx], alloc_flags,
@@ -71,9 +71,7 @@ int fragmentation_index(const zone &z, unsigned order) noexcept {
     // fill_contig_page_info(): free blocks, free pages and blocks big enough, all orders.
     unsigned long blocks_total = 0, free_pages = 0, blocks_suitable = 0;
     for (unsigned o = 0; o < NR_PAGE_ORDERS; o++) {
-        unsigned long blocks = 0;
-        for (const auto &n : z.area[o].nr_free)
-            blocks += n.load(std::memory_order_relaxed);
+        const unsigned long blocks = z.frames->nr_free_blocks(o);
         blocks_total += blocks;
         free_pages += blocks << o;
         if (o >= order)

@@ -7,8 +7,8 @@
 // busy or the order too high.
 #include "fastpath.hpp"
 
-#include "../buddy/buddy.hpp"
 #include "../check/report.hpp"
+#include "../frames/backend.hpp"
 
 #include <cstring>
 
@@ -88,8 +88,7 @@ void page_allocator::free_pages_prepare_block(System &s, page *p, unsigned order
 }
 
 void page_allocator::free_to_buddy(System &s, zone &z, page *p, unsigned order) {
-    zone_lock_guard guard(z, current_cpu(s));
-    buddy::free_one_page(z, p, s.page_to_pfn(p), order);
+    z.frames->free_one(p, order, current_cpu(s));
 }
 
 } // namespace gfplab

@@ -13,8 +13,8 @@
 
 #include "compaction.hpp"
 
-#include "../buddy/buddy.hpp"
 #include "../check/report.hpp"
+#include "../frames/backend.hpp"
 
 #include <gfplab/alloc_flags.hpp>
 #include <gfplab/lockdep.hpp>
@@ -39,8 +39,7 @@ bool unreserve_highatomic(System &s, const alloc_context &ac, bool force) {
         zone &z = **zp;
         if (z.idx > ac.highest_zoneidx)
             continue;
-        zone_lock_guard g(z, current_cpu(s));
-        if (buddy::unreserve_highatomic_pageblock(z, force, ac.mt))
+        if (z.frames->unreserve_highatomic(force, ac.mt, current_cpu(s)))
             return true;
     }
     return false;
@@ -95,7 +94,7 @@ bool should_reclaim_retry(System &s, unsigned order, const alloc_context &ac, un
                 continue;
             long available =
                 long(zone_reclaimable_pages(s, z)) + z.page_state_snapshot(NR_FREE_PAGES);
-            auto probe = [&z](unsigned o, int mt) { return z.area[o].has(migratetype(mt)); };
+            auto probe = free_area_probe_of(z);
             ret = zone_watermark_ok(available, order, z.min_wmark_pages(),
                                     z.lowmem_reserve[ac.highest_zoneidx], alloc_flags,
                                     z.nr_free_highatomic.load(std::memory_order_relaxed), probe);

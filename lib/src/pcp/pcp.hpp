@@ -46,7 +46,8 @@ constexpr unsigned list_index(unsigned order, migratetype mt) noexcept {
     return order * MIGRATE_PCPTYPES + unsigned(mt);
 }
 
-// What the lists need from below. Both calls take zone->lock themselves (once per batch).
+// What the lists need from below: the zone's page-frame backend, or a fake in tests. Each
+// call is one batch (the kernel backend takes zone->lock once for it).
 class page_source {
   public:
     virtual ~page_source() = default;
@@ -59,8 +60,8 @@ class page_source {
     virtual void free_pcppages_bulk(zone &z, std::uint32_t head, unsigned long n, unsigned cpu) = 0;
 };
 
-// The buddy allocator as the lists' page_source (buddy_source.cpp).
-page_source &buddy_page_source() noexcept;
+// The zones' page-frame backends as the lists' page_source (frames_source.cpp).
+page_source &zone_frames_source() noexcept;
 
 enum class cpu_mode { rseq, locked, virtual_cpus };
 

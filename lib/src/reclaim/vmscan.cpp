@@ -7,6 +7,8 @@
 #include "kswapd.hpp"
 #include "lru.hpp"
 
+#include "../frames/backend.hpp"
+
 #include <gfplab/scope.hpp>
 #include <gfplab/shrinker.hpp>
 #include <gfplab/watermark.hpp>
@@ -75,7 +77,7 @@ bool zone_watermark_ok_safe(const zone &z, unsigned order, unsigned long mark,
     // Near the watermarks the per-CPU deltas can hide the truth: count exactly.
     if (z.percpu_drift_mark && static_cast<unsigned long>(free_pages) < z.percpu_drift_mark)
         free_pages = z.page_state_snapshot(NR_FREE_PAGES);
-    auto probe = [&z](unsigned o, int mt) { return z.area[o].has(migratetype(mt)); };
+    auto probe = free_area_probe_of(z);
     return zone_watermark_ok(free_pages, order, mark, z.lowmem_reserve[highest_zoneidx], 0,
                              z.nr_free_highatomic.load(std::memory_order_relaxed), probe);
 }

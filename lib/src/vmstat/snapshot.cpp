@@ -2,6 +2,8 @@
 //
 // The statistics snapshot: zones, kswapd, shrinkers, accounting groups and the slow-path
 // counters, read without stopping anyone (so zone figures are as racy as /proc's).
+#include "../frames/backend.hpp"
+
 #include <gfplab/kvfree_rcu.hpp>
 #include <gfplab/shrinker.hpp>
 #include <gfplab/slab.hpp>
@@ -32,17 +34,13 @@ vmstat_snapshot take_vmstat_snapshot(System &s) {
             zs.high = z.high_wmark_pages();
             zs.boost = z.watermark_boost.load(std::memory_order_relaxed);
             zs.lowmem_reserve.assign(z.lowmem_reserve.begin(), z.lowmem_reserve.end());
-            zs.reserved_highatomic = z.nr_reserved_highatomic;
+            zs.reserved_highatomic = z.nr_reserved_highatomic.load();
             zs.pcp_batch = z.pcp_batch;
             zs.pcp_high = z.pcp_high;
             zs.stat_threshold = z.stat_threshold.load(std::memory_order_relaxed);
             zs.drift_bound = z.drift_bound();
-            for (const auto &a : z.area) {
-                unsigned long n_free = 0;
-                for (const auto &mt : a.nr_free)
-                    n_free += mt.load(std::memory_order_relaxed);
-                zs.free_blocks.push_back(n_free);
-            }
+            for (unsigned o = 0; o < NR_PAGE_ORDERS; o++)
+                zs.free_blocks.push_back(z.frames->nr_free_blocks(o));
             v.zones.push_back(std::move(zs));
         }
         auto k = s.kswapd_statistics(n);

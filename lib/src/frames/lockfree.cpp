@@ -1,0 +1,583 @@
+// SPDX-License-Identifier: MIT
+//
+// The lock-free backend: a non-blocking page-frame allocator after LLFree (Wrenger et al.,
+// ATC'23): per pageblock a bitfield and an atomic entry (pageblock_bits.hpp), per CPU and
+// migratetype a hint of the pageblock it last allocated from, so that CPUs fill different
+// pageblocks and rarely touch the same cache lines. No lock anywhere: every step is a CAS
+// or an atomic add on one word, and a thread stopped between two steps holds frames that
+// others skip, never a lock that they wait for.
+//
+// Orders 0..6 are an aligned run of bits in one word, 7 and 8 whole words, 9 a whole
+// pageblock (its entry marked `huge`), 10 two buddy pageblocks. There is no splitting and
+// no merging: a block is free when its frames are.
+//
+// Where the rules differ from the kernel's buddy (docs/backends.md):
+//  - a pageblock keeps one migratetype, in its entry; a request takes from pageblocks of
+//    its own type first; when none has room it claims a wholly free pageblock of another
+//    type (retyping it), then a fallback type's pageblock with at least half its frames
+//    free (retyping it), then takes frames from a fallback type's pageblock as they are
+//    (boosting the watermarks, as a stolen single block does). ALLOC_NOFRAGMENT stops after
+//    the wholly free ones. Each is counted in zone::migratetype_fallbacks.
+//  - the highatomic reserve is whole pageblocks retyped MIGRATE_HIGHATOMIC, as in the
+//    kernel, within the same 1% limit; unreserving picks a reserved pageblock with free
+//    frames.
+//  - NR_FREE_PAGES is updated with one atomic add per operation (no per-CPU delta, so the
+//    cheap read is exact but for operations in flight).
+//  - "a free block of order o" (the watermark probe, buddyinfo) is found by scanning the
+//    pageblocks' bitfields where the kernel reads a list head.
+#include "../buddy/buddy.hpp"
+#include "backend.hpp"
+#include "pageblock_bits.hpp"
+
+#include <gfplab/alloc_flags.hpp>
+#include <gfplab/gfp.hpp>
+#include <gfplab/watermark.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <bit>
+#include <iterator>
+#include <memory>
+#include <new>
+
+namespace gfplab {
+namespace {
+
+using lockfree::pageblock_state;
+using lockfree::pb_entry;
+
+// Whether frames [index, index + 2^order) of the pageblock are all free.
+bool range_free(const pageblock_state &pb, unsigned index, unsigned order) noexcept {
+    if (order <= lockfree::max_word_order)
+        return !(pb.bits[index / 64].load(std::memory_order_relaxed) &
+                 lockfree::run_mask(order, index % 64));
+    for (unsigned w = index / 64, n = 1u << (order - lockfree::max_word_order); n--; w++)
+        if (pb.bits[w].load(std::memory_order_relaxed))
+            return false;
+    return true;
+}
+
+// Whether the pageblock has an aligned run of 2^order free frames (order < pageblock_order).
+bool has_free_run(const pageblock_state &pb, unsigned order) noexcept {
+    if (order <= lockfree::max_word_order) {
+        for (const auto &w : pb.bits)
+            if (lockfree::aligned_free_runs(w.load(std::memory_order_relaxed), order))
+                return true;
+        return false;
+    }
+    for (unsigned i = 0; i < lockfree::words_per_pageblock;
+         i += 1u << (order - lockfree::max_word_order))
+        if (range_free(pb, i * 64, order))
+            return true;
+    return false;
+}
+
+// How many maximal free blocks of order `want` the range [index, index + 2^order) splits
+// into, as a buddy allocator would keep them.
+unsigned long count_runs(const pageblock_state &pb, unsigned index, unsigned order,
+                         unsigned want) noexcept {
+    if (range_free(pb, index, order))
+        return order == want;
+    if (order == want || order == 0)
+        return 0;
+    return count_runs(pb, index, order - 1, want) +
+           count_runs(pb, index + (1u << (order - 1)), order - 1, want);
+}
+
+// A CPU's hints: the pageblock each migratetype last allocated from.
+struct alignas(64) cpu_hints {
+    sync::atom<std::uint32_t> pageblock[MIGRATE_TYPES]{};
+};
+
+class lockfree_backend final : public frame_backend {
+  public:
+    lockfree_backend(zone &z, unsigned cpus);
+
+    const char *name() const noexcept override { return "lockfree"; }
+    page *rmqueue(unsigned order, migratetype mt, unsigned alloc_flags, unsigned cpu) override;
+    unsigned long rmqueue_bulk(unsigned order, migratetype mt, unsigned alloc_flags, unsigned cpu,
+                               unsigned long count, std::uint32_t *head,
+                               std::uint32_t *tail) override;
+    void free_one(page *p, unsigned order, unsigned cpu) override;
+    void free_bulk(std::uint32_t head, unsigned long n, unsigned cpu) override;
+    bool has_block(unsigned order, migratetype mt) const noexcept override;
+    unsigned long nr_free_blocks(unsigned order) const noexcept override;
+    int find_suitable_fallback(unsigned order, migratetype mt, bool only_stealable,
+                               bool &can_steal) const noexcept override;
+    void reserve_highatomic(page *p, unsigned order, unsigned cpu) override;
+    bool unreserve_highatomic(bool force, migratetype to, unsigned cpu) override;
+    unsigned long verify_free(free_frame_walker &w, unsigned long *highatomic) override;
+
+  private:
+    // The accounting of one entry transition (see pageblock_bits.hpp).
+    void account(pb_entry before, pb_entry after) noexcept {
+        const long d = long(after.free()) - long(before.free());
+        if (d)
+            z_.vm_stat[NR_FREE_PAGES].fetch_add(d, std::memory_order_relaxed);
+        const long ha = (after.mt() == MIGRATE_HIGHATOMIC ? long(after.free()) : 0) -
+                        (before.mt() == MIGRATE_HIGHATOMIC ? long(before.free()) : 0);
+        if (ha)
+            z_.nr_free_highatomic.fetch_add(ha, std::memory_order_relaxed);
+    }
+    // Changes pageblock b's type from `from` (any: MIGRATE_TYPES) to `to` if its entry
+    // allows (pred), and mirrors the type into zone::pageblock_mt.
+    template <class Pred>
+    bool retype(unsigned long b, unsigned from, migratetype to, Pred pred) noexcept;
+    void mirror_type(unsigned long b) noexcept;
+
+    page *block_page(unsigned long b, unsigned index) const noexcept {
+        return z_.mem_map + z_.zone_start_pfn + (b << pageblock_order) + index;
+    }
+    unsigned long pageblock_of(const page *p) const noexcept {
+        return (static_cast<unsigned long>(p - z_.mem_map) - z_.zone_start_pfn) >> pageblock_order;
+    }
+
+    // A block of `order` from pageblocks of type mt (MIGRATE_TYPES: any), hint first.
+    page *alloc_typed(unsigned order, unsigned mt, unsigned slot) noexcept;
+    page *alloc_in(unsigned long b, unsigned order, unsigned mt, unsigned slot) noexcept;
+    sync::atom<std::uint32_t> &hint(unsigned slot, migratetype mt) noexcept {
+        return hints_[slot].pageblock[mt];
+    }
+    page *alloc_whole(unsigned order, unsigned mt, migratetype as) noexcept;
+    page *alloc_fallback(unsigned order, migratetype mt, unsigned alloc_flags,
+                         unsigned cpu_slot) noexcept;
+    page *alloc_one(unsigned order, migratetype mt, unsigned alloc_flags, unsigned cpu) noexcept;
+    // Up to `want` single frames from pageblock b if it is of type mt; their pfns in pfns.
+    unsigned long take_frames(unsigned long b, migratetype mt, unsigned slot, unsigned long want,
+                              std::uint32_t *pfns) noexcept;
+    // Clears a block's bits and gives its frames back to the count (order < pageblock_order);
+    // returns the entry before, for the caller's accounting.
+    pb_entry free_frames(page *p, unsigned order) noexcept;
+    void count_fallback() noexcept {
+        z_.migratetype_fallbacks.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    zone &z_;
+    const unsigned long nr_blocks_;
+    std::unique_ptr<pageblock_state[]> blocks_;
+    const unsigned nr_hints_;
+    std::unique_ptr<cpu_hints[]> hints_;
+};
+
+lockfree_backend::lockfree_backend(zone &z, unsigned cpus)
+    : z_(z), nr_blocks_(z.spanned_pages >> pageblock_order),
+      blocks_(std::make_unique<pageblock_state[]>(nr_blocks_)), nr_hints_(std::max(1u, cpus)),
+      hints_(std::make_unique<cpu_hints[]>(nr_hints_)) {
+    // Zones are laid out in MAX_PAGE_ORDER blocks, so pageblocks come in aligned pairs.
+    for (unsigned long b = 0; b < nr_blocks_; b++) {
+        const migratetype mt = z.pageblock_migratetype(z.zone_start_pfn + (b << pageblock_order));
+        blocks_[b].entry.store(pb_entry::make(pageblock_nr_pages, mt, false).raw,
+                               std::memory_order_relaxed);
+    }
+    z.vm_stat[NR_FREE_PAGES].fetch_add(long(nr_blocks_ << pageblock_order),
+                                       std::memory_order_relaxed);
+    // Spread the CPUs' starting points over the zone.
+    for (unsigned c = 0; c < nr_hints_; c++)
+        for (auto &h : hints_[c].pageblock)
+            h.store(std::uint32_t(nr_blocks_ * c / nr_hints_), std::memory_order_relaxed);
+}
+
+void lockfree_backend::mirror_type(unsigned long b) noexcept {
+    // The entry is the truth; zone::pageblock_mt is what the rest of the System reads. Every
+    // retyper stores the entry's type and checks it again afterwards, so the last store of
+    // all is the entry's final type.
+    const unsigned long pfn = z_.zone_start_pfn + (b << pageblock_order);
+    for (;;) {
+        const migratetype mt = blocks_[b].load().mt();
+        z_.set_pageblock_migratetype(pfn, mt);
+        if (blocks_[b].load().mt() == mt)
+            return;
+    }
+}
+
+template <class Pred>
+bool lockfree_backend::retype(unsigned long b, unsigned from, migratetype to, Pred pred) noexcept {
+    pb_entry e = blocks_[b].load();
+    for (;;) {
+        if ((from != MIGRATE_TYPES && e.mt() != from) || !pred(e))
+            return false;
+        if (e.mt() == to)
+            return true;
+        const pb_entry next = e.with_mt(to);
+        if (blocks_[b].cas(e, next)) {
+            account(e, next);
+            mirror_type(b);
+            return true;
+        }
+    }
+}
+
+page *lockfree_backend::alloc_in(unsigned long b, unsigned order, unsigned mt,
+                                 unsigned slot) noexcept {
+    pageblock_state &pb = blocks_[b];
+    pb_entry old;
+    if (!pb.take(1u << order, mt, &old))
+        return nullptr;
+    // CPUs sharing a pageblock start their search in different words.
+    const int index = pb.claim(order, slot % lockfree::words_per_pageblock);
+    if (index < 0) {
+        // The count had room but no aligned run is clear: give the frames back.
+        pb.give(1u << order);
+        return nullptr;
+    }
+    account(old, old.with_free(old.free() - (1u << order)));
+    hint(slot, old.mt()).store(std::uint32_t(b), std::memory_order_relaxed);
+    return block_page(b, unsigned(index));
+}
+
+page *lockfree_backend::alloc_whole(unsigned order, unsigned mt, migratetype as) noexcept {
+    // Order pageblock_order: one wholly free pageblock; MAX_PAGE_ORDER: an aligned pair,
+    // taken one after the other and given back if the second is not free.
+    const unsigned long span = 1ul << (order - pageblock_order);
+    const pb_entry taken = pb_entry::make(0, as, true);
+    for (unsigned long b = 0; b + span <= nr_blocks_; b += span) {
+        unsigned long got = 0;
+        pb_entry before[2];
+        for (; got < span; got++) {
+            pb_entry e = blocks_[b + got].load();
+            bool ok = false;
+            while (!ok && e.whole() && (mt == MIGRATE_TYPES || e.mt() == mt))
+                ok = blocks_[b + got].cas(e, taken);
+            if (!ok)
+                break;
+            before[got] = e;
+        }
+        if (got == span) {
+            for (unsigned long i = 0; i < span; i++) {
+                account(before[i], taken);
+                if (before[i].mt() != as)
+                    mirror_type(b + i);
+            }
+            return block_page(b, 0);
+        }
+        // Only the holder changes a huge entry: a plain store gives it back.
+        while (got--)
+            blocks_[b + got].entry.store(before[got].raw, std::memory_order_release);
+    }
+    return nullptr;
+}
+
+page *lockfree_backend::alloc_typed(unsigned order, unsigned mt, unsigned slot) noexcept {
+    if (order >= pageblock_order)
+        return alloc_whole(order, mt,
+                           migratetype(mt == MIGRATE_TYPES ? unsigned(MIGRATE_MOVABLE) : mt));
+    // From the pageblock this CPU used last for the type, onwards.
+    const unsigned long start =
+        hint(slot, migratetype(mt == MIGRATE_TYPES ? 0 : mt)).load(std::memory_order_relaxed) %
+        nr_blocks_;
+    for (unsigned long i = 0; i < nr_blocks_; i++) {
+        const unsigned long b = (start + i) % nr_blocks_;
+        const pb_entry e = blocks_[b].load();
+        if (e.huge() || e.free() < (1u << order) || (mt != MIGRATE_TYPES && e.mt() != mt))
+            continue;
+        if (page *p = alloc_in(b, order, mt, slot))
+            return p;
+    }
+    return nullptr;
+}
+
+page *lockfree_backend::alloc_fallback(unsigned order, migratetype mt, unsigned alloc_flags,
+                                       unsigned cpu_slot) noexcept {
+    // 1. A wholly free pageblock of a fallback type becomes ours: no mixing.
+    for (migratetype fb : buddy::fallbacks[mt]) {
+        if (order >= pageblock_order) {
+            if (page *p = alloc_whole(order, fb, mt)) {
+                count_fallback();
+                return p;
+            }
+            continue;
+        }
+        for (unsigned long b = 0; b < nr_blocks_; b++)
+            if (retype(b, fb, mt, [](pb_entry e) { return e.whole(); })) {
+                count_fallback();
+                if (page *p = alloc_in(b, order, mt, cpu_slot))
+                    return p;
+            }
+    }
+    if (order >= pageblock_order || (alloc_flags & ALLOC_NOFRAGMENT))
+        return nullptr;
+    // 2. A fallback pageblock at least half free is claimed whole (the kernel's rule counts
+    //    its pages of our type too; this one counts free frames only).
+    for (migratetype fb : buddy::fallbacks[mt])
+        for (unsigned long b = 0; b < nr_blocks_; b++)
+            if (retype(b, fb, mt, [](pb_entry e) {
+                    return !e.huge() && e.free() >= pageblock_nr_pages / 2;
+                })) {
+                count_fallback();
+                if (page *p = alloc_in(b, order, mt, cpu_slot))
+                    return p;
+            }
+    // 3. Frames from a fallback type's pageblock as it is: the pageblock is now mixed, so
+    //    the watermarks are boosted for kswapd to reclaim ahead of the next fallback.
+    for (migratetype fb : buddy::fallbacks[mt])
+        if (page *p = alloc_typed(order, fb, cpu_slot)) {
+            count_fallback();
+            auto r = boost_watermark(z_.watermark_boost.load(std::memory_order_relaxed),
+                                     z_._watermark[WMARK_HIGH], int(z_.watermark_boost_factor),
+                                     pageblock_nr_pages, z_.managed_pages);
+            if (r.boosted) {
+                z_.watermark_boost.store(r.watermark_boost, std::memory_order_relaxed);
+                if (alloc_flags & ALLOC_KSWAPD)
+                    z_.flags.fetch_or(ZONE_BOOSTED_WATERMARK, std::memory_order_relaxed);
+            }
+            return p;
+        }
+    return nullptr;
+}
+
+page *lockfree_backend::alloc_one(unsigned order, migratetype mt, unsigned alloc_flags,
+                                  unsigned cpu) noexcept {
+    const unsigned slot = cpu % nr_hints_;
+    page *p = alloc_typed(order, mt, slot);
+    return p ? p : alloc_fallback(order, mt, alloc_flags, slot);
+}
+
+page *lockfree_backend::rmqueue(unsigned order, migratetype mt, unsigned alloc_flags,
+                                unsigned cpu) {
+    const unsigned slot = cpu % nr_hints_;
+    page *p = nullptr;
+    if (alloc_flags & ALLOC_HIGHATOMIC)
+        p = alloc_typed(order, MIGRATE_HIGHATOMIC, slot);
+    if (!p)
+        p = alloc_one(order, mt, alloc_flags, cpu);
+    if (!p && (alloc_flags & (ALLOC_OOM | ALLOC_NON_BLOCK)))
+        p = alloc_typed(order, MIGRATE_HIGHATOMIC, slot);
+    return p;
+}
+
+unsigned long lockfree_backend::take_frames(unsigned long b, migratetype mt, unsigned slot,
+                                            unsigned long want, std::uint32_t *pfns) noexcept {
+    pageblock_state &pb = blocks_[b];
+    pb_entry e = pb.load();
+    unsigned n;
+    do {
+        if (e.huge() || e.free() == 0 || e.mt() != mt)
+            return 0;
+        n = unsigned(std::min<unsigned long>(want, e.free()));
+    } while (!pb.cas(e, e.with_free(e.free() - n)));
+    std::uint16_t index[pageblock_nr_pages];
+    pb.claim_frames(n, slot % lockfree::words_per_pageblock, index);
+    account(e, e.with_free(e.free() - n));
+    hint(slot, mt).store(std::uint32_t(b), std::memory_order_relaxed);
+    const unsigned long pfn0 = z_.zone_start_pfn + (b << pageblock_order);
+    for (unsigned i = 0; i < n; i++)
+        pfns[i] = std::uint32_t(pfn0 + index[i]);
+    return n;
+}
+
+unsigned long lockfree_backend::rmqueue_bulk(unsigned order, migratetype mt, unsigned alloc_flags,
+                                             unsigned cpu, unsigned long count, std::uint32_t *head,
+                                             std::uint32_t *tail) {
+    // Order 0 comes in runs from the pageblocks of the type, each run one CAS on the entry
+    // and one per bitfield word; the rest (other orders, fallbacks) a block at a time.
+    unsigned long got = 0;
+    std::uint32_t last = pfn_nil;
+    auto link = [&](std::uint32_t pfn) {
+        page *p = z_.mem_map + pfn;
+        p->order = std::uint8_t(order);
+        set_page_flags(*p, PG_pcp); // keep PG_poisoned
+        p->lru.next = pfn_nil;
+        if (last == pfn_nil)
+            *head = pfn;
+        else
+            z_.mem_map[last].lru.next = pfn;
+        last = pfn;
+        got++;
+    };
+    const unsigned slot = cpu % nr_hints_;
+    if (order == 0) {
+        std::uint32_t run[pageblock_nr_pages];
+        const unsigned long start = hint(slot, mt).load(std::memory_order_relaxed) % nr_blocks_;
+        for (unsigned long i = 0; i < nr_blocks_ && got < count; i++) {
+            const unsigned long n =
+                take_frames((start + i) % nr_blocks_, mt, slot,
+                            std::min<unsigned long>(count - got, std::size(run)), run);
+            for (unsigned long k = 0; k < n; k++)
+                link(run[k]);
+        }
+    }
+    while (got < count) {
+        page *p = alloc_one(order, mt, alloc_flags, cpu);
+        if (!p)
+            break;
+        link(std::uint32_t(p - z_.mem_map));
+    }
+    *tail = last;
+    return got;
+}
+
+pb_entry lockfree_backend::free_frames(page *p, unsigned order) noexcept {
+    const unsigned long b = pageblock_of(p);
+    const auto index = unsigned((p - z_.mem_map) - z_.zone_start_pfn) & (pageblock_nr_pages - 1);
+    blocks_[b].unclaim(index, order);
+    return blocks_[b].give(1u << order);
+}
+
+void lockfree_backend::free_one(page *p, unsigned order, unsigned) {
+    if (order < pageblock_order) {
+        const pb_entry before = free_frames(p, order);
+        account(before, before.with_free(before.free() + (1u << order)));
+        return;
+    }
+    const unsigned long b = pageblock_of(p);
+    for (unsigned long i = 0; i < (1ul << (order - pageblock_order)); i++) {
+        // The holder is the only writer of a huge entry but for the highatomic retype of its
+        // own block, which it does not run while freeing; a CAS loop costs nothing more.
+        pb_entry e = blocks_[b + i].load(), freed;
+        do
+            freed = pb_entry::make(pageblock_nr_pages, e.mt(), false);
+        while (!blocks_[b + i].cas(e, freed));
+        account(e, freed);
+    }
+}
+
+void lockfree_backend::free_bulk(std::uint32_t head, unsigned long n, unsigned) {
+    // Per-CPU blocks are below pageblock_order: each goes back with two atomics on its
+    // pageblock; NR_FREE_PAGES takes the batch in one add.
+    long freed = 0, highatomic = 0;
+    for (unsigned long i = 0; i < n && head != pfn_nil; i++) {
+        page *p = z_.mem_map + head;
+        const std::uint32_t next = p->lru.next;
+        const unsigned order = p->order;
+        clear_page_flags(*p, PG_pcp);
+        p->lru.next = pfn_nil;
+        p->order = 0;
+        if (free_frames(p, order).mt() == MIGRATE_HIGHATOMIC)
+            highatomic += 1l << order;
+        freed += 1l << order;
+        head = next;
+    }
+    z_.vm_stat[NR_FREE_PAGES].fetch_add(freed, std::memory_order_relaxed);
+    if (highatomic)
+        z_.nr_free_highatomic.fetch_add(highatomic, std::memory_order_relaxed);
+}
+
+bool lockfree_backend::has_block(unsigned order, migratetype mt) const noexcept {
+    // A free block of `order` within a pageblock of type mt: a wholly free pageblock (and its
+    // buddy, for MAX_PAGE_ORDER), or an aligned run of clear bits.
+    const unsigned need = order >= pageblock_order ? pageblock_nr_pages : 1u << order;
+    for (unsigned long b = 0; b < nr_blocks_; b++) {
+        const pb_entry e = blocks_[b].load();
+        if (e.mt() != mt || e.huge() || e.free() < need)
+            continue;
+        if (order < pageblock_order    ? has_free_run(blocks_[b], order)
+            : order == pageblock_order ? true
+                                       : blocks_[b ^ 1].load().whole())
+            return true;
+    }
+    return false;
+}
+
+unsigned long lockfree_backend::nr_free_blocks(unsigned order) const noexcept {
+    // The blocks a buddy allocator would hold for the same free frames: pairs of wholly free
+    // pageblocks at MAX_PAGE_ORDER, single ones at pageblock_order, and below that the
+    // maximal aligned runs of free frames.
+    unsigned long blocks = 0;
+    for (unsigned long b = 0; b < nr_blocks_; b++) {
+        const pb_entry e = blocks_[b].load();
+        if (e.whole()) {
+            const bool pair = blocks_[b ^ 1].load().whole();
+            if (order == MAX_PAGE_ORDER)
+                blocks += pair && !(b & 1);
+            else if (order == pageblock_order)
+                blocks += !pair;
+            continue;
+        }
+        if (!e.huge() && e.free() && order < pageblock_order)
+            blocks += count_runs(blocks_[b], 0, pageblock_order, order);
+    }
+    return blocks;
+}
+
+int lockfree_backend::find_suitable_fallback(unsigned order, migratetype mt, bool only_stealable,
+                                             bool &can_steal) const noexcept {
+    can_steal = false;
+    for (migratetype fb : buddy::fallbacks[mt]) {
+        if (!has_block(order, fb))
+            continue;
+        if (buddy::can_steal_fallback(order, mt))
+            can_steal = true;
+        if (!only_stealable || can_steal)
+            return fb;
+    }
+    return -1;
+}
+
+void lockfree_backend::reserve_highatomic(page *p, unsigned order, unsigned) {
+    // The kernel's limit: 1% of the zone rounded up to a pageblock; none below a pageblock.
+    if (z_.managed_pages / 100 < pageblock_nr_pages)
+        return;
+    const unsigned long max_managed =
+        (z_.managed_pages / 100 + pageblock_nr_pages - 1) & ~(pageblock_nr_pages - 1);
+    const unsigned long b = pageblock_of(p);
+    const unsigned long span = order < pageblock_order ? 1 : 1ul << (order - pageblock_order);
+    const unsigned long pages = span << pageblock_order;
+    // Book the pages first, so that racing reservations never pass the limit together.
+    unsigned long reserved = z_.nr_reserved_highatomic.load(std::memory_order_relaxed);
+    do {
+        if (reserved >= max_managed)
+            return;
+    } while (!z_.nr_reserved_highatomic.compare_exchange_weak(reserved, reserved + pages,
+                                                              std::memory_order_relaxed));
+    unsigned long done = 0;
+    for (unsigned long i = 0; i < span; i++) {
+        const migratetype mt = blocks_[b + i].load().mt();
+        if (mt < MIGRATE_PCPTYPES &&
+            retype(b + i, mt, MIGRATE_HIGHATOMIC, [](pb_entry) { return true; }))
+            done += pageblock_nr_pages;
+    }
+    if (done != pages)
+        z_.nr_reserved_highatomic.fetch_sub(pages - done, std::memory_order_relaxed);
+}
+
+bool lockfree_backend::unreserve_highatomic(bool force, migratetype to, unsigned) {
+    if (!force && z_.nr_reserved_highatomic.load(std::memory_order_relaxed) <= pageblock_nr_pages)
+        return false;
+    for (unsigned long b = 0; b < nr_blocks_; b++)
+        if (retype(b, MIGRATE_HIGHATOMIC, to, [](pb_entry e) { return e.free() > 0; })) {
+            z_.nr_reserved_highatomic.fetch_sub(pageblock_nr_pages, std::memory_order_relaxed);
+            return true;
+        }
+    return false;
+}
+
+unsigned long lockfree_backend::verify_free(free_frame_walker &w, unsigned long *highatomic) {
+    unsigned long free_pages = 0;
+    for (unsigned long b = 0; b < nr_blocks_; b++) {
+        const pb_entry e = blocks_[b].load();
+        const unsigned long pfn0 = z_.zone_start_pfn + (b << pageblock_order);
+        const unsigned clear = blocks_[b].clear_bits();
+        if (e.huge() ? e.free() != 0 || clear != pageblock_nr_pages : clear != e.free())
+            w.bad(invariant::counters, "lock-free pageblock",
+                  fmt::format("pageblock at pfn {:#x}: entry says {} free{}, the bitfield {}", pfn0,
+                              e.free(), e.huge() ? " (allocated whole)" : "", clear),
+                  (long long)pfn0);
+        if (z_.pageblock_migratetype(pfn0) != e.mt())
+            w.bad(invariant::migratetype, "pageblock type",
+                  fmt::format("pageblock at pfn {:#x} is {} but the zone records {}", pfn0,
+                              migratetype_name(e.mt()),
+                              migratetype_name(z_.pageblock_migratetype(pfn0))),
+                  (long long)pfn0);
+        if (e.huge())
+            continue;
+        for (unsigned i = 0; i < lockfree::words_per_pageblock; i++) {
+            std::uint64_t v = blocks_[b].bits[i].load(std::memory_order_relaxed);
+            for (unsigned bit = 0; bit < 64; bit++)
+                if (!(v >> bit & 1))
+                    w.cover(pfn0 + i * 64 + bit, 1, "free frame");
+        }
+        free_pages += clear;
+        if (e.mt() == MIGRATE_HIGHATOMIC)
+            *highatomic += clear;
+    }
+    return free_pages;
+}
+
+} // namespace
+
+std::unique_ptr<frame_backend> make_lockfree_backend(zone &z, unsigned cpus) {
+    return std::make_unique<lockfree_backend>(z, cpus);
+}
+
+} // namespace gfplab
