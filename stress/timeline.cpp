@@ -152,8 +152,8 @@ void plot_timeline(const std::string &csv, const std::string &out, const std::st
     // of it: on a linear axis min, low and high lie on the floor. A log axis shows both
     // ends; an empty zone (0 free) is drawn at 1, the axis' floor. One legend for every
     // panel, in a band of its own under the title, so that it covers no data.
-    const int height = 300 * zones + 90;
-    const double top = 1.0 - 95.0 / height, key_y = 1.0 - 50.0 / height;
+    const int height = 300 * zones + 125;
+    const double top = 1.0 - 115.0 / height, key_y = 1.0 - 55.0 / height;
     std::string s;
     if (ends_with(out, ".svg"))
         s += fmt::format("set terminal svg size 1000,{} dynamic background rgb 'white'\n", height);
@@ -162,16 +162,18 @@ void plot_timeline(const std::string &csv, const std::string &out, const std::st
                          has_terminal("pngcairo") ? "pngcairo" : "png", height);
     s += fmt::format("set output '{}'\n", out);
     s += "set datafile separator ','\nset grid\nset autoscale xfix\n";
-    s += "set xlabel 'seconds'\nset ylabel 'free pages (log scale)'\n"
+    s += "set ylabel 'free pages (log scale)' offset 1,0\n"
          "set y2label 'events per sample'\n";
     s += "set ytics nomirror\nset y2tics\nset logscale y\nset yrange [1:*]\n"
          "set y2range [0:1<*]\n";
     s += fmt::format("set multiplot layout {},1 title 'gfplab-stress {}: free pages against "
-                     "the watermarks' margins 0.09,0.89,{:.4f},{:.4f} spacing 0.1,{:.4f}\n",
-                     zones, title, 60.0 / height, top, 70.0 / height);
+                     "the watermarks' margins 0.1,0.9,{:.4f},{:.4f} spacing 0.1,{:.4f}\n",
+                     zones, title, 60.0 / height, top, 75.0 / height);
     s += fmt::format("set key horizontal at screen 0.5, screen {:.4f} center center "
-                     "maxrows 1 samplen 2\n",
+                     "maxrows 2 samplen 2\n",
                      key_y);
+    if (zones == 1)
+        s += "set xlabel 'seconds'\n";
     // Per-sample increases of the cumulative counters: reclaim and OOM as marks.
     s += "prev_d = 0; prev_o = 0; prev_k = 0\n";
     for (int z = 0; z < zones; z++) {
@@ -196,9 +198,11 @@ void plot_timeline(const std::string &csv, const std::string &out, const std::st
             "with points pt 7 ps 1.5 lc rgb 'black' title 'OOM kills'\n",
             csv, c, c + 1, c + 2, c + 3, direct, rounds, oom);
         s += "prev_d = 0; prev_o = 0; prev_k = 0\n";
-        // The first panel drew the legend for all.
+        // The first panel drew the legend for all; the time axis is named under the last.
         if (z == 0)
             s += "unset key\n";
+        if (z == zones - 2)
+            s += "set xlabel 'seconds'\n";
     }
     s += "unset multiplot\n";
     if (run_gnuplot(s) != 0)
