@@ -9,12 +9,15 @@
 #include "gfp_mix.hpp"
 #include "pressure.hpp"
 #include "run_clock.hpp"
+#include "thread_plan.hpp"
 
 #include <benchmark/benchmark.h>
 
 #include <atomic>
 #include <cstdio>
 #include <random>
+#include <string>
+#include <string_view>
 
 namespace {
 
@@ -73,18 +76,23 @@ void BM_gfp_mix(benchmark::State &state) {
     state.counters["oom_per_second"] = per_second(now.oom, at_start.oom);
 }
 
-BENCHMARK(BM_gfp_mix)
-    ->UseRealTime()
-    ->Setup(setup)
-    ->Teardown(teardown)
-    ->Threads(1)
-    ->Threads(2)
-    ->Threads(4)
-    ->Threads(8)
-    ->Threads(16);
-
 } // namespace
 
 int main(int argc, char **argv) {
+    // The mix at every thread count of the plan (thread_plan.hpp: --threads, --max-threads,
+    // --pin), registered once they are read.
+    bench::thread_plan plan;
+    std::string error;
+    if (!bench::parse_thread_options(argc, argv, plan, error)) {
+        std::fprintf(stderr, "gfplab-mix-bench: %s\n", error.c_str());
+        return 2;
+    }
+    for (int i = 1; i < argc; ++i)
+        if (std::string_view(argv[i]) == "--help")
+            std::fputs(bench::thread_options_help, stdout);
+    bench::register_threaded("BM_gfp_mix", BM_gfp_mix, plan)
+        ->UseRealTime()
+        ->Setup(setup)
+        ->Teardown(teardown);
     return bench::run_benchmarks(argc, argv, "gfplab-mix-bench", "mix", broken);
 }

@@ -9,6 +9,7 @@
 // 16 shows whether oversubscription keeps holding.
 #include "backend.hpp"
 #include "spsc_ring.hpp"
+#include "thread_plan.hpp"
 
 #if BENCH_BACKEND == BENCH_GFPLAB
 #include <gfplab/kvfree_rcu.hpp>
@@ -26,6 +27,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace {
 
@@ -256,50 +258,68 @@ void vmalloc_pair(benchmark::State &state, std::size_t size) {
     count_items(state, state.iterations());
 }
 
-void threaded(benchmark::internal::Benchmark *b) {
-    b->Threads(1)->Threads(2)->Threads(4)->Threads(8)->Threads(16);
-}
-
-#define PAGE_BENCHMARK(fn) BENCHMARK(fn)->UseRealTime()->Setup(setup)->Teardown(teardown)
-
-PAGE_BENCHMARK(BM_pair_order0)->Apply(threaded);
-PAGE_BENCHMARK(BM_pair_order3)->Apply(threaded);
-PAGE_BENCHMARK(BM_hold512_order0)->Apply(threaded);
-PAGE_BENCHMARK(BM_remote_free)->Apply(threaded);
-PAGE_BENCHMARK(BM_cache_pair_64)->Apply(threaded);
-PAGE_BENCHMARK(BM_kmalloc_hold512_64)->Apply(threaded);
-PAGE_BENCHMARK(BM_kfree_rcu_64)->Apply(threaded);
-// One benchmark per size, named BM_kmalloc_pair_<size>: the tables key on the name.
-const bool kmalloc_registered = [] {
+// Registered from main(), once the thread counts are known (thread_plan.hpp): the scaling
+// benchmarks at every count of the plan, the rest at fixed counts.
+void register_benchmarks(const bench::thread_plan &plan) {
+    auto page = [&](const char *name, void (*fn)(benchmark::State &)) {
+        return bench::register_threaded(name, fn, plan)
+            ->UseRealTime()
+            ->Setup(setup)
+            ->Teardown(teardown);
+    };
+    page("BM_pair_order0", BM_pair_order0);
+    page("BM_pair_order3", BM_pair_order3);
+    page("BM_hold512_order0", BM_hold512_order0);
+    page("BM_remote_free", BM_remote_free);
+    page("BM_cache_pair_64", BM_cache_pair_64);
+    page("BM_kmalloc_hold512_64", BM_kmalloc_hold512_64);
+    page("BM_kfree_rcu_64", BM_kfree_rcu_64);
+    // One benchmark per size, named BM_kmalloc_pair_<size>: the tables key on the name.
     for (std::size_t size : {8, 64, 192, 1024, 8192})
-        benchmark::RegisterBenchmark(("BM_kmalloc_pair_" + std::to_string(size)).c_str(),
-                                     [size](benchmark::State &st) { kmalloc_pair(st, size); })
+        bench::register_threaded(
+            "BM_kmalloc_pair_" + std::to_string(size),
+            [size](benchmark::State &st) { kmalloc_pair(st, size); }, plan)
             ->UseRealTime()
             ->Setup(setup)
-            ->Teardown(teardown)
-            ->Apply(threaded);
-    return true;
-}();
-const bool vmalloc_registered = [] {
+            ->Teardown(teardown);
+    // vmalloc and the high orders keep their counts: one or two threads say what they measure.
+    bench::thread_plan one_or_two = plan;
+    one_or_two.counts = {1, 2};
     for (std::size_t kib : {4, 64, 1024, 4096})
-        benchmark::RegisterBenchmark(("BM_vmalloc_" + std::to_string(kib) + "k").c_str(),
-                                     [kib](benchmark::State &st) { vmalloc_pair(st, kib << 10); })
+        bench::register_threaded(
+            "BM_vmalloc_" + std::to_string(kib) + "k",
+            [kib](benchmark::State &st) { vmalloc_pair(st, kib << 10); }, one_or_two)
             ->UseRealTime()
             ->Setup(setup)
-            ->Teardown(teardown)
-            ->Threads(1)
-            ->Threads(2);
-    return true;
-}();
-// The target for these (docs/design.md) is absolute and single-threaded.
-PAGE_BENCHMARK(BM_pair_order9)->Threads(1);
-PAGE_BENCHMARK(BM_pair_order10)->Threads(1);
+            ->Teardown(teardown);
+    // The target for these (docs/design.md) is absolute and single-threaded.
+    bench::thread_plan single = plan;
+    single.counts = {1};
+    bench::register_threaded("BM_pair_order9", BM_pair_order9, single)
+        ->UseRealTime()
+        ->Setup(setup)
+        ->Teardown(teardown);
+    bench::register_threaded("BM_pair_order10", BM_pair_order10, single)
+        ->UseRealTime()
+        ->Setup(setup)
+        ->Teardown(teardown);
+}
 
 } // namespace
 
 // BENCHMARK_MAIN, except that a run that measured nothing, or measured a broken allocator,
 // fails.
 int main(int argc, char **argv) {
+    bench::thread_plan plan;
+    std::string error;
+    if (!bench::parse_thread_options(argc, argv, plan, error)) {
+        std::fprintf(stderr, "%s: %s\n", bench::backend_name, error.c_str());
+        return 2;
+    }
+    for (int i = 1; i < argc; ++i)
+        if (std::string_view(argv[i]) == "--help")
+            std::fputs(bench::thread_options_help, stdout);
+    register_benchmarks(plan);
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv))
         return 1;

@@ -143,8 +143,9 @@ void add_options(CLI::App &app, options &o) {
                    "write a CSV sampled 4 times a second: free pages and min/low/high per zone, "
                    "kswapd, reclaim, shrinker and OOM counts");
     app.add_option("--plot", o.plot,
-                   "draw the timeline (free pages against the watermarks, reclaim and OOM "
-                   "marks) with gnuplot to FILE.svg or FILE.png");
+                   "draw the timeline with gnuplot to FILE.svg or FILE.png: a panel per zone, "
+                   "free pages against min/low/high on a log axis, reclaim and OOM marks, one "
+                   "legend for all panels");
     app.add_option("--trace-events", o.trace_events,
                    "write Chrome trace-event JSON (Perfetto): slow allocations, reclaim, "
                    "shrinker calls, kswapd rounds, violations, checkpoints");

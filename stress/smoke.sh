@@ -186,6 +186,16 @@ pictures)
     rows=$(($(wc -l <"$tmp/t.csv") - 1))
     [ "$rows" -ge 4 ] || { echo "only $rows timeline rows in 2 s"; exit 1; }
     grep -q '<svg' "$tmp/t.svg" || { echo "no SVG"; exit 1; }
+    # Readable: every zone's panel has every series, one legend names them once for all
+    # panels, and the page axis is logarithmic (the watermarks are a sliver of the zone).
+    zones=$(head -1 "$tmp/t.csv" | tr , '\n' | grep -c '_free$')
+    for series in free min low high 'direct reclaim' 'kswapd rounds' 'OOM kills'; do
+        n=$(grep -c "<title>$series</title>" "$tmp/t.svg" || true)
+        [ "$n" -eq "$zones" ] || { echo "series '$series' in $n panels of $zones"; exit 1; }
+        n=$(grep -c ">$series</tspan>" "$tmp/t.svg" || true)
+        [ "$n" -eq 1 ] || { echo "legend entry '$series' drawn $n times (want one legend)"; exit 1; }
+    done
+    grep -q '>free pages (log scale)</tspan>' "$tmp/t.svg" || { echo "no log page axis"; exit 1; }
     $py - "$tmp/t.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))

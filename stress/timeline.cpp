@@ -148,20 +148,32 @@ void plot_timeline(const std::string &csv, const std::string &out, const std::st
     const int zones = (columns - 1 - nr_tail_columns) / 4;
     const int direct = 1 + zones * 4 + 5, oom = 1 + zones * 4 + 9, rounds = 1 + zones * 4 + 2;
 
+    // Free pages run from the whole zone down to the watermarks, which are a few hundredths
+    // of it: on a linear axis min, low and high lie on the floor. A log axis shows both
+    // ends; an empty zone (0 free) is drawn at 1, the axis' floor. One legend for every
+    // panel, in a band of its own under the title, so that it covers no data.
+    const int height = 300 * zones + 125;
+    const double top = 1.0 - 115.0 / height, key_y = 1.0 - 55.0 / height;
     std::string s;
     if (ends_with(out, ".svg"))
-        s += fmt::format("set terminal svg size 1000,{} dynamic background rgb 'white'\n",
-                         300 * zones + 50);
+        s += fmt::format("set terminal svg size 1000,{} dynamic background rgb 'white'\n", height);
     else
         s += fmt::format("set terminal {} size 1000,{}\n",
-                         has_terminal("pngcairo") ? "pngcairo" : "png", 300 * zones + 50);
+                         has_terminal("pngcairo") ? "pngcairo" : "png", height);
     s += fmt::format("set output '{}'\n", out);
-    s += "set datafile separator ','\nset key outside right top\nset grid\nset autoscale xfix\n";
-    s += "set xlabel 'seconds'\nset ylabel 'pages'\nset y2label 'events per sample'\n";
-    s += "set ytics nomirror\nset y2tics\n";
+    s += "set datafile separator ','\nset grid\nset autoscale xfix\n";
+    s += "set ylabel 'free pages (log scale)' offset 1,0\n"
+         "set y2label 'events per sample'\n";
+    s += "set ytics nomirror\nset y2tics\nset logscale y\nset yrange [1:*]\n"
+         "set y2range [0:1<*]\n";
     s += fmt::format("set multiplot layout {},1 title 'gfplab-stress {}: free pages against "
-                     "the watermarks'\n",
-                     zones, title);
+                     "the watermarks' margins 0.1,0.9,{:.4f},{:.4f} spacing 0.1,{:.4f}\n",
+                     zones, title, 60.0 / height, top, 75.0 / height);
+    s += fmt::format("set key horizontal at screen 0.5, screen {:.4f} center center "
+                     "maxrows 2 samplen 2\n",
+                     key_y);
+    if (zones == 1)
+        s += "set xlabel 'seconds'\n";
     // Per-sample increases of the cumulative counters: reclaim and OOM as marks.
     s += "prev_d = 0; prev_o = 0; prev_k = 0\n";
     for (int z = 0; z < zones; z++) {
@@ -173,7 +185,8 @@ void plot_timeline(const std::string &csv, const std::string &out, const std::st
         s += fmt::format("set title 'node {} zone {}'\n", zone.substr(1, us - 1),
                          zone.substr(us + 1));
         s += fmt::format(
-            "plot '{0}' using 1:{1} with lines lw 2 title 'free', "
+            "plot '{0}' using 1:(column({1}) > 0 ? column({1}) : 1) with lines lw 2 "
+            "title 'free', "
             "'' using 1:{2} with lines lw 2 lc rgb 'red' title 'min', "
             "'' using 1:{3} with lines lw 2 lc rgb 'orange' title 'low', "
             "'' using 1:{4} with lines lw 2 lc rgb 'dark-green' title 'high', "
@@ -185,6 +198,11 @@ void plot_timeline(const std::string &csv, const std::string &out, const std::st
             "with points pt 7 ps 1.5 lc rgb 'black' title 'OOM kills'\n",
             csv, c, c + 1, c + 2, c + 3, direct, rounds, oom);
         s += "prev_d = 0; prev_o = 0; prev_k = 0\n";
+        // The first panel drew the legend for all; the time axis is named under the last.
+        if (z == 0)
+            s += "unset key\n";
+        if (z == zones - 2)
+            s += "set xlabel 'seconds'\n";
     }
     s += "unset multiplot\n";
     if (run_gnuplot(s) != 0)

@@ -36,7 +36,8 @@ class timeline {
 // Why --plot OUT cannot work ("" when it can): the extension (.svg or .png), or no gnuplot.
 std::string plot_problem(const std::string &out);
 // Draws the timeline CSV into out with gnuplot: per zone, free pages against min/low/high
-// with direct reclaim and OOM kill marks. Throws std::runtime_error when gnuplot fails.
+// on a log axis with direct reclaim and OOM kill marks, one legend above all panels.
+// Throws std::runtime_error when gnuplot fails.
 void plot_timeline(const std::string &csv, const std::string &out, const std::string &title);
 
 } // namespace gfplab::stress

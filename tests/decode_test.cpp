@@ -4,6 +4,7 @@
 // stderr and exit status captured and compared exactly. Expected values come from the
 // kernels' own headers (gfp.h, gfp_types.h) and %pGg tables (mmflags.h) of each era.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdlib>
 #include <initializer_list>
@@ -274,7 +275,7 @@ TEST(Decode, APipedLogNeedsNoFlag) {
     const result plain = run({}, log), flagged = run({"--log"}, log);
     EXPECT_EQ(plain.status, 0);
     EXPECT_EQ(plain.out, flagged.out);
-    EXPECT_TRUE(mentions(plain.out, ": GFP_KERNEL]")) << plain.out;
+    EXPECT_TRUE(mentions(plain.out, ": GFP_KERNEL; layout: ")) << plain.out;
 }
 
 TEST(Decode, ALogLineAsAMaskSuggestsLog) {
@@ -357,7 +358,8 @@ TEST(DecodeLog, Failure419AnnotatedOtherLinesUnchanged) {
         "[  812.006]  dump_stack+0x66/0x90\n";
     std::string expected = log;
     const std::string at = "mode:0x6000c0(GFP_KERNEL)";
-    expected.insert(expected.find(at) + at.size(), " [4.19: GFP_KERNEL]");
+    expected.insert(expected.find(at) + at.size(),
+                    " [4.19: GFP_KERNEL; layout: 4.19.0-16-amd64 named on line 3]");
     const result r = run({"--log"}, log);
     EXPECT_EQ(r.status, 0);
     EXPECT_EQ(r.out, expected);
@@ -372,11 +374,13 @@ TEST(DecodeLog, Failure310BareHex) {
                             "oom_score_adj=0\n"
                             "[    6.2] bash cpuset=/ mems_allowed=0\n";
     const std::string expected = "[    5.1] swapper/0: page allocation failure: order:0, "
-                                 "mode:0x20 [3.10: GFP_ATOMIC]\n"
+                                 "mode:0x20 [3.10: GFP_ATOMIC; layout: 3.10.0-957.el7.x86_64 "
+                                 "named on line 2]\n"
                                  "[    5.1] CPU: 0 PID: 0 Comm: swapper/0 Not tainted "
                                  "3.10.0-957.el7.x86_64 #1\n"
                                  "[    6.2] bash invoked oom-killer: gfp_mask=0x200da "
-                                 "[3.10: GFP_HIGHUSER_MOVABLE], order=0, oom_score_adj=0\n"
+                                 "[3.10: GFP_HIGHUSER_MOVABLE; layout: 3.10.0-957.el7.x86_64 "
+                                 "named on line 2], order=0, oom_score_adj=0\n"
                                  "[    6.2] bash cpuset=/ mems_allowed=0\n";
     const result r = run({"--log"}, log);
     EXPECT_EQ(r.status, 0);
@@ -389,7 +393,8 @@ TEST(DecodeLog, DisagreementIsReported) {
                             "CPU: 0 PID: 1 Comm: x Tainted: G        W  O      4.19.0 #1\n";
     const result r = run({"--log"}, log);
     EXPECT_TRUE(mentions(r.out, "gfp_mask=0x6000c0(GFP_NOFS) [4.19: GFP_KERNEL; differs from "
-                                "the log's (GFP_NOFS)], nodemask=(null)"))
+                                "the log's (GFP_NOFS); layout: 4.19.0 named on line 2], "
+                                "nodemask=(null)"))
         << r.out;
 }
 
@@ -401,10 +406,11 @@ TEST(DecodeLog, UnknownBitsAreNamedInTheAnnotation) {
                             "gfp=0x2000cc0(GFP_KERNEL|0x2000000)\n";
     const result r = run({"--log"}, log);
     EXPECT_TRUE(mentions(r.out, "gfp=0x2000cc0(GFP_KERNEL|0x2000000) [6.12: GFP_KERNEL|0x2000000; "
-                                "0x2000000 not a GFP bit there]"))
+                                "0x2000000 not a GFP bit there; layout: 6.12.0 named on line 1]"))
         << r.out;
     const result l = run({"--log", "--config", "LOCKDEP"}, log);
-    EXPECT_TRUE(mentions(l.out, "gfp=0x2000cc0(GFP_KERNEL|0x2000000) [6.12: GFP_KERNEL|0x2000000]"))
+    EXPECT_TRUE(mentions(l.out, "gfp=0x2000cc0(GFP_KERNEL|0x2000000) [6.12: GFP_KERNEL|0x2000000; "
+                                "layout: 6.12.0 named on line 1]"))
         << l.out;
 }
 
@@ -418,10 +424,10 @@ TEST(DecodeLog, ConfigExplainsADisagreement) {
     EXPECT_TRUE(mentions(r.out, "gfp=0x1000cc0(GFP_KERNEL|__GFP_NOLOCKDEP) [6.16: "
                                 "GFP_KERNEL|__GFP_NO_OBJ_EXT; differs from the log's "
                                 "(GFP_KERNEL|__GFP_NOLOCKDEP), which config LOCKDEP,SLAB_OBJ_EXT "
-                                "prints]"))
+                                "prints; layout: 6.16.0 named on line 1]"))
         << r.out;
     const result l = run({"--log", "--config", "LOCKDEP"}, log);
-    EXPECT_TRUE(mentions(l.out, "[6.16: GFP_KERNEL|__GFP_NOLOCKDEP]")) << l.out;
+    EXPECT_TRUE(mentions(l.out, "[6.16: GFP_KERNEL|__GFP_NOLOCKDEP; layout: ")) << l.out;
 }
 
 TEST(DecodeLog, EachReportUsesTheNearestVersion) {
@@ -431,8 +437,12 @@ TEST(DecodeLog, EachReportUsesTheNearestVersion) {
                             "CPU: 0 PID: 2 Comm: b Not tainted 6.1.0-18-amd64 #1 Debian\n";
     const auto l = lines(run({"--log"}, log).out);
     ASSERT_EQ(l.size(), 4u);
-    EXPECT_TRUE(mentions(l[0], "mode:0x6000c0(GFP_KERNEL) [4.19: GFP_KERNEL]")) << l[0];
-    EXPECT_TRUE(mentions(l[2], "mode:0xcc0(GFP_KERNEL) [6.1: GFP_KERNEL]")) << l[2];
+    EXPECT_TRUE(mentions(l[0], "mode:0x6000c0(GFP_KERNEL) [4.19: GFP_KERNEL; layout: 4.19.0 "
+                               "named on line 2]"))
+        << l[0];
+    EXPECT_TRUE(mentions(l[2], "mode:0xcc0(GFP_KERNEL) [6.1: GFP_KERNEL; layout: 6.1.0-18-amd64 "
+                               "named on line 4]"))
+        << l[2];
 }
 
 TEST(DecodeLog, OtherSitesSlubPageOwnerSlab) {
@@ -447,14 +457,19 @@ TEST(DecodeLog, OtherSitesSlubPageOwnerSlab) {
         "SLAB: Unable to allocate memory on node 0, cpumask 0x3, nodemask 0x1\n";
     const auto l = lines(run({"--log"}, log).out);
     ASSERT_EQ(l.size(), 6u);
-    EXPECT_EQ(l[1], "SLUB: Unable to allocate memory on node -1 (gfp=0x820 [6.12: GFP_ATOMIC])");
+    const std::string why = "; layout: 6.12.0-1-amd64 named on line 1]";
+    EXPECT_EQ(l[1], "SLUB: Unable to allocate memory on node -1 (gfp=0x820 [6.12: GFP_ATOMIC" +
+                        why + ")");
     EXPECT_TRUE(mentions(l[2], "gfp_mask 0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP) [6.12: "
-                               "GFP_HIGHUSER_MOVABLE|__GFP_COMP], pid 1"))
+                               "GFP_HIGHUSER_MOVABLE|__GFP_COMP" +
+                                   why + ", pid 1"))
         << l[2];
-    EXPECT_EQ(l[3], "Unexpected gfp: 0x4 (GFP_DMA32) [6.12: GFP_DMA32]. Fixing up to gfp: 0xcc0 "
-                    "(GFP_KERNEL) [6.12: GFP_KERNEL]. Fix your code!");
+    EXPECT_EQ(l[3], "Unexpected gfp: 0x4 (GFP_DMA32) [6.12: GFP_DMA32" + why +
+                        ". Fixing up to gfp: 0xcc0 (GFP_KERNEL) [6.12: GFP_KERNEL" + why +
+                        ". Fix your code!");
     EXPECT_EQ(l[4], "Page allocated via order 9, mask 0x1c20ca(GFP_TRANSHUGE_LIGHT) [6.12: "
-                    "GFP_TRANSHUGE_LIGHT], pid 7, tgid 7 (khugepaged)");
+                    "GFP_TRANSHUGE_LIGHT" +
+                        why + ", pid 7, tgid 7 (khugepaged)");
     // Other masks are not GFP masks.
     EXPECT_EQ(l[5], "SLAB: Unable to allocate memory on node 0, cpumask 0x3, nodemask 0x1");
 }
@@ -463,11 +478,87 @@ TEST(DecodeLog, WithoutVersionUsesKernelElseAuto) {
     const std::string log = "x: page allocation failure: order:0, mode:0x6000c0(GFP_KERNEL)";
     EXPECT_EQ(run({"--log"}, log).out,
               "x: page allocation failure: order:0, mode:0x6000c0(GFP_KERNEL) "
-              "[auto 4.19: GFP_KERNEL]");
+              "[auto 4.19: GFP_KERNEL; layout: read with the log's names; era 4.18-5.0 names "
+              "every bit with 1 name; no other era reads it; 4.19: the era's newest long-term "
+              "release]");
     EXPECT_EQ(run({"--log", "--kernel", "6.12"}, log).out,
               "x: page allocation failure: order:0, mode:0x6000c0(GFP_KERNEL) "
               "[6.12: __GFP_IO|__GFP_FS|__GFP_THISNODE|__GFP_ACCOUNT; differs from the log's "
-              "(GFP_KERNEL)]");
+              "(GFP_KERNEL); layout: --kernel 6.12 (the log names no release)]");
+}
+
+// Each annotation says which layout it used and why; auto names the rule that decided it
+// against the best layout of any other era.
+TEST(DecodeLog, AutoSaysWhichRuleChoseTheEra) {
+    // 0x2000000 is __GFP_KSWAPD_RECLAIM (GFP_NOWAIT) only in 4.4-4.9; 6.15+ leaves it as hex.
+    EXPECT_EQ(run({"--log"}, "a mode:0x2000000\n").out,
+              "a mode:0x2000000 [auto 4.9: GFP_NOWAIT; layout: era 4.4-4.9 names every bit with "
+              "1 name; 6.15+ leaves bits unnamed; 4.9: the era's newest long-term release]\n");
+    // 3.x's GFP_HIGHUSER_MOVABLE: every newer era needs several names for 0x200da.
+    EXPECT_TRUE(mentions(run({"--log"}, "a mode:0x200da\n").out,
+                         "[auto 4.1: GFP_HIGHUSER_MOVABLE; layout: era 3.0-4.3 names every bit "
+                         "with 1 name; 6.15+ needs 6; 4.1: the era's newest long-term release]"));
+    // GFP_DMA is 0x1 everywhere: the newest era wins the tie, its newest release (no LTS).
+    EXPECT_TRUE(mentions(run({"--log"}, "a mode:0x1\n").out,
+                         "[auto 6.15: GFP_DMA; layout: era 6.15+ names every bit with 1 name; "
+                         "6.10-6.14 ties and is older; 6.15: the era's newest release]"));
+}
+
+TEST(DecodeLog, AVersionOnTheMasksOwnLineIsSaidSo) {
+    const auto l =
+        lines(run({"--log"}, "CPU: 3 Not tainted 5.10.0-28-amd64 mode:0xcc0(GFP_KERNEL)\n"
+                             "Linux version 4.19.0 (gcc)\n")
+                  .out);
+    ASSERT_GE(l.size(), 1u);
+    EXPECT_TRUE(mentions(l[0], "[5.10: GFP_KERNEL; layout: 5.10.0-28-amd64 named on this line]"))
+        << l[0];
+}
+
+TEST(DecodeLog, JsonListsEveryMaskWithItsLayoutAndWhy) {
+    const std::string log = "a: page allocation failure: order:0, mode:0x6000c0(GFP_KERNEL)\n"
+                            "CPU: 0 PID: 1 Comm: a Not tainted 4.19.0 #1\n";
+    const result r = run({"--log", "--json"}, log);
+    EXPECT_EQ(r.status, 0);
+    const auto doc = nlohmann::json::parse(r.out);
+    EXPECT_EQ(doc["mode"], "log");
+    ASSERT_EQ(doc["masks"].size(), 1u);
+    const auto &m = doc["masks"][0];
+    EXPECT_EQ(m["line"], 1);
+    EXPECT_EQ(m["column"], 43);
+    EXPECT_EQ(m["value"], "0x6000c0");
+    EXPECT_EQ(m["log_names"], "GFP_KERNEL");
+    EXPECT_EQ(m["names"], "GFP_KERNEL");
+    EXPECT_EQ(m["era"], "4.18-5.0 (4.19)");
+    EXPECT_EQ(m["layout_source"], "log");
+    EXPECT_EQ(m["log_mention"]["line"], 2);
+    EXPECT_EQ(m["log_mention"]["text"], "4.19.0");
+    EXPECT_EQ(m["reason"], "4.19.0 named on line 2");
+
+    // Without a version: --kernel, then auto with its scores.
+    const std::string bare = "x: page allocation failure: order:0, mode:0x2000000\n";
+    const auto opt = nlohmann::json::parse(run({"--log", "--json", "-k", "6.1"}, bare).out);
+    EXPECT_EQ(opt["masks"][0]["layout_source"], "option");
+    EXPECT_EQ(opt["masks"][0]["kernel"], "6.1");
+    const auto aut = nlohmann::json::parse(run({"--log", "--json"}, bare).out);
+    const auto &a = aut["masks"][0];
+    EXPECT_EQ(a["layout_source"], "auto");
+    EXPECT_EQ(a["kernel"], "4.9");
+    EXPECT_EQ(a["auto"]["every_bit_named"], true);
+    EXPECT_EQ(a["auto"]["names"], 1);
+    EXPECT_EQ(a["auto"]["lts"], true);
+    EXPECT_EQ(a["auto"]["runner_up_era"], "6.15+");
+    EXPECT_EQ(a["auto"]["runner_up_every_bit_named"], false);
+    EXPECT_EQ(a["auto"]["decided_by"], "unnamed bits");
+    EXPECT_EQ(a["auto"]["read_with_log_names"], false);
+}
+
+TEST(Decode, AutoSaysWhy) {
+    const result r = run({"--kernel", "auto", "0x6000c0"});
+    EXPECT_TRUE(has_line(r, "  why: era 4.18-5.0 names every bit with 1 name; 6.15+ needs 4; "
+                            "4.19: the era's newest long-term release"))
+        << r.out;
+    const auto doc = nlohmann::json::parse(run({"--json", "--kernel", "auto", "0x6000c0"}).out);
+    EXPECT_TRUE(mentions(doc["masks"][0]["reason"].get<std::string>(), "6.15+ needs 4"));
 }
 
 TEST(DecodeLog, LinesWithoutMasksPassThrough) {
@@ -482,8 +573,9 @@ TEST(DecodeLog, LinesWithoutMasksPassThrough) {
 TEST(Decode, HelpDocumentsOptionsAndExamples) {
     const result r = run({"--help"});
     EXPECT_EQ(r.status, 0);
-    for (const char *what : {"--kernel", "--config", "--explain", "--log", "--list-eras", "auto",
-                             "LOCKDEP", "Examples", "0xcc0(GFP_KERNEL)"})
+    for (const char *what :
+         {"--kernel", "--config", "--explain", "--log", "--list-eras", "auto", "LOCKDEP",
+          "Examples", "0xcc0(GFP_KERNEL)", "layout:", "layout_source"})
         EXPECT_TRUE(mentions(r.out, what)) << what;
 }
 

@@ -2,11 +2,13 @@
 //
 // --kernel auto: which kernel most plausibly printed a mask. A mask from a real log is
 // fully named by the %pGg table of the kernel that printed it, so the layout that names
-// every bit, with the fewest names, wins.
+// every bit, with the fewest names, wins. The choice carries its reason (auto_reason), which
+// --log and --json print.
 #include "decode.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <tuple>
 
@@ -67,13 +69,36 @@ score score_of(const gfp_layout &layout, gfp_t mask, int era_index) {
     return {leftover, count, -era_index, !is_lts(v), -(v.major * 100 + v.minor)};
 }
 
+struct candidate {
+    auto_choice choice;
+    score s;
+};
+
+// The winner's reason, from its score and the best score of another era.
+auto_reason reason_for(const candidate &winner, const std::optional<candidate> &runner_up) {
+    auto_reason r;
+    r.every_bit_named = !std::get<0>(winner.s);
+    r.names = std::get<1>(winner.s);
+    r.lts = !std::get<3>(winner.s);
+    if (!runner_up)
+        return r;
+    r.runner_up_era = std::string(runner_up->choice.layout->era());
+    r.runner_up_every_bit_named = !std::get<0>(runner_up->s);
+    r.runner_up_names = std::get<1>(runner_up->s);
+    r.decided_by = std::get<0>(winner.s) != std::get<0>(runner_up->s)   ? "unnamed bits"
+                   : std::get<1>(winner.s) != std::get<1>(runner_up->s) ? "names"
+                                                                        : "newer era";
+    return r;
+}
+
 // Walks every release's layout; read(layout) yields the mask to score or nullopt to skip.
+// Keeps the best layout of each era, so that the winner can say what it beat.
 template <typename Read>
 std::optional<auto_choice> best_layout(const gfplab::kconfig &cfg, Read &&read) {
-    std::optional<auto_choice> best;
-    score best_score{};
+    std::vector<candidate> era_best;
     int era_index = 0;
     for (const auto &era : gfplab::gfp_eras()) {
+        std::optional<candidate> best;
         for_each_release(era, [&](kernel_version v) {
             const gfp_layout *layout = gfplab::find_gfp_layout(v, cfg);
             if (layout == nullptr)
@@ -82,17 +107,48 @@ std::optional<auto_choice> best_layout(const gfplab::kconfig &cfg, Read &&read) 
             if (!mask)
                 return;
             const score s = score_of(*layout, *mask, era_index);
-            if (!best || s < best_score) {
-                best = auto_choice{layout, *mask};
-                best_score = s;
-            }
+            if (!best || s < best->s)
+                best = candidate{auto_choice{layout, *mask, {}}, s};
         });
+        if (best)
+            era_best.push_back(*best);
         ++era_index;
     }
-    return best;
+    if (era_best.empty())
+        return std::nullopt;
+    std::sort(era_best.begin(), era_best.end(),
+              [](const candidate &a, const candidate &b) { return a.s < b.s; });
+    auto_choice choice = era_best.front().choice;
+    choice.reason =
+        reason_for(era_best.front(),
+                   era_best.size() > 1 ? std::optional<candidate>{era_best[1]} : std::nullopt);
+    return choice;
+}
+
+std::string plural(int n, std::string_view word) {
+    return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
 }
 
 } // namespace
+
+std::string auto_reason::summary(const gfp_layout &winner) const {
+    std::string s =
+        every_bit_named
+            ? fmt::format("era {} names every bit with {}", winner.era(), plural(names, "name"))
+            : fmt::format("no era names every bit, era {} comes closest with {}", winner.era(),
+                          plural(names, "name"));
+    if (runner_up_era.empty())
+        s += "; no other era reads it";
+    else if (decided_by == "unnamed bits")
+        s += fmt::format("; {} leaves bits unnamed", runner_up_era);
+    else if (decided_by == "names")
+        s += fmt::format("; {} needs {}", runner_up_era, runner_up_names);
+    else
+        s += fmt::format("; {} ties and is older", runner_up_era);
+    s += fmt::format("; {}: the era's newest {}release", winner.version().str(),
+                     lts ? "long-term " : "");
+    return s;
+}
 
 std::optional<auto_choice> pick_layout(std::string_view text, const gfplab::kconfig &cfg) {
     return best_layout(cfg, [text](const gfp_layout &layout) -> std::optional<gfp_t> {
@@ -103,10 +159,8 @@ std::optional<auto_choice> pick_layout(std::string_view text, const gfplab::kcon
     });
 }
 
-const gfp_layout *pick_layout_for(gfp_t mask, const gfplab::kconfig &cfg) {
-    const auto best =
-        best_layout(cfg, [mask](const gfp_layout &) -> std::optional<gfp_t> { return mask; });
-    return best ? best->layout : nullptr;
+std::optional<auto_choice> pick_layout_for(gfp_t mask, const gfplab::kconfig &cfg) {
+    return best_layout(cfg, [mask](const gfp_layout &) -> std::optional<gfp_t> { return mask; });
 }
 
 std::string era_label(const gfp_layout &layout) {

@@ -5,6 +5,8 @@
 // log annotator (log.cpp).
 #pragma once
 
+#include "log_scan.hpp"
+
 #include <gfplab/gfp_layout.hpp>
 
 #include <cstdio>
@@ -26,19 +28,38 @@ struct target {
 
 // --- auto_era.cpp ----------------------------------------------------------------------
 
+// Why --kernel auto took the layout it took: the winner's score, and the best layout of any
+// other era (the runner-up) with the rule that put the winner ahead of it.
+struct auto_reason {
+    bool every_bit_named = false; // %pGg names each set bit (no hex leftovers)
+    int names = 0;                // how many names it prints
+    bool lts = false;             // the release is a long-term one
+    std::string runner_up_era;    // empty: no other era could read the mask
+    bool runner_up_every_bit_named = false;
+    int runner_up_names = 0;
+    // The first rule that told winner and runner-up apart: "unnamed bits", "names" or
+    // "newer era"; empty without a runner-up.
+    std::string decided_by;
+
+    // One sentence: "era 4.18-5.0 names every bit with 1 name; 5.1-5.x needs 2; 4.19: its
+    // newest long-term release".
+    std::string summary(const gfplab::gfp_layout &winner) const;
+};
+
 // A mask read with the layout that explains it best.
 struct auto_choice {
     const gfplab::gfp_layout *layout = nullptr;
     gfp_t mask = 0;
+    auto_reason reason;
 };
 
-// Reads text with every released kernel's layout and keeps the one whose %pGg names every
-// bit with the fewest names (ties: newest era, then a long-term kernel, then newest release).
-// nullopt when no layout can parse the text.
+// Reads text with every released kernel's layout and keeps the one whose %pGg leaves the
+// fewest bits unnamed, then prints the fewest names (ties: newest era, then a long-term
+// kernel, then newest release). nullopt when no layout can parse the text.
 std::optional<auto_choice> pick_layout(std::string_view text, const gfplab::kconfig &cfg);
 
 // Decodes an already known mask value the same way (used for masks read from logs).
-const gfplab::gfp_layout *pick_layout_for(gfp_t mask, const gfplab::kconfig &cfg);
+std::optional<auto_choice> pick_layout_for(gfp_t mask, const gfplab::kconfig &cfg);
 
 // "4.18-5.0 (4.19)": the era and the release whose layout was used.
 std::string era_label(const gfplab::gfp_layout &layout);
@@ -66,9 +87,40 @@ int decode_masks(const std::vector<std::string> &masks, const target &t, bool ex
 
 // --- log.cpp ---------------------------------------------------------------------------
 
-// Echoes a kernel log from in to stdout with each GFP mask annotated; returns the exit
-// status. fallback is used for lines no version mention in the log is near.
-int annotate_log(std::FILE *in, const target &fallback);
+// Where the layout of a mask in a log came from.
+enum class layout_source {
+    log,       // the nearest line that names a release ("Linux version", "Not tainted ...")
+    option,    // --kernel, for a log that names no release
+    automatic, // --kernel auto or nothing at all: the era that explains the mask (auto_era)
+};
+
+// One mask found in a log and how it was read.
+struct log_mask {
+    std::size_t line = 0; // 0-based
+    mask_site site;
+    const gfplab::gfp_layout *layout = nullptr; // nullptr: no layout could read it
+    layout_source source = layout_source::automatic;
+    std::size_t mention_line = 0;      // source == log: the line that named the release
+    std::string mention_text;          // ... and how it wrote it ("4.19.0-16-amd64")
+    std::optional<auto_reason> reason; // source == automatic
+    bool read_with_log_names = false;  // automatic: only layouts that parse the log's names
+    std::string annotation;            // " [4.19: GFP_KERNEL; layout: ...]"
+    std::string why;                   // the "layout: ..." part, for JSON
+    std::optional<gfplab::kconfig> config_matching; // a config printing the log's names
+};
+
+struct annotated_log {
+    std::string text; // the input with every annotation inserted, nothing else changed
+    std::vector<log_mask> masks;
+    std::vector<std::string> warnings; // releases named that gfplab has no layout for
+};
+
+// Annotates a whole log. fallback is used for lines no version mention in the log is near.
+annotated_log annotate(std::string_view log, const target &fallback);
+
+// Echoes a kernel log from in to stdout with each GFP mask annotated, or with json one JSON
+// document describing every mask; returns the exit status.
+int annotate_log(std::FILE *in, const target &fallback, bool json);
 
 // --- implementation of the template ----------------------------------------------------
 

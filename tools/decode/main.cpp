@@ -43,10 +43,18 @@ Examples:
 --log reads a kernel log on stdin and copies it to stdout (without MASK arguments, a
 piped standard input is read as a log too), inserting after every mask
 (mode:, gfp_mask=, gfp_mask, gfp=, gfp:, page_owner's "mask") an annotation such as
-" [6.12: GFP_KERNEL]", noting where the log's own names disagree with ours (and which
---config would explain it). --explain applies to MASK arguments only. The kernel version comes from the log ("Linux
-version ...", "CPU: ... Not tainted 6.1.0-18-amd64 #1"): each mask uses the nearest
-mention. Without one, --kernel is used if given, else auto per mask.
+" [6.12: GFP_KERNEL; layout: 6.12.0-1-amd64 named on line 3]", noting where the log's
+own names disagree with ours (and which --config would explain it). --explain applies to
+MASK arguments only. The kernel version comes from the log ("Linux version ...",
+"CPU: ... Not tainted 6.1.0-18-amd64 #1"): each mask uses the nearest mention. Without
+one, --kernel is used if given, else auto per mask. After "layout:" each annotation says
+which of the three it was: the release and the line that named it, "--kernel X", or auto
+with its reasons (auto prefers the era whose %pGg leaves no bit unnamed, then the one
+printing the fewest names, then the newest era; within the era a long-term release, then
+the newest; the annotation names the runner-up era and the rule that beat it).
+With --json, --log prints one JSON document instead of the log: every mask with its line,
+column, value, the log's names, ours, and layout_source (log, option, auto) with the
+reason, the mentioning line or the auto scores.
 
 Exit status: 0 on success (also when bits were unknown), 2 on bad input: an unknown kernel
 version, config or flag name, or a mask that cannot be parsed.)txt";
@@ -75,8 +83,10 @@ void add_options(CLI::App &app, options &o) {
     app.add_flag("--log,-l", o.log, "annotate the GFP masks in a kernel log read on stdin");
     app.add_flag("--list-eras", o.list_eras, "list the layout eras gfplab knows and exit");
     app.add_flag("--json", o.json,
-                 "MASK arguments: one JSON document (value, printk form, names, kernel, era, "
-                 "unknown bits, and with --explain the explanation) instead of text");
+                 "one JSON document instead of text: MASK arguments (value, printk form, names, "
+                 "kernel, era, unknown bits, why auto chose it, and with --explain the "
+                 "explanation), or with --log every mask of the log and the layout used for "
+                 "it and why");
     app.add_option("MASK", o.masks, "masks to decode");
     app.footer(footer);
 }
@@ -156,7 +166,7 @@ int run(const options &o, bool kernel_given) {
         // A log names its own kernel; --kernel only fills in where it does not.
         if (!kernel_given)
             t.layout = nullptr;
-        return decode::annotate_log(stdin, t);
+        return decode::annotate_log(stdin, t, o.json);
     }
     if (o.masks.empty()) {
         // `dmesg | gfplab-decode`: without MASK arguments a piped input is a log.
@@ -168,7 +178,7 @@ int run(const options &o, bool kernel_given) {
         std::ungetc(c, stdin);
         if (!kernel_given)
             t.layout = nullptr;
-        return decode::annotate_log(stdin, t);
+        return decode::annotate_log(stdin, t, o.json);
     }
     return decode::decode_masks(o.masks, t, o.explain, o.json);
 }

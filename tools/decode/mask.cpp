@@ -31,11 +31,14 @@ void warn_unknown_bits(const gfp_layout &layout, gfp_t mask) {
         unknown, kernel_label(layout));
 }
 
-void print_mask(const gfp_layout &layout, gfp_t mask, bool chosen_automatically, bool explain) {
+void print_mask(const gfp_layout &layout, gfp_t mask, const std::optional<auto_reason> &reason,
+                bool explain) {
     fmt::print("{}\n", layout.format_mask(mask));
     print_tracepoint_names(layout, mask);
-    if (chosen_automatically)
+    if (reason) {
         fmt::print("  kernel: auto -> {}\n", era_label(layout));
+        fmt::print("  why: {}\n", reason->summary(layout));
+    }
     if (explain)
         for (const auto &line : explain_lines(layout, mask))
             fmt::print("  {}\n", line);
@@ -48,6 +51,7 @@ struct decoded {
     gfp_t mask = 0;
     bool automatic = false;
     std::string error;
+    std::optional<auto_reason> reason; // automatic: why this layout
 };
 
 decoded read_one(const std::string &text, const target &t) {
@@ -58,16 +62,18 @@ decoded read_one(const std::string &text, const target &t) {
             const gfp_layout *newest = gfplab::find_gfp_layout(gfplab::kernel_version{}, t.config);
             return {nullptr, 0, true,
                     fmt::format("cannot parse mask '{}' with any kernel's layout{}{}", text,
-                                newest ? "; " : "", newest ? newest->parse(text).error : "")};
+                                newest ? "; " : "", newest ? newest->parse(text).error : ""),
+                    std::nullopt};
         }
-        return {choice->layout, choice->mask, true, ""};
+        return {choice->layout, choice->mask, true, "", choice->reason};
     }
     const gfplab::gfp_parse_result r = t.layout->parse(text);
     if (!r)
         return {nullptr, 0, false,
                 fmt::format("cannot parse mask '{}' for {} (config {}): {}", text,
-                            t.layout->version().str(), t.config.str(), r.error)};
-    return {t.layout, r.mask, false, ""};
+                            t.layout->version().str(), t.config.str(), r.error),
+                std::nullopt};
+    return {t.layout, r.mask, false, "", std::nullopt};
 }
 
 nlohmann::json mask_json(const std::string &text, const decoded &d, bool explain) {
@@ -82,6 +88,8 @@ nlohmann::json mask_json(const std::string &text, const decoded &d, bool explain
     j["kernel"] = kernel_label(*d.layout);
     j["era"] = era_label(*d.layout);
     j["automatic"] = d.automatic;
+    if (d.reason)
+        j["reason"] = d.reason->summary(*d.layout);
     j["unknown_bits"] = fmt::format("{:#x}", unknown_bits(*d.layout, d.mask));
     if (explain)
         j["explain"] = explain_lines(*d.layout, d.mask);
@@ -110,7 +118,7 @@ int decode_masks(const std::vector<std::string> &masks, const target &t, bool ex
         if (json)
             out.push_back(mask_json(text, d, explain));
         else if (d.layout)
-            print_mask(*d.layout, d.mask, d.automatic, explain);
+            print_mask(*d.layout, d.mask, d.reason, explain);
         else
             fmt::print(stderr, "gfplab-decode: {}\n", d.error);
         if (!d.layout) {
