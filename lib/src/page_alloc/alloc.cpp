@@ -46,6 +46,8 @@ page *rmqueue(System &s, zone &z, unsigned order, unsigned alloc_flags, migratet
     if (!p) {
         zone_lock_guard guard(z, cpu);
         p = buddy::rmqueue(z, order, mt, alloc_flags);
+        if (p) // pgalloc (rmqueue_buddy())
+            pcp.count_event(z, cpu, pcp::PCP_BUDDY_ALLOC, 1ul << order);
     }
     // A fallback boosted the watermarks: have kswapd reclaim ahead of the next one, however
     // this page was served (test first: the flag is rarely set).

@@ -88,8 +88,10 @@ void page_allocator::free_pages_prepare_block(System &s, page *p, unsigned order
 }
 
 void page_allocator::free_to_buddy(System &s, zone &z, page *p, unsigned order) {
-    zone_lock_guard guard(z, current_cpu(s));
+    const unsigned cpu = current_cpu(s);
+    zone_lock_guard guard(z, cpu);
     buddy::free_one_page(z, p, s.page_to_pfn(p), order);
+    s.pcp_area().count_event(z, cpu, pcp::PCP_BUDDY_FREE, 1ul << order); // pgfree (free_one_page())
 }
 
 } // namespace gfplab
