@@ -135,16 +135,20 @@ vmstat_snapshot take_vmstat_snapshot(System &s) {
     const alloc_stats &a = s.stats();
     const kvfree_rcu_stats k = kvfree_rcu_statistics(s);
     const page_cache_stats pcs = pc.stats();
-    std::uint64_t inactive_anon = 0, inactive_file = 0;
+    std::uint64_t inactive_anon = 0, inactive_file = 0, zone_anon = 0, zone_file = 0;
     for (const auto &n : v.nodes) {
         inactive_anon += n.nr_inactive_anon;
         inactive_file += n.nr_inactive_file;
     }
+    for (const auto &z : v.zones) {
+        zone_anon += z.nr_inactive_anon;
+        zone_file += z.nr_inactive_file;
+    }
     auto &c = v.counters;
     // The kernel's, in 6.12's vmstat_text order: zone items, node items, then events.
     c.emplace_back("nr_free_pages", nr_free_pages);
-    c.emplace_back("nr_zone_inactive_anon", inactive_anon);
-    c.emplace_back("nr_zone_inactive_file", inactive_file);
+    c.emplace_back("nr_zone_inactive_anon", zone_anon);
+    c.emplace_back("nr_zone_inactive_file", zone_file);
     c.emplace_back("nr_inactive_anon", inactive_anon);
     c.emplace_back("nr_inactive_file", inactive_file);
     c.emplace_back("nr_slab_reclaimable", slab_reclaimable);
