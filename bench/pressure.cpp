@@ -62,7 +62,7 @@ reclaim_counters read_reclaim_counters(pressure_machine &m) {
     reclaim_counters c;
     for (int nid = 0; nid < s.nr_nodes(); nid++)
         c.kswapd_rounds += s.kswapd_statistics(nid).rounds;
-    c.direct_reclaim = s.stats().direct_reclaim.load(std::memory_order_relaxed);
+    c.direct_reclaim = s.stats().allocstall_total();
     c.failures = s.stats().failures.load(std::memory_order_relaxed);
     c.oom = s.stats().oom_invocations.load(std::memory_order_relaxed);
     c.shrinker_calls = m.pool ? m.pool->scans() : 0;

@@ -137,8 +137,9 @@ void add_options(CLI::App &app, options &o) {
                    "(e.g. 8M; charges over the limit fail, as expected)");
     app.add_option("--vmstat", o.vmstat,
                    "write the end-of-run statistics in the kernel's shapes to this file (- for "
-                   "standard output): zoneinfo-like blocks, kswapd, shrinkers, slabinfo, the "
-                   "counters, then /proc/buddyinfo");
+                   "standard output), each section after a '# /proc/NAME' line: /proc/vmstat "
+                   "(6.12's counter names, then gfplab_* ones), /proc/zoneinfo, kswapd, "
+                   "shrinkers and memcgs, /proc/slabinfo, then /proc/buddyinfo");
     app.add_option("--timeline", o.timeline,
                    "write a CSV sampled 4 times a second: free pages and min/low/high per zone, "
                    "kswapd, reclaim, shrinker and OOM counts");
@@ -466,7 +467,7 @@ int run(const options &o, const campaign_config &c) {
                 fmt::print("timeline: {} ({} samples)\n", o.timeline, tl->samples());
         }
         if (vmstat) {
-            vmstat->stream() << format_vmstat(r.vmstat) << format_buddyinfo(r.vmstat);
+            vmstat->stream() << format_vmstat(r.vmstat);
             vmstat->close();
         }
         if (trace) {

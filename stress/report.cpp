@@ -155,9 +155,9 @@ void print_summary(const campaign_config &c, shared_state &st, const campaign_re
     fmt::print("  reclaim: kswapd {} wakeups, {} rounds, {} pages; direct reclaim {} calls, {} "
                "pages; compaction {} stalls, {} failed; slow path {}; OOM {} invocations, {} kills "
                "({} pages), {} without a kill (!__GFP_FS), {} panics (nothing to kill)\n",
-               kw, kr, krec, a.direct_reclaim.load(), a.direct_reclaimed.load(),
+               kw, kr, krec, a.allocstall_total(), a.direct_reclaimed.load(),
                a.compact_stall.load(), a.compact_fail.load(), a.slowpath.load(),
-               a.oom_invocations.load(), a.oom_kills.load(), r.pages_killed, a.oom_nofs.load(),
+               a.oom_invocations.load(), a.oom_kill.load(), r.pages_killed, a.oom_nofs.load(),
                a.oom_panics.load());
     std::uint64_t private_calls = 0, private_freed = 0;
     for (const auto &sh : r.vmstat.shrinkers)
@@ -315,7 +315,7 @@ nlohmann::json report_json(const campaign_config &c, shared_state &st, const cam
           {"pswpout", pcs.pswpout},
           {"pswpin", pcs.pswpin}}},
         {"oom",
-         {{"kills", st.sys.stats().oom_kills.load()},
+         {{"kills", st.sys.stats().oom_kill.load()},
           {"pages_killed", r.pages_killed},
           {"panics", st.sys.stats().oom_panics.load()}}},
         {"log",

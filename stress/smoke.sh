@@ -266,6 +266,10 @@ PY
     grep -qE '^Node 0, zone +Normal( +[0-9]+){11} $' "$tmp/vm.txt" ||
         { echo "no buddyinfo line for Normal"; tail -4 "$tmp/vm.txt"; exit 1; }
     grep -q "^  pages free" "$tmp/vm.txt" || { echo "no zoneinfo block"; exit 1; }
+    for section in vmstat zoneinfo slabinfo buddyinfo; do
+        grep -qx "# /proc/$section" "$tmp/vm.txt" || { echo "no /proc/$section section"; exit 1; }
+    done
+    grep -qE '^pgalloc_normal [1-9][0-9]*$' "$tmp/vm.txt" || { echo "no pgalloc_normal"; exit 1; }
     # An output that cannot be written: exit 3 before any operation ran.
     for opt in --json --trace-events --plot --vmstat; do
         rc=0
@@ -293,7 +297,8 @@ PY
     $py - "$tmp/vm.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-zones = r["vmstat"]["zones"]
+# Every zone is in the snapshot, empty ones too (an empty ZONE_MOVABLE keeps its clamped min).
+zones = [z for z in r["vmstat"]["zones"] if z["populated"]]
 assert sum(z["min"] for z in zones) == 8192 // 4, zones
 for z in zones:
     assert z["low"] - z["min"] == max(z["min"] // 4, z["managed"] * 1000 // 10000), z

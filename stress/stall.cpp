@@ -67,8 +67,8 @@ void print_stall(shared_state &st, double stalled, bool panicked) {
                "  reclaim: slow path {}, direct reclaim {} calls ({} pages), OOM {} invocations, "
                "{} kills, {} panics; allocation stalls logged {}; watchdog GFP_KERNEL allocations "
                "{}\n",
-               s.slowpath.load(), s.direct_reclaim.load(), s.direct_reclaimed.load(),
-               s.oom_invocations.load(), s.oom_kills.load(), s.oom_panics.load(),
+               s.slowpath.load(), s.allocstall_total(), s.direct_reclaimed.load(),
+               s.oom_invocations.load(), s.oom_kill.load(), s.oom_panics.load(),
                st.orc.stalls.load(), st.orc.watchdog_allocations.load());
     fmt::print(stderr, "  {}\n", status_line(st, 0, 0, 0));
     for (const auto &line : st.orc.recent_log())
@@ -109,10 +109,10 @@ void write_stall_json(std::ostream &out, const campaign_config &c, shared_state 
         {"workers", workers},
         {"reclaim",
          {{"slowpath", s.slowpath.load()},
-          {"direct_reclaim", s.direct_reclaim.load()},
+          {"direct_reclaim", s.allocstall_total()},
           {"direct_reclaimed", s.direct_reclaimed.load()},
           {"oom_invocations", s.oom_invocations.load()},
-          {"oom_kills", s.oom_kills.load()},
+          {"oom_kills", s.oom_kill.load()},
           {"oom_panics", s.oom_panics.load()},
           {"allocation_stalls_logged", st.orc.stalls.load()},
           {"watchdog_allocations", st.orc.watchdog_allocations.load()}}},

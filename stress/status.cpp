@@ -35,7 +35,7 @@ std::string status_line(shared_state &st, double elapsed, double total, std::uin
         shrinker_calls += sh.calls;
     const auto &a = st.sys.stats();
     s += fmt::format(" | kswapd {} direct {} shrink {} oom {} | violations {}", kswapd,
-                     a.direct_reclaim.load(), shrinker_calls, a.oom_kills.load(),
+                     a.allocstall_total(), shrinker_calls, a.oom_kill.load(),
                      st.orc.violation_count());
     return s;
 }

@@ -113,8 +113,8 @@ void timeline::sample(shared_state &st, double elapsed) {
         ops += w->ops_done();
     const auto &a = st.sys.stats();
     row += fmt::format(",{},{},{},{},{},{},{},{},{},{},{}", k.wakeups, k.rounds, k.reclaimed,
-                       k.failures, a.direct_reclaim.load(), a.direct_reclaimed.load(), calls, freed,
-                       a.oom_kills.load(), ops, st.orc.violation_count());
+                       k.failures, a.allocstall_total(), a.direct_reclaimed.load(), calls, freed,
+                       a.oom_kill.load(), ops, st.orc.violation_count());
     fmt::print(f_, "{}\n", row);
     std::fflush(f_);
     rows_++;

@@ -108,7 +108,7 @@ void trace_sample(shared_state &st, double at, trace_sample_state &last) {
     for (int nid = 0; nid < st.sys.nr_nodes(); nid++)
         rounds += st.sys.kswapd_statistics(nid).rounds;
     const auto &a = st.sys.stats();
-    const std::uint64_t direct = a.direct_reclaim.load(), kills = a.oom_kills.load();
+    const std::uint64_t direct = a.allocstall_total(), kills = a.oom_kill.load();
     // Rounds and passes since the last sample, one instant each sample (the library does not
     // time them).
     if (rounds > last.kswapd_rounds)

@@ -148,6 +148,49 @@ TEST(PcpFakeSource, DrainAllGivesEveryCachedBlockBack) {
     EXPECT_EQ(f.source.free_blocks(), nr_pages) << "every block is back below";
 }
 
+// The lists' per-CPU events (vm_event_states): each counted on the CPU that did it, hits by
+// order, and what went below is what the refill and drain counters say.
+TEST(PcpFakeSource, EventsAreCountedOnTheCpuThatDidThem) {
+    fixture f;
+    std::vector<page *> held;
+    for (unsigned i = 0; i < 3 * f.z.pcp_high; i++) {
+        page *p = f.area->alloc(f.z, 0, MIGRATE_MOVABLE, 0, 1);
+        ASSERT_NE(p, nullptr);
+        held.push_back(p);
+    }
+    page *big = f.area->alloc(f.z, 2, MIGRATE_MOVABLE, 0, 1);
+    ASSERT_NE(big, nullptr);
+    const pcp::cpu_events e1 = f.area->events(f.z, 1);
+    EXPECT_EQ(e1.ev[pcp::PCP_REFILL], f.source.refills);
+    EXPECT_EQ(e1.alloc_hits[0] + e1.alloc_hits[2] + e1.ev[pcp::PCP_REFILL], 3 * f.z.pcp_high + 1)
+        << "every block came off a list or with its refill";
+    EXPECT_EQ(e1.pgalloc(), 3 * f.z.pcp_high + 4);
+    // The fake counts blocks: the order-2 refill took two, of four pages each.
+    EXPECT_EQ(e1.ev[pcp::PCP_REFILL_PAGES], nr_pages - f.source.free_blocks() + 2 * 3);
+    for (page *p : held)
+        ASSERT_TRUE(f.area->free(f.z, p, 0, 2));
+    ASSERT_TRUE(f.area->free(f.z, big, 2, 2));
+    const pcp::cpu_events e2 = f.area->events(f.z, 2);
+    EXPECT_EQ(e2.free_hits[0], 3 * f.z.pcp_high);
+    EXPECT_EQ(e2.free_hits[2], 1u);
+    EXPECT_EQ(e2.pgfree(), 3 * f.z.pcp_high + 4);
+    EXPECT_EQ(e2.pgalloc(), 0u);
+    EXPECT_GT(e2.ev[pcp::PCP_DRAIN], 0u);
+    const unsigned long drained = f.source.returned;
+    EXPECT_EQ(f.area->drain_all(nullptr), 0u);
+    std::uint64_t all = 0, past_high = 0, freed = 0;
+    for (unsigned cpu = 0; cpu < ncpus; cpu++) {
+        const pcp::cpu_events e = f.area->events(f.z, cpu);
+        all += e.ev[pcp::PCP_DRAIN_ALL_PAGES];
+        past_high += e.ev[pcp::PCP_DRAIN_PAGES];
+        freed += e.pgfree();
+    }
+    EXPECT_EQ(past_high, drained) << "order-0 blocks: pages = blocks";
+    EXPECT_EQ(past_high + all, f.source.returned + 2 * 3) << "two order-2 blocks of 4 pages";
+    EXPECT_EQ(freed, 3 * f.z.pcp_high + 4) << "draining frees nothing in pgfree's terms";
+    EXPECT_EQ(f.area->events(f.z, 0).pgalloc() + f.area->events(f.z, 0).pgfree(), 0u);
+}
+
 TEST(PcpFakeSource, ABusyListIsReportedNotWaitedFor) {
     fixture f;
     page *first = f.area->alloc(f.z, 0, MIGRATE_MOVABLE, 0, 0);

@@ -96,6 +96,9 @@ class page_cache {
     // get_nr_swap_pages(): free swap slots.
     std::uint64_t nr_swap_pages() const noexcept { return swap_pages_ - swap_used_.load(); }
 
+    // Pages of that type in zone (nid, idx), on the LRU (cheap: per zone atomics; the
+    // zone's nr_zone_inactive_anon / nr_zone_inactive_file).
+    unsigned long zone_lru_pages(int nid, zone_type idx, lru_type t) const noexcept;
     // What reclaim could free in zone (nid, idx) at all: its file pages, plus its anon pages
     // while swap has room (zone_reclaimable_pages(): can_reclaim_anon_pages()). Cheap: per
     // zone atomics.

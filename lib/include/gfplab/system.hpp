@@ -153,28 +153,50 @@ struct system_config {
     std::uint64_t swap_pages = 0; // swap space for anon pages (0: none; anon stays in memory)
 };
 
-// Slow-path events, counted per System (the fast path counts nothing but the rare wake of a
-// boosted zone's kswapd: no shared cache line on its common path).
+// Events counted per System, off the fast path (the fast path's own events, pgalloc and
+// pgfree among them, are counted per CPU by the per-CPU lists; the statistics snapshot,
+// gfplab/vmstat.hpp, sums both). Members named as in 6.12's /proc/vmstat count what the
+// kernel's counter of that name counts (include/linux/vm_event_item.h); the others are
+// gfplab's own and print with a "gfplab_" prefix (docs/fidelity.md has the table).
 struct alloc_stats {
+    // --- the kernel's events ------------------------------------------------------------
+    // ALLOCSTALL: direct reclaim entries (do_try_to_free_pages()), by the highest zone the
+    // reclaim may take pages from (sc->reclaim_idx: gfp_zone() of the scoped mask).
+    std::array<std::atomic<std::uint64_t>, MAX_NR_ZONES> allocstall{};
+    // PGSCAN_* / PGSTEAL_*: LRU pages reclaim scanned and freed (shrink_inactive_list()),
+    // by who reclaimed (kswapd or direct) and by LRU type; shrinkers' frees are not in them.
+    std::atomic<std::uint64_t> pgscan_kswapd{0}, pgscan_direct{0};
+    std::atomic<std::uint64_t> pgsteal_kswapd{0}, pgsteal_direct{0};
+    std::atomic<std::uint64_t> pgscan_anon{0}, pgscan_file{0};
+    std::atomic<std::uint64_t> pgsteal_anon{0}, pgsteal_file{0};
+    std::atomic<std::uint64_t> compact_stall{0};   // direct compaction that was not skipped
+    std::atomic<std::uint64_t> compact_fail{0};    // ... and the allocation still failed
+    std::atomic<std::uint64_t> compact_success{0}; // ... and it then succeeded
+    std::atomic<std::uint64_t> oom_kill{0};        // victims killed (OOM_KILL)
+
+    // --- gfplab's own -------------------------------------------------------------------
     std::atomic<std::uint64_t> slowpath{0};          // allocations that left the fast path
     std::atomic<std::uint64_t> failures{0};          // allocations that returned NULL
     std::atomic<std::uint64_t> reserve_allocs{0};    // served with reserve access (pfmemalloc)
     std::atomic<std::uint64_t> nofail_loops{0};      // extra rounds __GFP_NOFAIL had to wait
-    std::atomic<std::uint64_t> direct_reclaim{0};    // direct reclaim entries (allocstall)
-    std::atomic<std::uint64_t> compact_stall{0};     // direct compaction that ran or deferred
-    std::atomic<std::uint64_t> compact_fail{0};      // ... and the allocation still failed
-    std::atomic<std::uint64_t> compact_success{0};   // ... and it then succeeded
     std::atomic<std::uint64_t> oom_panics{0};        // OOM with nothing to kill (6.12 panics)
-    std::atomic<std::uint64_t> direct_reclaimed{0};  // pages they freed
+    std::atomic<std::uint64_t> direct_reclaimed{0};  // pages direct reclaim freed (LRU + slab)
     std::atomic<std::uint64_t> drains{0};            // drain_all_pages after reclaim
     std::atomic<std::uint64_t> oom_invocations{0};   // out_of_memory() calls
-    std::atomic<std::uint64_t> oom_kills{0};         // victims killed
     std::atomic<std::uint64_t> oom_nofs{0};          // progress reported without a kill (!__GFP_FS)
     std::atomic<std::uint64_t> stalls{0};            // stall reports
     std::atomic<std::uint64_t> recursion_hazards{0}; // I9: allocations that could deadlock
     std::atomic<std::uint64_t> kswapd_wakeups{0};    // wake requests for a boosted zone (rmqueue)
     std::atomic<std::uint64_t> refused{0};           // bad input refused (I16)
     std::atomic<std::uint64_t> injected{0};          // failures injected by fail_page_alloc
+
+    // Direct reclaim entries over every zone.
+    std::uint64_t allocstall_total() const noexcept {
+        std::uint64_t n = 0;
+        for (const auto &a : allocstall)
+            n += a.load(std::memory_order_relaxed);
+        return n;
+    }
 };
 
 class System {

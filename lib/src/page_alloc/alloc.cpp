@@ -43,8 +43,11 @@ page *rmqueue(System &s, zone &z, unsigned order, unsigned alloc_flags, migratet
     page *p = nullptr;
     if (pcp::pcp_allowed_order(order))
         p = pcp.alloc(z, order, mt, alloc_flags, cpu);
-    if (!p)
+    if (!p) {
         p = z.frames->rmqueue(order, mt, alloc_flags, cpu);
+        if (p) // pgalloc (rmqueue_buddy())
+            pcp.count_event(z, cpu, pcp::PCP_BUDDY_ALLOC, 1ul << order);
+    }
     // A fallback boosted the watermarks: have kswapd reclaim ahead of the next one, however
     // this page was served (test first: the flag is rarely set).
     if (z.flags.load(std::memory_order_relaxed) & ZONE_BOOSTED_WATERMARK) [[unlikely]]

@@ -56,7 +56,6 @@ page *direct_reclaim(System &s, gfp_t gfp, unsigned order, unsigned alloc_flags,
                "reclaim from a context that may not", gfp, int(order), nullptr,
                "direct reclaim for mode:{} order:{} with task flags {}", gfp_describe(gfp), order,
                task_flags_name(current_task_flags()));
-    s.stats().direct_reclaim.fetch_add(1, std::memory_order_relaxed);
     fs_reclaim_acquire(gfp);
     unsigned noreclaim = memalloc_noreclaim_save();
     *progress = try_to_free_pages(s, ac, gfp, order);

@@ -9,6 +9,7 @@
 #include <gfplab/page.hpp>
 #include <gfplab/sync/atom.hpp>
 
+#include <cstddef>
 #include <cstdint>
 
 namespace gfplab::pcp {
@@ -46,6 +47,22 @@ struct cpu_block_header {
 };
 static_assert(sizeof(cpu_block_header) == 16 + 4 * max_zone_slots);
 
+// One list in a CPU's block: its word, then the CPU's events on it (the kernel's
+// vm_event_states, this_cpu_inc()): blocks taken from it by an allocation and blocks put on
+// it by a free, not counting refills and drains. Next to the word, so that the fast path
+// finds a counter at a fixed offset from the address it already has. Written only by the
+// owner of the list (under the CPU's trylock, or inside a restartable sequence on that
+// CPU), read racily by whoever sums them; 64 bits, so that they never wrap.
+struct list_slot {
+    sync::atom<std::uint64_t> word{empty_word};
+    sync::atom<std::uint64_t> alloc_hits{0};
+    sync::atom<std::uint64_t> free_hits{0};
+};
+inline constexpr std::size_t list_slot_bytes = sizeof(list_slot);
+// Byte offsets of the counters from the list word (the rseq sequences count there).
+inline constexpr std::size_t alloc_hits_offset = 8, free_hits_offset = 16;
+static_assert(list_slot_bytes == 24, "a list slot is its word and two counters");
+
 // Where the per-CPU blocks are.
 struct percpu_region {
     std::uint8_t *base = nullptr;
@@ -56,6 +73,13 @@ struct percpu_region {
         return *reinterpret_cast<cpu_block_header *>(base + cpu * stride);
     }
     sync::atom<std::uint64_t> &list(unsigned cpu, std::size_t off) const noexcept {
+        return slot(cpu, off).word;
+    }
+    list_slot &slot(unsigned cpu, std::size_t off) const noexcept {
+        return *reinterpret_cast<list_slot *>(base + cpu * stride + off);
+    }
+    // A per-CPU event counter at byte offset `off` of the block.
+    sync::atom<std::uint64_t> &counter(unsigned cpu, std::size_t off) const noexcept {
         return *reinterpret_cast<sync::atom<std::uint64_t> *>(base + cpu * stride + off);
     }
 };

@@ -24,7 +24,10 @@ __thread unsigned t_cpu_hint = 0;
 outcome rseq_pop_list(const percpu_region &r, std::size_t off, page *mem_map,
                       std::uint32_t *pfn) noexcept {
 #if GFPLAB_HAVE_RSEQ
-    return rseq_pop(r, off, mem_map, pfn);
+    const outcome o = rseq_pop(r, off, mem_map, pfn);
+    if (o == outcome::ok) [[likely]]
+        rseq_count(r, off + alloc_hits_offset);
+    return o;
 #else
     (void)r, (void)off, (void)mem_map, (void)pfn;
     return outcome::busy;
@@ -41,6 +44,33 @@ outcome rseq_push_list(const percpu_region &r, std::size_t off, page *mem_map, s
 #endif
 }
 
+outcome rseq_free_push_list(const percpu_region &r, std::size_t off, page *mem_map,
+                            std::uint32_t pfn, std::uint32_t *count) noexcept {
+#if GFPLAB_HAVE_RSEQ
+    const outcome o = rseq_push(r, off, mem_map, pfn, pfn, 1, count);
+    if (o == outcome::ok) [[likely]]
+        rseq_count(r, off + free_hits_offset);
+    return o;
+#else
+    (void)r, (void)off, (void)mem_map, (void)pfn, (void)count;
+    return outcome::busy;
+#endif
+}
+
+std::uint64_t cpu_events::pgalloc() const noexcept {
+    std::uint64_t pages = ev[PCP_REFILL_ALLOC] + ev[PCP_BUDDY_ALLOC];
+    for (unsigned o = 0; o <= PAGE_ALLOC_COSTLY_ORDER; o++)
+        pages += alloc_hits[o] << o;
+    return pages;
+}
+
+std::uint64_t cpu_events::pgfree() const noexcept {
+    std::uint64_t pages = ev[PCP_BUDDY_FREE];
+    for (unsigned o = 0; o <= PAGE_ALLOC_COSTLY_ORDER; o++)
+        pages += free_hits[o] << o;
+    return pages;
+}
+
 unsigned refresh_cpu_hint(unsigned ncpus) noexcept {
     const int cpu = sched_getcpu();
     const unsigned c = (cpu < 0 ? 0 : unsigned(cpu)) % ncpus;
@@ -54,15 +84,19 @@ area::area(std::span<zone *const> zones, unsigned slots, unsigned ncpus, cpu_mod
     region_.ncpus = ncpus;
     if (zone_slots_ > max_zone_slots)
         throw std::length_error("gfplab: more zones than a per-CPU block has state words for");
-    std::size_t bytes = sizeof(cpu_block_header) + std::size_t(zone_slots_) * nr_pcp_lists * 8;
+    // The header, every zone's lists, then every zone's off-fast-path events.
+    const std::size_t bytes = list_offset(zone_slots_, 0) +
+                              std::size_t(zone_slots_) * NR_PCP_EVENTS * sizeof(std::uint64_t);
     region_.stride = (bytes + cache_line - 1) / cache_line * cache_line;
     region_.base = static_cast<std::uint8_t *>(
         ::operator new(region_.stride *region_.ncpus, std::align_val_t(cache_line)));
     for (unsigned cpu = 0; cpu < region_.ncpus; cpu++) {
         new (&region_.header(cpu)) cpu_block_header;
         for (unsigned l = 0; l < zone_slots_ * nr_pcp_lists; l++)
-            new (&region_.list(cpu, sizeof(cpu_block_header) + l * 8))
-                sync::atom<std::uint64_t>(empty_word);
+            new (&region_.slot(cpu, list_offset(0, l))) list_slot;
+        for (unsigned e = 0; e < zone_slots_ * NR_PCP_EVENTS; e++)
+            new (&region_.counter(cpu, list_offset(zone_slots_, 0) + e * sizeof(std::uint64_t)))
+                sync::atom<std::uint64_t>(0);
     }
 }
 
@@ -85,8 +119,8 @@ outcome area::steal(unsigned cpu, std::size_t off, std::uint64_t *word) {
     if (mode_ == cpu_mode::rseq)
         return rseq_steal(region_, off, word);
 #endif
-    return locked(cpu, off, [&](sync::atom<std::uint64_t> &list) {
-        *word = locked_steal(list);
+    return locked(cpu, off, [&](list_slot &l) {
+        *word = locked_steal(l.word);
         return outcome::ok;
     });
 }
@@ -101,6 +135,9 @@ page *area::alloc_refill(zone &z, unsigned order, migratetype mt, unsigned alloc
     const unsigned long got = below_.rmqueue_bulk(z, order, mt, alloc_flags, cpu, nr, &head, &tail);
     if (!got)
         return nullptr;
+    count_event(z, cpu, PCP_REFILL, 1);
+    count_event(z, cpu, PCP_REFILL_PAGES, got << order);
+    count_event(z, cpu, PCP_REFILL_ALLOC, 1ul << order);
     if (got > 1) {
         std::uint32_t rest = z.mem_map[head].lru.next, count;
         if (push(cpu, list_offset(z, order, mt), z.mem_map, rest, tail, std::uint32_t(got - 1),
@@ -139,6 +176,7 @@ void area::check_high(zone &z, unsigned list, unsigned cpu, std::uint32_t before
         return;
     forget_cpu();
     const long free_count = state_free_count(free_commit(before, order, z.pcp_batch));
+    count_event(z, cpu, PCP_DRAIN, 1);
     drain_local(z, list,
                 static_cast<unsigned long>(nr_pcp_free(held, batch, high, free_count, free_high)),
                 cpu);
@@ -169,6 +207,7 @@ void area::drain_local(zone &z, unsigned first_list, unsigned long to_free, unsi
                 below_.free_pcppages_bulk(z, head, keep, cpu);
         }
         below_.free_pcppages_bulk(z, cold, give, cpu);
+        count_event(z, cpu, PCP_DRAIN_PAGES, give << order);
         to_free -= std::min(to_free, give << order);
     }
 }
@@ -219,8 +258,11 @@ unsigned area::drain_all(zone *only) {
                 if (word_head(w) != pfn_nil && word_count(w) > 1)
                     w = make_word(word_head(w), word_count(w) - 1);
 #endif
-                if (word_head(w) != pfn_nil)
+                if (word_head(w) != pfn_nil) {
                     below_.free_pcppages_bulk(*z, word_head(w), word_count(w), cpu);
+                    count_event(*z, cpu, PCP_DRAIN_ALL_PAGES,
+                                std::uint64_t(word_count(w)) << (idx / MIGRATE_PCPTYPES));
+                }
             }
         }
         if (mode_ == cpu_mode::rseq)
@@ -234,10 +276,22 @@ unsigned area::drain_all(zone *only) {
     return skipped;
 }
 
+cpu_events area::events(const zone &z, unsigned cpu) const noexcept {
+    cpu_events e;
+    for (unsigned idx = 0; idx < nr_pcp_lists; idx++) {
+        const list_slot &l = region_.slot(cpu, list_offset(z.pcp_slot, idx));
+        e.alloc_hits[idx / MIGRATE_PCPTYPES] += l.alloc_hits.load(std::memory_order_relaxed);
+        e.free_hits[idx / MIGRATE_PCPTYPES] += l.free_hits.load(std::memory_order_relaxed);
+    }
+    for (unsigned i = 0; i < NR_PCP_EVENTS; i++)
+        e.ev[i] = event(z, cpu, pcp_event(i)).load(std::memory_order_relaxed);
+    return e;
+}
+
 unsigned long area::cpu_count(const zone &z, unsigned cpu) const noexcept {
     unsigned long pages = 0;
     for (unsigned idx = 0; idx < nr_pcp_lists; idx++) {
-        std::size_t off = sizeof(cpu_block_header) + (z.pcp_slot * nr_pcp_lists + idx) * 8;
+        const std::size_t off = list_offset(z.pcp_slot, idx);
         pages += std::uint64_t(word_count(region_.list(cpu, off).load(std::memory_order_relaxed)))
                  << (idx / MIGRATE_PCPTYPES);
     }
@@ -255,7 +309,7 @@ void area::for_each_cached(const zone &z,
                            const std::function<void(std::uint32_t, unsigned, unsigned)> &fn) const {
     for (unsigned cpu = 0; cpu < region_.ncpus; cpu++)
         for (unsigned idx = 0; idx < nr_pcp_lists; idx++) {
-            std::size_t off = sizeof(cpu_block_header) + (z.pcp_slot * nr_pcp_lists + idx) * 8;
+            const std::size_t off = list_offset(z.pcp_slot, idx);
             std::uint64_t w = region_.list(cpu, off).load(std::memory_order_acquire);
             std::uint32_t pfn = word_head(w);
             for (std::uint32_t k = 0; k < word_count(w) && pfn != pfn_nil; k++) {

@@ -65,6 +65,33 @@ page_source &zone_frames_source() noexcept;
 
 enum class cpu_mode { rseq, locked, virtual_cpus };
 
+// The lists' per-CPU events that are not list hits (those are counted next to each list,
+// list_word.hpp), per CPU and zone: gfplab's own counters (the kernel has no event for a
+// refill or a drain), and the parts of pgalloc and pgfree that bypass the lists. They are
+// counted off the fast path with a relaxed atomic add on the CPU's own cache lines, since
+// their writers do not all hold the CPU's list (a remote drain, a busy trylock's buddy path).
+enum pcp_event : unsigned {
+    PCP_REFILL,          // rmqueue_bulk() calls that brought blocks to a list
+    PCP_REFILL_PAGES,    // pages they brought (the one handed out included)
+    PCP_REFILL_ALLOC,    // pages handed out by a refill (part of pgalloc)
+    PCP_DRAIN,           // free_pcppages_bulk() calls of a CPU past high
+    PCP_DRAIN_PAGES,     // pages they gave back
+    PCP_DRAIN_ALL_PAGES, // pages drain_all_pages() took off the CPU's lists
+    PCP_BUDDY_ALLOC,     // pages allocated straight from the buddy (part of pgalloc)
+    PCP_BUDDY_FREE,      // pages freed straight to the buddy (part of pgfree)
+    NR_PCP_EVENTS,
+};
+
+// One CPU's events for one zone, summed: what the statistics snapshot reads.
+struct cpu_events {
+    std::uint64_t alloc_hits[PAGE_ALLOC_COSTLY_ORDER + 1] = {}; // blocks off a list, by order
+    std::uint64_t free_hits[PAGE_ALLOC_COSTLY_ORDER + 1] = {};  // blocks onto a list, by order
+    std::uint64_t ev[NR_PCP_EVENTS] = {};
+    // pgalloc's and pgfree's share of this CPU and zone, in pages.
+    std::uint64_t pgalloc() const noexcept;
+    std::uint64_t pgfree() const noexcept;
+};
+
 // The calling thread's virtual CPU (set_current_vcpu), and in locked mode its last
 // sched_getcpu() reading plus one (0: read it again).
 extern __thread unsigned t_vcpu;
@@ -72,7 +99,8 @@ extern __thread unsigned t_cpu_hint;
 // Reads sched_getcpu() into t_cpu_hint; returns it modulo ncpus.
 unsigned refresh_cpu_hint(unsigned ncpus) noexcept;
 
-// The rseq sequences (rseq_list.hpp), out of line in pcp.cpp: their asm puts descriptors
+// The rseq sequences (rseq_list.hpp), out of line in pcp.cpp; a pop counts the allocation
+// hit and a free's push the free hit, each in a sequence of its own. Their asm puts descriptors
 // in the __rseq_cs section that point into the function's own text, so it must not be
 // emitted in an inline function that several objects carry (the linker would discard all
 // copies but one and leave the descriptors of the others dangling).
@@ -81,6 +109,9 @@ GFPLAB_INTERNAL outcome rseq_pop_list(const percpu_region &r, std::size_t off, p
 GFPLAB_INTERNAL outcome rseq_push_list(const percpu_region &r, std::size_t off, page *mem_map,
                                        std::uint32_t head, std::uint32_t tail, std::uint32_t n,
                                        std::uint32_t *count) noexcept;
+// A free's push of one block, which also counts the free hit.
+GFPLAB_INTERNAL outcome rseq_free_push_list(const percpu_region &r, std::size_t off, page *mem_map,
+                                            std::uint32_t pfn, std::uint32_t *count) noexcept;
 
 class area {
   public:
@@ -121,7 +152,7 @@ class area {
                                      unsigned cpu) {
         const std::size_t off = list_offset(z, order, mt);
         std::uint32_t pfn;
-        const outcome r = pop(cpu, off, z.mem_map, &pfn);
+        const outcome r = pop(cpu, off, z.mem_map, &pfn); // counts the hit
         if (r != outcome::ok) [[unlikely]]
             return r == outcome::busy ? nullptr : alloc_refill(z, order, mt, alloc_flags, cpu);
         // rmqueue_pcplist(): an allocation halves free_count, so that only frees in a row
@@ -145,8 +176,8 @@ class area {
         p->order = std::uint8_t(order);
         set_page_flags(*p, PG_pcp); // keeps PG_poisoned
         std::uint32_t count;
-        if (push(cpu, list_offset(z, order, mt), z.mem_map, pfn, pfn, 1, &count) == outcome::busy)
-            [[unlikely]] {
+        if (push<true>(cpu, list_offset(z, order, mt), z.mem_map, pfn, pfn, 1, &count) ==
+            outcome::busy) [[unlikely]] {
             clear_page_flags(*p, PG_pcp);
             return false;
         }
@@ -173,6 +204,13 @@ class area {
     // whose lists stay busy (a stopped holder in locked mode) are skipped and counted in
     // the return value.
     unsigned drain_all(zone *z);
+
+    // this_cpu_add() of an event off the fast path (any thread, any mode).
+    void count_event(const zone &z, unsigned cpu, pcp_event e, unsigned long n) noexcept {
+        event(z, cpu, e).fetch_add(n, std::memory_order_relaxed);
+    }
+    // One CPU's events for zone z (a racy read while others run; exact at quiescence).
+    cpu_events events(const zone &z, unsigned cpu) const noexcept;
 
     // Pages cached for zone z on one CPU (a racy sum) and on all CPUs.
     unsigned long cpu_count(const zone &z, unsigned cpu) const noexcept;
@@ -222,7 +260,20 @@ class area {
     }
 
     std::size_t list_offset(const zone &z, unsigned order, migratetype mt) const noexcept {
-        return sizeof(cpu_block_header) + (z.pcp_slot * nr_pcp_lists + list_index(order, mt)) * 8;
+        return list_offset(z.pcp_slot, list_index(order, mt));
+    }
+    static std::size_t list_offset(unsigned slot, unsigned list) noexcept {
+        return sizeof(cpu_block_header) + (slot * nr_pcp_lists + list) * list_slot_bytes;
+    }
+    // The off-fast-path events follow every zone's lists.
+    sync::atom<std::uint64_t> &event(const zone &z, unsigned cpu, pcp_event e) const noexcept {
+        return region_.counter(cpu, list_offset(zone_slots_, 0) +
+                                        (z.pcp_slot * NR_PCP_EVENTS + e) * sizeof(std::uint64_t));
+    }
+    // this_cpu_inc() for the owner of a list (it holds the CPU's trylock): a plain load and
+    // store, no read-modify-write; readers elsewhere only load.
+    GFPLAB_ALWAYS_INLINE static void owner_inc(sync::atom<std::uint64_t> &c) noexcept {
+        c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     }
     // pfn -> its page's lru.next, the links of the list words (list_ops.hpp).
     static auto links(page *mem_map) noexcept {
@@ -244,7 +295,7 @@ class area {
         }
         if (hook_) [[unlikely]]
             hook_();
-        return fn(region_.list(cpu, off));
+        return fn(region_.slot(cpu, off));
     }
     GFPLAB_ALWAYS_INLINE outcome pop(unsigned cpu, std::size_t off, page *mem_map,
                                      std::uint32_t *pfn) {
@@ -252,19 +303,27 @@ class area {
         if (mode_ == cpu_mode::rseq)
             return rseq_pop_list(region_, off, mem_map, pfn);
 #endif
-        return locked(cpu, off, [&](sync::atom<std::uint64_t> &list) {
-            return locked_pop(list, links(mem_map), pfn);
+        return locked(cpu, off, [&](list_slot &l) {
+            const outcome r = locked_pop(l.word, links(mem_map), pfn);
+            if (r == outcome::ok) [[likely]]
+                owner_inc(l.alloc_hits);
+            return r;
         });
     }
+    // A free's push (Free) counts a free hit; a refill's or a drain's does not.
+    template <bool Free = false>
     GFPLAB_ALWAYS_INLINE outcome push(unsigned cpu, std::size_t off, page *mem_map,
                                       std::uint32_t head, std::uint32_t tail, std::uint32_t n,
                                       std::uint32_t *count) {
 #if GFPLAB_HAVE_RSEQ
         if (mode_ == cpu_mode::rseq)
-            return rseq_push_list(region_, off, mem_map, head, tail, n, count);
+            return Free ? rseq_free_push_list(region_, off, mem_map, head, count)
+                        : rseq_push_list(region_, off, mem_map, head, tail, n, count);
 #endif
-        return locked(cpu, off, [&](sync::atom<std::uint64_t> &list) {
-            locked_push(list, links(mem_map), head, tail, n, count);
+        return locked(cpu, off, [&](list_slot &l) {
+            locked_push(l.word, links(mem_map), head, tail, n, count);
+            if (Free)
+                owner_inc(l.free_hits);
             return outcome::ok;
         });
     }

@@ -173,6 +173,33 @@ abort_:
     goto retry;
 }
 
+// this_cpu_inc() of the counter at byte offset `off` of the current CPU's block, as a
+// sequence of its own whose commit is the increment itself: one instruction, so preemption
+// or migration either restarts the sequence before it (nothing counted, counted again on
+// the CPU it resumes on) or comes after it. Only threads running on a CPU write that CPU's
+// counters, so a plain add is exact; readers on other CPUs load the aligned word whole.
+// Adding to the counter inside the list's sequence, before its commit, would count twice
+// after an abort; after the commit, outside any sequence, a migrated thread could race the
+// CPU's next owner and lose an update; a locked add would be exact but is a read-modify-
+// write on every hit, which the rseq mode is there to avoid.
+inline void rseq_count(const percpu_region &r, std::size_t off) noexcept {
+    struct rseq *rs = current_rseq();
+retry:
+    asm goto(GFPLAB_RSEQ_CS(1f, 2f, 4f) "1:\n\t"
+                                        "movl 4(%[rs]), %%eax\n\t"
+                                        "imulq %[stride], %%rax\n\t"
+                                        "addq %[base], %%rax\n\t"
+                                        "addq $1, (%%rax,%[off])\n\t" // commit: the count
+                                        "2:\n\t" GFPLAB_RSEQ_ABORT(4, abort_)
+             :
+             : [rs] "r"(rs), [stride] "r"(r.stride), [base] "r"(r.base), [off] "r"(off)
+             : "rax", "cc", "memory"
+             : abort_);
+    return;
+abort_:
+    goto retry;
+}
+
 #undef GFPLAB_RSEQ_CS
 #undef GFPLAB_RSEQ_ABORT
 

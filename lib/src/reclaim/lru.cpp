@@ -133,6 +133,16 @@ void shrink_lruvec(System &s, int nid, scan_control &sc) {
             pc.ev_.pgrotated.fetch_add(rotated, std::memory_order_relaxed);
             pc.ev_.pgwriteback.fetch_add(written, std::memory_order_relaxed);
             pc.ev_.pswpout.fetch_add(swapped, std::memory_order_relaxed);
+            // The vm events of shrink_inactive_list(), by reclaimer and by LRU type.
+            alloc_stats &ev = s.stats();
+            (kswapd ? ev.pgscan_kswapd : ev.pgscan_direct)
+                .fetch_add(scanned, std::memory_order_relaxed);
+            (kswapd ? ev.pgsteal_kswapd : ev.pgsteal_direct)
+                .fetch_add(victims.size(), std::memory_order_relaxed);
+            (t == LRU_FILE ? ev.pgscan_file : ev.pgscan_anon)
+                .fetch_add(scanned, std::memory_order_relaxed);
+            (t == LRU_FILE ? ev.pgsteal_file : ev.pgsteal_anon)
+                .fetch_add(victims.size(), std::memory_order_relaxed);
             victims.clear();
             sc.nr_scanned += scanned;
         }

@@ -74,7 +74,7 @@ bool out_of_memory(System &s, oom_state &oom, gfp_t gfp, unsigned order) {
     }
     chosen.marked->store(true, std::memory_order_release);
     unsigned long freed = chosen.kill ? chosen.kill() : 0;
-    s.stats().oom_kills.fetch_add(1, std::memory_order_relaxed);
+    s.stats().oom_kill.fetch_add(1, std::memory_order_relaxed);
     s.log(header + fmt::format("\ngfplab: Out of memory: Killed victim {} ({}) holding {} "
                                "pages; it freed {} pages",
                                chosen.id, chosen.name, worst, freed));

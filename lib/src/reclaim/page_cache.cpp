@@ -215,6 +215,12 @@ unsigned long page_cache::nr_anon_pages() const noexcept {
     return n < 0 ? 0 : static_cast<unsigned long>(n);
 }
 
+unsigned long page_cache::zone_lru_pages(int nid, zone_type idx, lru_type t) const noexcept {
+    const lruvec &v = *vecs_[std::size_t(nid)];
+    const long n = (t == LRU_FILE ? v.nr_file : v.nr_anon)[idx].load(std::memory_order_relaxed);
+    return n < 0 ? 0 : static_cast<unsigned long>(n);
+}
+
 unsigned long page_cache::zone_reclaimable_pages(int nid, zone_type idx) const noexcept {
     const lruvec &v = *vecs_[std::size_t(nid)];
     long n = v.nr_file[idx].load(std::memory_order_relaxed);

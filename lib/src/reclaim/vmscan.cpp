@@ -56,6 +56,8 @@ unsigned long try_to_free_pages(System &s, const alloc_context &ac, gfp_t gfp, u
     sc.order = order;
     sc.reclaim_idx = gfp_zone(gfp);
     sc.nr_to_reclaim = SWAP_CLUSTER_MAX;
+    // ALLOCSTALL, by the highest zone this reclaim may free pages in.
+    s.stats().allocstall[sc.reclaim_idx].fetch_add(1, std::memory_order_relaxed);
     // do_try_to_free_pages(): each pass over the zonelist's nodes looks at twice as much.
     do {
         int last_nid = -1;
