@@ -78,12 +78,15 @@ System::System(const system_config &cfg) : cfg_(cfg), serial_(next_system_serial
     check_config(cfg_);
     cpus_ = cfg_.cpus ? cfg_.cpus : std::max(1u, std::thread::hardware_concurrency());
     setup_memory();
+    trace_.system = this;
+    trace_.mem_map = mem_map_;
     setup_zones();
     setup_zonelists();
     setup_watermarks();
     setup_pcp();
     shrinkers_ = std::make_unique<shrinker_registry>(nr_nodes());
     shrinkers_->set_report_sink([this](violation v) { report(std::move(v)); });
+    shrinkers_->set_tracepoints(&trace_);
     oom_ = std::make_unique<oom_state>();
     hazards_ = std::make_unique<recursion_hazards>();
     page_cache_ = std::make_unique<class page_cache>(*this, cfg_.swap_pages);
@@ -198,6 +201,7 @@ void System::setup_zones() {
         for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
             zone &z = pgdat->node_zones[zi];
             z.mem_map = mem_map_;
+            z.trace = &trace_;
             z.watermark_boost_factor = cfg_.watermark_boost_factor;
             z.name = zone_names[zi];
             z.node = int(nid);

@@ -15,6 +15,7 @@
 #include "../internal.hpp"
 #include "../pcp/pcp.hpp"
 #include "../scope/task_flags.hpp"
+#include "../trace/tracepoint.hpp"
 #include "fail_nth.hpp"
 
 #include <gfplab/alloc_flags.hpp>
@@ -83,7 +84,8 @@ struct page_allocator {
                 if (s.cfg_.checking != check_level::off)
                     check_placement(s, p, order, scoped, ac);
                 if (scoped & __GFP_ACCOUNT) [[unlikely]]
-                    return charge_or_free(s, p, scoped, order);
+                    return charge_or_free(s, p, scoped, order, ac.mt);
+                trace_mm_page_alloc(s.trace_, p, order, scoped, ac.mt);
                 return p;
             }
         }
@@ -147,6 +149,7 @@ struct page_allocator {
         // Only the last reference frees.
         if (const int was = put_page_testzero(p->refcount); was != 1) [[unlikely]]
             return free_not_last(s, p, order, was);
+        trace_mm_page_free(s.trace_, p, order);
         // free_pages_prepare(): compound tails, the memcg charge and poison are rare.
         if ((flags & (PG_head | PG_memcg)) || s.cfg_.poison) [[unlikely]] {
             free_pages_prepare_block(s, p, order);
@@ -176,7 +179,9 @@ struct page_allocator {
     // Every zone of the zonelist, then the slow path, then the memcg charge.
     [[gnu::noinline]] static page *alloc_after_fastpath(System &s, gfp_t gfp, unsigned order,
                                                         unsigned alloc_flags, alloc_context ac);
-    [[gnu::noinline]] static page *charge_or_free(System &s, page *p, gfp_t gfp, unsigned order);
+    // The memcg charge, then the request's mm_page_alloc event.
+    [[gnu::noinline]] static page *charge_or_free(System &s, page *p, gfp_t gfp, unsigned order,
+                                                  migratetype mt);
     [[gnu::noinline]] static void boosted_wakeup(System &s, zone &z, unsigned alloc_flags);
     // Returns the head's extra flags (PG_head for a compound page).
     [[gnu::noinline]] static std::uint32_t prep_block(System &s, page *p, unsigned order,

@@ -3,6 +3,7 @@
 // The buddy allocator as the per-CPU lists' page_source: rmqueue_bulk() and
 // free_pcppages_bulk(), each under one zone->lock for the whole batch.
 #include "../buddy/buddy.hpp"
+#include "../trace/tracepoint.hpp"
 #include "pcp.hpp"
 
 namespace gfplab::pcp {
@@ -43,6 +44,7 @@ class buddy_source final : public page_source {
             clear_page_flags(*p, PG_pcp);
             p->lru.next = pfn_nil;
             buddy::free_one_page(z, p, head, order);
+            trace_mm_page_pcpu_drain(z, p, order, z.pageblock_migratetype(head));
             head = next;
         }
     }

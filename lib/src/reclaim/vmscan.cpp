@@ -7,6 +7,8 @@
 #include "kswapd.hpp"
 #include "lru.hpp"
 
+#include "../trace/tracepoint.hpp"
+
 #include <gfplab/scope.hpp>
 #include <gfplab/shrinker.hpp>
 #include <gfplab/watermark.hpp>
@@ -54,6 +56,7 @@ unsigned long try_to_free_pages(System &s, const alloc_context &ac, gfp_t gfp, u
     sc.order = order;
     sc.reclaim_idx = gfp_zone(gfp);
     sc.nr_to_reclaim = SWAP_CLUSTER_MAX;
+    trace_mm_vmscan_direct_reclaim_begin(s.tracepoints(), int(order), sc.gfp_mask);
     // do_try_to_free_pages(): each pass over the zonelist's nodes looks at twice as much.
     do {
         int last_nid = -1;
@@ -66,6 +69,7 @@ unsigned long try_to_free_pages(System &s, const alloc_context &ac, gfp_t gfp, u
         if (sc.nr_reclaimed >= sc.nr_to_reclaim)
             break;
     } while (--sc.priority >= 0);
+    trace_mm_vmscan_direct_reclaim_end(s.tracepoints(), sc.nr_reclaimed);
     return sc.nr_reclaimed;
 }
 
