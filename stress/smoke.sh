@@ -393,7 +393,7 @@ ledger)
     grep -m1 "ledger disagree" "$tmp/out"
     ;;
 *)
-    echo "usage: $0 repeat|usage|nofs-deadlock|files|pictures|cli|stall|rotate|ledger GFPLAB_STRESS [ARG]" >&2
+    echo "usage: $0 repeat|usage|nofs-deadlock|files|pictures|cli|stall|rotate|ledger|trace GFPLAB_STRESS [ARG]" >&2
     exit 2
     ;;
 esac

@@ -354,6 +354,31 @@ TEST(Tracepoints, AHighOrderRequestComesStraightFromTheBuddy) {
     s.set_trace_sink(nullptr);
 }
 
+// The buddy's and the per-CPU lists' events know only their zone: with two Systems, each
+// System's events reach its own sink and no other.
+TEST(Tracepoints, ZoneEventsGoToTheirOwnSystem) {
+    System a(small_config()), b(small_config());
+    recording_sink ra;
+    a.set_trace_sink(&ra);
+    page *pb = b.alloc_pages(GFP_HIGHUSER_MOVABLE, 9);
+    ASSERT_NE(pb, nullptr);
+    b.free_pages(pb, 9);
+    EXPECT_TRUE(ra.events.empty()) << ra.lines.front();
+    page *pa = a.alloc_pages(GFP_HIGHUSER_MOVABLE, 9);
+    ASSERT_NE(pa, nullptr);
+    auto locked = ra.of(trace_event_id::mm_page_alloc_zone_locked);
+    ASSERT_EQ(locked.size(), 1u);
+    EXPECT_EQ(ra.events[locked[0]].mm_page_alloc_zone_locked.pfn, a.page_to_pfn(pa));
+    a.free_pages(pa, 9);
+    recording_sink rb;
+    b.set_trace_sink(&rb);
+    a.set_trace_sink(nullptr);
+    pb = b.alloc_pages(GFP_HIGHUSER_MOVABLE, 9);
+    EXPECT_EQ(rb.of(trace_event_id::mm_page_alloc_zone_locked).size(), 1u);
+    b.free_pages(pb, 9);
+    b.set_trace_sink(nullptr);
+}
+
 TEST(Tracepoints, ADrainTracesEveryPageItGivesBack) {
     System s(small_config());
     recording_sink r;

@@ -204,28 +204,44 @@ class ftrace_text_sink final : public trace_sink {
     bool finished_ = false;
 };
 
-// A System's tracepoints: where its events go. The System owns one and hands it to the
-// layers that fire events (its zones, its shrinker registry); nothing else about tracing is
-// per System.
+// A System's tracepoints: where its events go. The System owns one; the page allocator and
+// reclaim test its sink, the shrinker registry gets a pointer to it. The buddy allocator and
+// the per-CPU lists know only a zone: their events test how many sinks are set in the
+// process (the kernel's static key, one relaxed load), and only then look up the System by
+// the zone's memory map. Nothing else about tracing is per System.
 class tracepoints {
   public:
-    // The sink, or nullptr: what every tracepoint tests first (one relaxed load).
+    tracepoints() = default;
+    ~tracepoints(); // detaches
+    tracepoints(const tracepoints &) = delete;
+    tracepoints &operator=(const tracepoints &) = delete;
+
+    // The sink, or nullptr: what every tracepoint of the page allocator tests first.
     trace_sink *sink() const noexcept { return sink_.load(std::memory_order_relaxed); }
     // Not synchronised with events in flight: set it before the threads that allocate start
     // (or while none runs), and keep the sink alive until it is unset and they stopped.
-    void set_sink(trace_sink *s) noexcept { sink_.store(s, std::memory_order_release); }
+    void set_sink(trace_sink *s) noexcept;
 
-    // What events need to be complete: the System (its CPU numbering) and its memory map
-    // (pfns). Set when the System boots; a registry without a System leaves them null.
-    System *system = nullptr;
-    const page *mem_map = nullptr;
+    // The System (its CPU numbering) and its memory map (pfns, and the zones' key to find
+    // these tracepoints), when the System boots; unattached, events carry CPU and pfn as
+    // the host and the page say.
+    void attach(System *s, const page *mem_map);
+    System *system() const noexcept { return system_; }
+    const page *mem_map() const noexcept { return mem_map_; }
 
   private:
     std::atomic<trace_sink *> sink_{nullptr};
+    System *system_ = nullptr;
+    const page *mem_map_ = nullptr;
 };
 
-// Where the tracepoints of an object that belongs to no System point (a zone or a shrinker
-// registry built on its own, in tests): a sink can never be set on it.
+namespace detail {
+// How many tracepoints objects of the process have a sink set.
+extern std::atomic<int> nr_trace_sinks;
+} // namespace detail
+
+// Where the tracepoints of an object that belongs to no System point (a shrinker registry
+// built on its own, in tests): a sink can never be set on it.
 extern const tracepoints tracepoints_off;
 
 } // namespace gfplab

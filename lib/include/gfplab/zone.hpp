@@ -16,7 +16,6 @@
 #include <gfplab/page.hpp>
 #include <gfplab/sync/atom.hpp>
 #include <gfplab/sync/thread_safety.hpp>
-#include <gfplab/trace.hpp>
 #include <gfplab/vmstat_delta.hpp>
 
 #include <array>
@@ -55,8 +54,6 @@ struct zone {
     const char *name = "";
     int node = 0;
     zone_type idx = ZONE_NORMAL;
-    // The System's tracepoints, for the events the buddy and the per-CPU lists fire.
-    const tracepoints *trace = &tracepoints_off;
 
     unsigned long zone_start_pfn = 0;
     unsigned long spanned_pages = 0;

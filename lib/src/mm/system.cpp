@@ -78,8 +78,7 @@ System::System(const system_config &cfg) : cfg_(cfg), serial_(next_system_serial
     check_config(cfg_);
     cpus_ = cfg_.cpus ? cfg_.cpus : std::max(1u, std::thread::hardware_concurrency());
     setup_memory();
-    trace_.system = this;
-    trace_.mem_map = mem_map_;
+    trace_.attach(this, mem_map_);
     setup_zones();
     setup_zonelists();
     setup_watermarks();
@@ -201,7 +200,6 @@ void System::setup_zones() {
         for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
             zone &z = pgdat->node_zones[zi];
             z.mem_map = mem_map_;
-            z.trace = &trace_;
             z.watermark_boost_factor = cfg_.watermark_boost_factor;
             z.name = zone_names[zi];
             z.node = int(nid);

@@ -149,7 +149,6 @@ struct page_allocator {
         // Only the last reference frees.
         if (const int was = put_page_testzero(p->refcount); was != 1) [[unlikely]]
             return free_not_last(s, p, order, was);
-        trace_mm_page_free(s.trace_, p, order);
         // free_pages_prepare(): compound tails, the memcg charge and poison are rare.
         if ((flags & (PG_head | PG_memcg)) || s.cfg_.poison) [[unlikely]] {
             free_pages_prepare_block(s, p, order);
@@ -163,6 +162,10 @@ struct page_allocator {
             rs->reclaimed += 1ul << order;
         zone &z = s.page_zone(p);
         pcp::area &pcp = *s.pcp_;
+        // free_pages_prepare()'s event, here rather than before the work above: what follows
+        // then reloads nothing after the out-of-line call (an event before the per-CPU list
+        // and any drain it triggers, as in the kernel).
+        trace_mm_page_free(s.trace_, p, order);
         if (!pcp::pcp_allowed_order(order) || !pcp.free(z, p, order, pcp.this_cpu())) [[unlikely]]
             free_to_buddy(s, z, p, order);
         // ZONE_BELOW_HIGH is cleared by the per-CPU drain (pcp.cpp), as 6.12's

@@ -8,17 +8,38 @@
 
 #include "../internal.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
+#include <mutex>
 #include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
+#include <vector>
 
 namespace gfplab {
 
 const tracepoints tracepoints_off;
+std::atomic<int> detail::nr_trace_sinks{0};
 
 namespace {
+
+// Every attached tracepoints object, for the zone's events to find theirs by memory map
+// (looked up only while some sink is set, under zone->lock: this lock is innermost).
+std::mutex registry_lock;
+std::vector<const tracepoints *> &registry() {
+    // Never destroyed: Systems that live in statics detach at exit, in any order.
+    static auto *r = new std::vector<const tracepoints *>;
+    return *r;
+}
+
+const tracepoints *tracepoints_of(const zone &z) {
+    std::lock_guard<std::mutex> g(registry_lock);
+    for (const tracepoints *tp : registry())
+        if (tp->mem_map() == z.mem_map)
+            return tp;
+    return nullptr;
+}
 
 struct event_names {
     const char *name;
@@ -65,8 +86,8 @@ trace_event make_event(trace_event_id id, const tracepoints &tp, bool under_zone
     const thread_ident &t = current_ident();
     e.pid = t.pid;
     std::memcpy(e.comm, t.comm, sizeof e.comm);
-    if (tp.system) {
-        e.cpu = current_cpu(*tp.system);
+    if (tp.system()) {
+        e.cpu = current_cpu(*tp.system());
     } else {
         const int cpu = sched_getcpu();
         e.cpu = cpu < 0 ? 0 : unsigned(cpu);
@@ -82,6 +103,30 @@ unsigned long pfn_of(const page *mem_map, const page *p) noexcept {
 
 } // namespace
 
+void tracepoints::set_sink(trace_sink *s) noexcept {
+    trace_sink *old = sink_.exchange(s, std::memory_order_acq_rel);
+    if (!old && s)
+        detail::nr_trace_sinks.fetch_add(1, std::memory_order_relaxed);
+    else if (old && !s)
+        detail::nr_trace_sinks.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void tracepoints::attach(System *s, const page *mem_map) {
+    std::lock_guard<std::mutex> g(registry_lock);
+    system_ = s;
+    mem_map_ = mem_map;
+    if (std::find(registry().begin(), registry().end(), this) == registry().end())
+        registry().push_back(this);
+}
+
+tracepoints::~tracepoints() {
+    set_sink(nullptr);
+    if (!mem_map_)
+        return; // never attached
+    std::lock_guard<std::mutex> g(registry_lock);
+    std::erase(registry(), this);
+}
+
 const char *trace_event_name(trace_event_id id) noexcept {
     return unsigned(id) < nr_trace_events ? names[unsigned(id)].name : "unknown";
 }
@@ -92,31 +137,43 @@ const char *trace_event_system(trace_event_id id) noexcept {
 
 namespace trace {
 
-void emit_mm_page_alloc(const tracepoints &tp, trace_sink &sink, const page *p, unsigned order,
-                        gfp_t gfp, int mt) {
+void emit_mm_page_alloc(const tracepoints &tp, const page *p, unsigned order, gfp_t gfp, int mt) {
+    trace_sink *sink = tp.sink();
+    if (!sink)
+        return; // unset since the test
     trace_event e = make_event(trace_event_id::mm_page_alloc, tp, false);
-    e.mm_page_alloc = {p, pfn_of(tp.mem_map, p), order, gfp, mt};
-    sink.event(e);
+    e.mm_page_alloc = {p, pfn_of(tp.mem_map(), p), order, gfp, mt};
+    sink->event(e);
 }
 
-void emit_mm_page_free(const tracepoints &tp, trace_sink &sink, const page *p, unsigned order) {
+void emit_mm_page_free(const tracepoints &tp, const page *p, unsigned order) {
+    trace_sink *sink = tp.sink();
+    if (!sink)
+        return;
     trace_event e = make_event(trace_event_id::mm_page_free, tp, false);
-    e.mm_page_free = {p, pfn_of(tp.mem_map, p), order};
-    sink.event(e);
+    e.mm_page_free = {p, pfn_of(tp.mem_map(), p), order};
+    sink->event(e);
 }
 
-void emit_mm_page_pcpu_drain(const zone &z, trace_sink &sink, const page *p, unsigned order,
-                             int mt) {
-    trace_event e = make_event(trace_event_id::mm_page_pcpu_drain, *z.trace, true);
+void emit_mm_page_pcpu_drain(const zone &z, const page *p, unsigned order, int mt) {
+    const tracepoints *tp = tracepoints_of(z);
+    trace_sink *sink = tp ? tp->sink() : nullptr;
+    if (!sink)
+        return; // another System is tracing
+    trace_event e = make_event(trace_event_id::mm_page_pcpu_drain, *tp, true);
     e.mm_page_pcpu_drain = {p, pfn_of(z.mem_map, p), order, mt};
-    sink.event(e);
+    sink->event(e);
 }
 
-void emit_mm_page_alloc_zone_locked(const zone &z, trace_sink &sink, const page *p, unsigned order,
-                                    int mt, int percpu_refill) {
-    trace_event e = make_event(trace_event_id::mm_page_alloc_zone_locked, *z.trace, true);
+void emit_mm_page_alloc_zone_locked(const zone &z, const page *p, unsigned order, int mt,
+                                    int percpu_refill) {
+    const tracepoints *tp = tracepoints_of(z);
+    trace_sink *sink = tp ? tp->sink() : nullptr;
+    if (!sink)
+        return;
+    trace_event e = make_event(trace_event_id::mm_page_alloc_zone_locked, *tp, true);
     e.mm_page_alloc_zone_locked = {p, pfn_of(z.mem_map, p), order, mt, percpu_refill};
-    sink.event(e);
+    sink->event(e);
 }
 
 void emit_mm_vmscan_direct_reclaim_begin(const tracepoints &tp, trace_sink &sink, int order,

@@ -22,15 +22,16 @@ namespace gfplab {
 namespace trace {
 // The cold halves: fill a trace_event (time, thread, CPU, the fields) and hand it to sink.
 #define GFPLAB_TRACE_COLD [[gnu::cold, gnu::noinline]] GFPLAB_INTERNAL
-GFPLAB_TRACE_COLD void emit_mm_page_alloc(const tracepoints &tp, trace_sink &sink, const page *p,
-                                          unsigned order, gfp_t gfp, int mt);
-GFPLAB_TRACE_COLD void emit_mm_page_free(const tracepoints &tp, trace_sink &sink, const page *p,
-                                         unsigned order);
-GFPLAB_TRACE_COLD void emit_mm_page_pcpu_drain(const zone &z, trace_sink &sink, const page *p,
-                                               unsigned order, int mt);
-GFPLAB_TRACE_COLD void emit_mm_page_alloc_zone_locked(const zone &z, trace_sink &sink,
-                                                      const page *p, unsigned order, int mt,
-                                                      int percpu_refill);
+// The fast path's two read the sink again themselves, so that the inline test is a compare
+// with memory and a branch, with no register to fill.
+GFPLAB_TRACE_COLD void emit_mm_page_alloc(const tracepoints &tp, const page *p, unsigned order,
+                                          gfp_t gfp, int mt);
+GFPLAB_TRACE_COLD void emit_mm_page_free(const tracepoints &tp, const page *p, unsigned order);
+// The zone's events find their System's tracepoints first (and may find no sink there).
+GFPLAB_TRACE_COLD void emit_mm_page_pcpu_drain(const zone &z, const page *p, unsigned order,
+                                               int mt);
+GFPLAB_TRACE_COLD void emit_mm_page_alloc_zone_locked(const zone &z, const page *p, unsigned order,
+                                                      int mt, int percpu_refill);
 GFPLAB_TRACE_COLD void emit_mm_vmscan_direct_reclaim_begin(const tracepoints &tp, trace_sink &sink,
                                                            int order, gfp_t gfp);
 GFPLAB_TRACE_COLD void emit_mm_vmscan_direct_reclaim_end(const tracepoints &tp, trace_sink &sink,
@@ -63,29 +64,29 @@ constexpr int trace_percpu_refill(unsigned order, migratetype mt) noexcept {
 GFPLAB_ALWAYS_INLINE void trace_mm_page_alloc(const tracepoints &tp, const page *p, unsigned order,
                                               gfp_t gfp, migratetype mt) {
     STAP_PROBE4(kmem, mm_page_alloc, p, order, gfp, int(mt));
-    if (trace_sink *s = tp.sink()) [[unlikely]]
-        trace::emit_mm_page_alloc(tp, *s, p, order, gfp, int(mt));
+    if (tp.sink()) [[unlikely]]
+        trace::emit_mm_page_alloc(tp, p, order, gfp, int(mt));
 }
 // free_pages_prepare(): the last reference went, before the page goes anywhere.
 GFPLAB_ALWAYS_INLINE void trace_mm_page_free(const tracepoints &tp, const page *p, unsigned order) {
     STAP_PROBE2(kmem, mm_page_free, p, order);
-    if (trace_sink *s = tp.sink()) [[unlikely]]
-        trace::emit_mm_page_free(tp, *s, p, order);
+    if (tp.sink()) [[unlikely]]
+        trace::emit_mm_page_free(tp, p, order);
 }
 // free_pcppages_bulk(): one page of a per-CPU list back to the buddy, under zone->lock.
+// (A zone knows no System: these two test the process-wide count of sinks first.)
 GFPLAB_ALWAYS_INLINE void trace_mm_page_pcpu_drain(const zone &z, const page *p, unsigned order,
                                                    migratetype mt) {
     STAP_PROBE3(kmem, mm_page_pcpu_drain, p, order, int(mt));
-    if (trace_sink *s = z.trace->sink()) [[unlikely]]
-        trace::emit_mm_page_pcpu_drain(z, *s, p, order, int(mt));
+    if (detail::nr_trace_sinks.load(std::memory_order_relaxed)) [[unlikely]]
+        trace::emit_mm_page_pcpu_drain(z, p, order, int(mt));
 }
 // __rmqueue_smallest(): a block taken off mt's free lists, under zone->lock.
 GFPLAB_ALWAYS_INLINE void trace_mm_page_alloc_zone_locked(const zone &z, const page *p,
                                                           unsigned order, migratetype mt) {
     STAP_PROBE4(kmem, mm_page_alloc_zone_locked, p, order, int(mt), trace_percpu_refill(order, mt));
-    if (trace_sink *s = z.trace->sink()) [[unlikely]]
-        trace::emit_mm_page_alloc_zone_locked(z, *s, p, order, int(mt),
-                                              trace_percpu_refill(order, mt));
+    if (detail::nr_trace_sinks.load(std::memory_order_relaxed)) [[unlikely]]
+        trace::emit_mm_page_alloc_zone_locked(z, p, order, int(mt), trace_percpu_refill(order, mt));
 }
 
 // --- vmscan --------------------------------------------------------------------------------
