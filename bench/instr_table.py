@@ -23,13 +23,17 @@ WORKLOADS = [
     ("remote", "order-0 block allocated on one thread, freed on another"),
     ("kmalloc64", "kmalloc(64)+kfree pair (peers: malloc/free)"),
     ("cache64", "64-byte kmem_cache alloc+free pair (peers: malloc/free)"),
+    ("pair0_ftrace", "order-0 pair, tracepoints on (trace_pipe text to /dev/null; gfplab only)"),
 ]
+
+# Workloads only gfplab's binaries run (the peers have nothing like them).
+GFPLAB_ONLY = {"pair0_ftrace"}
 
 # gfplab's targets (instructions per operation, upper bounds), judged on the kernel face as
 # programs link it (the shared library). None: no target.
 TARGET_BINARY = "instr-gfplab-kernel"
 TARGETS = {"pair0": 100, "pair3": 150, "hold512": 150, "pair9": None, "remote": None,
-           "kmalloc64": None, "cache64": None}
+           "kmalloc64": None, "cache64": None, "pair0_ftrace": None}
 
 
 def cell(v):

@@ -14,6 +14,9 @@
 //                                                         ITERATIONS pairs   (100000)
 //   cache64  kmem_cache_alloc/free of a 64-byte cache (peers: malloc(64)/free)
 //                                                         ITERATIONS pairs   (100000)
+//   pair0_ftrace  pair0 with the System's trace sink writing trace_pipe lines to /dev/null
+//                 (gfplab only: what tracing costs when it is on)
+//                                                         ITERATIONS pairs   (20000)
 //
 // The measured iterations run inside instr_measured_loop() and nowhere else, so that
 // `valgrind --tool=callgrind --collect-atstart=no --toggle-collect=instr_measured_loop`
@@ -32,10 +35,14 @@
 #if BENCH_BACKEND == BENCH_GFPLAB || BENCH_BACKEND == BENCH_GFPLAB_KERNEL
 #include <gfplab/report.hpp>
 #include <gfplab/system.hpp>
+#include <gfplab/trace.hpp>
 #endif
 
+#include <fcntl.h>
+#include <memory>
 #include <pthread.h>
 #include <sched.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
@@ -312,6 +319,20 @@ std::string system_shape() {
            " dma32_limit_mib=" + std::to_string(s.config().dma32_limit >> 20) +
            " nr_cpus=" + std::to_string(s.nr_cpus());
 }
+
+// The tracepoints on: every event formatted as trace_pipe prints it and written to
+// /dev/null, as `gfplab-stress --trace` would write it to a file.
+struct ftrace_on {
+    int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    gfplab::ftrace_text_sink sink{fd};
+    ftrace_on() { gfplab_system().set_trace_sink(&sink); }
+    ~ftrace_on() {
+        gfplab_system().set_trace_sink(nullptr);
+        sink.finish();
+        close(fd);
+    }
+};
+constexpr bool can_trace = true;
 #else
 void setup_system() {}
 const char *pcp_mode() {
@@ -323,6 +344,8 @@ bool system_clean() {
 std::string system_shape() {
     return "";
 }
+struct ftrace_on {};
+constexpr bool can_trace = false;
 #endif
 
 struct workload {
@@ -332,9 +355,10 @@ struct workload {
     std::uint64_t iterations; // default
     std::uint64_t ops_per_iteration;
     const char *unit;
+    bool ftrace = false; // the System's tracepoints on (gfplab only)
 };
 
-constexpr std::array<workload, 7> workloads{{
+constexpr std::array<workload, 8> workloads{{
     {"pair0", step::pair, 0, 100000, 1, "pair"},
     {"pair3", step::pair, 3, 100000, 1, "pair"},
     {"hold512", step::hold512, 0, 200, held, "page"},
@@ -342,6 +366,7 @@ constexpr std::array<workload, 7> workloads{{
     {"remote", step::produce, 0, 100000, 1, "block"},
     {"kmalloc64", step::kpair, 64, 100000, 1, "pair"},
     {"cache64", step::cpair, 0, 100000, 1, "pair"},
+    {"pair0_ftrace", step::pair, 0, 20000, 1, "pair", true},
 }};
 
 int usage() {
@@ -373,7 +398,7 @@ int main(int argc, char **argv) {
     for (const workload &c : workloads)
         if (std::strcmp(argv[1], c.name) == 0)
             w = &c;
-    if (!w)
+    if (!w || (w->ftrace && !can_trace))
         return usage();
     std::uint64_t iterations = w->iterations;
     if (argc > 2 && !parse_count(argv[2], iterations))
@@ -385,6 +410,9 @@ int main(int argc, char **argv) {
     const cpu_pair cpus = pick_cpus();
     pin(cpus.first);
     setup_system();
+    std::unique_ptr<ftrace_on> tracing;
+    if (w->ftrace)
+        tracing = std::make_unique<ftrace_on>();
     if (w->what == step::produce) {
         remote_run r(cpus.second);
         r.blocks(warmup, false);
@@ -400,6 +428,7 @@ int main(int argc, char **argv) {
                 bench::backend_name, w->name, static_cast<unsigned long long>(iterations),
                 static_cast<unsigned long long>(iterations * w->ops_per_iteration), w->unit,
                 pcp_mode(), cpus.first, cpus.second, system_shape().c_str());
+    tracing.reset();
     const bool ok = system_clean();
 #if BENCH_BACKEND == BENCH_GFPLAB
     kmem_cache_destroy(bench::the_cache);

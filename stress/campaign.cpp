@@ -32,6 +32,7 @@ constexpr std::uint64_t four_mib = 4ull << 20;
 
 shared_state::shared_state(const campaign_config &c, const system_config &scfg)
     : cfg(c), sys(scfg), orc(sys, c.sc.expects_i9, c.seed), masks(c.sc), trace(c.tracing) {
+    sys.set_trace_sink(c.tracepoint_sink);
     orc.attach();
     for (int nid = 0; nid < sys.nr_nodes(); nid++)
         for (const auto &z : sys.node(nid).node_zones)
@@ -75,6 +76,7 @@ shared_state::~shared_state() {
     cache.reset();
     sys.set_report_sink({});
     sys.set_log_sink({});
+    sys.set_trace_sink(nullptr); // the sink may go before this System does
 }
 
 system_config make_system_config(const campaign_config &c) {

@@ -59,6 +59,7 @@ struct campaign_config {
     // mistake the scenario expects must be found over the whole, not in each run.
     bool part = false;
     bool tracing = false;                  // collect trace events (--trace-events)
+    trace_sink *tracepoint_sink = nullptr; // the System's tracepoints go here (--trace)
     std::uint64_t slow_alloc_ns = 1000000; // allocations slower than this are traced
 };
 

@@ -25,6 +25,7 @@
 #include "timeline.hpp"
 
 #include <gfplab/memparse.hpp>
+#include <gfplab/trace.hpp>
 #include <gfplab/version.hpp>
 
 #include <CLI/CLI.hpp>
@@ -48,7 +49,7 @@ constexpr std::uint64_t mib = 1ull << 20;
 struct options {
     std::string scenario_name = "default", scenario_file, memory_text, json_path;
     std::string weights, orders, pcp_mode, memcg_limit, sysctl, buddy;
-    std::string timeline, plot, trace_events, replay, vmstat;
+    std::string timeline, plot, trace_events, replay, vmstat, ftrace;
     std::vector<std::string> workloads;
     bool only_workloads = false;
     double slow_alloc_us = 1000;
@@ -150,6 +151,12 @@ void add_options(CLI::App &app, options &o) {
     app.add_option("--trace-events", o.trace_events,
                    "write Chrome trace-event JSON (Perfetto): slow allocations, reclaim, "
                    "shrinker calls, kswapd rounds, violations, checkpoints");
+    app.add_option("--trace", o.ftrace,
+                   "write the library's tracepoints as the kernel's trace_pipe prints them to "
+                   "this file (- for standard output) while the campaign runs: kmem:mm_page_alloc, "
+                   "mm_page_free, mm_page_pcpu_drain, mm_page_alloc_zone_locked, vmscan's direct "
+                   "reclaim, kswapd and shrink_slab events, oom:mark_victim (docs/tracing.md); "
+                   "every allocation is a line, so keep such runs short");
     app.add_option("--slow-alloc-us", o.slow_alloc_us,
                    "allocations slower than this many microseconds go into --trace-events "
                    "(default 1000)")
@@ -330,20 +337,28 @@ enum exit_status { ok = 0, found = 1, usage = 2, io_error = 3, stalled = 4, pani
 int run(const options &o, const campaign_config &c) {
     // Every output first: a path that cannot be written ends the run before it starts.
     std::unique_ptr<output_file> json, trace, plot, vmstat;
+    std::unique_ptr<stream_output> ftrace_out;
+    std::unique_ptr<gfplab::ftrace_text_sink> ftrace;
     std::unique_ptr<timeline> tl;
     try {
-        int dashes = int(o.json_path == "-") + int(o.trace_events == "-") + int(o.vmstat == "-");
+        int dashes = int(o.json_path == "-") + int(o.trace_events == "-") + int(o.vmstat == "-") +
+                     int(o.ftrace == "-");
         if (o.timeline == "-" || o.plot == "-")
             throw output_error("--timeline and --plot need a file name, not -");
         if (dashes > 1)
             throw output_error(
-                "only one of --json, --trace-events and --vmstat can be - (standard output)");
+                "only one of --json, --trace-events, --vmstat and --trace can be - (standard "
+                "output)");
         if (!o.json_path.empty())
             json = std::make_unique<output_file>(o.json_path);
         if (!o.trace_events.empty())
             trace = std::make_unique<output_file>(o.trace_events);
         if (!o.vmstat.empty())
             vmstat = std::make_unique<output_file>(o.vmstat);
+        if (!o.ftrace.empty()) {
+            ftrace_out = std::make_unique<stream_output>(o.ftrace);
+            ftrace = std::make_unique<gfplab::ftrace_text_sink>(ftrace_out->fd());
+        }
         if (!o.plot.empty())
             plot = std::make_unique<output_file>(o.plot); // gnuplot overwrites it at the end
         if (!o.timeline.empty() || !o.plot.empty())
@@ -359,6 +374,8 @@ int run(const options &o, const campaign_config &c) {
     // One run, or one per per-CPU mode (stress/rotation.hpp), each on its own System: the
     // outputs cover them all, the timeline and trace on one clock.
     std::vector<pcp_phase> phases = plan_pcp_phases(c);
+    for (pcp_phase &p : phases)
+        p.cfg.tracepoint_sink = ftrace.get();
     const campaign_config *cur = &phases.front().cfg;
     double offset = 0; // seconds the runs before this one took
     std::unique_ptr<shared_state> st;
@@ -405,6 +422,8 @@ int run(const options &o, const campaign_config &c) {
         std::fflush(stdout);
         print_stall(s, seconds, panic);
         int rc = panic ? panicked : stalled;
+        if (ftrace) // what the tracepoints said up to the stall (the workers may add more)
+            ftrace->flush();
         if (json) {
             try {
                 write_stall_json(json->stream(), *cur, s, seconds, panic);
@@ -469,6 +488,14 @@ int run(const options &o, const campaign_config &c) {
         if (vmstat) {
             vmstat->stream() << format_vmstat(r.vmstat);
             vmstat->close();
+        }
+        if (ftrace) {
+            // The last System's kswapd may still be at work: no more events, then the file.
+            st->sys.set_trace_sink(nullptr);
+            ftrace->finish();
+            const std::uint64_t lines = ftrace->lines();
+            ftrace_out->close(ftrace->error());
+            fmt::print("trace: {} ({} lines)\n", o.ftrace, lines);
         }
         if (trace) {
             const auto doc = merge_trace_documents(traces, phases);

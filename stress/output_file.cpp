@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace gfplab::stress {
@@ -48,6 +49,35 @@ void output_file::close() {
                                std::strerror(errno));
         done += std::size_t(n);
     }
+}
+
+stream_output::stream_output(std::string path) : path_(std::move(path)) {
+    if (path_ == "-") {
+        fd_ = take_stdout();
+        return;
+    }
+    fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd_ < 0)
+        throw output_error("cannot write " + path_ + ": " + std::strerror(errno));
+    owned_ = true;
+}
+
+stream_output::~stream_output() {
+    if (owned_ && fd_ >= 0)
+        ::close(fd_);
+}
+
+void stream_output::close(int write_errno) {
+    const std::string name = path_ == "-" ? std::string("standard output") : path_;
+    int err = write_errno;
+    if (owned_) {
+        if (::close(fd_) != 0 && !err)
+            err = errno;
+        owned_ = false;
+        fd_ = -1;
+    }
+    if (err)
+        throw output_error("cannot write " + name + ": " + std::strerror(err));
 }
 
 } // namespace gfplab::stress

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 //
 // stress/output_file.hpp - a report named on the command line (--json, --trace-events,
-// --plot): a file, or "-" for standard output. Created before the campaign starts, so that a
-// path that cannot be written stops the run at once, not after an hour of stress; a write
-// that fails at the end is an I/O error too (gfplab-stress exits 3 for both).
+// --plot, --trace): a file, or "-" for standard output. Created before the campaign starts, so that
+// a path that cannot be written stops the run at once, not after an hour of stress; a write that
+// fails at the end is an I/O error too (gfplab-stress exits 3 for both).
 #pragma once
 
 #include <fstream>
@@ -36,6 +36,28 @@ class output_file {
     std::string path_;
     std::unique_ptr<std::ofstream> file_;
     std::ostringstream buf_; // "-": written to the saved standard output on close
+};
+
+// A report written while the campaign runs (--trace: the tracepoints' lines), too long to
+// hold until the end: a file descriptor the writer writes to as it goes. Opened before the
+// campaign starts like output_file; "-" is the standard output output_file saves.
+class stream_output {
+  public:
+    explicit stream_output(std::string path);
+    ~stream_output();
+    stream_output(const stream_output &) = delete;
+    stream_output &operator=(const stream_output &) = delete;
+
+    int fd() const noexcept { return fd_; }
+    const std::string &path() const noexcept { return path_; }
+    // After the writer flushed: write_errno is its first failure (0: none). Throws
+    // output_error naming the path when there was one, or when closing the file fails.
+    void close(int write_errno);
+
+  private:
+    std::string path_;
+    int fd_ = -1;
+    bool owned_ = false;
 };
 
 // Moves standard output aside for "-" outputs and sends what the program prints to standard

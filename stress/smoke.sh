@@ -19,6 +19,9 @@
 #   cli:           --version, --json - (the report on stdout, the summary on stderr), output
 #                  paths checked before the campaign starts (exit 3), progress lines off a
 #                  terminal, the kernel's size syntax
+#   trace:         --trace FILE and --trace -: the tracepoints as trace_pipe lines in the
+#                  kernel's shapes, written while the campaign runs; a path that cannot be
+#                  created and a write that fails (/dev/full) exit 3
 #   ledger:        the online ledger check (I2, stress/ledger.hpp) fires while the campaign
 #                  runs: with GFPLAB_STRESS_LEDGER_PHANTOM as many pages as the System
 #                  manages added to what the harness holds, the run exits 1 with the I2
@@ -175,6 +178,63 @@ files)
     "$bin" --scenario-file "$dir/scopes.toml" --ops 4000 --threads 2 --memory 64M --seed 1 \
         --no-status >"$tmp/out"
     tail -1 "$tmp/out"
+    ;;
+trace)
+    "$bin" --ops 3000 --threads 2 --memory 32M --seed 3 --no-status --trace "$tmp/t.txt" >"$tmp/out"
+    grep -qE "^trace: $tmp/t.txt \([0-9]+ lines\)$" "$tmp/out" ||
+        { echo "no trace line in the summary"; tail -3 "$tmp/out"; exit 1; }
+    lines=$(sed -nE "s|^trace: .* \(([0-9]+) lines\)$|\1|p" "$tmp/out")
+    $py - "$tmp/t.txt" "$lines" <<'PY'
+import re, sys
+ctx = r" *\S.{0,15}-\d+ +\[\d{3}\] [.d]\.\.[.1]\. +\d+\.\d{6}: "
+page = r"page=[0-9a-f]{16} pfn=0x[0-9a-f]+ order=\d+"
+gfp = r"(none|0x[0-9a-f]+|[A-Z_][A-Z0-9_]*(\|[A-Z_][A-Z0-9_]*)*(\|0x[0-9a-f]+)?)"
+shapes = {
+    "mm_page_alloc": page + r" migratetype=\d gfp_flags=" + gfp,
+    "mm_page_free": page,
+    "mm_page_pcpu_drain": page + r" migratetype=\d",
+    "mm_page_alloc_zone_locked": page + r" migratetype=\d percpu_refill=[01]",
+    "mm_vmscan_direct_reclaim_begin": r"order=\d+ gfp_flags=" + gfp,
+    "mm_vmscan_direct_reclaim_end": r"nr_reclaimed=\d+",
+    "mm_vmscan_kswapd_wake": r"nid=\d+ order=\d+",
+    "mm_vmscan_kswapd_sleep": r"nid=\d+",
+    "mm_shrink_slab_start": r"\S+ [0-9a-f]{16}: nid: \d+ objects to shrink -?\d+ gfp_flags " + gfp
+        + r" cache items -?\d+ delta -?\d+ total_scan -?\d+ priority \d+",
+    "mm_shrink_slab_end": r"\S+ [0-9a-f]{16}: nid: \d+ unused scan count -?\d+ new scan count "
+        r"-?\d+ total_scan -?\d+ last shrinker return val -?\d+",
+    "mark_victim": r"pid=\d+ comm=\S+ total-vm=\d+kB .*",
+}
+text = open(sys.argv[1]).read().splitlines()
+assert len(text) == int(sys.argv[2]), (len(text), sys.argv[2])
+seen = {}
+for line in text:
+    m = re.match(ctx + r"(\w+): (.*)$", line)
+    assert m and m.group(1) in shapes, line
+    assert re.fullmatch(shapes[m.group(1)], m.group(2)), line
+    seen[m.group(1)] = seen.get(m.group(1), 0) + 1
+for need in ("mm_page_alloc", "mm_page_free", "mm_page_alloc_zone_locked"):
+    assert seen.get(need), "no " + need + " line: " + repr(seen)
+print(len(text), "trace_pipe lines:", seen)
+PY
+    # On standard output, the summary then on standard error.
+    "$bin" --ops 500 --threads 1 --memory 32M --seed 3 --trace - >"$tmp/o.txt" 2>"$tmp/e.txt"
+    grep -q "^OK: no violation" "$tmp/e.txt" || { echo "no summary on stderr"; exit 1; }
+    grep -q ': mm_page_alloc: page=' "$tmp/o.txt" || { echo "no trace on stdout"; exit 1; }
+    if grep -v ': mm_[a-z_]*: \|: mark_victim: ' "$tmp/o.txt" | grep -q .; then
+        echo "stdout holds more than the trace:"; grep -v ': mm_' "$tmp/o.txt" | head -3; exit 1
+    fi
+    # A path that cannot be created: exit 3 before the campaign; a full disk: exit 3 at the end.
+    rc=0
+    "$bin" --ops 2000 --memory 32M --trace "$tmp/no/such/dir/t.txt" >"$tmp/out" 2>&1 || rc=$?
+    { [ "$rc" = 3 ] && ! grep -q "operations" "$tmp/out"; } ||
+        { echo "--trace into a missing directory: exit $rc, want 3 first"; cat "$tmp/out"; exit 1; }
+    if [ -w /dev/full ]; then
+        rc=0
+        "$bin" --ops 2000 --memory 32M --trace /dev/full >"$tmp/out" 2>&1 || rc=$?
+        [ "$rc" = 3 ] || { echo "--trace /dev/full: exit $rc, want 3"; tail -3 "$tmp/out"; exit 1; }
+        grep -q "cannot write /dev/full" "$tmp/out" || { echo "no reason given"; exit 1; }
+    fi
+    echo "--trace: file, -, and both kinds of I/O error"
     ;;
 pictures)
     "$bin" --scenario pressure --threads 2 --duration 2 --memory 64M --seed 4 --no-status \
@@ -371,7 +431,7 @@ ledger)
     grep -m1 "ledger disagree" "$tmp/out"
     ;;
 *)
-    echo "usage: $0 repeat|usage|nofs-deadlock|files|pictures|cli|stall|rotate|ledger GFPLAB_STRESS [ARG]" >&2
+    echo "usage: $0 repeat|usage|nofs-deadlock|files|pictures|cli|stall|rotate|ledger|trace GFPLAB_STRESS [ARG]" >&2
     exit 2
     ;;
 esac

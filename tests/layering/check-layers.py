@@ -41,6 +41,7 @@ LAYERS = [
         "lib/include/gfplab/vmstat_delta.hpp", "lib/include/gfplab/watermark.hpp",
         "lib/include/gfplab/alloc_flags.hpp", "lib/include/gfplab/pcp_sizing.hpp",
         "lib/include/gfplab/fault_inject.hpp", "lib/include/gfplab/memcontrol.hpp",
+        "lib/include/gfplab/trace.hpp", "lib/src/trace/",
         "lib/src/internal.hpp", "lib/src/vmstat/watermark.cpp", "lib/src/vmstat/threshold.cpp",
         "lib/src/pcp/sizing.cpp",
         "lib/src/page_alloc/alloc_flags.cpp", "lib/src/page_alloc/fault_inject.cpp",

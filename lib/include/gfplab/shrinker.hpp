@@ -17,6 +17,7 @@
 
 #include <gfplab/linux/shrinker.h>
 #include <gfplab/report.hpp>
+#include <gfplab/trace.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -80,6 +81,9 @@ class shrinker_registry {
 
     // Where violations (I8, I15) and refusals go; default: stderr.
     void set_report_sink(std::function<void(violation)> sink);
+    // The tracepoints mm_shrink_slab_start/end fire on (a System passes its own; nullptr or
+    // never set: none). Set before reclaim runs.
+    void set_tracepoints(const tracepoints *tp) noexcept;
 
     std::vector<shrinker_stats> stats() const;
     std::size_t registered() const noexcept;

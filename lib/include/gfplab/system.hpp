@@ -11,6 +11,7 @@
 #include <gfplab/page.hpp>
 #include <gfplab/report.hpp>
 #include <gfplab/scope.hpp>
+#include <gfplab/trace.hpp>
 #include <gfplab/zone.hpp>
 
 #include <array>
@@ -327,6 +328,16 @@ class System {
     // The page cache and anon pages reclaim takes from (gfplab/page_cache.hpp).
     class page_cache &page_cache() noexcept;
 
+    // --- tracing (gfplab/trace.hpp, docs/tracing.md) ---------------------------------------
+    // Where this System's tracepoints deliver their events; nullptr (the default): nowhere,
+    // and a tracepoint then costs a load and a branch. Set it before the threads that use
+    // the System start, unset it after they stopped, and keep the sink alive in between.
+    void set_trace_sink(class trace_sink *sink) noexcept { trace_.set_sink(sink); }
+    class trace_sink *trace_sink() const noexcept {
+        return trace_.sink();
+    }
+    const class tracepoints &tracepoints() const noexcept { return trace_; }
+
   private:
     // The layers below reach the state they own here through these, and nothing else.
     friend struct page_allocator;
@@ -361,6 +372,7 @@ class System {
     std::unique_ptr<pcp::area> pcp_;
     std::vector<std::unique_ptr<frame_backend>> frames_; // one per populated zone
     buddy_backend buddy_ = buddy_backend::kernel;        // the backend in use
+    class tracepoints trace_; // the fast path tests its sink on every allocation and free
     std::array<std::atomic<mem_cgroup *>, max_mem_cgroups> memcgs_{};
     std::vector<std::unique_ptr<mem_cgroup>> memcg_owner_;
     std::mutex memcg_lock_;

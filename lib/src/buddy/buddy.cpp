@@ -4,6 +4,8 @@
 // mm/page_alloc.c of Linux 6.12. zone->lock is held by the caller throughout.
 #include "buddy.hpp"
 
+#include "../trace/tracepoint.hpp"
+
 #include <gfplab/alloc_flags.hpp>
 #include <gfplab/watermark.hpp>
 
@@ -39,6 +41,7 @@ page *rmqueue_smallest(zone &z, unsigned order, migratetype mt) GFPLAB_REQUIRES(
             continue;
         del_page_from_free_list(z, p, o, mt);
         expand(z, p, order, o, mt);
+        trace_mm_page_alloc_zone_locked(z, p, order, mt);
         return p;
     }
     return nullptr;

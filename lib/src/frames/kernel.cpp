@@ -5,6 +5,7 @@
 // (rmqueue_bulk() and free_pcppages_bulk() do the same), and hands the CPU to the lock
 // guard so that the free-list counter updates go to that CPU's vmstat delta.
 #include "../buddy/buddy.hpp"
+#include "../trace/tracepoint.hpp"
 #include "backend.hpp"
 
 #include <gfplab/gfp.hpp>
@@ -72,6 +73,7 @@ class kernel_backend final : public frame_backend {
             clear_page_flags(*p, PG_pcp);
             p->lru.next = pfn_nil;
             buddy::free_one_page(z_, p, head, order);
+            trace_mm_page_pcpu_drain(z_, p, order, z_.pageblock_migratetype(head));
             head = next;
         }
     }

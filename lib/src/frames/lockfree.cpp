@@ -26,6 +26,7 @@
 //  - "a free block of order o" (the watermark probe, buddyinfo) is found by scanning the
 //    pageblocks' bitfields where the kernel reads a list head.
 #include "../buddy/buddy.hpp"
+#include "../trace/tracepoint.hpp"
 #include "backend.hpp"
 #include "pageblock_bits.hpp"
 
@@ -443,8 +444,10 @@ void lockfree_backend::free_bulk(std::uint32_t head, unsigned long n, unsigned) 
         clear_page_flags(*p, PG_pcp);
         p->lru.next = pfn_nil;
         p->order = 0;
-        if (free_frames(p, order).mt() == MIGRATE_HIGHATOMIC)
+        const pb_entry before = free_frames(p, order);
+        if (before.mt() == MIGRATE_HIGHATOMIC)
             highatomic += 1l << order;
+        trace_mm_page_pcpu_drain(z_, p, order, before.mt());
         freed += 1l << order;
         head = next;
     }

@@ -114,12 +114,14 @@ System::System(const system_config &cfg) : cfg_(cfg), serial_(next_system_serial
     buddy_ = resolve_buddy_backend(cfg_.buddy);
     cpus_ = cfg_.cpus ? cfg_.cpus : std::max(1u, std::thread::hardware_concurrency());
     setup_memory();
+    trace_.attach(this, mem_map_);
     setup_zones();
     setup_zonelists();
     setup_watermarks();
     setup_pcp();
     shrinkers_ = std::make_unique<shrinker_registry>(nr_nodes());
     shrinkers_->set_report_sink([this](violation v) { report(std::move(v)); });
+    shrinkers_->set_tracepoints(&trace_);
     oom_ = std::make_unique<oom_state>();
     hazards_ = std::make_unique<recursion_hazards>();
     page_cache_ = std::make_unique<class page_cache>(*this, cfg_.swap_pages);

@@ -179,17 +179,22 @@ page *page_allocator::alloc_after_fastpath(System &s, gfp_t gfp, unsigned order,
     if (!p)
         p = alloc_pages_slowpath(s, gfp, order, ac);
     if (p && (gfp & __GFP_ACCOUNT))
-        return charge_or_free(s, p, gfp, order);
+        return charge_or_free(s, p, gfp, order, ac.mt);
+    trace_mm_page_alloc(s.trace_, p, order, gfp, ac.mt);
     return p;
 }
 
-// A __GFP_ACCOUNT page the group cannot take goes straight back (memcg charge failure).
-page *page_allocator::charge_or_free(System &s, page *p, gfp_t gfp, unsigned order) {
-    if (s.memcg_charge(p, gfp, order))
-        return p;
-    free(s, p, order);
-    s.stats_.failures.fetch_add(1, std::memory_order_relaxed);
-    return nullptr;
+// A __GFP_ACCOUNT page the group cannot take goes straight back (memcg charge failure), and
+// the request's event tells of the failure, as __alloc_pages() traces after the charge.
+page *page_allocator::charge_or_free(System &s, page *p, gfp_t gfp, unsigned order,
+                                     migratetype mt) {
+    if (!s.memcg_charge(p, gfp, order)) {
+        free(s, p, order);
+        s.stats_.failures.fetch_add(1, std::memory_order_relaxed);
+        p = nullptr;
+    }
+    trace_mm_page_alloc(s.trace_, p, order, gfp, mt);
+    return p;
 }
 
 void page_allocator::boosted_wakeup(System &s, zone &z, unsigned alloc_flags) {

@@ -15,6 +15,7 @@
 #include "../internal.hpp"
 #include "../pcp/pcp.hpp"
 #include "../scope/task_flags.hpp"
+#include "../trace/tracepoint.hpp"
 #include "fail_nth.hpp"
 
 #include <gfplab/alloc_flags.hpp>
@@ -83,7 +84,8 @@ struct page_allocator {
                 if (s.cfg_.checking != check_level::off)
                     check_placement(s, p, order, scoped, ac);
                 if (scoped & __GFP_ACCOUNT) [[unlikely]]
-                    return charge_or_free(s, p, scoped, order);
+                    return charge_or_free(s, p, scoped, order, ac.mt);
+                trace_mm_page_alloc(s.trace_, p, order, scoped, ac.mt);
                 return p;
             }
         }
@@ -160,6 +162,10 @@ struct page_allocator {
             rs->reclaimed += 1ul << order;
         zone &z = s.page_zone(p);
         pcp::area &pcp = *s.pcp_;
+        // free_pages_prepare()'s event, here rather than before the work above: what follows
+        // then reloads nothing after the out-of-line call (an event before the per-CPU list
+        // and any drain it triggers, as in the kernel).
+        trace_mm_page_free(s.trace_, p, order);
         if (!pcp::pcp_allowed_order(order) || !pcp.free(z, p, order, pcp.this_cpu())) [[unlikely]]
             free_to_buddy(s, z, p, order);
         // ZONE_BELOW_HIGH is cleared by the per-CPU drain (pcp.cpp), as 6.12's
@@ -176,7 +182,9 @@ struct page_allocator {
     // Every zone of the zonelist, then the slow path, then the memcg charge.
     [[gnu::noinline]] static page *alloc_after_fastpath(System &s, gfp_t gfp, unsigned order,
                                                         unsigned alloc_flags, alloc_context ac);
-    [[gnu::noinline]] static page *charge_or_free(System &s, page *p, gfp_t gfp, unsigned order);
+    // The memcg charge, then the request's mm_page_alloc event.
+    [[gnu::noinline]] static page *charge_or_free(System &s, page *p, gfp_t gfp, unsigned order,
+                                                  migratetype mt);
     [[gnu::noinline]] static void boosted_wakeup(System &s, zone &z, unsigned alloc_flags);
     // Returns the head's extra flags (PG_head for a compound page).
     [[gnu::noinline]] static std::uint32_t prep_block(System &s, page *p, unsigned order,

@@ -10,11 +10,15 @@
 
 #include "vmscan.hpp"
 
+#include "../trace/tracepoint.hpp"
+
 #include <gfplab/lockdep.hpp>
 #include <gfplab/scope.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <pthread.h>
+#include <string>
 
 namespace gfplab {
 namespace {
@@ -191,6 +195,7 @@ void kswapd_try_to_sleep(System &s, kswapd_state &k, std::unique_lock<std::mutex
         }
     }
     if (!premature && may_sleep()) {
+        trace_mm_vmscan_kswapd_sleep(s.tracepoints(), k.nid);
         // Asleep, the node's counters fold at the normal threshold; awake, at the tighter
         // pressure one, so that kswapd's watermark checks see less drift.
         set_pgdat_percpu_threshold(s.node(k.nid), calculate_normal_threshold);
@@ -267,6 +272,8 @@ void reclaim_internals::kswapd_main(System &s, kswapd_state &k) {
             if (k.stop)
                 break;
             lk.unlock();
+            trace_mm_vmscan_kswapd_wake(s.tracepoints(), k.nid, int(highest_zoneidx),
+                                        int(alloc_order));
             reclaim_order = balance_pgdat(s, k.nid, alloc_order, highest_zoneidx).order;
             lk.lock();
         } while (reclaim_order < alloc_order);
@@ -331,6 +338,9 @@ void System::start_kswapd() {
     for (auto &k : kswapd_) {
         kswapd_state *kp = k.get();
         kp->thread = std::thread([this, kp] { reclaim_internals::kswapd_main(*this, *kp); });
+        // The kernel's name, which traces and top show (best effort: 15 characters at most).
+        const std::string name = "kswapd" + std::to_string(kp->nid);
+        pthread_setname_np(kp->thread.native_handle(), name.c_str());
     }
 }
 
@@ -382,9 +392,12 @@ unsigned long System::kswapd_run_once(int nid) {
             k.order_dropped ? k.highest_zoneidx : kswapd_highest_zoneidx(k, k.highest_zoneidx);
         woken = k.woken;
     }
-    // Not woken, kswapd stays asleep on a node balanced or hopeless for that.
-    if (!woken && prepare_kswapd_sleep(*this, k, sleep_order, sleep_zoneidx))
+    // Not woken, kswapd stays asleep on a node balanced or hopeless for that (each turn is
+    // a kswapd_try_to_sleep() that decides to sleep, and says so).
+    if (!woken && prepare_kswapd_sleep(*this, k, sleep_order, sleep_zoneidx)) {
+        trace_mm_vmscan_kswapd_sleep(trace_, nid);
         return 0;
+    }
     unsigned order;
     zone_type idx;
     {
@@ -398,6 +411,7 @@ unsigned long System::kswapd_run_once(int nid) {
     // Awake for the turn, the node's counters use the pressure threshold; asleep between
     // turns, the normal one (kswapd_try_to_sleep()).
     set_pgdat_percpu_threshold(node(nid), calculate_pressure_threshold);
+    trace_mm_vmscan_kswapd_wake(trace_, nid, int(idx), int(order));
     const balance_result r = reclaim_internals::balance_pgdat(*this, nid, order, idx);
     set_pgdat_percpu_threshold(node(nid), calculate_normal_threshold);
     memalloc_flags_restore(saved);

@@ -10,6 +10,7 @@
 #include "kswapd.hpp"
 
 #include "../check/report.hpp"
+#include "../trace/tracepoint.hpp"
 
 #include <gfplab/alloc_flags.hpp>
 #include <gfplab/scope.hpp>
@@ -18,6 +19,7 @@
 
 #include <chrono>
 #include <thread>
+#include <unistd.h>
 
 namespace gfplab {
 namespace {
@@ -73,6 +75,7 @@ bool out_of_memory(System &s, oom_state &oom, gfp_t gfp, unsigned order) {
         return false;
     }
     chosen.marked->store(true, std::memory_order_release);
+    trace_mark_victim(s.tracepoints(), chosen.pid, chosen.name.c_str(), worst);
     unsigned long freed = chosen.kill ? chosen.kill() : 0;
     s.stats().oom_kill.fetch_add(1, std::memory_order_relaxed);
     s.log(header + fmt::format("\ngfplab: Out of memory: Killed victim {} ({}) holding {} "
@@ -96,6 +99,7 @@ unsigned System::register_oom_victim(std::string name, std::function<unsigned lo
     std::lock_guard<std::mutex> g(oom_->victims_lock);
     oom_victim v;
     v.id = oom_->next_id++;
+    v.pid = int(gettid());
     v.name = std::move(name);
     v.badness = std::move(badness);
     v.kill = std::move(kill);

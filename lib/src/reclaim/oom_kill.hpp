@@ -19,6 +19,7 @@ namespace gfplab {
 
 struct oom_victim {
     unsigned id = 0;
+    int pid = 0; // the thread that registered it (the kernel's task)
     std::string name;
     std::function<unsigned long()> badness;
     std::function<unsigned long()> kill;

@@ -23,6 +23,7 @@
 #include <gfplab/system.hpp>
 
 #include "../check/report.hpp"
+#include "../trace/tracepoint.hpp"
 
 #include <fmt/format.h>
 
@@ -158,6 +159,8 @@ struct shrinker_registry::impl {
 
     std::mutex sink_lock;
     std::function<void(violation)> sink;
+    // The System's tracepoints (mm_shrink_slab_start/end).
+    const tracepoints *trace = &tracepoints_off;
 
     void report(violation v) {
         std::lock_guard<std::mutex> guard(sink_lock);
@@ -232,6 +235,8 @@ unsigned long shrinker_registry::impl::do_shrink_slab(struct shrink_control &sc,
     long total_scan = static_cast<long>(plan.total);
     long scanned = 0;
     unsigned long freed = 0;
+    trace_mm_shrink_slab_start(*trace, s, &sc, s->name, sc.nid, sc.gfp_mask, nr, count, plan.delta,
+                               plan.total, priority);
 
     // A cache smaller than one batch is still scanned when the target covers all of it
     // (total_scan >= freeable): under heavy pressure small caches must be emptiable too.
@@ -291,7 +296,9 @@ unsigned long shrinker_registry::impl::do_shrink_slab(struct shrink_control &sc,
     // concurrent callers' leftovers accumulate.
     long next_deferred = std::max(nr + delta - scanned, 0L);
     next_deferred = std::min(next_deferred, 2 * freeable);
-    deferred.fetch_add(next_deferred, std::memory_order_relaxed);
+    const long new_nr =
+        deferred.fetch_add(next_deferred, std::memory_order_relaxed) + next_deferred;
+    trace_mm_shrink_slab_end(*trace, s, s->name, sc.nid, int(freed), nr, new_nr, total_scan);
     return freed;
 }
 
@@ -510,6 +517,10 @@ unsigned long shrinker_registry::drop_slab() {
         total += freed;
     } while (shift < sizeof(freed) * CHAR_BIT && (freed >> shift++) > 1);
     return total;
+}
+
+void shrinker_registry::set_tracepoints(const tracepoints *tp) noexcept {
+    impl_->trace = tp ? tp : &tracepoints_off;
 }
 
 void shrinker_registry::set_report_sink(std::function<void(violation)> sink) {

@@ -8,6 +8,7 @@
 #include "lru.hpp"
 
 #include "../frames/backend.hpp"
+#include "../trace/tracepoint.hpp"
 
 #include <gfplab/scope.hpp>
 #include <gfplab/shrinker.hpp>
@@ -56,6 +57,7 @@ unsigned long try_to_free_pages(System &s, const alloc_context &ac, gfp_t gfp, u
     sc.order = order;
     sc.reclaim_idx = gfp_zone(gfp);
     sc.nr_to_reclaim = SWAP_CLUSTER_MAX;
+    trace_mm_vmscan_direct_reclaim_begin(s.tracepoints(), int(order), sc.gfp_mask);
     // ALLOCSTALL, by the highest zone this reclaim may free pages in.
     s.stats().allocstall[sc.reclaim_idx].fetch_add(1, std::memory_order_relaxed);
     // do_try_to_free_pages(): each pass over the zonelist's nodes looks at twice as much.
@@ -70,6 +72,7 @@ unsigned long try_to_free_pages(System &s, const alloc_context &ac, gfp_t gfp, u
         if (sc.nr_reclaimed >= sc.nr_to_reclaim)
             break;
     } while (--sc.priority >= 0);
+    trace_mm_vmscan_direct_reclaim_end(s.tracepoints(), sc.nr_reclaimed);
     return sc.nr_reclaimed;
 }
 
