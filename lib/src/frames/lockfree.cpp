@@ -224,7 +224,9 @@ page *lockfree_backend::alloc_in(unsigned long b, unsigned order, unsigned mt,
     }
     account(old, old.with_free(old.free() - (1u << order)));
     hint(slot, old.mt()).store(std::uint32_t(b), std::memory_order_relaxed);
-    return block_page(b, unsigned(index));
+    page *p = block_page(b, unsigned(index));
+    trace_mm_page_alloc_zone_locked(z_, p, order, old.mt());
+    return p;
 }
 
 page *lockfree_backend::alloc_whole(unsigned order, unsigned mt, migratetype as) noexcept {
@@ -250,6 +252,7 @@ page *lockfree_backend::alloc_whole(unsigned order, unsigned mt, migratetype as)
                 if (before[i].mt() != as)
                     mirror_type(b + i);
             }
+            trace_mm_page_alloc_zone_locked(z_, block_page(b, 0), order, as);
             return block_page(b, 0);
         }
         // Only the holder changes a huge entry: a plain store gives it back.
@@ -362,8 +365,10 @@ unsigned long lockfree_backend::take_frames(unsigned long b, migratetype mt, uns
     account(e, e.with_free(e.free() - n));
     hint(slot, mt).store(std::uint32_t(b), std::memory_order_relaxed);
     const unsigned long pfn0 = z_.zone_start_pfn + (b << pageblock_order);
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < n; i++) {
         pfns[i] = std::uint32_t(pfn0 + index[i]);
+        trace_mm_page_alloc_zone_locked(z_, z_.mem_map + pfns[i], 0, mt);
+    }
     return n;
 }
 
