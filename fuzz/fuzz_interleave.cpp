@@ -11,7 +11,9 @@
 // The PCT seed is a hash of the whole input.
 //
 // Ops: alloc, free (on any virtual CPU: two threads on one vCPU contend for its per-CPU
-// trylock, one freeing to another CPU's list is a remote free), drain (drain_all_pages
+// trylock, one freeing to another CPU's list is a remote free), alloc_nolock and
+// free_nolock (which, with the kernel buddy, fail or defer when another thread holds
+// zone->lock), drain (drain_all_pages
 // against the others' lists), touch, scope save/restore, fail_nth; and the shrinker's
 // lifetime against reclaim walks: shrinker_register (a0 slot, a2 pages) and shrinker_free
 // (a0 slot) on two slots every thread shares, shrink (drop_slab) and reclaim_step (one
@@ -24,9 +26,11 @@
 // Checked:
 //  - a successful allocation overlaps no held block, of this thread or another (I1);
 //  - a block's pattern survives until its owner frees it (I1: no page owned twice);
-//  - after every op, under each zone's lock: the buddy's nr_free counters add up to
-//    NR_FREE_PAGES counted exactly (I2) and the cheap count is within the drift bound of it,
-//    every per-CPU delta within its threshold (I3);
+//  - after every op, under each zone's lock, with the kernel buddy: its nr_free counters add
+//    up to NR_FREE_PAGES counted exactly (I2) and the cheap count is within the drift bound
+//    of it, every per-CPU delta within its threshold (I3); the lock-free backend (run with
+//    GFPLAB_BUDDY=lockfree) has no lock that makes a mid-run count exact, and is checked by
+//    verify() at the end;
 //  - nothing is reported (I13 and the rest of the online oracle);
 //  - no shrinker callback runs once shrinker_free() returned, and none is still running
 //    when it returns (I15, the liveness token of fuzz/ops/shrinker_liveness.hpp);
@@ -184,8 +188,8 @@ class harness {
         if (verbose())
             std::fprintf(stderr,
                          "%u threads: %zu scheduling points, %zu switches, %zu of %zu "
-                         "schedule bytes\n",
-                         nthreads, st.steps, st.switches, st.bytes_used, p.nbytes);
+                         "schedule bytes; %u alloc_pages_nolock() failed\n",
+                         nthreads, st.steps, st.switches, st.bytes_used, p.nbytes, nolock_failed_);
         finish();
     }
 
@@ -242,16 +246,20 @@ class harness {
         // checks of the other threads' allocations out while they run.
         std::optional<ref::window_guard> unbounded;
         if (o.code != op_code::alloc && o.code != op_code::free && o.code != op_code::drain &&
-            o.code != op_code::touch)
+            o.code != op_code::touch && o.code != op_code::alloc_nolock &&
+            o.code != op_code::free_nolock)
             unbounded.emplace(ref_);
         switch (o.code) {
         case op_code::alloc:
             return do_alloc(t, o, scopes);
-        case op_code::free: {
+        case op_code::alloc_nolock:
+            return do_alloc_nolock(t, o, scopes);
+        case op_code::free:
+        case op_code::free_nolock: {
             slot &s = slots_[t][slot_of(o) % slots_per_thread];
             if (s.p) {
                 set_current_vcpu(free_vcpu(o));
-                free_slot(t, s);
+                free_slot(t, s, o.code == op_code::free_nolock);
             }
             return;
         }
@@ -370,8 +378,46 @@ class harness {
             ref_, {gfp, order, flags,
                    (eff & __GFP_THISNODE) ? ref_.model().cpu_node(current_vcpu()) : -1});
         page *p = sys_.alloc_pages(gfp, order);
-        if (!p)
+        if (p)
+            take_block(t, s, p, order, checked);
+    }
+
+    // alloc_pages_nolock(): with the kernel buddy it fails whenever another thread holds
+    // zone->lock (or this CPU's list), which the scheduler makes happen; what it serves is
+    // checked as any block is, and zeroed.
+    void do_alloc_nolock(unsigned t, const op &o,
+                         const std::vector<std::pair<unsigned, unsigned>> &scopes) {
+        slot &s = slots_[t][slot_of(o) % slots_per_thread];
+        if (s.p)
+            free_slot(t, s);
+        const unsigned order = nolock_order(o);
+        if (order > PAGE_ALLOC_COSTLY_ORDER)
             return;
+        set_current_vcpu(o.arg[3] % nr_vcpus);
+        unsigned flags = 0;
+        for (const auto &sc : scopes)
+            flags |= sc.first;
+        ref::alloc_request request{nolock_mask(o) | __GFP_NOWARN | __GFP_ZERO | __GFP_NOMEMALLOC |
+                                       __GFP_COMP,
+                                   order, flags, -1};
+        request.nolock = true;
+        ref::alloc_checker::scope checked(ref_, request);
+        page *p = sys_.alloc_pages_nolock(nolock_mask(o), -1, order);
+        if (!p) {
+            nolock_failed_++; // one thread runs at a time: no race
+            return;
+        }
+        const auto *b = static_cast<const std::uint8_t *>(sys_.page_address(p));
+        for (std::size_t i = 0; i < (std::size_t(PAGE_SIZE) << order); i++)
+            if (b[i])
+                fail(fmt::format("thread {}: alloc_pages_nolock() pfn {:#x}: byte {} is {:#x}, "
+                                 "not zero (I12)",
+                                 t, sys_.page_to_pfn(p), i, b[i]));
+        take_block(t, s, p, order, checked);
+    }
+
+    void take_block(unsigned t, slot &s, page *p, unsigned order,
+                    ref::alloc_checker::scope &checked) {
         for (const ref::finding &f : checked.finish(p))
             fail(fmt::format("thread {}: I{}: {}: {}", t, f.inv, f.what, f.message));
         const unsigned long pfn = sys_.page_to_pfn(p), n = 1ul << order;
@@ -397,18 +443,25 @@ class harness {
                                  when, i, sys_.page_to_pfn(s.p), b[i], s.pattern));
     }
 
-    void free_slot(unsigned t, slot &s) {
+    void free_slot(unsigned t, slot &s, bool nolock = false) {
         check_pattern(t, s, "before free");
         const unsigned long pfn = sys_.page_to_pfn(s.p);
         for (unsigned long i = 0; i < (1ul << s.order); i++)
             owner_[pfn + i] = -1;
-        sys_.free_pages(s.p, s.order);
+        if (nolock)
+            sys_.free_pages_nolock(s.p, s.order);
+        else
+            sys_.free_pages(s.p, s.order);
         s = slot{};
     }
 
     // I2 (buddy part) and I3 while other threads are anywhere: under the zone lock the
     // counters of one zone are consistent with each other.
     void check_counters(const std::string &when) {
+        // The lock-free backend keeps no free lists and takes no lock: another thread may be
+        // stopped between its count and its bits. verify() at the end covers it.
+        if (sys_.buddy() != buddy_backend::kernel)
+            return;
         for (int nid = 0; nid < sys_.nr_nodes(); nid++)
             for (auto &z : sys_.node(nid).node_zones) {
                 if (!z.populated())
@@ -456,6 +509,7 @@ class harness {
     std::vector<int> owner_; // pfn -> holding thread, -1 when free (the reference model)
     slot slots_[4][slots_per_thread];
     std::unique_ptr<page_shrinker> shrinkers_[nr_shared_shrinkers];
+    unsigned nolock_failed_ = 0;
 };
 
 } // namespace

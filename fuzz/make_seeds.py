@@ -19,6 +19,7 @@ FAULT_INJECT, MEMCG_SWITCH = 0x14, 0x15
 KMALLOC, KFREE, KFREE_DOUBLE = 0x16, 0x17, 0x18
 KFREE_RCU, KVFREE_RCU_BARRIER, KVFREE_RCU_MONITOR = 0x19, 0x1A, 0x1B
 KVMALLOC, VFREE_BAD, PRESSURE = 0x1C, 0x1D, 0x1E
+ALLOC_NOLOCK, FREE_NOLOCK = 0x1F, 0x20
 NO_LOCK = 3  # shrinker_register: a1 == nr_lock_classes declares no lock
 
 # Selectors into op_stream.cpp's mask_table; RAW uses the raw mask as given.
@@ -179,6 +180,19 @@ SEEDS = {
                        + [alloc(RAW, 10 + i, vcpu=3, mask=NOWAIT_MOVABLE) for i in range(2)]
                        + [rec(FREE, i, 3) for i in range(12)]
                        + [rec(PRESSURE, 0, 0, 0, 1), rec(KSWAPD_STEP, 1)],
+    # alloc_pages_nolock() under a declared lock and inside a noreclaim scope (no report,
+    # zeroed blocks), charged to a group, one order past the lists' (NULL), then with node
+    # 0's Normal zone pushed to its min watermark (I4: never below min); free_pages_nolock()
+    # of its own blocks and of an order-5 block on other CPUs.
+    "nolock": [rec(LOCK_TAKE, 0), rec(ALLOC_NOLOCK, 0, 0, 0, 0), rec(MEMCG_SWITCH, 1),
+               rec(ALLOC_NOLOCK, 1, 3, 1, 1), rec(ALLOC_NOLOCK, 2, 4, 0, 2),
+               rec(SCOPE_SAVE, 2), rec(ALLOC_NOLOCK, 3, 2, 0, 3), rec(SCOPE_RESTORE),
+               rec(LOCK_RELEASE), rec(MEMCG_SWITCH, 0), alloc(KERNEL, 4, order=5),
+               rec(TOUCH, 0), rec(FREE_NOLOCK, 4, 1), rec(FREE_NOLOCK, 0, 2),
+               rec(TOUCH, 1), rec(FREE_NOLOCK, 1, 3), rec(PRESSURE, 0, 2, 2)]
+              + [rec(ALLOC_NOLOCK, 5 + i, i % 3, 0, i % 4) for i in range(12)]
+              + [rec(FREE_NOLOCK, 5 + i, i % 4) for i in range(0, 12, 2)]
+              + [rec(PRESSURE, 0, 2, 0, 1), rec(DRAIN)],
     # No header: libFuzzer's raw inputs are records from the first byte; 0xee is skipped.
     "headerless": [alloc(NOIO, 0, order=1), rec(0xEE, 1, 2, 3), alloc(NOFS, 1, vcpu=3),
                    rec(TOUCH, 1), rec(FREE, 1)],

@@ -63,7 +63,8 @@ std::vector<finding> alloc_checker::scope::finish(const page *p) {
     const zone_facts *z = c_.model_.zone_of(c_.s_.page_to_pfn(p));
     const long now = z ? c_.free_now(*z) : 0;
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    const bool fast = c_.s_.stats().slowpath.load() == slowpath_before_;
+    // alloc_pages_nolock() has no slow path, and its one attempt checks the min mark.
+    const bool fast = !r_.nolock && c_.s_.stats().slowpath.load() == slowpath_before_;
     const bool victim = victim_before_ || current_is_oom_victim();
     bool known = !w_.unbounded_inflight_ && c_.unbounded_started_.load() == w_.unbounded_before_;
     // A block allocation for kvfree_rcu() started meanwhile on a thread the harness does

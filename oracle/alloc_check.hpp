@@ -43,6 +43,10 @@ struct alloc_request {
     unsigned order = 0;
     unsigned task_flags = 0; // the harness's own model of current->flags
     int thisnode = -1;       // the node __GFP_THISNODE must keep to (-1: not known)
+    // alloc_pages_nolock(): gfp is then the mask it allocates with (__GFP_NOWARN |
+    // __GFP_ZERO | __GFP_NOMEMALLOC | __GFP_COMP, plus the caller's __GFP_ACCOUNT), checked
+    // against the min watermark whether or not the counters say it took the slow path.
+    bool nolock = false;
 };
 
 class alloc_checker;

@@ -153,6 +153,16 @@ mask_draw mask_mix::atomic(rng_type &rng) const {
     return d;
 }
 
+mask_draw mask_mix::nolock(rng_type &rng) const {
+    // BPF's allocations: a page for a map or an arena, sometimes charged to a group; only
+    // the per-CPU lists' orders are possible.
+    mask_draw d;
+    d.nolock = true;
+    d.gfp = pick(rng, 1000) < 200 ? __GFP_ACCOUNT : 0;
+    d.order = order(rng) % (PAGE_ALLOC_COSTLY_ORDER + 1);
+    return d;
+}
+
 mask_draw mask_mix::draw(rng_type &rng) const {
     const double u = std::uniform_real_distribution<double>(0, 1)(rng);
     if (u < sc_.invalid_masks)
@@ -161,6 +171,8 @@ mask_draw mask_mix::draw(rng_type &rng) const {
         return uniform_valid(rng);
     if (u < sc_.invalid_masks + sc_.random_masks + sc_.atomic_share)
         return atomic(rng);
+    if (u < sc_.invalid_masks + sc_.random_masks + sc_.atomic_share + sc_.nolock_share)
+        return nolock(rng);
     return composite(rng);
 }
 

@@ -38,6 +38,7 @@ struct mask_draw {
     bool planted_invalid = false; // the request is a bug on purpose: NULL and I16 expected
     bool random = false;          // from the uniform valid masks
     bool atomic = false;          // from the scenario's atomic share (GFP_ATOMIC/GFP_NOWAIT)
+    bool nolock = false;          // alloc_pages_nolock(gfp, order): gfp is 0 or __GFP_ACCOUNT
 };
 
 class mask_mix {
@@ -50,6 +51,7 @@ class mask_mix {
     mask_draw uniform_valid(rng_type &rng) const;
     mask_draw invalid(rng_type &rng) const;
     mask_draw atomic(rng_type &rng) const;
+    mask_draw nolock(rng_type &rng) const;
     unsigned order(rng_type &rng) const;
     const scenario &sc_;
 };

@@ -128,6 +128,11 @@ void print_summary(const campaign_config &c, shared_state &st, const campaign_re
         fmt::print("  atomic share: {} GFP_ATOMIC/GFP_NOWAIT served, {} failed (expected: no "
                    "reclaim); reserve allocations {}\n",
                    get(outcome::atomic_ok), get(outcome::atomic_failed), a.reserve_allocs.load());
+    if (c.sc.nolock_share > 0)
+        fmt::print("  nolock share: alloc_pages_nolock() {} served, {} failed (busy or short; "
+                   "never reclaims); {} frees by free_pages_nolock()\n",
+                   get(outcome::nolock_ok), get(outcome::nolock_failed),
+                   get(outcome::nolock_frees));
     if (st.sys.nr_nodes() > 1 || c.sc.thisnode_share > 0)
         fmt::print("  nodes {}: __GFP_THISNODE {} served on their node, {} failed; other "
                    "allocations {} node-local, {} remote\n",
@@ -267,6 +272,7 @@ nlohmann::json report_json(const campaign_config &c, shared_state &st, const cam
           {"phase_ops", c.sc.phase_ops},
           {"atomic_share", c.sc.atomic_share},
           {"thisnode_share", c.sc.thisnode_share},
+          {"nolock_share", c.sc.nolock_share},
           {"nodes", st.sys.nr_nodes()},
           {"cpus", st.sys.nr_cpus()},
           {"pcp_mode", pcp_mode_text(c.sc)},

@@ -92,6 +92,9 @@ std::vector<scenario> make_all() {
     a.summary = "GFP_ATOMIC/GFP_NOWAIT heavy under pressure: they dip into the reserves and "
                 "fail, and never enter direct reclaim or a shrinker (I7)";
     a.atomic_share = 0.6;
+    // The any-context pair beside them: with the kernel buddy it fails (or defers a free)
+    // whenever zone->lock is busy.
+    a.nolock_share = 0.1;
     // Network receive: mostly single pages and order-3 fragments.
     a.orders = {700, 80, 40, 120, 10, 5, 5, 5, 5, 5, 5};
     v.push_back(a);

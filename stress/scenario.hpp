@@ -63,6 +63,9 @@ struct scenario {
     // Share of allocations drawn as GFP_ATOMIC or GFP_NOWAIT (interrupt and network receive
     // paths) on top of the mix: they may dip into reserves and fail, never reclaim.
     double atomic_share = 0;
+    // Share of allocations made with alloc_pages_nolock() (any context, BPF's allocator: no
+    // reclaim, no wait for a lock, orders 0..3), and of frees made with free_pages_nolock().
+    double nolock_share = 0.01;
     // Share of allocations that ask for one node with __GFP_THISNODE (checked: that node or
     // NULL, I5).
     double thisnode_share = 0;

@@ -116,6 +116,8 @@ const std::map<std::string, knob_fn> &knobs() {
          [](auto &r, auto &k, auto &n, scenario &s, auto &) { s.atomic_share = r.share(k, n); }},
         {"thisnode_share",
          [](auto &r, auto &k, auto &n, scenario &s, auto &) { s.thisnode_share = r.share(k, n); }},
+        {"nolock_share",
+         [](auto &r, auto &k, auto &n, scenario &s, auto &) { s.nolock_share = r.share(k, n); }},
         {"nodes",
          [](auto &r, auto &k, auto &n, scenario &s, auto &) {
              s.nodes = unsigned(r.integer(k, n, 1, 8));
@@ -343,8 +345,8 @@ std::string scenario_toml(const scenario &s, const run_settings &run) {
     o += fmt::format("random_masks = {}\ninvalid_masks = {}\nscope_mismatch = {}\n",
                      real(s.random_masks), real(s.invalid_masks), real(s.scope_mismatch));
     o += fmt::format("wrong_caller = {}\nexpects_i9 = {}\n", real(s.wrong_caller), s.expects_i9);
-    o += fmt::format("atomic_share = {}\nthisnode_share = {}\n", real(s.atomic_share),
-                     real(s.thisnode_share));
+    o += fmt::format("atomic_share = {}\nthisnode_share = {}\nnolock_share = {}\n",
+                     real(s.atomic_share), real(s.thisnode_share), real(s.nolock_share));
     o += fmt::format("page_cache_share = {}\ndirty_share = {}\nanon_share = {}\n",
                      real(s.page_cache_share), real(s.dirty_share), real(s.anon_share));
     o += fmt::format("threads_per_core = {}\n", s.threads_per_core);

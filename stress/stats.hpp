@@ -42,6 +42,9 @@ enum class outcome : unsigned {
     shrinkers_freed,
     atomic_ok,            // GFP_ATOMIC/GFP_NOWAIT draws of the atomic share served
     atomic_failed,        // ... and refused (expected under pressure: they may not reclaim)
+    nolock_ok,            // alloc_pages_nolock() draws of the nolock share served
+    nolock_failed,        // ... and refused (a busy lock with the kernel buddy, or short)
+    nolock_frees,         // blocks given back with free_pages_nolock()
     thisnode_ok,          // __GFP_THISNODE requests for a chosen node, served on that node
     thisnode_failed,      // ... and refused (the node was short; no fallback is allowed)
     node_local,           // other allocations on a virtual CPU served from that CPU's node

@@ -242,12 +242,24 @@ page *worker::checked_alloc(int nid, gfp_t gfp, unsigned order) {
     return p;
 }
 
+page *worker::checked_nolock(gfp_t gfp, unsigned order) {
+    ref::alloc_request rq{gfp | __GFP_NOWARN | __GFP_ZERO | __GFP_NOMEMALLOC | __GFP_COMP, order,
+                          expected_flags_, -1};
+    rq.nolock = true;
+    ref::alloc_checker::scope checked(st_.ref, rq);
+    page *p = st_.sys.alloc_pages_nolock(gfp, -1, order);
+    for (const ref::finding &f : checked.finish(p))
+        st_.orc.harness_violation(f.inv, f.what, f.message, rq.gfp, int(order),
+                                  static_cast<long long>(st_.sys.page_to_pfn(p)));
+    return p;
+}
+
 page *worker::allocate(splitmix64 &r, mask_draw &d, thread_stats &ts) {
     // The node asked for with __GFP_THISNODE, or -1 (the local node, fallback allowed).
     const auto &sc = st_.cfg.sc;
     int nid = -1;
     gfp_t gfp = d.gfp;
-    if (!d.planted_invalid && sc.thisnode_share > 0 && unit(r) < sc.thisnode_share) {
+    if (!d.planted_invalid && !d.nolock && sc.thisnode_share > 0 && unit(r) < sc.thisnode_share) {
         nid = int(r() % unsigned(st_.sys.nr_nodes()));
         gfp = tame_nofail(gfp | __GFP_THISNODE, d.order, current_task_flags());
         d.gfp = gfp; // what was asked, for the checks that follow (NOFAIL may be gone)
@@ -257,8 +269,9 @@ page *worker::allocate(splitmix64 &r, mask_draw &d, thread_stats &ts) {
     activity_.order.store(int(d.order), std::memory_order_relaxed);
     activity_.gfp.store(gfp, std::memory_order_relaxed);
     // A planted invalid request is the library's to refuse (I16): no placement to check.
-    page *p =
-        d.planted_invalid ? st_.sys.alloc_pages(gfp, d.order) : checked_alloc(nid, gfp, d.order);
+    page *p = d.planted_invalid ? st_.sys.alloc_pages(gfp, d.order)
+              : d.nolock        ? checked_nolock(gfp, d.order)
+                                : checked_alloc(nid, gfp, d.order);
     activity_.gfp.store(0, std::memory_order_relaxed);
     ctx_.nonblocking = false;
     if (st_.cfg.tracing) {
@@ -274,6 +287,8 @@ page *worker::allocate(splitmix64 &r, mask_draw &d, thread_stats &ts) {
         return p;
     if (d.atomic)
         ts.outcomes[unsigned(p ? outcome::atomic_ok : outcome::atomic_failed)]++;
+    if (d.nolock)
+        ts.outcomes[unsigned(p ? outcome::nolock_ok : outcome::nolock_failed)]++;
     if (!p && (gfp & __GFP_ACCOUNT))
         ts.outcomes[unsigned(outcome::accounted_failed)]++;
     if (nid >= 0) {
@@ -339,7 +354,7 @@ void worker::op_alloc(splitmix64 &r, thread_stats &ts) {
     }
     ts.outcomes[unsigned(outcome::alloc_ok)]++;
     ts.outcomes[unsigned(outcome::pages_allocated)] += 1ull << d.order;
-    if (d.gfp & __GFP_ZERO) {
+    if ((d.gfp & __GFP_ZERO) || d.nolock) { // alloc_pages_nolock() always zeroes
         ts.outcomes[unsigned(outcome::zero_blocks_checked)]++;
         if (!block_is_zero(st_.sys, p, d.order))
             st_.orc.harness_violation(
@@ -356,7 +371,7 @@ void worker::op_alloc(splitmix64 &r, thread_stats &ts) {
     held_pages_.fetch_add(1ul << d.order, std::memory_order_relaxed);
 }
 
-void worker::release_block(const held_block &b, bool remote) {
+void worker::release_block(const held_block &b, bool remote, bool nolock) {
     const long bad = check_block(st_.sys, b.p, b.order, b.owner, b.serial);
     if (bad >= 0)
         st_.orc.harness_violation(
@@ -368,7 +383,10 @@ void worker::release_block(const held_block &b, bool remote) {
                         remote ? ", a remote free" : ""),
             0, int(b.order), static_cast<long long>(st_.sys.page_to_pfn(b.p)));
     st_.ledger.returned(b.order); // out of the ledger before the allocator has it back
-    st_.sys.free_pages(b.p, b.order);
+    if (nolock)
+        st_.sys.free_pages_nolock(b.p, b.order);
+    else
+        st_.sys.free_pages(b.p, b.order);
 }
 
 void worker::op_free(splitmix64 &r, thread_stats &ts) {
@@ -384,7 +402,11 @@ void worker::op_free(splitmix64 &r, thread_stats &ts) {
         held_.pop_back();
         held_pages_.fetch_sub(1ul << b.order, std::memory_order_relaxed);
     }
-    release_block(b, false);
+    // Any block may go back through free_pages_nolock(), whoever allocated it.
+    const bool nolock = st_.cfg.sc.nolock_share > 0 && unit(r) < st_.cfg.sc.nolock_share;
+    release_block(b, false, nolock);
+    if (nolock)
+        ts.outcomes[unsigned(outcome::nolock_frees)]++;
     ts.outcomes[unsigned(outcome::pages_freed)] += 1ull << b.order;
 }
 

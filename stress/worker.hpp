@@ -92,7 +92,8 @@ class worker {
     // alloc_pages()/alloc_pages_node() under the reference oracle (oracle/): placement and
     // the watermark floor of the request's class, reported as the harness's violations.
     page *checked_alloc(int nid, gfp_t gfp, unsigned order);
-    void release_block(const held_block &b, bool remote);
+    page *checked_nolock(gfp_t gfp, unsigned order);
+    void release_block(const held_block &b, bool remote, bool nolock = false);
     void check_task_flags();
     void close_scopes();
     void trim_to(unsigned long pages);

@@ -25,6 +25,7 @@ TEST(AllocFlags, ValuesOf612) {
     EXPECT_EQ(ALLOC_CMA, 0x80u);
     EXPECT_EQ(ALLOC_NOFRAGMENT, 0x100u);
     EXPECT_EQ(ALLOC_HIGHATOMIC, 0x200u);
+    EXPECT_EQ(ALLOC_TRYLOCK, 0x400u); // 6.15's value
     EXPECT_EQ(ALLOC_KSWAPD, 0x800u);
     EXPECT_EQ(ALLOC_RESERVES, 0x238u);
 }
@@ -139,7 +140,8 @@ TEST(AllocFlags, Names) {
     EXPECT_EQ(alloc_flags_name(0x0), "ALLOC_WMARK_MIN");
     EXPECT_EQ(alloc_flags_name(0x2c8),
               "ALLOC_WMARK_MIN|ALLOC_OOM|ALLOC_CPUSET|ALLOC_CMA|ALLOC_HIGHATOMIC");
-    EXPECT_EQ(alloc_flags_name(0x1402), "ALLOC_WMARK_HIGH|0x1400");
+    EXPECT_EQ(alloc_flags_name(0x1402), "ALLOC_WMARK_HIGH|ALLOC_TRYLOCK|0x1000");
+    EXPECT_EQ(alloc_flags_name(0x400), "ALLOC_WMARK_MIN|ALLOC_TRYLOCK");
     EXPECT_EQ(alloc_flags_name(0x3), "ALLOC_WMARK_0x3");
 }
 

@@ -192,7 +192,7 @@ TEST(Lockfree, HighatomicReserveIsBookedAndGivenBack) {
     EXPECT_TRUE(z.frames->unreserve_highatomic(true, MIGRATE_MOVABLE, 0));
     EXPECT_EQ(z.nr_reserved_highatomic.load(), 0u);
     EXPECT_EQ(z.nr_free_highatomic.load(), 0);
-    z.frames->free_one(q, 0, 0);
+    z.frames->free_one(q, 0, 0, FPI_NONE);
     s.free_pages(p, 4);
     expect_clean(s);
 }

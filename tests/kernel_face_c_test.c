@@ -47,6 +47,25 @@ int main(void) {
     free_pages(f, 1);
     memalloc_noio_restore(noio);
 
+    /* The any-context pair (6.16's names, and 6.15's try_alloc_pages()): zeroed blocks of
+     * the per-CPU lists' orders, nothing larger. */
+    struct page *n = alloc_pages_nolock(0, NUMA_NO_NODE, 1);
+    CHECK(n != NULL);
+    if (n) {
+        const unsigned char *b = page_address(n);
+        for (unsigned long i = 0; i < 2 * PAGE_SIZE; i++)
+            if (b[i]) {
+                CHECK(!"alloc_pages_nolock returned a dirty page");
+                break;
+            }
+        free_pages_nolock(n, 1);
+    }
+    struct page *t = try_alloc_pages(NUMA_NO_NODE, 3);
+    CHECK(t != NULL);
+    if (t)
+        free_pages_nolock(t, 3);
+    CHECK(alloc_pages_nolock(0, NUMA_NO_NODE, 4) == NULL);
+
     /* An invalid mask is refused, not honoured. */
     CHECK(alloc_pages(GFP_KERNEL | __GFP_DMA | __GFP_DMA32, 0) == NULL);
 

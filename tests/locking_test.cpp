@@ -94,6 +94,30 @@ TEST_F(Locking, EveryAtomicContextForbidsSleepingAndEachSectionReportsOnce) {
     EXPECT_EQ(reports_.v.size(), 4u);
 }
 
+// alloc_pages_nolock() is for any context: in a hard interrupt that interrupted a spinlock
+// holder it is served without a report, where GFP_KERNEL is I21.
+TEST_F(Locking, NolockPagesAreForAnyContext) {
+    static struct page *got[2];
+    spin_lock(&table_lock);
+    gfplab_run_in_hardirq(
+        [](void *) {
+            got[0] = alloc_pages_nolock(0, NUMA_NO_NODE, 0);
+            got[1] = try_alloc_pages(NUMA_NO_NODE, 2); // 6.15's name
+        },
+        nullptr);
+    spin_unlock(&table_lock);
+    ASSERT_NE(got[0], nullptr);
+    ASSERT_NE(got[1], nullptr);
+    EXPECT_TRUE(reports_.v.empty());
+    free_pages_nolock(got[0], 0);
+    free_pages_nolock(got[1], 2);
+    spin_lock(&table_lock);
+    __free_pages(alloc_pages(GFP_KERNEL, 0), 0); // I21
+    spin_unlock(&table_lock);
+    EXPECT_EQ(count(invariant::sleep_in_atomic), 1u);
+    EXPECT_TRUE(sys_->verify().empty());
+}
+
 TEST_F(Locking, InterruptContextIsAtomicAndNested) {
     static bool seen_irq, seen_disabled, seen_atomic;
     gfplab_run_in_hardirq(

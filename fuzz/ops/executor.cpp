@@ -281,12 +281,15 @@ class harness {
         switch (o.code) {
         case op_code::alloc:
             return do_alloc(o);
+        case op_code::alloc_nolock:
+            return do_alloc_nolock(o);
+        case op_code::free_nolock:
         case op_code::free: {
             slot &s = slots_[slot_of(o)];
             if (!s.p)
                 return outcome_ = "empty slot", 0;
             set_current_vcpu(free_vcpu(o));
-            free_slot(s);
+            free_slot(s, o.code == op_code::free_nolock);
             outcome_ = "freed";
             return 0;
         }
@@ -740,10 +743,13 @@ class harness {
         return expected;
     }
 
-    void free_slot(slot &s) {
+    void free_slot(slot &s, bool nolock = false) {
         check_pattern(s, "before free");
         mark(s, false);
-        sys_.free_pages(s.p, s.order);
+        if (nolock)
+            sys_.free_pages_nolock(s.p, s.order);
+        else
+            sys_.free_pages(s.p, s.order);
         memcg_usage_[s.memcg] -= s.memcg ? 1u << s.order : 0;
         s = slot{};
     }
@@ -845,6 +851,45 @@ class harness {
                              reports_.size() - before, expected));
         if (!p)
             return expected; // failing is always allowed: NORETRY, fail_nth, a full zone
+        take_block(s, p, order, gfp, *checked);
+        return expected;
+    }
+
+    // alloc_pages_nolock(): no report whatever the stream holds (declared locks, scopes:
+    // it is for any context), NULL above the lists' orders, a zeroed block otherwise.
+    std::size_t do_alloc_nolock(const op &o) {
+        slot &s = slots_[slot_of(o)];
+        if (s.p)
+            free_slot(s);
+        const unsigned order = nolock_order(o);
+        const gfp_t gfp = nolock_mask(o);
+        set_current_vcpu(o.arg[3] % nr_vcpus);
+        ref::alloc_request request{gfp | __GFP_NOWARN | __GFP_ZERO | __GFP_NOMEMALLOC | __GFP_COMP,
+                                   order, model_task_flags(), -1};
+        request.nolock = true;
+        std::optional<ref::alloc_checker::scope> checked;
+        if (order <= PAGE_ALLOC_COSTLY_ORDER)
+            checked.emplace(ref_, request);
+        const std::size_t before = reports_.size();
+        page *p = sys_.alloc_pages_nolock(gfp, -1, order);
+        outcome_ = p ? fmt::format("pfn {:#x}", sys_.page_to_pfn(p)) : "NULL";
+        if (reports_.size() != before)
+            fail(id(reports_.back().inv), "alloc_pages_nolock() made a report");
+        if (!p)
+            return 0; // busy or short: never wrong
+        if (!checked) {
+            fail(16, fmt::format("alloc_pages_nolock() served order {}", order));
+            return 0;
+        }
+        take_block(s, p, order, request.gfp, *checked);
+        return 0;
+    }
+
+    // A block the System handed out: inside it, aligned, overlapping nothing held (I1), in
+    // its zone above its floor (the reference oracle, I4 and I5), charged within the
+    // group's limit; then held in slot s (a __GFP_ZERO block must be zero).
+    void take_block(slot &s, page *p, unsigned order, gfp_t gfp,
+                    ref::alloc_checker::scope &checked) {
         if (!sys_.owns(p))
             fail(1, "a page outside the System");
         const unsigned long pfn = sys_.page_to_pfn(p), n = 1ul << order;
@@ -855,7 +900,7 @@ class harness {
                 fail(1, fmt::format("pfn {:#x} order {} overlaps a held allocation at pfn {:#x}",
                                     pfn, order, pfn + i));
         const gfp_t eff = current_gfp_context(gfp);
-        for (const ref::finding &f : checked->finish(p))
+        for (const ref::finding &f : checked.finish(p))
             fail(f.inv, f.what + ": " + f.message);
         unsigned group = 0;
         if (eff & __GFP_ACCOUNT)
@@ -876,7 +921,6 @@ class harness {
             check_pattern(s, "__GFP_ZERO");
         }
         mark(s, true);
-        return expected;
     }
 
     void finish() {

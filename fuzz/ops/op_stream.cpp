@@ -150,6 +150,14 @@ std::size_t kvmalloc_size(const op &o) noexcept {
     return 1 + ((std::size_t(o.arg[2]) | std::size_t(o.arg[3]) << 8) * 16) % (1u << 20);
 }
 
+unsigned nolock_order(const op &o) noexcept {
+    return o.arg[1] % (PAGE_ALLOC_COSTLY_ORDER + 2);
+}
+
+gfp_t nolock_mask(const op &o) noexcept {
+    return (o.arg[2] & 1) ? __GFP_ACCOUNT : 0;
+}
+
 zone_type pressure_zone(const op &o) noexcept {
     static constexpr zone_type zones[] = {ZONE_DMA, ZONE_DMA32, ZONE_NORMAL};
     return zones[o.arg[1] % 3];
@@ -168,6 +176,11 @@ std::string describe(const op &o) {
     }
     case op_code::free:
         return fmt::format("free slot {} vcpu {}", slot_of(o), free_vcpu(o));
+    case op_code::alloc_nolock:
+        return fmt::format("alloc_nolock slot {} order {} vcpu {} mask {}", slot_of(o),
+                           nolock_order(o), o.arg[3] % nr_vcpus, gfp_describe(nolock_mask(o)));
+    case op_code::free_nolock:
+        return fmt::format("free_nolock slot {} vcpu {}", slot_of(o), free_vcpu(o));
     case op_code::free_wrong_order:
         return fmt::format("free_wrong_order slot {} vcpu {} delta {}", slot_of(o), free_vcpu(o),
                            1 + o.arg[2] % MAX_PAGE_ORDER);

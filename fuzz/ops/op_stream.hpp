@@ -70,8 +70,13 @@ enum class op_code : std::uint8_t {
     // requests after it meet the watermark floors. a0 nid, a1 zone (DMA, DMA32, Normal),
     // a2 distance (signed pages), a3 bit 0: give all ballast back instead.
     pressure = 0x1e,
+    // The any-context pair (6.15's ALLOC_TRYLOCK/FPI_TRYLOCK, a step past 6.12): an order
+    // 0..3 block that is zeroed and never reclaims or waits for a lock.
+    alloc_nolock = 0x1f, // a0 slot, a1 order (4: one past the lists' orders, NULL expected),
+                         // a2 bit 0 __GFP_ACCOUNT, a3 vcpu
+    free_nolock = 0x20,  // a0 slot, a1 vcpu: free_pages_nolock() of whatever the slot holds
 };
-inline constexpr std::uint8_t last_op_code = 0x1e;
+inline constexpr std::uint8_t last_op_code = 0x20;
 
 struct op {
     op_code code;
@@ -102,7 +107,10 @@ gfp_t modifier_bits() noexcept;
 gfp_t requested_mask(const op &o) noexcept;
 unsigned alloc_order(const op &o) noexcept; // 0..11: 11 is MAX_PAGE_ORDER + 1 (refused)
 unsigned alloc_vcpu(const op &o) noexcept;
-unsigned free_vcpu(const op &o) noexcept; // free, free_wrong_order, double_free
+unsigned free_vcpu(const op &o) noexcept; // free, free_wrong_order, double_free, free_nolock
+// alloc_nolock records: the order (0..4) and the mask (0 or __GFP_ACCOUNT).
+unsigned nolock_order(const op &o) noexcept;
+gfp_t nolock_mask(const op &o) noexcept;
 unsigned slot_of(const op &o) noexcept;
 // kmalloc records: the mask (composite, modifiers, planted bug bits) and the size (1..20000).
 gfp_t kmalloc_mask(const op &o) noexcept;

@@ -36,7 +36,10 @@ inline constexpr unsigned int ALLOC_CMA = 0x80;         // may use CMA areas (ne
 // 6.12 defines ALLOC_NOFRAGMENT as 0 without CONFIG_ZONE_DMA32; the model always has DMA32.
 inline constexpr unsigned int ALLOC_NOFRAGMENT = 0x100;
 inline constexpr unsigned int ALLOC_HIGHATOMIC = 0x200; // may reserve/use highatomic blocks
-inline constexpr unsigned int ALLOC_KSWAPD = 0x800;     // may wake kswapd (from the gfp bit)
+// A step past 6.12 (6.15's try_alloc_pages(), alloc_pages_nolock() since 6.16, where it was
+// renamed ALLOC_NOLOCK later): only trylock zone->lock, and fail when it is busy.
+inline constexpr unsigned int ALLOC_TRYLOCK = 0x400;
+inline constexpr unsigned int ALLOC_KSWAPD = 0x800; // may wake kswapd (from the gfp bit)
 
 // Any of these lets a request dip below the plain watermark or into highatomic reserves.
 inline constexpr unsigned int ALLOC_RESERVES =

@@ -221,6 +221,15 @@ class System {
     // __free_pages: drops the reference; the last one frees the block. A double free, a
     // foreign page or a wrong order is reported and refused.
     void free_pages(page *p, unsigned order);
+    // alloc_pages_nolock() (6.16; try_alloc_pages() in 6.15), a step past 6.12: an order
+    // 0..3 block, zeroed (and compound), from any context. It never sleeps, reclaims, wakes
+    // kswapd, dips below the min watermark or waits for a lock: with the kernel backend it
+    // fails when this CPU's list and zone->lock are both busy, with the lock-free one only
+    // when memory is short. gfp may hold __GFP_ACCOUNT alone; nid -1 is this CPU's node.
+    page *alloc_pages_nolock(gfp_t gfp, int nid, unsigned order);
+    // free_pages_nolock(): __free_pages() that never waits: no per-CPU drain, and a block
+    // that finds zone->lock busy waits on a list for the next free holding the lock.
+    void free_pages_nolock(page *p, unsigned order);
 
     // drain_all_pages(): every CPU's per-CPU lists back to the buddy allocator (zone z
     // only, or all zones). Returns how many CPUs had to be skipped (locked mode: a holder

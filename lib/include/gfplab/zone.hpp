@@ -188,6 +188,11 @@ class GFPLAB_SCOPED_CAPABILITY zone_lock_guard {
         z_.lock_cpu = cpu;
         z_.lock_holder.store(lockdep_thread_tag(), std::memory_order_relaxed);
     }
+    // Adopts a lock taken by zone_trylock().
+    zone_lock_guard(zone &z, unsigned cpu, std::adopt_lock_t) GFPLAB_REQUIRES(z.lock) : z_(z) {
+        z_.lock_cpu = cpu;
+        z_.lock_holder.store(lockdep_thread_tag(), std::memory_order_relaxed);
+    }
     ~zone_lock_guard() GFPLAB_RELEASE() {
         z_.lock_holder.store(nullptr, std::memory_order_relaxed);
         z_.lock.unlock();
@@ -198,6 +203,12 @@ class GFPLAB_SCOPED_CAPABILITY zone_lock_guard {
   private:
     zone &z_;
 };
+
+// spin_trylock(&zone->lock), for the paths that must not wait (ALLOC_TRYLOCK, FPI_TRYLOCK);
+// on success a zone_lock_guard adopts the lock.
+inline bool zone_trylock(zone &z) GFPLAB_TRY_ACQUIRE(true, z.lock) {
+    return z.lock.try_lock();
+}
 
 // lockdep_assert_held(&zone->lock), where 6.12 has it: the calling thread holds the lock,
 // or the process stops with the caller's place (a bug in the library, not bad input). Like

@@ -30,6 +30,13 @@ class free_frame_walker {
     virtual void bad(invariant inv, const char *what, std::string msg, long long pfn = -1) = 0;
 };
 
+// __free_one_page()'s fpi_t flags that a backend honours. FPI_TRYLOCK (6.15; FPI_NOLOCK
+// later) is free_pages_nolock()'s: never wait for zone->lock; a block that cannot go back now
+// waits on a deferred list until the next free that holds the lock.
+using fpi_t = unsigned;
+inline constexpr fpi_t FPI_NONE = 0;
+inline constexpr fpi_t FPI_TRYLOCK = 1u << 2;
+
 class frame_backend {
   public:
     virtual ~frame_backend() = default;
@@ -37,15 +44,17 @@ class frame_backend {
 
     // rmqueue_buddy(): one block of `order` for a request of migratetype mt, with the
     // highatomic rules (ALLOC_HIGHATOMIC tries the reserve first, ALLOC_OOM|ALLOC_NON_BLOCK
-    // dip into it last). The head comes back with no PG_buddy and order 0. nullptr if none.
+    // dip into it last). The head comes back with no PG_buddy and order 0. nullptr if none,
+    // or, with ALLOC_TRYLOCK, if the backend would have to wait for a lock (here and in
+    // rmqueue_bulk).
     virtual page *rmqueue(unsigned order, migratetype mt, unsigned alloc_flags, unsigned cpu) = 0;
     // rmqueue_bulk(): up to `count` blocks of `order`, marked PG_pcp and chained through
     // lru.next from *head to *tail, NR_FREE_PAGES lowered once; returns how many.
     virtual unsigned long rmqueue_bulk(unsigned order, migratetype mt, unsigned alloc_flags,
                                        unsigned cpu, unsigned long count, std::uint32_t *head,
                                        std::uint32_t *tail) = 0;
-    // __free_one_page() of a block whose head's flags are already clear.
-    virtual void free_one(page *p, unsigned order, unsigned cpu) = 0;
+    // free_one_page() of a block whose head's flags are already clear (fpi: FPI_*).
+    virtual void free_one(page *p, unsigned order, unsigned cpu, fpi_t fpi) = 0;
     // free_pcppages_bulk(): n per-CPU blocks chained from head (PG_pcp set), back below.
     virtual void free_bulk(std::uint32_t head, unsigned long n, unsigned cpu) = 0;
 
@@ -66,7 +75,7 @@ class frame_backend {
 
     // verify() at quiescence, with zone->lock held: checks the backend's own structures, covers
     // every free frame through w and returns the free pages counted (HIGHATOMIC ones also in
-    // *highatomic).
+    // *highatomic). Blocks whose FPI_TRYLOCK free was deferred are freed first.
     virtual unsigned long verify_free(free_frame_walker &w, unsigned long *highatomic) = 0;
 };
 

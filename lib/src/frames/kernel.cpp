@@ -3,11 +3,14 @@
 // The kernel backend: 6.12's buddy allocator (lib/src/buddy/) behind the frame_backend
 // interface. Every call takes zone->lock once, for a whole batch where there is one
 // (rmqueue_bulk() and free_pcppages_bulk() do the same), and hands the CPU to the lock
-// guard so that the free-list counter updates go to that CPU's vmstat delta.
+// guard so that the free-list counter updates go to that CPU's vmstat delta. The any-context
+// paths of 6.15 (ALLOC_TRYLOCK, FPI_TRYLOCK) only trylock it: an allocation then fails, a
+// free is deferred to the next free that takes the lock.
 #include "../buddy/buddy.hpp"
 #include "../trace/tracepoint.hpp"
 #include "backend.hpp"
 
+#include <gfplab/alloc_flags.hpp>
 #include <gfplab/gfp.hpp>
 
 #include <fmt/format.h>
@@ -31,6 +34,13 @@ class kernel_backend final : public frame_backend {
     const char *name() const noexcept override { return "kernel"; }
 
     page *rmqueue(unsigned order, migratetype mt, unsigned alloc_flags, unsigned cpu) override {
+        // rmqueue_buddy() since 6.15: an ALLOC_TRYLOCK request gives up rather than wait.
+        if (alloc_flags & ALLOC_TRYLOCK) {
+            if (!zone_trylock(z_))
+                return nullptr;
+            zone_lock_guard guard(z_, cpu, std::adopt_lock);
+            return buddy::rmqueue(z_, order, mt, alloc_flags);
+        }
         zone_lock_guard guard(z_, cpu);
         return buddy::rmqueue(z_, order, mt, alloc_flags);
     }
@@ -38,30 +48,30 @@ class kernel_backend final : public frame_backend {
     unsigned long rmqueue_bulk(unsigned order, migratetype mt, unsigned alloc_flags, unsigned cpu,
                                unsigned long count, std::uint32_t *head,
                                std::uint32_t *tail) override {
-        unsigned long got = 0;
-        std::uint32_t last = pfn_nil;
-        zone_lock_guard guard(z_, cpu);
-        for (; got < count; got++) {
-            page *p = buddy::rmqueue_one(z_, order, mt, alloc_flags);
-            if (!p)
-                break;
-            const auto pfn = std::uint32_t(p - z_.mem_map);
-            p->order = std::uint8_t(order);
-            set_page_flags(*p, PG_pcp); // keep PG_poisoned
-            p->lru.next = pfn_nil;
-            if (last == pfn_nil)
-                *head = pfn;
-            else
-                z_.mem_map[last].lru.next = pfn;
-            last = pfn;
+        if (alloc_flags & ALLOC_TRYLOCK) {
+            if (!zone_trylock(z_))
+                return 0;
+            zone_lock_guard guard(z_, cpu, std::adopt_lock);
+            return take_bulk(order, mt, alloc_flags, count, head, tail);
         }
-        *tail = last;
-        return got;
+        zone_lock_guard guard(z_, cpu);
+        return take_bulk(order, mt, alloc_flags, count, head, tail);
     }
 
-    void free_one(page *p, unsigned order, unsigned cpu) override {
+    void free_one(page *p, unsigned order, unsigned cpu, fpi_t fpi) override {
+        const auto pfn = static_cast<unsigned long>(p - z_.mem_map);
+        if (fpi & FPI_TRYLOCK) {
+            if (!zone_trylock(z_))
+                return defer(p, order);
+            zone_lock_guard guard(z_, cpu, std::adopt_lock);
+            buddy::free_one_page(z_, p, pfn, order);
+            return;
+        }
+        // free_one_page(): whoever holds the lock without FPI_TRYLOCK frees the deferred
+        // blocks too.
         zone_lock_guard guard(z_, cpu);
-        buddy::free_one_page(z_, p, static_cast<unsigned long>(p - z_.mem_map), order);
+        free_deferred();
+        buddy::free_one_page(z_, p, pfn, order);
     }
 
     void free_bulk(std::uint32_t head, unsigned long n, unsigned cpu) override {
@@ -104,16 +114,66 @@ class kernel_backend final : public frame_backend {
         return buddy::unreserve_highatomic_pageblock(z_, force, to);
     }
 
-    unsigned long verify_free(free_frame_walker &w, unsigned long *highatomic) override;
+    unsigned long verify_free(free_frame_walker &w, unsigned long *highatomic) override
+        GFPLAB_REQUIRES(z_.lock);
 
   private:
+    unsigned long take_bulk(unsigned order, migratetype mt, unsigned alloc_flags,
+                            unsigned long count, std::uint32_t *head, std::uint32_t *tail)
+        GFPLAB_REQUIRES(z_.lock) {
+        unsigned long got = 0;
+        std::uint32_t last = pfn_nil;
+        for (; got < count; got++) {
+            page *p = buddy::rmqueue_one(z_, order, mt, alloc_flags);
+            if (!p)
+                break;
+            const auto pfn = std::uint32_t(p - z_.mem_map);
+            p->order = std::uint8_t(order);
+            set_page_flags(*p, PG_pcp); // keep PG_poisoned
+            p->lru.next = pfn_nil;
+            if (last == pfn_nil)
+                *head = pfn;
+            else
+                z_.mem_map[last].lru.next = pfn;
+            last = pfn;
+        }
+        *tail = last;
+        return got;
+    }
+
+    // add_page_to_zone_llist(): a block whose FPI_TRYLOCK free found zone->lock busy, pushed
+    // on a lock-free stack linked through lru.next; not free (nor counted) until taken off.
+    void defer(page *p, unsigned order) noexcept {
+        p->order = std::uint8_t(order);
+        const auto pfn = std::uint32_t(p - z_.mem_map);
+        std::uint32_t top = deferred_.load(std::memory_order_relaxed);
+        do
+            p->lru.next = top;
+        while (!deferred_.compare_exchange_weak(top, pfn, std::memory_order_release));
+    }
+
+    void free_deferred() GFPLAB_REQUIRES(z_.lock) {
+        if (deferred_.load(std::memory_order_relaxed) == pfn_nil)
+            return;
+        for (std::uint32_t pfn = deferred_.exchange(pfn_nil, std::memory_order_acquire);
+             pfn != pfn_nil;) {
+            page *p = z_.mem_map + pfn;
+            const std::uint32_t next = p->lru.next;
+            p->lru.next = pfn_nil;
+            buddy::free_one_page(z_, p, pfn, p->order);
+            pfn = next;
+        }
+    }
+
     zone &z_;
+    sync::atom<std::uint32_t> deferred_{pfn_nil};
 };
 
 // Walks every free list: each block well formed (flagged free with its order, aligned, in
 // the zone, linked both ways), on the list of its pageblock's type (I6, since 6.10), and
 // the lists' counts equal to their lengths. verify() holds zone->lock.
 unsigned long kernel_backend::verify_free(free_frame_walker &w, unsigned long *highatomic) {
+    free_deferred();
     unsigned long free_pages = 0;
     for (unsigned order = 0; order < NR_PAGE_ORDERS; order++) {
         for (int mt = 0; mt < MIGRATE_TYPES; mt++) {

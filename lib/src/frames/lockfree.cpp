@@ -100,7 +100,7 @@ class lockfree_backend final : public frame_backend {
     unsigned long rmqueue_bulk(unsigned order, migratetype mt, unsigned alloc_flags, unsigned cpu,
                                unsigned long count, std::uint32_t *head,
                                std::uint32_t *tail) override;
-    void free_one(page *p, unsigned order, unsigned cpu) override;
+    void free_one(page *p, unsigned order, unsigned cpu, fpi_t fpi) override;
     void free_bulk(std::uint32_t head, unsigned long n, unsigned cpu) override;
     bool has_block(unsigned order, migratetype mt) const noexcept override;
     unsigned long nr_free_blocks(unsigned order) const noexcept override;
@@ -420,7 +420,8 @@ pb_entry lockfree_backend::free_frames(page *p, unsigned order) noexcept {
     return blocks_[b].give(1u << order);
 }
 
-void lockfree_backend::free_one(page *p, unsigned order, unsigned) {
+// FPI_TRYLOCK changes nothing: no path here waits for anyone.
+void lockfree_backend::free_one(page *p, unsigned order, unsigned, fpi_t) {
     if (order < pageblock_order) {
         const pb_entry before = free_frames(p, order);
         account(before, before.with_free(before.free() + (1u << order)));

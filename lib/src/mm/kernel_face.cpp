@@ -132,6 +132,14 @@ void __free_pages(page *p, unsigned int order) {
     gfplab::page_allocator::free(sys(), p, order);
 }
 
+page *alloc_pages_nolock(gfp_t gfp_flags, int nid, unsigned int order) {
+    return sys().alloc_pages_nolock(gfp_flags, nid, order);
+}
+
+void free_pages_nolock(page *p, unsigned int order) {
+    sys().free_pages_nolock(p, order);
+}
+
 unsigned long __get_free_pages(gfp_t gfp_mask, unsigned int order) {
     // Like the kernel: a page with an address, so never ZONE_HIGHMEM (none here anyway).
     page *p = sys().alloc_pages(gfp_mask & ~__GFP_HIGHMEM, order);

@@ -88,7 +88,7 @@ std::string alloc_flags_name(unsigned int alloc_flags) {
         unsigned int bit;
         const char *name;
     };
-    static constexpr std::array<bit_name, 9> bits = {{
+    static constexpr std::array<bit_name, 10> bits = {{
         {ALLOC_NO_WATERMARKS, "ALLOC_NO_WATERMARKS"},
         {ALLOC_OOM, "ALLOC_OOM"},
         {ALLOC_NON_BLOCK, "ALLOC_NON_BLOCK"},
@@ -97,6 +97,7 @@ std::string alloc_flags_name(unsigned int alloc_flags) {
         {ALLOC_CMA, "ALLOC_CMA"},
         {ALLOC_NOFRAGMENT, "ALLOC_NOFRAGMENT"},
         {ALLOC_HIGHATOMIC, "ALLOC_HIGHATOMIC"},
+        {ALLOC_TRYLOCK, "ALLOC_TRYLOCK"},
         {ALLOC_KSWAPD, "ALLOC_KSWAPD"},
     }};
 

@@ -133,7 +133,9 @@ struct page_allocator {
     }
 
     // __free_pages(): the misuse checks in one test, the last reference, then the per-CPU
-    // list of this CPU (free_unref_page), else the buddy allocator.
+    // list of this CPU (free_unref_page), else the buddy allocator. Nolock is
+    // free_pages_nolock()'s (FPI_TRYLOCK): no drain, and no wait for zone->lock.
+    template <bool Nolock = false>
     GFPLAB_ALWAYS_INLINE static void free(System &s, page *p, unsigned order) {
         if (!p)
             return;
@@ -166,8 +168,9 @@ struct page_allocator {
         // then reloads nothing after the out-of-line call (an event before the per-CPU list
         // and any drain it triggers, as in the kernel).
         trace_mm_page_free(s.trace_, p, order);
-        if (!pcp::pcp_allowed_order(order) || !pcp.free(z, p, order, pcp.this_cpu())) [[unlikely]]
-            free_to_buddy(s, z, p, order);
+        if (!pcp::pcp_allowed_order(order) || !pcp.free<!Nolock>(z, p, order, pcp.this_cpu()))
+            [[unlikely]]
+            free_to_buddy(s, z, p, order, Nolock);
         // ZONE_BELOW_HIGH is cleared by the per-CPU drain (pcp.cpp), as 6.12's
         // free_unref_page_commit() does after free_pcppages_bulk(), not on every free.
     }
@@ -197,7 +200,10 @@ struct page_allocator {
     [[gnu::cold, gnu::noinline]] static void free_refused(System &s, page *p, unsigned order);
     [[gnu::noinline]] static void free_not_last(System &s, page *p, unsigned order, int was);
     [[gnu::noinline]] static void free_pages_prepare_block(System &s, page *p, unsigned order);
-    [[gnu::noinline]] static void free_to_buddy(System &s, zone &z, page *p, unsigned order);
+    [[gnu::noinline]] static void free_to_buddy(System &s, zone &z, page *p, unsigned order,
+                                                bool nolock);
+    // alloc_pages_nolock() (nolock.cpp).
+    static page *alloc_nolock(System &s, gfp_t gfp, int nid, unsigned order);
     // The rate-limited "page allocation failure" report.
     [[gnu::cold]] static void warn_alloc(System &s, gfp_t gfp, unsigned order);
 

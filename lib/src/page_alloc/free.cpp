@@ -87,9 +87,9 @@ void page_allocator::free_pages_prepare_block(System &s, page *p, unsigned order
     }
 }
 
-void page_allocator::free_to_buddy(System &s, zone &z, page *p, unsigned order) {
+void page_allocator::free_to_buddy(System &s, zone &z, page *p, unsigned order, bool nolock) {
     const unsigned cpu = current_cpu(s);
-    z.frames->free_one(p, order, cpu);
+    z.frames->free_one(p, order, cpu, nolock ? FPI_TRYLOCK : FPI_NONE);
     s.pcp_area().count_event(z, cpu, pcp::PCP_BUDDY_FREE, 1ul << order); // pgfree (free_one_page())
 }
 

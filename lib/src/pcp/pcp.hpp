@@ -166,6 +166,9 @@ class area {
 
     // free_unref_page(): puts a freed page on `cpu`'s list, draining the CPU when it holds
     // high pages or more. false when the list is busy: the caller frees to the buddy.
+    // MayDrain false is free_pages_nolock()'s (FPI_TRYLOCK): the list may stay above high
+    // until a later free drains it, since a drain takes zone->lock.
+    template <bool MayDrain = true>
     GFPLAB_ALWAYS_INLINE bool free(zone &z, page *p, unsigned order, unsigned cpu) {
         const auto pfn = std::uint32_t(p - z.mem_map);
         migratetype mt = z.pageblock_migratetype(pfn);
@@ -191,6 +194,8 @@ class area {
         const std::uint32_t old = st.load(std::memory_order_relaxed);
         const std::uint32_t now = free_commit(old, order, z.pcp_batch);
         st.store(now, std::memory_order_relaxed);
+        if constexpr (!MayDrain)
+            return true;
         // free_high's tests but the count, which check_high() sums.
         const bool maybe_free_high = order && state_free_count(old) >= long(z.pcp_batch) &&
                                      (state_flags(old) & PCPF_PREV_FREE_HIGH_ORDER);

@@ -114,7 +114,17 @@ void __free_pages(GFPLAB_PAGE *page, unsigned int order);
 unsigned long __get_free_pages(gfp_t gfp_mask, unsigned int order);
 unsigned long get_zeroed_page(gfp_t gfp_mask);
 void free_pages(unsigned long addr, unsigned int order);
+/*
+ * The any-context pair, a step past 6.12 (6.16's names; 6.15 called the allocation
+ * try_alloc_pages(nid, order)): an order 0..3 block, zeroed, that never sleeps, reclaims or
+ * waits for a lock, and so may fail while memory is plentiful. gfp_flags: 0 or
+ * __GFP_ACCOUNT; nid NUMA_NO_NODE (-1) for this CPU's node.
+ */
+#define NUMA_NO_NODE (-1) /* linux/numa.h */
+GFPLAB_PAGE *alloc_pages_nolock(gfp_t gfp_flags, int nid, unsigned int order);
+void free_pages_nolock(GFPLAB_PAGE *page, unsigned int order);
 GFPLAB_EXTERN_C_END
+#define try_alloc_pages(nid, order) alloc_pages_nolock(0, (nid), (order))
 
 #ifdef __cplusplus
 inline gfplab::page *alloc_page(gfp_t gfp_mask) {
@@ -146,6 +156,20 @@ inline void free_page(unsigned long addr) {
     ({                                                                                             \
         __gfplab_site_enter(__FILE__, __LINE__);                                                   \
         __gfplab_site_exit_page(alloc_pages_node((nid), (gfp_mask), (order)), "alloc_pages", 0);   \
+    })
+#define alloc_pages_nolock(gfp_flags, nid, order)                                                  \
+    ({                                                                                             \
+        __gfplab_site_enter(__FILE__, __LINE__);                                                   \
+        __gfplab_site_exit_page(alloc_pages_nolock((gfp_flags), (nid), (order)),                   \
+                                "alloc_pages_nolock", 0);                                          \
+    })
+#define free_pages_nolock(pg, order)                                                               \
+    ({                                                                                             \
+        struct page *__gfplab_pg = (pg);                                                           \
+        __gfplab_site_enter(__FILE__, __LINE__);                                                   \
+        __gfplab_site_forget_page(__gfplab_pg);                                                    \
+        free_pages_nolock(__gfplab_pg, (order));                                                   \
+        (void)__gfplab_site_exit(0, 0);                                                            \
     })
 #define __free_pages(pg, order)                                                                    \
     ({                                                                                             \
