@@ -38,25 +38,15 @@ class kernel_backend final : public frame_backend {
     unsigned long rmqueue_bulk(unsigned order, migratetype mt, unsigned alloc_flags, unsigned cpu,
                                unsigned long count, std::uint32_t *head,
                                std::uint32_t *tail) override {
-        unsigned long got = 0;
-        std::uint32_t last = pfn_nil;
+        pcp_chain chain(z_.mem_map, order, head, tail);
         zone_lock_guard guard(z_, cpu);
-        for (; got < count; got++) {
+        while (chain.size() < count) {
             page *p = buddy::rmqueue_one(z_, order, mt, alloc_flags);
             if (!p)
                 break;
-            const auto pfn = std::uint32_t(p - z_.mem_map);
-            p->order = std::uint8_t(order);
-            set_page_flags(*p, PG_pcp); // keep PG_poisoned
-            p->lru.next = pfn_nil;
-            if (last == pfn_nil)
-                *head = pfn;
-            else
-                z_.mem_map[last].lru.next = pfn;
-            last = pfn;
+            chain.add(std::uint32_t(p - z_.mem_map));
         }
-        *tail = last;
-        return got;
+        return chain.finish();
     }
 
     void free_one(page *p, unsigned order, unsigned cpu) override {

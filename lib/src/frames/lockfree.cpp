@@ -121,10 +121,10 @@ class lockfree_backend final : public frame_backend {
         if (ha)
             z_.nr_free_highatomic.fetch_add(ha, std::memory_order_relaxed);
     }
-    // Changes pageblock b's type from `from` (any: MIGRATE_TYPES) to `to` if its entry
-    // allows (pred), and mirrors the type into zone::pageblock_mt.
+    // Changes pageblock b's type from `from` to `to` if its entry allows (pred), and mirrors
+    // the type into zone::pageblock_mt.
     template <class Pred>
-    bool retype(unsigned long b, unsigned from, migratetype to, Pred pred) noexcept;
+    bool retype(unsigned long b, migratetype from, migratetype to, Pred pred) noexcept;
     void mirror_type(unsigned long b) noexcept;
 
     page *block_page(unsigned long b, unsigned index) const noexcept {
@@ -134,13 +134,15 @@ class lockfree_backend final : public frame_backend {
         return (static_cast<unsigned long>(p - z_.mem_map) - z_.zone_start_pfn) >> pageblock_order;
     }
 
-    // A block of `order` from pageblocks of type mt (MIGRATE_TYPES: any), hint first.
-    page *alloc_typed(unsigned order, unsigned mt, unsigned slot) noexcept;
-    page *alloc_in(unsigned long b, unsigned order, unsigned mt, unsigned slot) noexcept;
+    // A block of `order` from pageblocks of type mt, hint first.
+    page *alloc_typed(unsigned order, migratetype mt, unsigned slot) noexcept;
+    page *alloc_in(unsigned long b, unsigned order, migratetype mt, unsigned slot) noexcept;
     sync::atom<std::uint32_t> &hint(unsigned slot, migratetype mt) noexcept {
         return hints_[slot].pageblock[mt];
     }
-    page *alloc_whole(unsigned order, unsigned mt, migratetype as) noexcept;
+    // A block of pageblock_order or more from wholly free pageblocks of type `from`, which
+    // become `as`.
+    page *alloc_whole(unsigned order, migratetype from, migratetype as) noexcept;
     page *alloc_fallback(unsigned order, migratetype mt, unsigned alloc_flags,
                          unsigned cpu_slot) noexcept;
     page *alloc_one(unsigned order, migratetype mt, unsigned alloc_flags, unsigned cpu) noexcept;
@@ -193,10 +195,11 @@ void lockfree_backend::mirror_type(unsigned long b) noexcept {
 }
 
 template <class Pred>
-bool lockfree_backend::retype(unsigned long b, unsigned from, migratetype to, Pred pred) noexcept {
+bool lockfree_backend::retype(unsigned long b, migratetype from, migratetype to,
+                              Pred pred) noexcept {
     pb_entry e = blocks_[b].load();
     for (;;) {
-        if ((from != MIGRATE_TYPES && e.mt() != from) || !pred(e))
+        if (e.mt() != from || !pred(e))
             return false;
         if (e.mt() == to)
             return true;
@@ -209,7 +212,7 @@ bool lockfree_backend::retype(unsigned long b, unsigned from, migratetype to, Pr
     }
 }
 
-page *lockfree_backend::alloc_in(unsigned long b, unsigned order, unsigned mt,
+page *lockfree_backend::alloc_in(unsigned long b, unsigned order, migratetype mt,
                                  unsigned slot) noexcept {
     pageblock_state &pb = blocks_[b];
     pb_entry old;
@@ -229,7 +232,7 @@ page *lockfree_backend::alloc_in(unsigned long b, unsigned order, unsigned mt,
     return p;
 }
 
-page *lockfree_backend::alloc_whole(unsigned order, unsigned mt, migratetype as) noexcept {
+page *lockfree_backend::alloc_whole(unsigned order, migratetype from, migratetype as) noexcept {
     // Order pageblock_order: one wholly free pageblock; MAX_PAGE_ORDER: an aligned pair,
     // taken one after the other and given back if the second is not free.
     const unsigned long span = 1ul << (order - pageblock_order);
@@ -240,7 +243,7 @@ page *lockfree_backend::alloc_whole(unsigned order, unsigned mt, migratetype as)
         for (; got < span; got++) {
             pb_entry e = blocks_[b + got].load();
             bool ok = false;
-            while (!ok && e.whole() && (mt == MIGRATE_TYPES || e.mt() == mt))
+            while (!ok && e.whole() && e.mt() == from)
                 ok = blocks_[b + got].cas(e, taken);
             if (!ok)
                 break;
@@ -262,18 +265,15 @@ page *lockfree_backend::alloc_whole(unsigned order, unsigned mt, migratetype as)
     return nullptr;
 }
 
-page *lockfree_backend::alloc_typed(unsigned order, unsigned mt, unsigned slot) noexcept {
+page *lockfree_backend::alloc_typed(unsigned order, migratetype mt, unsigned slot) noexcept {
     if (order >= pageblock_order)
-        return alloc_whole(order, mt,
-                           migratetype(mt == MIGRATE_TYPES ? unsigned(MIGRATE_MOVABLE) : mt));
+        return alloc_whole(order, mt, mt);
     // From the pageblock this CPU used last for the type, onwards.
-    const unsigned long start =
-        hint(slot, migratetype(mt == MIGRATE_TYPES ? 0 : mt)).load(std::memory_order_relaxed) %
-        nr_blocks_;
+    const unsigned long start = hint(slot, mt).load(std::memory_order_relaxed) % nr_blocks_;
     for (unsigned long i = 0; i < nr_blocks_; i++) {
         const unsigned long b = (start + i) % nr_blocks_;
         const pb_entry e = blocks_[b].load();
-        if (e.huge() || e.free() < (1u << order) || (mt != MIGRATE_TYPES && e.mt() != mt))
+        if (e.huge() || e.free() < (1u << order) || e.mt() != mt)
             continue;
         if (page *p = alloc_in(b, order, mt, slot))
             return p;
@@ -377,40 +377,26 @@ unsigned long lockfree_backend::rmqueue_bulk(unsigned order, migratetype mt, uns
                                              std::uint32_t *tail) {
     // Order 0 comes in runs from the pageblocks of the type, each run one CAS on the entry
     // and one per bitfield word; the rest (other orders, fallbacks) a block at a time.
-    unsigned long got = 0;
-    std::uint32_t last = pfn_nil;
-    auto link = [&](std::uint32_t pfn) {
-        page *p = z_.mem_map + pfn;
-        p->order = std::uint8_t(order);
-        set_page_flags(*p, PG_pcp); // keep PG_poisoned
-        p->lru.next = pfn_nil;
-        if (last == pfn_nil)
-            *head = pfn;
-        else
-            z_.mem_map[last].lru.next = pfn;
-        last = pfn;
-        got++;
-    };
+    pcp_chain chain(z_.mem_map, order, head, tail);
     const unsigned slot = cpu % nr_hints_;
     if (order == 0) {
         std::uint32_t run[pageblock_nr_pages];
         const unsigned long start = hint(slot, mt).load(std::memory_order_relaxed) % nr_blocks_;
-        for (unsigned long i = 0; i < nr_blocks_ && got < count; i++) {
+        for (unsigned long i = 0; i < nr_blocks_ && chain.size() < count; i++) {
             const unsigned long n =
                 take_frames((start + i) % nr_blocks_, mt, slot,
-                            std::min<unsigned long>(count - got, std::size(run)), run);
+                            std::min<unsigned long>(count - chain.size(), std::size(run)), run);
             for (unsigned long k = 0; k < n; k++)
-                link(run[k]);
+                chain.add(run[k]);
         }
     }
-    while (got < count) {
+    while (chain.size() < count) {
         page *p = alloc_one(order, mt, alloc_flags, cpu);
         if (!p)
             break;
-        link(std::uint32_t(p - z_.mem_map));
+        chain.add(std::uint32_t(p - z_.mem_map));
     }
-    *tail = last;
-    return got;
+    return chain.finish();
 }
 
 pb_entry lockfree_backend::free_frames(page *p, unsigned order) noexcept {
