@@ -15,9 +15,10 @@
 //  - a pageblock keeps one migratetype, in its entry; a request takes from pageblocks of
 //    its own type first; when none has room it claims a wholly free pageblock of another
 //    type (retyping it), then a fallback type's pageblock with at least half its frames
-//    free (retyping it), then takes frames from a fallback type's pageblock as they are
-//    (boosting the watermarks, as a stolen single block does). ALLOC_NOFRAGMENT stops after
-//    the wholly free ones. Each is counted in zone::migratetype_fallbacks.
+//    free (retyping it, where the kernel would claim it), then takes frames from a fallback
+//    type's pageblock as they are; the last two boost the watermarks, as the kernel does for
+//    any fallback below a pageblock. ALLOC_NOFRAGMENT stops after the wholly free ones.
+//    Each is counted in zone::migratetype_fallbacks.
 //  - the highatomic reserve is whole pageblocks retyped MIGRATE_HIGHATOMIC, as in the
 //    kernel, within the same 1% limit; unreserving picks a reserved pageblock with free
 //    frames.
@@ -152,6 +153,9 @@ class lockfree_backend final : public frame_backend {
     // Clears a block's bits and gives its frames back to the count (order < pageblock_order);
     // returns the entry before, for the caller's accounting.
     pb_entry free_frames(page *p, unsigned order) noexcept;
+    // boost_watermark() after a fallback below a pageblock, and ZONE_BOOSTED_WATERMARK for
+    // kswapd when the request may wake it.
+    void boost_watermarks(unsigned alloc_flags) noexcept;
     void count_fallback() noexcept {
         z_.migratetype_fallbacks.fetch_add(1, std::memory_order_relaxed);
     }
@@ -301,33 +305,46 @@ page *lockfree_backend::alloc_fallback(unsigned order, migratetype mt, unsigned 
     }
     if (order >= pageblock_order || (alloc_flags & ALLOC_NOFRAGMENT))
         return nullptr;
-    // 2. A fallback pageblock at least half free is claimed whole (the kernel's rule counts
-    //    its pages of our type too; this one counts free frames only).
+    // 2. A fallback pageblock at least half free is claimed whole. The kernel's rule
+    //    (steal_suitable_fallback()) counts its pages of our type too, where this one counts
+    //    free frames only, and claims only when it may steal (can_steal_fallback()): for
+    //    unmovable and reclaimable requests, or when the block it falls back to is of
+    //    pageblock_order / 2 or more. It takes the largest free block of the fallback
+    //    types, so that a movable request claims a pageblock when one of them has a free
+    //    run of that order. Mixing or claiming, a fallback below a pageblock boosts the
+    //    watermarks, for kswapd to reclaim ahead of the next one.
+    const bool may_steal = buddy::can_steal_fallback(order, mt);
     for (migratetype fb : buddy::fallbacks[mt])
         for (unsigned long b = 0; b < nr_blocks_; b++)
-            if (retype(b, fb, mt, [](pb_entry e) {
-                    return !e.huge() && e.free() >= pageblock_nr_pages / 2;
+            if (retype(b, fb, mt, [&](pb_entry e) {
+                    return !e.huge() && e.free() >= pageblock_nr_pages / 2 &&
+                           (may_steal || has_free_run(blocks_[b], pageblock_order / 2));
                 })) {
                 count_fallback();
+                boost_watermarks(alloc_flags);
                 if (page *p = alloc_in(b, order, mt, cpu_slot))
                     return p;
             }
-    // 3. Frames from a fallback type's pageblock as it is: the pageblock is now mixed, so
-    //    the watermarks are boosted for kswapd to reclaim ahead of the next fallback.
+    // 3. Frames from a fallback type's pageblock as it is: the pageblock is now mixed.
     for (migratetype fb : buddy::fallbacks[mt])
         if (page *p = alloc_typed(order, fb, cpu_slot)) {
             count_fallback();
-            auto r = boost_watermark(z_.watermark_boost.load(std::memory_order_relaxed),
-                                     z_._watermark[WMARK_HIGH], int(z_.watermark_boost_factor),
-                                     pageblock_nr_pages, z_.managed_pages);
-            if (r.boosted) {
-                z_.watermark_boost.store(r.watermark_boost, std::memory_order_relaxed);
-                if (alloc_flags & ALLOC_KSWAPD)
-                    z_.flags.fetch_or(ZONE_BOOSTED_WATERMARK, std::memory_order_relaxed);
-            }
+            boost_watermarks(alloc_flags);
             return p;
         }
     return nullptr;
+}
+
+void lockfree_backend::boost_watermarks(unsigned alloc_flags) noexcept {
+    // Two boosts at once may count as one: a heuristic, as racy reads of it are in the kernel.
+    auto r = boost_watermark(z_.watermark_boost.load(std::memory_order_relaxed),
+                             z_._watermark[WMARK_HIGH], int(z_.watermark_boost_factor),
+                             pageblock_nr_pages, z_.managed_pages);
+    if (r.boosted) {
+        z_.watermark_boost.store(r.watermark_boost, std::memory_order_relaxed);
+        if (alloc_flags & ALLOC_KSWAPD)
+            z_.flags.fetch_or(ZONE_BOOSTED_WATERMARK, std::memory_order_relaxed);
+    }
 }
 
 page *lockfree_backend::alloc_one(unsigned order, migratetype mt, unsigned alloc_flags,
