@@ -414,6 +414,45 @@ TEST_F(LockfreeFallback, Step3TakesFramesAsTheyAreAndBoosts) {
     EXPECT_EQ(take(pageblock_order, MIGRATE_UNMOVABLE), nullptr) << "no whole pageblock";
 }
 
+// rmqueue_bulk() of a per-CPU order above 0 takes the blocks a pageblock of the type has in
+// aligned runs, the count for all of them at once; what the count had room for but no
+// aligned run holds goes back to it (verify() recounts count against bits at the end).
+TEST_F(LockfreeFallback, BulkRefillTakesAlignedRunsAndGivesBackTheRest) {
+    // Pageblock 0 movable with 192 free frames: every other frame of words 0-3 (no two
+    // aligned together) and all of word 7 (eight aligned runs of 8).
+    free_pageblock(0);
+    for (unsigned i = 0; i < pageblock_nr_pages; i++)
+        ASSERT_NE(take(0, MIGRATE_MOVABLE), nullptr);
+    for (unsigned i = 0; i < pageblock_nr_pages; i++)
+        if ((i < 256 && i % 2) || i >= 448)
+            give_back(z.mem_map + pfn_of(0) + i);
+    ASSERT_EQ(z.page_state_snapshot(NR_FREE_PAGES), 192);
+
+    std::uint32_t head = pfn_nil, tail = pfn_nil;
+    const unsigned long got = z.frames->rmqueue_bulk(3, MIGRATE_MOVABLE, 0, 0, 16, &head, &tail);
+    ASSERT_EQ(got, 8u);
+    EXPECT_EQ(z.page_state_snapshot(NR_FREE_PAGES), 192 - 64);
+    std::vector<unsigned long> pfns;
+    for (std::uint32_t pfn = head;; pfn = z.mem_map[pfn].lru.next) {
+        ASSERT_LT(pfns.size(), got);
+        const page &p = z.mem_map[pfn];
+        EXPECT_TRUE(p.flags.load() & PG_pcp);
+        EXPECT_EQ(p.order, 3u);
+        pfns.push_back(pfn);
+        if (pfn == tail)
+            break;
+    }
+    EXPECT_EQ(z.mem_map[tail].lru.next, pfn_nil);
+    ASSERT_EQ(pfns.size(), got);
+    std::sort(pfns.begin(), pfns.end());
+    for (unsigned i = 0; i < got; i++)
+        EXPECT_EQ(pfns[i], pfn_of(0) + 448 + 8 * i);
+    EXPECT_EQ(new_fallbacks(), 0u);
+
+    z.frames->free_bulk(head, got, 0);
+    EXPECT_EQ(z.page_state_snapshot(NR_FREE_PAGES), 192);
+}
+
 std::atomic<bool> parked{false}, release_parked{false};
 
 void park_here(int) {

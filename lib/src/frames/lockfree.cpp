@@ -27,6 +27,7 @@
 //  - "a free block of order o" (the watermark probe, buddyinfo) is found by scanning the
 //    pageblocks' bitfields where the kernel reads a list head.
 #include "../buddy/buddy.hpp"
+#include "../compiler.hpp"
 #include "../trace/tracepoint.hpp"
 #include "backend.hpp"
 #include "pageblock_bits.hpp"
@@ -60,11 +61,37 @@ bool range_free(const pageblock_state &pb, unsigned index, unsigned order) noexc
     return true;
 }
 
+// Whether `word` has an aligned run of 2^order clear bits (order <= max_word_order), i.e. a
+// lane of 2^order bits that is zero: the borrow trick of the zero-byte test, for any lane
+// width. The lowest zero lane always shows (no lane below it borrows); a lane above it may
+// show wrongly, which leaves the answer right. Five operations where aligned_free_runs()
+// takes a loop of `order` steps.
+constexpr bool word_has_free_run(std::uint64_t word, unsigned order) noexcept {
+    constexpr std::uint64_t lane_low_bits[lockfree::max_word_order + 1] = {
+        ~0ull,
+        0x5555555555555555ull,
+        0x1111111111111111ull,
+        0x0101010101010101ull,
+        0x0001000100010001ull,
+        0x0000000100000001ull,
+        0x0000000000000001ull,
+    };
+    const std::uint64_t low = lane_low_bits[order], high = low << ((1u << order) - 1);
+    return (word - low) & ~word & high;
+}
+static_assert(word_has_free_run(~0ull << 8, 3) && !word_has_free_run(~0ull << 4, 3));
+static_assert(word_has_free_run(0xff00ff00ff00ff00ull, 3) && !word_has_free_run(~1ull, 1));
+static_assert(word_has_free_run(0, 6) && !word_has_free_run(1ull << 63, 6));
+static_assert(word_has_free_run(~(1ull << 5), 0) && !word_has_free_run(~0ull, 0));
+
 // Whether the pageblock has an aligned run of 2^order free frames (order < pageblock_order).
-bool has_free_run(const pageblock_state &pb, unsigned order) noexcept {
+// The watermark check asks on every allocation above order 0 (has_block()). Claims fill a
+// pageblock from its low words up (from each CPU's first word), so free runs are likelier
+// near its top: the search starts there.
+GFPLAB_ALWAYS_INLINE bool has_free_run(const pageblock_state &pb, unsigned order) noexcept {
     if (order <= lockfree::max_word_order) {
-        for (const auto &w : pb.bits)
-            if (lockfree::aligned_free_runs(w.load(std::memory_order_relaxed), order))
+        for (unsigned w = lockfree::words_per_pageblock; w--;)
+            if (word_has_free_run(pb.bits[w].load(std::memory_order_relaxed), order))
                 return true;
         return false;
     }
@@ -85,6 +112,35 @@ unsigned long count_runs(const pageblock_state &pb, unsigned index, unsigned ord
         return 0;
     return count_runs(pb, index, order - 1, want) +
            count_runs(pb, index + (1u << (order - 1)), order - 1, want);
+}
+
+// Claims up to n aligned runs of 2^order clear bits (0 < order <= max_word_order) in one
+// pass over the words from first_word, each word's runs with one CAS; writes their indexes
+// and returns how many it got. (Beside pageblock_state::claim_frames(), which order 0 uses,
+// once that header's Relacy templating settles.)
+unsigned claim_runs(pageblock_state &pb, unsigned order, unsigned n, unsigned first_word,
+                    std::uint16_t *out) noexcept {
+    unsigned got = 0;
+    for (unsigned i = 0; i < lockfree::words_per_pageblock && got < n; i++) {
+        const unsigned w = (first_word + i) % lockfree::words_per_pageblock;
+        std::uint64_t v = pb.bits[w].load(std::memory_order_relaxed);
+        for (;;) {
+            std::uint64_t runs = lockfree::aligned_free_runs(v, order), starts = 0, mask = 0;
+            for (unsigned k = got; runs && k < n; k++, runs &= runs - 1) {
+                const unsigned pos = unsigned(std::countr_zero(runs));
+                starts |= 1ull << pos;
+                mask |= lockfree::run_mask(order, pos);
+            }
+            if (!mask)
+                break;
+            if (pb.bits[w].compare_exchange_weak(v, v | mask, std::memory_order_acq_rel)) {
+                for (; starts; starts &= starts - 1)
+                    out[got++] = std::uint16_t(w * 64 + unsigned(std::countr_zero(starts)));
+                break;
+            }
+        }
+    }
+    return got;
 }
 
 // A CPU's hints: the pageblock each migratetype last allocated from.
@@ -147,9 +203,15 @@ class lockfree_backend final : public frame_backend {
     page *alloc_fallback(unsigned order, migratetype mt, unsigned alloc_flags,
                          unsigned cpu_slot) noexcept;
     page *alloc_one(unsigned order, migratetype mt, unsigned alloc_flags, unsigned cpu) noexcept;
-    // Up to `want` single frames from pageblock b if it is of type mt; their pfns in pfns.
-    unsigned long take_frames(unsigned long b, migratetype mt, unsigned slot, unsigned long want,
-                              std::uint32_t *pfns) noexcept;
+    // Up to `want` blocks of `order` (up to max_word_order) from pageblock b if it is of type
+    // mt, their count taken with one CAS on the entry and accounted once; their pfns in pfns.
+    unsigned long take_blocks(unsigned long b, unsigned order, migratetype mt, unsigned slot,
+                              unsigned long want, std::uint32_t *pfns) noexcept;
+    // Gives n frames whose bits were never claimed back to pageblock b's count.
+    void give_back(unsigned long b, unsigned n) noexcept {
+        const pb_entry before = blocks_[b].give(n);
+        account(before, before.with_free(before.free() + n));
+    }
     // Clears a block's bits and gives its frames back to the count (order < pageblock_order);
     // returns the entry before, for the caller's accounting.
     pb_entry free_frames(page *p, unsigned order) noexcept;
@@ -222,14 +284,15 @@ page *lockfree_backend::alloc_in(unsigned long b, unsigned order, migratetype mt
     pb_entry old;
     if (!pb.take(1u << order, mt, &old))
         return nullptr;
+    account(old, old.with_free(old.free() - (1u << order)));
     // CPUs sharing a pageblock start their search in different words.
     const int index = pb.claim(order, slot % lockfree::words_per_pageblock);
     if (index < 0) {
-        // The count had room but no aligned run is clear: give the frames back.
-        pb.give(1u << order);
+        // The count had room but no aligned run is clear: give the frames back, accounted
+        // as a transition of its own (the pageblock may have been retyped meanwhile).
+        give_back(b, 1u << order);
         return nullptr;
     }
-    account(old, old.with_free(old.free() - (1u << order)));
     hint(slot, old.mt()).store(std::uint32_t(b), std::memory_order_relaxed);
     page *p = block_page(b, unsigned(index));
     trace_mm_page_alloc_zone_locked(z_, p, order, old.mt());
@@ -367,41 +430,56 @@ page *lockfree_backend::rmqueue(unsigned order, migratetype mt, unsigned alloc_f
     return p;
 }
 
-unsigned long lockfree_backend::take_frames(unsigned long b, migratetype mt, unsigned slot,
-                                            unsigned long want, std::uint32_t *pfns) noexcept {
+unsigned long lockfree_backend::take_blocks(unsigned long b, unsigned order, migratetype mt,
+                                            unsigned slot, unsigned long want,
+                                            std::uint32_t *pfns) noexcept {
     pageblock_state &pb = blocks_[b];
+    const unsigned size = 1u << order;
     pb_entry e = pb.load();
     unsigned n;
     do {
-        if (e.huge() || e.free() == 0 || e.mt() != mt)
+        if (e.huge() || e.free() < size || e.mt() != mt)
             return 0;
-        n = unsigned(std::min<unsigned long>(want, e.free()));
-    } while (!pb.cas(e, e.with_free(e.free() - n)));
+        n = unsigned(std::min<unsigned long>(want, e.free() >> order));
+    } while (!pb.cas(e, e.with_free(e.free() - n * size)));
+    account(e, e.with_free(e.free() - n * size));
     std::uint16_t index[pageblock_nr_pages];
-    pb.claim_frames(n, slot % lockfree::words_per_pageblock, index);
-    account(e, e.with_free(e.free() - n));
+    const unsigned first_word = slot % lockfree::words_per_pageblock;
+    unsigned got = n;
+    if (order == 0) {
+        pb.claim_frames(n, first_word, index); // single frames: the count promises them
+    } else {
+        // A count of free frames promises no aligned runs: what is not claimed goes back.
+        got = claim_runs(pb, order, n, first_word, index);
+        if (got < n)
+            give_back(b, (n - got) * size);
+    }
+    if (!got)
+        return 0;
     hint(slot, mt).store(std::uint32_t(b), std::memory_order_relaxed);
     const unsigned long pfn0 = z_.zone_start_pfn + (b << pageblock_order);
-    for (unsigned i = 0; i < n; i++) {
+    for (unsigned i = 0; i < got; i++) {
         pfns[i] = std::uint32_t(pfn0 + index[i]);
-        trace_mm_page_alloc_zone_locked(z_, z_.mem_map + pfns[i], 0, mt);
+        trace_mm_page_alloc_zone_locked(z_, z_.mem_map + pfns[i], order, mt);
     }
-    return n;
+    return got;
 }
 
 unsigned long lockfree_backend::rmqueue_bulk(unsigned order, migratetype mt, unsigned alloc_flags,
                                              unsigned cpu, unsigned long count, std::uint32_t *head,
                                              std::uint32_t *tail) {
-    // Order 0 comes in runs from the pageblocks of the type, each run one CAS on the entry
-    // and one per bitfield word; the rest (other orders, fallbacks) a block at a time.
+    // The per-CPU orders come in runs from the pageblocks of the type: one CAS on a
+    // pageblock's entry for all the blocks it gives, one per bitfield word they lie in, one
+    // accounting; the kernel's tracepoint for each block. What the type's pageblocks cannot
+    // give (and higher orders) comes a block at a time, with the fallbacks.
     pcp_chain chain(z_.mem_map, order, head, tail);
     const unsigned slot = cpu % nr_hints_;
-    if (order == 0) {
+    if (order <= lockfree::max_word_order) {
         std::uint32_t run[pageblock_nr_pages];
         const unsigned long start = hint(slot, mt).load(std::memory_order_relaxed) % nr_blocks_;
         for (unsigned long i = 0; i < nr_blocks_ && chain.size() < count; i++) {
             const unsigned long n =
-                take_frames((start + i) % nr_blocks_, mt, slot,
+                take_blocks((start + i) % nr_blocks_, order, mt, slot,
                             std::min<unsigned long>(count - chain.size(), std::size(run)), run);
             for (unsigned long k = 0; k < n; k++)
                 chain.add(run[k]);
