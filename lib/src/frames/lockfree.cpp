@@ -66,16 +66,18 @@ bool range_free(const pageblock_state &pb, unsigned index, unsigned order) noexc
 // width. The lowest zero lane always shows (no lane below it borrows); a lane above it may
 // show wrongly, which leaves the answer right. Five operations where aligned_free_runs()
 // takes a loop of `order` steps.
+// (The lanes' low bits at namespace scope: a table local to the function is built on the
+// stack at every call.)
+constexpr std::uint64_t lane_low_bits[lockfree::max_word_order + 1] = {
+    ~0ull,
+    0x5555555555555555ull,
+    0x1111111111111111ull,
+    0x0101010101010101ull,
+    0x0001000100010001ull,
+    0x0000000100000001ull,
+    0x0000000000000001ull,
+};
 constexpr bool word_has_free_run(std::uint64_t word, unsigned order) noexcept {
-    constexpr std::uint64_t lane_low_bits[lockfree::max_word_order + 1] = {
-        ~0ull,
-        0x5555555555555555ull,
-        0x1111111111111111ull,
-        0x0101010101010101ull,
-        0x0001000100010001ull,
-        0x0000000100000001ull,
-        0x0000000000000001ull,
-    };
     const std::uint64_t low = lane_low_bits[order], high = low << ((1u << order) - 1);
     return (word - low) & ~word & high;
 }
@@ -85,9 +87,9 @@ static_assert(word_has_free_run(0, 6) && !word_has_free_run(1ull << 63, 6));
 static_assert(word_has_free_run(~(1ull << 5), 0) && !word_has_free_run(~0ull, 0));
 
 // Whether the pageblock has an aligned run of 2^order free frames (order < pageblock_order).
-// The watermark check asks on every allocation above order 0 (has_block()). Claims fill a
-// pageblock from its low words up (from each CPU's first word), so free runs are likelier
-// near its top: the search starts there.
+// The watermark check asks on every allocation above order 0 (has_block()). Claims start
+// at the CPU's first word (slot % words_per_pageblock: the low words, with a few CPUs) and
+// go up, so free runs are likelier near the top: the search starts there.
 GFPLAB_ALWAYS_INLINE bool has_free_run(const pageblock_state &pb, unsigned order) noexcept {
     if (order <= lockfree::max_word_order) {
         for (unsigned w = lockfree::words_per_pageblock; w--;)
@@ -368,14 +370,14 @@ page *lockfree_backend::alloc_fallback(unsigned order, migratetype mt, unsigned 
     }
     if (order >= pageblock_order || (alloc_flags & ALLOC_NOFRAGMENT))
         return nullptr;
-    // 2. A fallback pageblock at least half free is claimed whole. The kernel's rule
-    //    (steal_suitable_fallback()) counts its pages of our type too, where this one counts
-    //    free frames only, and claims only when it may steal (can_steal_fallback()): for
-    //    unmovable and reclaimable requests, or when the block it falls back to is of
-    //    pageblock_order / 2 or more. It takes the largest free block of the fallback
-    //    types, so that a movable request claims a pageblock when one of them has a free
-    //    run of that order. Mixing or claiming, a fallback below a pageblock boosts the
-    //    watermarks, for kswapd to reclaim ahead of the next one.
+    // 2. A fallback pageblock at least half free is claimed whole, when the kernel would
+    //    (steal_suitable_fallback(), which also counts the pageblock's pages of our type
+    //    towards the half; this counts free frames only). The kernel claims only if it may
+    //    steal (can_steal_fallback()): for unmovable and reclaimable requests, or when the
+    //    free block it falls back to, the largest there is, has pageblock_order / 2 or
+    //    more; for a small movable request here, when the pageblock has a free run of that
+    //    order. Claimed or not, a fallback below a pageblock boosts the watermarks, for
+    //    kswapd to reclaim ahead of the next one.
     const bool may_steal = buddy::can_steal_fallback(order, mt);
     for (migratetype fb : buddy::fallbacks[mt])
         for (unsigned long b = 0; b < nr_blocks_; b++)
