@@ -210,8 +210,10 @@ class LockfreeFallback : public ::testing::Test {
     void SetUp() override {
         ASSERT_EQ(std::string(z.frames->name()), "lockfree");
         s.drain_all_pages();
-        while (page *p = z.frames->rmqueue(pageblock_order, MIGRATE_MOVABLE, 0, 0))
+        while (page *p = z.frames->rmqueue(pageblock_order, MIGRATE_MOVABLE, 0, 0)) {
             blocks.push_back(p);
+            block_pfn.push_back(s.page_to_pfn(p));
+        }
         // Whatever boot left allocated in the zone: the rest of those pageblocks, frame by frame.
         while (page *p = z.frames->rmqueue(0, MIGRATE_MOVABLE, 0, 0))
             held.push_back({p, 0});
@@ -237,13 +239,16 @@ class LockfreeFallback : public ::testing::Test {
         z.frames->free_one(blocks[i], pageblock_order, 0);
         blocks[i] = nullptr;
     }
-    unsigned long pfn_of(unsigned i) const {
-        return z.zone_start_pfn + (i << pageblock_order); // blocks came in pfn order
-    }
+    // Tests name the pageblocks SetUp() took whole by their index in `blocks`.
+    unsigned long pfn_of(unsigned i) const { return block_pfn[i]; }
     migratetype type_of(unsigned i) const { return z.pageblock_migratetype(pfn_of(i)); }
-    // Which pageblock p lies in.
-    unsigned index_of(const page *p) const {
-        return unsigned((s.page_to_pfn(p) - z.zone_start_pfn) >> pageblock_order);
+    // Which of them p lies in (-1: none).
+    int index_of(const page *p) const {
+        const unsigned long pb = s.page_to_pfn(p) & ~(pageblock_nr_pages - 1);
+        for (unsigned i = 0; i < block_pfn.size(); i++)
+            if (block_pfn[i] == pb)
+                return int(i);
+        return -1;
     }
     page *take(unsigned order, migratetype mt, unsigned alloc_flags = 0) {
         page *p = z.frames->rmqueue(order, mt, alloc_flags, 0);
@@ -260,7 +265,7 @@ class LockfreeFallback : public ::testing::Test {
             if (taken & (1u << order)) {
                 page *p = take(order, MIGRATE_MOVABLE);
                 ASSERT_NE(p, nullptr);
-                ASSERT_EQ(index_of(p), i);
+                ASSERT_EQ(index_of(p), int(i));
             }
         ASSERT_EQ(z.page_state_snapshot(NR_FREE_PAGES), before + long(pageblock_nr_pages - taken));
     }
@@ -276,6 +281,7 @@ class LockfreeFallback : public ::testing::Test {
     System s;
     zone &z;
     std::vector<page *> blocks;
+    std::vector<unsigned long> block_pfn;
     struct block {
         page *p;
         unsigned order;
@@ -286,7 +292,9 @@ class LockfreeFallback : public ::testing::Test {
 
 TEST_F(LockfreeFallback, TheZoneIsFullAndMovable) {
     for (unsigned i = 0; i < blocks.size(); i++) {
-        EXPECT_EQ(s.page_to_pfn(blocks[i]), pfn_of(i));
+        if (i) {
+            EXPECT_GT(pfn_of(i), pfn_of(i - 1));
+        }
         EXPECT_EQ(type_of(i), MIGRATE_MOVABLE);
     }
     EXPECT_EQ(take(0, MIGRATE_UNMOVABLE), nullptr);
@@ -303,7 +311,7 @@ TEST_F(LockfreeFallback, Step1RetypesAWhollyFreePageblockInFallbackOrder) {
     free_pageblock(1);
     page *r = z.frames->rmqueue(0, MIGRATE_RECLAIMABLE, 0, 0);
     ASSERT_NE(r, nullptr);
-    EXPECT_EQ(index_of(r), 1u);
+    EXPECT_EQ(index_of(r), 1);
     EXPECT_EQ(type_of(1), MIGRATE_RECLAIMABLE);
     EXPECT_EQ(new_fallbacks(), 1u);
     z.frames->free_one(r, 0, 0);
@@ -313,7 +321,7 @@ TEST_F(LockfreeFallback, Step1RetypesAWhollyFreePageblockInFallbackOrder) {
 
     page *p = take(3, MIGRATE_UNMOVABLE, ALLOC_NOFRAGMENT);
     ASSERT_NE(p, nullptr);
-    EXPECT_EQ(index_of(p), 1u) << "reclaimable comes first for unmovable requests";
+    EXPECT_EQ(index_of(p), 1) << "reclaimable comes first for unmovable requests";
     EXPECT_EQ(type_of(1), MIGRATE_UNMOVABLE);
     EXPECT_EQ(new_fallbacks(), 2u);
     EXPECT_EQ(z.watermark_boost.load(), 0u);
@@ -324,7 +332,7 @@ TEST_F(LockfreeFallback, Step1RetypesAWhollyFreePageblockInFallbackOrder) {
     // A whole pageblock (order 9) from a wholly free movable one, never the partly free one.
     page *q = take(pageblock_order, MIGRATE_UNMOVABLE);
     ASSERT_NE(q, nullptr);
-    EXPECT_EQ(index_of(q), 0u);
+    EXPECT_EQ(index_of(q), 0);
     EXPECT_EQ(type_of(0), MIGRATE_UNMOVABLE);
     EXPECT_EQ(type_of(2), MIGRATE_MOVABLE);
     EXPECT_EQ(new_fallbacks(), 3u);
@@ -343,7 +351,7 @@ TEST_F(LockfreeFallback, Step2RetypesAPageblockAtLeastHalfFree) {
 
     page *p = take(0, MIGRATE_UNMOVABLE, ALLOC_KSWAPD);
     ASSERT_NE(p, nullptr);
-    EXPECT_EQ(index_of(p), 3u);
+    EXPECT_EQ(index_of(p), 3);
     EXPECT_EQ(type_of(3), MIGRATE_UNMOVABLE);
     EXPECT_EQ(new_fallbacks(), 1u);
     EXPECT_GT(z.watermark_boost.load(), 0u);
@@ -369,7 +377,7 @@ TEST_F(LockfreeFallback, Step2ForSmallMovableRequestsNeedsAFreeRunOfHalfAPageblo
     for (unsigned i = 0; i < pageblock_nr_pages / 8; i++) {
         eights.push_back(take(3, MIGRATE_UNMOVABLE));
         ASSERT_NE(eights.back(), nullptr);
-        ASSERT_EQ(index_of(eights.back()), 5u);
+        ASSERT_EQ(index_of(eights.back()), 5);
     }
     std::sort(eights.begin(), eights.end());
     for (unsigned i = 0; i < eights.size(); i += 2)
@@ -378,7 +386,7 @@ TEST_F(LockfreeFallback, Step2ForSmallMovableRequestsNeedsAFreeRunOfHalfAPageblo
 
     page *p = take(0, MIGRATE_MOVABLE);
     ASSERT_NE(p, nullptr);
-    EXPECT_EQ(index_of(p), 5u);
+    EXPECT_EQ(index_of(p), 5);
     EXPECT_EQ(type_of(5), MIGRATE_UNMOVABLE) << "no free run of order 4: not claimed";
     EXPECT_EQ(new_fallbacks(), before + 1);
     EXPECT_GT(z.watermark_boost.load(), 0u);
@@ -400,7 +408,7 @@ TEST_F(LockfreeFallback, Step3TakesFramesAsTheyAreAndBoosts) {
 
     page *p = take(1, MIGRATE_UNMOVABLE);
     ASSERT_NE(p, nullptr);
-    EXPECT_EQ(index_of(p), 4u);
+    EXPECT_EQ(index_of(p), 4);
     EXPECT_EQ(type_of(4), MIGRATE_MOVABLE);
     EXPECT_EQ(new_fallbacks(), 1u);
     const unsigned long boost = z.watermark_boost.load();
