@@ -12,12 +12,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <pthread.h>
 #include <random>
 #include <sched.h>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -195,6 +197,268 @@ TEST(Lockfree, HighatomicReserveIsBookedAndGivenBack) {
     z.frames->free_one(q, 0, 0, FPI_NONE);
     s.free_pages(p, 4);
     expect_clean(s);
+}
+
+// The lock-free backend's fallback rules (docs/backends.md), on states built by hand: a small
+// System whose Normal zone is wholly allocated straight from the backend (no per-CPU lists,
+// no watermarks, no kswapd), every pageblock taken whole as the movable pageblock boot made
+// it, so that a test frees exactly the pageblocks and frames it wants free.
+class LockfreeFallback : public ::testing::Test {
+  protected:
+    LockfreeFallback() : s(config(buddy_backend::lockfree)), z(s.node(0).node_zones[ZONE_NORMAL]) {}
+
+    void SetUp() override {
+        ASSERT_EQ(std::string(z.frames->name()), "lockfree");
+        s.drain_all_pages();
+        while (page *p = z.frames->rmqueue(pageblock_order, MIGRATE_MOVABLE, 0, 0)) {
+            blocks.push_back(p);
+            block_pfn.push_back(s.page_to_pfn(p));
+        }
+        // Whatever boot left allocated in the zone: the rest of those pageblocks, frame by frame.
+        while (page *p = z.frames->rmqueue(0, MIGRATE_MOVABLE, 0, 0))
+            held.push_back({p, 0});
+        ASSERT_EQ(z.page_state_snapshot(NR_FREE_PAGES), 0);
+        ASSERT_GE(blocks.size(), 6u);
+        z.watermark_boost.store(0);
+        z.flags.fetch_and(~ZONE_BOOSTED_WATERMARK);
+        fallbacks = z.migratetype_fallbacks.load();
+    }
+
+    void TearDown() override {
+        for (auto &h : held)
+            z.frames->free_one(h.p, h.order, 0);
+        for (page *p : blocks)
+            if (p)
+                z.frames->free_one(p, pageblock_order, 0);
+        expect_clean(s);
+    }
+
+    // Pageblock i becomes wholly free, of the type it had.
+    void free_pageblock(unsigned i) {
+        ASSERT_NE(blocks[i], nullptr);
+        z.frames->free_one(blocks[i], pageblock_order, 0);
+        blocks[i] = nullptr;
+    }
+    // Tests name the pageblocks SetUp() took whole by their index in `blocks`.
+    unsigned long pfn_of(unsigned i) const { return block_pfn[i]; }
+    migratetype type_of(unsigned i) const { return z.pageblock_migratetype(pfn_of(i)); }
+    // Which of them p lies in (-1: none).
+    int index_of(const page *p) const {
+        const unsigned long pb = s.page_to_pfn(p) & ~(pageblock_nr_pages - 1);
+        for (unsigned i = 0; i < block_pfn.size(); i++)
+            if (block_pfn[i] == pb)
+                return int(i);
+        return -1;
+    }
+    page *take(unsigned order, migratetype mt, unsigned alloc_flags = 0) {
+        page *p = z.frames->rmqueue(order, mt, alloc_flags, 0);
+        if (p)
+            held.push_back({p, order});
+        return p;
+    }
+    // Frees pageblock i whole, then takes `taken` of its frames back as movable ones, so that
+    // it is left movable with pageblock_nr_pages - taken frames free.
+    void partly_free_movable(unsigned i, unsigned taken) {
+        const long before = z.page_state_snapshot(NR_FREE_PAGES);
+        free_pageblock(i);
+        for (unsigned order = pageblock_order; order--;)
+            if (taken & (1u << order)) {
+                page *p = take(order, MIGRATE_MOVABLE);
+                ASSERT_NE(p, nullptr);
+                ASSERT_EQ(index_of(p), int(i));
+            }
+        ASSERT_EQ(z.page_state_snapshot(NR_FREE_PAGES), before + long(pageblock_nr_pages - taken));
+    }
+    // Frees a block take() got.
+    void give_back(page *p) {
+        auto it = std::find_if(held.begin(), held.end(), [p](const block &h) { return h.p == p; });
+        ASSERT_NE(it, held.end());
+        z.frames->free_one(p, it->order, 0);
+        held.erase(it);
+    }
+    std::uint64_t new_fallbacks() const { return z.migratetype_fallbacks.load() - fallbacks; }
+
+    System s;
+    zone &z;
+    std::vector<page *> blocks;
+    std::vector<unsigned long> block_pfn;
+    struct block {
+        page *p;
+        unsigned order;
+    };
+    std::vector<block> held;
+    std::uint64_t fallbacks = 0;
+};
+
+TEST_F(LockfreeFallback, TheZoneIsFullAndMovable) {
+    for (unsigned i = 0; i < blocks.size(); i++) {
+        if (i) {
+            EXPECT_GT(pfn_of(i), pfn_of(i - 1));
+        }
+        EXPECT_EQ(type_of(i), MIGRATE_MOVABLE);
+    }
+    EXPECT_EQ(take(0, MIGRATE_UNMOVABLE), nullptr);
+    EXPECT_EQ(take(0, MIGRATE_MOVABLE), nullptr);
+}
+
+// Step 1: a wholly free pageblock of a fallback type becomes the request's, in the kernel's
+// fallback order (unmovable falls back to reclaimable before movable), before any partly
+// free one; no watermark boost (the kernel steals a pageblock or more without one), and
+// ALLOC_NOFRAGMENT allows it.
+TEST_F(LockfreeFallback, Step1RetypesAWhollyFreePageblockInFallbackOrder) {
+    // Pageblock 1 reclaimable and wholly free: a reclaimable request retypes it, then gives
+    // its frame back.
+    free_pageblock(1);
+    page *r = z.frames->rmqueue(0, MIGRATE_RECLAIMABLE, 0, 0);
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(index_of(r), 1);
+    EXPECT_EQ(type_of(1), MIGRATE_RECLAIMABLE);
+    EXPECT_EQ(new_fallbacks(), 1u);
+    z.frames->free_one(r, 0, 0);
+    // Pageblock 2 movable and more than half free; pageblock 0 movable and wholly free.
+    partly_free_movable(2, 16);
+    free_pageblock(0);
+
+    page *p = take(3, MIGRATE_UNMOVABLE, ALLOC_NOFRAGMENT);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(index_of(p), 1) << "reclaimable comes first for unmovable requests";
+    EXPECT_EQ(type_of(1), MIGRATE_UNMOVABLE);
+    EXPECT_EQ(new_fallbacks(), 2u);
+    EXPECT_EQ(z.watermark_boost.load(), 0u);
+    // The pageblock is ours now: no more fallbacks while it has room.
+    ASSERT_NE(take(3, MIGRATE_UNMOVABLE), nullptr);
+    EXPECT_EQ(new_fallbacks(), 2u);
+
+    // A whole pageblock (order 9) from a wholly free movable one, never the partly free one.
+    page *q = take(pageblock_order, MIGRATE_UNMOVABLE);
+    ASSERT_NE(q, nullptr);
+    EXPECT_EQ(index_of(q), 0);
+    EXPECT_EQ(type_of(0), MIGRATE_UNMOVABLE);
+    EXPECT_EQ(type_of(2), MIGRATE_MOVABLE);
+    EXPECT_EQ(new_fallbacks(), 3u);
+    EXPECT_EQ(z.watermark_boost.load(), 0u);
+}
+
+// Step 2: no wholly free pageblock, but a fallback pageblock at least half free: it is
+// retyped to the request's type (after 6.12's steal_suitable_fallback(), which boosts the
+// watermarks for any steal below a pageblock, claimed or not); not under ALLOC_NOFRAGMENT.
+TEST_F(LockfreeFallback, Step2RetypesAPageblockAtLeastHalfFree) {
+    partly_free_movable(3, pageblock_nr_pages / 2);
+    EXPECT_EQ(take(0, MIGRATE_UNMOVABLE, ALLOC_NOFRAGMENT), nullptr);
+    EXPECT_EQ(type_of(3), MIGRATE_MOVABLE);
+    EXPECT_EQ(new_fallbacks(), 0u);
+    EXPECT_EQ(z.watermark_boost.load(), 0u);
+
+    page *p = take(0, MIGRATE_UNMOVABLE, ALLOC_KSWAPD);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(index_of(p), 3);
+    EXPECT_EQ(type_of(3), MIGRATE_UNMOVABLE);
+    EXPECT_EQ(new_fallbacks(), 1u);
+    EXPECT_GT(z.watermark_boost.load(), 0u);
+    EXPECT_TRUE(z.flags.load() & ZONE_BOOSTED_WATERMARK);
+    // Its other free frames are unmovable now: an unmovable request is no fallback, and a
+    // movable one finds nothing of its type.
+    ASSERT_NE(take(0, MIGRATE_UNMOVABLE, ALLOC_NOFRAGMENT), nullptr);
+    EXPECT_EQ(new_fallbacks(), 1u);
+}
+
+// Step 2 for a movable request below pageblock_order / 2: the kernel claims a pageblock
+// only when the fallback block it takes is of that order or more (can_steal_fallback()),
+// so a half free pageblock with no free run of order 4 gives frames as it is.
+TEST_F(LockfreeFallback, Step2ForSmallMovableRequestsNeedsAFreeRunOfHalfAPageblocksOrder) {
+    // Pageblock 5 unmovable, then wholly taken in order-3 blocks, every other one given back:
+    // half free, in runs of 8 frames.
+    free_pageblock(5);
+    page *first = take(0, MIGRATE_UNMOVABLE);
+    ASSERT_NE(first, nullptr);
+    ASSERT_EQ(type_of(5), MIGRATE_UNMOVABLE);
+    give_back(first);
+    std::vector<page *> eights;
+    for (unsigned i = 0; i < pageblock_nr_pages / 8; i++) {
+        eights.push_back(take(3, MIGRATE_UNMOVABLE));
+        ASSERT_NE(eights.back(), nullptr);
+        ASSERT_EQ(index_of(eights.back()), 5);
+    }
+    std::sort(eights.begin(), eights.end());
+    for (unsigned i = 0; i < eights.size(); i += 2)
+        give_back(eights[i]);
+    const auto before = new_fallbacks();
+
+    page *p = take(0, MIGRATE_MOVABLE);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(index_of(p), 5);
+    EXPECT_EQ(type_of(5), MIGRATE_UNMOVABLE) << "no free run of order 4: not claimed";
+    EXPECT_EQ(new_fallbacks(), before + 1);
+    EXPECT_GT(z.watermark_boost.load(), 0u);
+
+    // Frames 16..31 free: an order-4 run, and the pageblock is claimed.
+    give_back(eights[3]);
+    ASSERT_NE(take(0, MIGRATE_MOVABLE), nullptr);
+    EXPECT_EQ(type_of(5), MIGRATE_MOVABLE);
+    EXPECT_EQ(new_fallbacks(), before + 2);
+}
+
+// Step 3: a fallback pageblock less than half free gives frames as it is: it keeps its
+// type, the watermarks are boosted, every such allocation is a fallback; ALLOC_NOFRAGMENT
+// gets nothing.
+TEST_F(LockfreeFallback, Step3TakesFramesAsTheyAreAndBoosts) {
+    partly_free_movable(4, pageblock_nr_pages / 2 + 1);
+    EXPECT_EQ(take(0, MIGRATE_UNMOVABLE, ALLOC_NOFRAGMENT), nullptr);
+    EXPECT_EQ(new_fallbacks(), 0u);
+
+    page *p = take(1, MIGRATE_UNMOVABLE);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(index_of(p), 4);
+    EXPECT_EQ(type_of(4), MIGRATE_MOVABLE);
+    EXPECT_EQ(new_fallbacks(), 1u);
+    const unsigned long boost = z.watermark_boost.load();
+    EXPECT_GT(boost, 0u);
+    EXPECT_FALSE(z.flags.load() & ZONE_BOOSTED_WATERMARK) << "only with ALLOC_KSWAPD";
+
+    ASSERT_NE(take(0, MIGRATE_UNMOVABLE), nullptr);
+    EXPECT_EQ(type_of(4), MIGRATE_MOVABLE);
+    EXPECT_EQ(new_fallbacks(), 2u);
+    EXPECT_GE(z.watermark_boost.load(), boost);
+    EXPECT_EQ(take(pageblock_order, MIGRATE_UNMOVABLE), nullptr) << "no whole pageblock";
+}
+
+// rmqueue_bulk() of a per-CPU order above 0 takes the blocks a pageblock of the type has in
+// aligned runs, the count for all of them at once; what the count had room for but no
+// aligned run holds goes back to it (verify() recounts count against bits at the end).
+TEST_F(LockfreeFallback, BulkRefillTakesAlignedRunsAndGivesBackTheRest) {
+    // Pageblock 0 movable with 192 free frames: every other frame of words 0-3 (no two
+    // aligned together) and all of word 7 (eight aligned runs of 8).
+    free_pageblock(0);
+    for (unsigned i = 0; i < pageblock_nr_pages; i++)
+        ASSERT_NE(take(0, MIGRATE_MOVABLE), nullptr);
+    for (unsigned i = 0; i < pageblock_nr_pages; i++)
+        if ((i < 256 && i % 2) || i >= 448)
+            give_back(z.mem_map + pfn_of(0) + i);
+    ASSERT_EQ(z.page_state_snapshot(NR_FREE_PAGES), 192);
+
+    std::uint32_t head = pfn_nil, tail = pfn_nil;
+    const unsigned long got = z.frames->rmqueue_bulk(3, MIGRATE_MOVABLE, 0, 0, 16, &head, &tail);
+    ASSERT_EQ(got, 8u);
+    EXPECT_EQ(z.page_state_snapshot(NR_FREE_PAGES), 192 - 64);
+    std::vector<unsigned long> pfns;
+    for (std::uint32_t pfn = head;; pfn = z.mem_map[pfn].lru.next) {
+        ASSERT_LT(pfns.size(), got);
+        const page &p = z.mem_map[pfn];
+        EXPECT_TRUE(p.flags.load() & PG_pcp);
+        EXPECT_EQ(p.order, 3u);
+        pfns.push_back(pfn);
+        if (pfn == tail)
+            break;
+    }
+    EXPECT_EQ(z.mem_map[tail].lru.next, pfn_nil);
+    ASSERT_EQ(pfns.size(), got);
+    std::sort(pfns.begin(), pfns.end());
+    for (unsigned i = 0; i < got; i++)
+        EXPECT_EQ(pfns[i], pfn_of(0) + 448 + 8 * i);
+    EXPECT_EQ(new_fallbacks(), 0u);
+
+    z.frames->free_bulk(head, got, 0);
+    EXPECT_EQ(z.page_state_snapshot(NR_FREE_PAGES), 192);
 }
 
 std::atomic<bool> parked{false}, release_parked{false};

@@ -12,9 +12,11 @@
 // migratetype per pageblock with fallbacks counted, the highatomic reserve.
 #pragma once
 
+#include <gfplab/page.hpp>
 #include <gfplab/report.hpp>
 #include <gfplab/zone.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -77,6 +79,42 @@ class frame_backend {
     // every free frame through w and returns the free pages counted (HIGHATOMIC ones also in
     // *highatomic). Blocks whose FPI_TRYLOCK free was deferred are freed first.
     virtual unsigned long verify_free(free_frame_walker &w, unsigned long *highatomic) = 0;
+};
+
+// The chain rmqueue_bulk() hands to the per-CPU lists, built as blocks are taken: each
+// block's head gets its order and PG_pcp (PG_poisoned kept) and is linked through lru.next
+// after the one before. The pages are the caller's alone until it returns them.
+class pcp_chain {
+  public:
+    pcp_chain(page *mem_map, unsigned order, std::uint32_t *head, std::uint32_t *tail) noexcept
+        : mem_map_(mem_map), head_(head), tail_(tail), order_(std::uint8_t(order)) {}
+
+    void add(std::uint32_t pfn) noexcept {
+        page &p = mem_map_[pfn];
+        p.order = order_;
+        set_page_flags(p, PG_pcp);
+        p.lru.next = pfn_nil;
+        if (last_ == pfn_nil)
+            *head_ = pfn;
+        else
+            mem_map_[last_].lru.next = pfn;
+        last_ = pfn;
+        n_++;
+    }
+    unsigned long size() const noexcept { return n_; }
+    // Writes the tail (pfn_nil when empty; the head is written by the first add()) and
+    // returns rmqueue_bulk()'s answer, the number of blocks.
+    unsigned long finish() const noexcept {
+        *tail_ = last_;
+        return n_;
+    }
+
+  private:
+    page *const mem_map_;
+    std::uint32_t *const head_, *const tail_;
+    const std::uint8_t order_;
+    std::uint32_t last_ = pfn_nil;
+    unsigned long n_ = 0;
 };
 
 // The backend of a zone, after the zone's memory map, counters and pageblocks are set up;

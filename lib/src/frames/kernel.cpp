@@ -121,24 +121,14 @@ class kernel_backend final : public frame_backend {
     unsigned long take_bulk(unsigned order, migratetype mt, unsigned alloc_flags,
                             unsigned long count, std::uint32_t *head, std::uint32_t *tail)
         GFPLAB_REQUIRES(z_.lock) {
-        unsigned long got = 0;
-        std::uint32_t last = pfn_nil;
-        for (; got < count; got++) {
+        pcp_chain chain(z_.mem_map, order, head, tail);
+        while (chain.size() < count) {
             page *p = buddy::rmqueue_one(z_, order, mt, alloc_flags);
             if (!p)
                 break;
-            const auto pfn = std::uint32_t(p - z_.mem_map);
-            p->order = std::uint8_t(order);
-            set_page_flags(*p, PG_pcp); // keep PG_poisoned
-            p->lru.next = pfn_nil;
-            if (last == pfn_nil)
-                *head = pfn;
-            else
-                z_.mem_map[last].lru.next = pfn;
-            last = pfn;
+            chain.add(std::uint32_t(p - z_.mem_map));
         }
-        *tail = last;
-        return got;
+        return chain.finish();
     }
 
     // add_page_to_zone_llist(): a block whose FPI_TRYLOCK free found zone->lock busy, pushed

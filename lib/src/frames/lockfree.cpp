@@ -15,9 +15,10 @@
 //  - a pageblock keeps one migratetype, in its entry; a request takes from pageblocks of
 //    its own type first; when none has room it claims a wholly free pageblock of another
 //    type (retyping it), then a fallback type's pageblock with at least half its frames
-//    free (retyping it), then takes frames from a fallback type's pageblock as they are
-//    (boosting the watermarks, as a stolen single block does). ALLOC_NOFRAGMENT stops after
-//    the wholly free ones. Each is counted in zone::migratetype_fallbacks.
+//    free (retyping it, where the kernel would claim it), then takes frames from a fallback
+//    type's pageblock as they are; the last two boost the watermarks, as the kernel does for
+//    any fallback below a pageblock. ALLOC_NOFRAGMENT stops after the wholly free ones.
+//    Each is counted in zone::migratetype_fallbacks.
 //  - the highatomic reserve is whole pageblocks retyped MIGRATE_HIGHATOMIC, as in the
 //    kernel, within the same 1% limit; unreserving picks a reserved pageblock with free
 //    frames.
@@ -26,6 +27,7 @@
 //  - "a free block of order o" (the watermark probe, buddyinfo) is found by scanning the
 //    pageblocks' bitfields where the kernel reads a list head.
 #include "../buddy/buddy.hpp"
+#include "../compiler.hpp"
 #include "../trace/tracepoint.hpp"
 #include "backend.hpp"
 #include "pageblock_bits.hpp"
@@ -59,11 +61,39 @@ bool range_free(const pageblock_state &pb, unsigned index, unsigned order) noexc
     return true;
 }
 
+// Whether `word` has an aligned run of 2^order clear bits (order <= max_word_order), i.e. a
+// lane of 2^order bits that is zero: the borrow trick of the zero-byte test, for any lane
+// width. The lowest zero lane always shows (no lane below it borrows); a lane above it may
+// show wrongly, which leaves the answer right. Five operations where aligned_free_runs()
+// takes a loop of `order` steps.
+// (The lanes' low bits at namespace scope: a table local to the function is built on the
+// stack at every call.)
+constexpr std::uint64_t lane_low_bits[lockfree::max_word_order + 1] = {
+    ~0ull,
+    0x5555555555555555ull,
+    0x1111111111111111ull,
+    0x0101010101010101ull,
+    0x0001000100010001ull,
+    0x0000000100000001ull,
+    0x0000000000000001ull,
+};
+constexpr bool word_has_free_run(std::uint64_t word, unsigned order) noexcept {
+    const std::uint64_t low = lane_low_bits[order], high = low << ((1u << order) - 1);
+    return (word - low) & ~word & high;
+}
+static_assert(word_has_free_run(~0ull << 8, 3) && !word_has_free_run(~0ull << 4, 3));
+static_assert(word_has_free_run(0xff00ff00ff00ff00ull, 3) && !word_has_free_run(~1ull, 1));
+static_assert(word_has_free_run(0, 6) && !word_has_free_run(1ull << 63, 6));
+static_assert(word_has_free_run(~(1ull << 5), 0) && !word_has_free_run(~0ull, 0));
+
 // Whether the pageblock has an aligned run of 2^order free frames (order < pageblock_order).
-bool has_free_run(const pageblock_state &pb, unsigned order) noexcept {
+// The watermark check asks on every allocation above order 0 (has_block()). Claims start
+// at the CPU's first word (slot % words_per_pageblock: the low words, with a few CPUs) and
+// go up, so free runs are likelier near the top: the search starts there.
+GFPLAB_ALWAYS_INLINE bool has_free_run(const pageblock_state &pb, unsigned order) noexcept {
     if (order <= lockfree::max_word_order) {
-        for (const auto &w : pb.bits)
-            if (lockfree::aligned_free_runs(w.load(std::memory_order_relaxed), order))
+        for (unsigned w = lockfree::words_per_pageblock; w--;)
+            if (word_has_free_run(pb.bits[w].load(std::memory_order_relaxed), order))
                 return true;
         return false;
     }
@@ -84,6 +114,35 @@ unsigned long count_runs(const pageblock_state &pb, unsigned index, unsigned ord
         return 0;
     return count_runs(pb, index, order - 1, want) +
            count_runs(pb, index + (1u << (order - 1)), order - 1, want);
+}
+
+// Claims up to n aligned runs of 2^order clear bits (0 < order <= max_word_order) in one
+// pass over the words from first_word, each word's runs with one CAS; writes their indexes
+// and returns how many it got. (Beside pageblock_state::claim_frames(), which order 0 uses,
+// once that header's Relacy templating settles.)
+unsigned claim_runs(pageblock_state &pb, unsigned order, unsigned n, unsigned first_word,
+                    std::uint16_t *out) noexcept {
+    unsigned got = 0;
+    for (unsigned i = 0; i < lockfree::words_per_pageblock && got < n; i++) {
+        const unsigned w = (first_word + i) % lockfree::words_per_pageblock;
+        std::uint64_t v = pb.bits[w].load(std::memory_order_relaxed);
+        for (;;) {
+            std::uint64_t runs = lockfree::aligned_free_runs(v, order), starts = 0, mask = 0;
+            for (unsigned k = got; runs && k < n; k++, runs &= runs - 1) {
+                const unsigned pos = unsigned(std::countr_zero(runs));
+                starts |= 1ull << pos;
+                mask |= lockfree::run_mask(order, pos);
+            }
+            if (!mask)
+                break;
+            if (pb.bits[w].compare_exchange_weak(v, v | mask, std::memory_order_acq_rel)) {
+                for (; starts; starts &= starts - 1)
+                    out[got++] = std::uint16_t(w * 64 + unsigned(std::countr_zero(starts)));
+                break;
+            }
+        }
+    }
+    return got;
 }
 
 // A CPU's hints: the pageblock each migratetype last allocated from.
@@ -121,10 +180,10 @@ class lockfree_backend final : public frame_backend {
         if (ha)
             z_.nr_free_highatomic.fetch_add(ha, std::memory_order_relaxed);
     }
-    // Changes pageblock b's type from `from` (any: MIGRATE_TYPES) to `to` if its entry
-    // allows (pred), and mirrors the type into zone::pageblock_mt.
+    // Changes pageblock b's type from `from` to `to` if its entry allows (pred), and mirrors
+    // the type into zone::pageblock_mt.
     template <class Pred>
-    bool retype(unsigned long b, unsigned from, migratetype to, Pred pred) noexcept;
+    bool retype(unsigned long b, migratetype from, migratetype to, Pred pred) noexcept;
     void mirror_type(unsigned long b) noexcept;
 
     page *block_page(unsigned long b, unsigned index) const noexcept {
@@ -134,22 +193,33 @@ class lockfree_backend final : public frame_backend {
         return (static_cast<unsigned long>(p - z_.mem_map) - z_.zone_start_pfn) >> pageblock_order;
     }
 
-    // A block of `order` from pageblocks of type mt (MIGRATE_TYPES: any), hint first.
-    page *alloc_typed(unsigned order, unsigned mt, unsigned slot) noexcept;
-    page *alloc_in(unsigned long b, unsigned order, unsigned mt, unsigned slot) noexcept;
+    // A block of `order` from pageblocks of type mt, hint first.
+    page *alloc_typed(unsigned order, migratetype mt, unsigned slot) noexcept;
+    page *alloc_in(unsigned long b, unsigned order, migratetype mt, unsigned slot) noexcept;
     sync::atom<std::uint32_t> &hint(unsigned slot, migratetype mt) noexcept {
         return hints_[slot].pageblock[mt];
     }
-    page *alloc_whole(unsigned order, unsigned mt, migratetype as) noexcept;
+    // A block of pageblock_order or more from wholly free pageblocks of type `from`, which
+    // become `as`.
+    page *alloc_whole(unsigned order, migratetype from, migratetype as) noexcept;
     page *alloc_fallback(unsigned order, migratetype mt, unsigned alloc_flags,
                          unsigned cpu_slot) noexcept;
     page *alloc_one(unsigned order, migratetype mt, unsigned alloc_flags, unsigned cpu) noexcept;
-    // Up to `want` single frames from pageblock b if it is of type mt; their pfns in pfns.
-    unsigned long take_frames(unsigned long b, migratetype mt, unsigned slot, unsigned long want,
-                              std::uint32_t *pfns) noexcept;
+    // Up to `want` blocks of `order` (up to max_word_order) from pageblock b if it is of type
+    // mt, their count taken with one CAS on the entry and accounted once; their pfns in pfns.
+    unsigned long take_blocks(unsigned long b, unsigned order, migratetype mt, unsigned slot,
+                              unsigned long want, std::uint32_t *pfns) noexcept;
+    // Gives n frames whose bits were never claimed back to pageblock b's count.
+    void give_back(unsigned long b, unsigned n) noexcept {
+        const pb_entry before = blocks_[b].give(n);
+        account(before, before.with_free(before.free() + n));
+    }
     // Clears a block's bits and gives its frames back to the count (order < pageblock_order);
     // returns the entry before, for the caller's accounting.
     pb_entry free_frames(page *p, unsigned order) noexcept;
+    // boost_watermark() after a fallback below a pageblock, and ZONE_BOOSTED_WATERMARK for
+    // kswapd when the request may wake it.
+    void boost_watermarks(unsigned alloc_flags) noexcept;
     void count_fallback() noexcept {
         z_.migratetype_fallbacks.fetch_add(1, std::memory_order_relaxed);
     }
@@ -193,10 +263,11 @@ void lockfree_backend::mirror_type(unsigned long b) noexcept {
 }
 
 template <class Pred>
-bool lockfree_backend::retype(unsigned long b, unsigned from, migratetype to, Pred pred) noexcept {
+bool lockfree_backend::retype(unsigned long b, migratetype from, migratetype to,
+                              Pred pred) noexcept {
     pb_entry e = blocks_[b].load();
     for (;;) {
-        if ((from != MIGRATE_TYPES && e.mt() != from) || !pred(e))
+        if (e.mt() != from || !pred(e))
             return false;
         if (e.mt() == to)
             return true;
@@ -209,27 +280,28 @@ bool lockfree_backend::retype(unsigned long b, unsigned from, migratetype to, Pr
     }
 }
 
-page *lockfree_backend::alloc_in(unsigned long b, unsigned order, unsigned mt,
+page *lockfree_backend::alloc_in(unsigned long b, unsigned order, migratetype mt,
                                  unsigned slot) noexcept {
     pageblock_state &pb = blocks_[b];
     pb_entry old;
     if (!pb.take(1u << order, mt, &old))
         return nullptr;
+    account(old, old.with_free(old.free() - (1u << order)));
     // CPUs sharing a pageblock start their search in different words.
     const int index = pb.claim(order, slot % lockfree::words_per_pageblock);
     if (index < 0) {
-        // The count had room but no aligned run is clear: give the frames back.
-        pb.give(1u << order);
+        // The count had room but no aligned run is clear: give the frames back, accounted
+        // as a transition of its own (the pageblock may have been retyped meanwhile).
+        give_back(b, 1u << order);
         return nullptr;
     }
-    account(old, old.with_free(old.free() - (1u << order)));
     hint(slot, old.mt()).store(std::uint32_t(b), std::memory_order_relaxed);
     page *p = block_page(b, unsigned(index));
     trace_mm_page_alloc_zone_locked(z_, p, order, old.mt());
     return p;
 }
 
-page *lockfree_backend::alloc_whole(unsigned order, unsigned mt, migratetype as) noexcept {
+page *lockfree_backend::alloc_whole(unsigned order, migratetype from, migratetype as) noexcept {
     // Order pageblock_order: one wholly free pageblock; MAX_PAGE_ORDER: an aligned pair,
     // taken one after the other and given back if the second is not free.
     const unsigned long span = 1ul << (order - pageblock_order);
@@ -240,7 +312,7 @@ page *lockfree_backend::alloc_whole(unsigned order, unsigned mt, migratetype as)
         for (; got < span; got++) {
             pb_entry e = blocks_[b + got].load();
             bool ok = false;
-            while (!ok && e.whole() && (mt == MIGRATE_TYPES || e.mt() == mt))
+            while (!ok && e.whole() && e.mt() == from)
                 ok = blocks_[b + got].cas(e, taken);
             if (!ok)
                 break;
@@ -262,18 +334,15 @@ page *lockfree_backend::alloc_whole(unsigned order, unsigned mt, migratetype as)
     return nullptr;
 }
 
-page *lockfree_backend::alloc_typed(unsigned order, unsigned mt, unsigned slot) noexcept {
+page *lockfree_backend::alloc_typed(unsigned order, migratetype mt, unsigned slot) noexcept {
     if (order >= pageblock_order)
-        return alloc_whole(order, mt,
-                           migratetype(mt == MIGRATE_TYPES ? unsigned(MIGRATE_MOVABLE) : mt));
+        return alloc_whole(order, mt, mt);
     // From the pageblock this CPU used last for the type, onwards.
-    const unsigned long start =
-        hint(slot, migratetype(mt == MIGRATE_TYPES ? 0 : mt)).load(std::memory_order_relaxed) %
-        nr_blocks_;
+    const unsigned long start = hint(slot, mt).load(std::memory_order_relaxed) % nr_blocks_;
     for (unsigned long i = 0; i < nr_blocks_; i++) {
         const unsigned long b = (start + i) % nr_blocks_;
         const pb_entry e = blocks_[b].load();
-        if (e.huge() || e.free() < (1u << order) || (mt != MIGRATE_TYPES && e.mt() != mt))
+        if (e.huge() || e.free() < (1u << order) || e.mt() != mt)
             continue;
         if (page *p = alloc_in(b, order, mt, slot))
             return p;
@@ -301,33 +370,46 @@ page *lockfree_backend::alloc_fallback(unsigned order, migratetype mt, unsigned 
     }
     if (order >= pageblock_order || (alloc_flags & ALLOC_NOFRAGMENT))
         return nullptr;
-    // 2. A fallback pageblock at least half free is claimed whole (the kernel's rule counts
-    //    its pages of our type too; this one counts free frames only).
+    // 2. A fallback pageblock at least half free is claimed whole, when the kernel would
+    //    (steal_suitable_fallback(), which also counts the pageblock's pages of our type
+    //    towards the half; this counts free frames only). The kernel claims only if it may
+    //    steal (can_steal_fallback()): for unmovable and reclaimable requests, or when the
+    //    free block it falls back to, the largest there is, has pageblock_order / 2 or
+    //    more; for a small movable request here, when the pageblock has a free run of that
+    //    order. Claimed or not, a fallback below a pageblock boosts the watermarks, for
+    //    kswapd to reclaim ahead of the next one.
+    const bool may_steal = buddy::can_steal_fallback(order, mt);
     for (migratetype fb : buddy::fallbacks[mt])
         for (unsigned long b = 0; b < nr_blocks_; b++)
-            if (retype(b, fb, mt, [](pb_entry e) {
-                    return !e.huge() && e.free() >= pageblock_nr_pages / 2;
+            if (retype(b, fb, mt, [&](pb_entry e) {
+                    return !e.huge() && e.free() >= pageblock_nr_pages / 2 &&
+                           (may_steal || has_free_run(blocks_[b], pageblock_order / 2));
                 })) {
                 count_fallback();
+                boost_watermarks(alloc_flags);
                 if (page *p = alloc_in(b, order, mt, cpu_slot))
                     return p;
             }
-    // 3. Frames from a fallback type's pageblock as it is: the pageblock is now mixed, so
-    //    the watermarks are boosted for kswapd to reclaim ahead of the next fallback.
+    // 3. Frames from a fallback type's pageblock as it is: the pageblock is now mixed.
     for (migratetype fb : buddy::fallbacks[mt])
         if (page *p = alloc_typed(order, fb, cpu_slot)) {
             count_fallback();
-            auto r = boost_watermark(z_.watermark_boost.load(std::memory_order_relaxed),
-                                     z_._watermark[WMARK_HIGH], int(z_.watermark_boost_factor),
-                                     pageblock_nr_pages, z_.managed_pages);
-            if (r.boosted) {
-                z_.watermark_boost.store(r.watermark_boost, std::memory_order_relaxed);
-                if (alloc_flags & ALLOC_KSWAPD)
-                    z_.flags.fetch_or(ZONE_BOOSTED_WATERMARK, std::memory_order_relaxed);
-            }
+            boost_watermarks(alloc_flags);
             return p;
         }
     return nullptr;
+}
+
+void lockfree_backend::boost_watermarks(unsigned alloc_flags) noexcept {
+    // Two boosts at once may count as one: a heuristic, as racy reads of it are in the kernel.
+    auto r = boost_watermark(z_.watermark_boost.load(std::memory_order_relaxed),
+                             z_._watermark[WMARK_HIGH], int(z_.watermark_boost_factor),
+                             pageblock_nr_pages, z_.managed_pages);
+    if (r.boosted) {
+        z_.watermark_boost.store(r.watermark_boost, std::memory_order_relaxed);
+        if (alloc_flags & ALLOC_KSWAPD)
+            z_.flags.fetch_or(ZONE_BOOSTED_WATERMARK, std::memory_order_relaxed);
+    }
 }
 
 page *lockfree_backend::alloc_one(unsigned order, migratetype mt, unsigned alloc_flags,
@@ -350,67 +432,68 @@ page *lockfree_backend::rmqueue(unsigned order, migratetype mt, unsigned alloc_f
     return p;
 }
 
-unsigned long lockfree_backend::take_frames(unsigned long b, migratetype mt, unsigned slot,
-                                            unsigned long want, std::uint32_t *pfns) noexcept {
+unsigned long lockfree_backend::take_blocks(unsigned long b, unsigned order, migratetype mt,
+                                            unsigned slot, unsigned long want,
+                                            std::uint32_t *pfns) noexcept {
     pageblock_state &pb = blocks_[b];
+    const unsigned size = 1u << order;
     pb_entry e = pb.load();
     unsigned n;
     do {
-        if (e.huge() || e.free() == 0 || e.mt() != mt)
+        if (e.huge() || e.free() < size || e.mt() != mt)
             return 0;
-        n = unsigned(std::min<unsigned long>(want, e.free()));
-    } while (!pb.cas(e, e.with_free(e.free() - n)));
+        n = unsigned(std::min<unsigned long>(want, e.free() >> order));
+    } while (!pb.cas(e, e.with_free(e.free() - n * size)));
+    account(e, e.with_free(e.free() - n * size));
     std::uint16_t index[pageblock_nr_pages];
-    pb.claim_frames(n, slot % lockfree::words_per_pageblock, index);
-    account(e, e.with_free(e.free() - n));
+    const unsigned first_word = slot % lockfree::words_per_pageblock;
+    unsigned got = n;
+    if (order == 0) {
+        pb.claim_frames(n, first_word, index); // single frames: the count promises them
+    } else {
+        // A count of free frames promises no aligned runs: what is not claimed goes back.
+        got = claim_runs(pb, order, n, first_word, index);
+        if (got < n)
+            give_back(b, (n - got) * size);
+    }
+    if (!got)
+        return 0;
     hint(slot, mt).store(std::uint32_t(b), std::memory_order_relaxed);
     const unsigned long pfn0 = z_.zone_start_pfn + (b << pageblock_order);
-    for (unsigned i = 0; i < n; i++) {
+    for (unsigned i = 0; i < got; i++) {
         pfns[i] = std::uint32_t(pfn0 + index[i]);
-        trace_mm_page_alloc_zone_locked(z_, z_.mem_map + pfns[i], 0, mt);
+        trace_mm_page_alloc_zone_locked(z_, z_.mem_map + pfns[i], order, mt);
     }
-    return n;
+    return got;
 }
 
 unsigned long lockfree_backend::rmqueue_bulk(unsigned order, migratetype mt, unsigned alloc_flags,
                                              unsigned cpu, unsigned long count, std::uint32_t *head,
                                              std::uint32_t *tail) {
-    // Order 0 comes in runs from the pageblocks of the type, each run one CAS on the entry
-    // and one per bitfield word; the rest (other orders, fallbacks) a block at a time.
-    unsigned long got = 0;
-    std::uint32_t last = pfn_nil;
-    auto link = [&](std::uint32_t pfn) {
-        page *p = z_.mem_map + pfn;
-        p->order = std::uint8_t(order);
-        set_page_flags(*p, PG_pcp); // keep PG_poisoned
-        p->lru.next = pfn_nil;
-        if (last == pfn_nil)
-            *head = pfn;
-        else
-            z_.mem_map[last].lru.next = pfn;
-        last = pfn;
-        got++;
-    };
+    // The per-CPU orders come in runs from the pageblocks of the type: one CAS on a
+    // pageblock's entry for all the blocks it gives, one per bitfield word they lie in, one
+    // accounting; the kernel's tracepoint for each block. What the type's pageblocks cannot
+    // give (and higher orders) comes a block at a time, with the fallbacks.
+    pcp_chain chain(z_.mem_map, order, head, tail);
     const unsigned slot = cpu % nr_hints_;
-    if (order == 0) {
+    if (order <= lockfree::max_word_order) {
         std::uint32_t run[pageblock_nr_pages];
         const unsigned long start = hint(slot, mt).load(std::memory_order_relaxed) % nr_blocks_;
-        for (unsigned long i = 0; i < nr_blocks_ && got < count; i++) {
+        for (unsigned long i = 0; i < nr_blocks_ && chain.size() < count; i++) {
             const unsigned long n =
-                take_frames((start + i) % nr_blocks_, mt, slot,
-                            std::min<unsigned long>(count - got, std::size(run)), run);
+                take_blocks((start + i) % nr_blocks_, order, mt, slot,
+                            std::min<unsigned long>(count - chain.size(), std::size(run)), run);
             for (unsigned long k = 0; k < n; k++)
-                link(run[k]);
+                chain.add(run[k]);
         }
     }
-    while (got < count) {
+    while (chain.size() < count) {
         page *p = alloc_one(order, mt, alloc_flags, cpu);
         if (!p)
             break;
-        link(std::uint32_t(p - z_.mem_map));
+        chain.add(std::uint32_t(p - z_.mem_map));
     }
-    *tail = last;
-    return got;
+    return chain.finish();
 }
 
 pb_entry lockfree_backend::free_frames(page *p, unsigned order) noexcept {
