@@ -128,6 +128,7 @@ void system_setup(const benchmark::State &state) {
     cfg.dma32_limit = 256ull << 20;
     cfg.cpus = unsigned(state.range(0));
     cfg.pcp = gfplab::pcp_mode::virtual_cpus;
+    cfg.buddy = bench::buddy_choice;
     cfg.warn_alloc = false;
     sys = std::make_unique<gfplab::System>(cfg);
 }

@@ -3,6 +3,7 @@
 // The gfplab System a benchmark run allocates from: one per run, shared by all its threads,
 // and checked when the run is over.
 #include "backend.hpp"
+#include "buddy_option.hpp"
 
 #include <cstdio>
 
@@ -18,6 +19,8 @@ void setup_backend() {
     cfg.dma32_limit = 256ull << 20;
     // A failure is caught by the benchmark itself (it aborts); no rate-limited printing.
     cfg.warn_alloc = false;
+    // --buddy (or GFPLAB_BUDDY): bench/run measures both backends, one run each.
+    cfg.buddy = buddy_choice;
     // Everything else is System's default (checking: cheap, poisoning off, CPUs: the
     // machine's): the benchmark measures the allocator as a user gets it.
     the_system = std::make_unique<gfplab::System>(cfg);

@@ -4,8 +4,10 @@
 usage: plot.py SUMMARY.json OUTDIR
 
   throughput-<workload>: blocks/s (all threads) against threads, one line per backend
-  mix:                   allocations/s and reclaim events/s against threads
-  latency:               p50, p99, p99.9 and max per benchmark (log scale)
+                         (gfplab-kernel and gfplab-lockfree are two)
+  mix:                   allocations/s and reclaim events/s against threads (mix-<backend>,
+                         one plot per page-frame backend, when the suite ran on more than one)
+  latency:               p50, p99, p99.9 and max per benchmark (log scale), and per backend
   accounting:            ns per event against virtual CPUs, per-CPU deltas vs a shared atomic
 Exit status 0 also when gnuplot is missing (the tables are the results; plots are a view),
 with a message saying so."""
@@ -72,12 +74,23 @@ def throughput_plots(summary):
         yield f"throughput-{w}", script
 
 
-def mix_plot(rows):
+def mix_plots(rows):
+    """One mix plot, or one per page-frame backend when the rows name more than one."""
+    backends = sorted({r["backend"] for r in rows if "backend" in r})
+    if len(backends) < 2:
+        yield "mix", mix_plot(rows)
+        return
+    for b in backends:
+        yield f"mix-{b}", mix_plot([r for r in rows if r.get("backend") == b], b)
+
+
+def mix_plot(rows, backend=None):
     rows = sorted(rows, key=lambda r: r["threads"])
     cols = ["allocs_per_second", "kswapd_rounds_per_second", "direct_reclaim_per_second",
             "shrinker_calls_per_second", "failures_per_second"]
     data = [[r["threads"]] + [max(r.get(c) or 0, 1e-3) for c in cols] for r in rows]
-    script = ["set title 'GFP mix under reclaim (64 MiB, below the low watermark)'",
+    on = f", {backend} backend" if backend else ""
+    script = [f"set title 'GFP mix under reclaim (64 MiB, below the low watermark{on})'",
               "set xlabel 'threads'", "set ylabel 'events per second (log)'",
               "set logscale x 2", "set logscale y", KEY, "set grid"]
     script += datablock("m", data)
@@ -95,7 +108,8 @@ def latency_plot(rows):
     plots = []
     for i, r in enumerate(rows):
         script += datablock(f"l{i}", [(j, max(r.get(f) or 0, 1)) for j, f in enumerate(fields)])
-        plots.append(f"$l{i} using 1:2 with linespoints lw 2 title '{r['benchmark']}'")
+        title = f"{r['backend']} {r['benchmark']}" if "backend" in r else r["benchmark"]
+        plots.append(f"$l{i} using 1:2 with linespoints lw 2 title '{title}'")
     script.append("plot " + ", ".join(plots))
     return script
 
@@ -135,7 +149,7 @@ def main():
     jobs = list(throughput_plots(summary))
     suites = summary.get("suites", {})
     if suites.get("mix"):
-        jobs.append(("mix", mix_plot(suites["mix"])))
+        jobs += list(mix_plots(suites["mix"]))
     if suites.get("latency"):
         jobs.append(("latency", latency_plot(suites["latency"])))
     if suites.get("accounting"):

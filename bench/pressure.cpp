@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "pressure.hpp"
 
+#include "buddy_option.hpp"
+
 #include <gfplab/linux/gfp_types.h>
 
 #include <cstdio>
@@ -12,6 +14,7 @@ pressure_machine make_pressure_machine(std::uint64_t bytes, gfplab::pcp_mode pcp
     gfplab::system_config cfg;
     cfg.memory_bytes = bytes;
     cfg.pcp = pcp;
+    cfg.buddy = buddy_choice;
     cfg.warn_alloc = false;
     cfg.kswapd = true;
     pressure_machine m;

@@ -1,6 +1,8 @@
 """The tables of the suites other than fastpath and remote for summarize.py: for the
 gfplab-only Google Benchmark suites (mix, latency, accounting, gfp) medians over repetitions
 of every counter, by benchmark name; for instructions, bench/instructions' own table.
+mix and latency may come as one file per page-frame backend (bench/run --buddy): their
+tables then get a backend column, named from each file's context ("buddy").
 Standard library only."""
 import json
 import statistics
@@ -11,6 +13,13 @@ import instr_table
 _SKIP = {"name", "run_name", "run_type", "family_index", "per_family_instance_index",
          "repetitions", "repetition_index", "threads", "iterations", "time_unit",
          "aggregate_name", "aggregate_unit", "error_occurred", "error_message", "label"}
+
+
+def backend(path):
+    """The page-frame backend a gfplab suite's file ran on (its context's "buddy"), or None
+    for a file from before the option."""
+    with open(path) as f:
+        return json.load(f).get("context", {}).get("buddy")
 
 
 def medians(path):
@@ -45,45 +54,75 @@ def _si(v, unit=""):
     return f"{v:.3g}{unit}" if v else f"0{unit}"
 
 
-def _mix(m, p):
+def _backend_cells(runs):
+    """A backend column when the suite ran on a named backend (or more than one)."""
+    return any(b is not None for b, _ in runs) or len(runs) > 1
+
+
+def _mix(runs, p):
+    shown = _backend_cells(runs)
     p("GFP mix under reclaim (gfplab-mix-bench; 64 MiB machine kept below the low watermark): "
       "allocations per second over wall-clock time, and what reclaim did per second meanwhile.")
     p("")
-    p("| threads | allocs/s | kswapd rounds/s | direct reclaim/s | shrinker calls/s | "
-      "failures/s | OOM calls/s |")
-    p("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    p(("| backend " if shown else "") + "| threads | allocs/s | kswapd rounds/s | "
+      "direct reclaim/s | shrinker calls/s | failures/s | OOM calls/s |")
+    p(("| --- " if shown else "") + "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     rows = []
-    for name, f in sorted(m.items(), key=lambda kv: kv[1]["threads"]):
-        row = {"benchmark": name, "threads": f["threads"],
-               "allocs_per_second": f.get("items_per_second_wall"),
-               "kswapd_rounds_per_second": f.get("kswapd_rounds_per_second"),
-               "direct_reclaim_per_second": f.get("direct_reclaim_per_second"),
-               "shrinker_calls_per_second": f.get("shrinker_calls_per_second"),
-               "failures_per_second": f.get("failures_per_second"),
-               "oom_per_second": f.get("oom_per_second")}
-        rows.append(row)
-        p(f"| {row['threads']} | " + " | ".join(_si(row[k]) for k in list(row)[2:]) + " |")
+    fields = ["allocs_per_second", "kswapd_rounds_per_second", "direct_reclaim_per_second",
+              "shrinker_calls_per_second", "failures_per_second", "oom_per_second"]
+    for b, m in runs:
+        for name, f in sorted(m.items(), key=lambda kv: kv[1]["threads"]):
+            row = {"benchmark": name, "threads": f["threads"],
+                   "allocs_per_second": f.get("items_per_second_wall"),
+                   "kswapd_rounds_per_second": f.get("kswapd_rounds_per_second"),
+                   "direct_reclaim_per_second": f.get("direct_reclaim_per_second"),
+                   "shrinker_calls_per_second": f.get("shrinker_calls_per_second"),
+                   "failures_per_second": f.get("failures_per_second"),
+                   "oom_per_second": f.get("oom_per_second")}
+            if b is not None:
+                row["backend"] = b
+            rows.append(row)
+            p((f"| {b or '-'} " if shown else "") + f"| {row['threads']} | "
+              + " | ".join(_si(row[k]) for k in fields) + " |")
     return rows
 
 
 LATENCY_FIELDS = ["p50_ns", "p99_ns", "p99.9_ns", "max_ns"]
+# Issue 18: the lock-free backend's GFP_ATOMIC p99.9 under pressure at most 2 us.
+LATENCY_TARGET = ("lockfree", "BM_latency_atomic/pressure:1", "p99.9_ns", 2000.0)
 
 
-def _latency(m, p):
+def _latency(runs, p):
+    shown = _backend_cells(runs)
     p("Allocation latency (gfplab-latency-bench, order 0, ns; gfplab only: the peers have no "
       "GFP_ATOMIC, watermarks or reclaim). pressure:1 = a second thread holds free memory at "
       "the min watermark and kswapd runs; pressure:0 = the same machine left alone.")
     p("")
-    p("| benchmark | p50 | p99 | p99.9 | max | failures |")
-    p("| --- | ---: | ---: | ---: | ---: | ---: |")
+    p(("| backend " if shown else "") + "| benchmark | p50 | p99 | p99.9 | max | failures |")
+    p(("| --- " if shown else "") + "| --- | ---: | ---: | ---: | ---: | ---: |")
     rows = []
-    for name, f in sorted(m.items()):
-        short = name.split("/real_time")[0]
-        row = {"benchmark": short} | {k: f.get(k) for k in LATENCY_FIELDS} | \
-            {"failures": f.get("failures")}
-        rows.append(row)
-        p(f"| {short} | " + " | ".join(_si(row[k]) for k in LATENCY_FIELDS)
-          + f" | {_si(row['failures'])} |")
+    verdicts = []
+    for b, m in runs:
+        for name, f in sorted(m.items()):
+            short = name.split("/real_time")[0]
+            row = {"benchmark": short} | {k: f.get(k) for k in LATENCY_FIELDS} | \
+                {"failures": f.get("failures")}
+            if b is not None:
+                row["backend"] = b
+            rows.append(row)
+            p((f"| {b or '-'} " if shown else "") + f"| {short} | "
+              + " | ".join(_si(row[k]) for k in LATENCY_FIELDS)
+              + f" | {_si(row['failures'])} |")
+            tb, tname, tfield, bound = LATENCY_TARGET
+            if b == tb and short == tname and row.get(tfield) is not None:
+                ok = row[tfield] <= bound
+                row["target_max_ns"] = bound
+                row["met"] = ok
+                verdicts.append(f"{tb} {tname} p99.9 {_si(row[tfield])} ns, target <= "
+                                f"{_si(bound)} ns (issue 18): {'met' if ok else '**not met**'}")
+    for v in verdicts:
+        p("")
+        p(v)
     return rows
 
 
@@ -168,22 +207,37 @@ RENDER = {"mix": _mix, "latency": _latency, "accounting": _accounting, "gfp": _g
 RENDER_FILE = {"instructions": _instructions}
 
 
+# Suites whose renderer takes one file per page-frame backend, [(backend, medians)].
+PER_BACKEND = {"mix", "latency"}
+
+
 def render(suite_files):
-    """Markdown lines and {suite: rows} for the suites given as {name: path}."""
+    """Markdown lines and {suite: rows} for the suites given as {name: [path, ...]} (a
+    single path is taken as a list of one). mix and latency render every file, one per
+    backend; the other suites their first."""
     out, suites = [], {}
+    files = {k: [v] if isinstance(v, str) else list(v) for k, v in suite_files.items()}
     for name in RENDER:
-        if name not in suite_files:
+        if name not in files:
             continue
-        m = medians(suite_files[name])
+        if name in PER_BACKEND:
+            runs = [(backend(f), medians(f)) for f in files[name]]
+            runs = [(b, m) for b, m in runs if m]
+            if not runs:
+                continue
+            out.append("")
+            suites[name] = RENDER[name](runs, out.append)
+            continue
+        m = medians(files[name][0])
         if not m:
             continue
         out.append("")
         suites[name] = RENDER[name](m, out.append)
     for name, fn in RENDER_FILE.items():
-        if name not in suite_files:
+        if name not in files:
             continue
         lines = []
-        rows = fn(suite_files[name], lines.append)
+        rows = fn(files[name][0], lines.append)
         if rows is None:
             continue
         out.append("")
