@@ -226,17 +226,17 @@ class LockfreeFallback : public ::testing::Test {
 
     void TearDown() override {
         for (auto &h : held)
-            z.frames->free_one(h.p, h.order, 0);
+            z.frames->free_one(h.p, h.order, 0, FPI_NONE);
         for (page *p : blocks)
             if (p)
-                z.frames->free_one(p, pageblock_order, 0);
+                z.frames->free_one(p, pageblock_order, 0, FPI_NONE);
         expect_clean(s);
     }
 
     // Pageblock i becomes wholly free, of the type it had.
     void free_pageblock(unsigned i) {
         ASSERT_NE(blocks[i], nullptr);
-        z.frames->free_one(blocks[i], pageblock_order, 0);
+        z.frames->free_one(blocks[i], pageblock_order, 0, FPI_NONE);
         blocks[i] = nullptr;
     }
     // Tests name the pageblocks SetUp() took whole by their index in `blocks`.
@@ -273,7 +273,7 @@ class LockfreeFallback : public ::testing::Test {
     void give_back(page *p) {
         auto it = std::find_if(held.begin(), held.end(), [p](const block &h) { return h.p == p; });
         ASSERT_NE(it, held.end());
-        z.frames->free_one(p, it->order, 0);
+        z.frames->free_one(p, it->order, 0, FPI_NONE);
         held.erase(it);
     }
     std::uint64_t new_fallbacks() const { return z.migratetype_fallbacks.load() - fallbacks; }
@@ -314,7 +314,7 @@ TEST_F(LockfreeFallback, Step1RetypesAWhollyFreePageblockInFallbackOrder) {
     EXPECT_EQ(index_of(r), 1);
     EXPECT_EQ(type_of(1), MIGRATE_RECLAIMABLE);
     EXPECT_EQ(new_fallbacks(), 1u);
-    z.frames->free_one(r, 0, 0);
+    z.frames->free_one(r, 0, 0, FPI_NONE);
     // Pageblock 2 movable and more than half free; pageblock 0 movable and wholly free.
     partly_free_movable(2, 16);
     free_pageblock(0);
