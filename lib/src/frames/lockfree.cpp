@@ -237,15 +237,8 @@ page *lockfree_backend::alloc_whole(unsigned order, unsigned mt, migratetype as)
     for (unsigned long b = 0; b + span <= nr_blocks_; b += span) {
         unsigned long got = 0;
         pb_entry before[2];
-        for (; got < span; got++) {
-            pb_entry e = blocks_[b + got].load();
-            bool ok = false;
-            while (!ok && e.whole() && (mt == MIGRATE_TYPES || e.mt() == mt))
-                ok = blocks_[b + got].cas(e, taken);
-            if (!ok)
-                break;
-            before[got] = e;
-        }
+        while (got < span && blocks_[b + got].take_whole(mt, taken, &before[got]))
+            got++;
         if (got == span) {
             for (unsigned long i = 0; i < span; i++) {
                 account(before[i], taken);
@@ -255,9 +248,8 @@ page *lockfree_backend::alloc_whole(unsigned order, unsigned mt, migratetype as)
             trace_mm_page_alloc_zone_locked(z_, block_page(b, 0), order, as);
             return block_page(b, 0);
         }
-        // Only the holder changes a huge entry: a plain store gives it back.
         while (got--)
-            blocks_[b + got].entry.store(before[got].raw, std::memory_order_release);
+            blocks_[b + got].untake_whole(before[got]);
     }
     return nullptr;
 }
@@ -428,13 +420,8 @@ void lockfree_backend::free_one(page *p, unsigned order, unsigned) {
     }
     const unsigned long b = pageblock_of(p);
     for (unsigned long i = 0; i < (1ul << (order - pageblock_order)); i++) {
-        // The holder is the only writer of a huge entry but for the highatomic retype of its
-        // own block, which it does not run while freeing; a CAS loop costs nothing more.
-        pb_entry e = blocks_[b + i].load(), freed;
-        do
-            freed = pb_entry::make(pageblock_nr_pages, e.mt(), false);
-        while (!blocks_[b + i].cas(e, freed));
-        account(e, freed);
+        const pb_entry e = blocks_[b + i].give_whole();
+        account(e, pb_entry::make(pageblock_nr_pages, e.mt(), false));
     }
 }
 
