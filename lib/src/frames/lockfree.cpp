@@ -180,33 +180,20 @@ lockfree_backend::lockfree_backend(zone &z, unsigned cpus)
 }
 
 void lockfree_backend::mirror_type(unsigned long b) noexcept {
-    // The entry is the truth; zone::pageblock_mt is what the rest of the System reads. Every
-    // retyper stores the entry's type and checks it again afterwards, so the last store of
-    // all is the entry's final type.
-    const unsigned long pfn = z_.zone_start_pfn + (b << pageblock_order);
-    for (;;) {
-        const migratetype mt = blocks_[b].load().mt();
-        z_.set_pageblock_migratetype(pfn, mt);
-        if (blocks_[b].load().mt() == mt)
-            return;
-    }
+    // pageblock_mt is indexed by pageblock within the zone, as blocks_ is.
+    lockfree::mirror_type(blocks_[b], z_.pageblock_mt[b]);
 }
 
 template <class Pred>
 bool lockfree_backend::retype(unsigned long b, unsigned from, migratetype to, Pred pred) noexcept {
-    pb_entry e = blocks_[b].load();
-    for (;;) {
-        if ((from != MIGRATE_TYPES && e.mt() != from) || !pred(e))
-            return false;
-        if (e.mt() == to)
-            return true;
-        const pb_entry next = e.with_mt(to);
-        if (blocks_[b].cas(e, next)) {
-            account(e, next);
-            mirror_type(b);
-            return true;
-        }
+    pb_entry old;
+    if (!blocks_[b].retype(from, to, pred, &old))
+        return false;
+    if (old.mt() != to) {
+        account(old, old.with_mt(to));
+        mirror_type(b);
     }
+    return true;
 }
 
 page *lockfree_backend::alloc_in(unsigned long b, unsigned order, unsigned mt,
@@ -248,8 +235,13 @@ page *lockfree_backend::alloc_whole(unsigned order, unsigned mt, migratetype as)
             trace_mm_page_alloc_zone_locked(z_, block_page(b, 0), order, as);
             return block_page(b, 0);
         }
-        while (got--)
+        while (got--) {
             blocks_[b + got].untake_whole(before[got]);
+            // Putting the old type back is a change of type too: a retyper racing with this
+            // one may have mirrored the type it was taken as.
+            if (before[got].mt() != as)
+                mirror_type(b + got);
+        }
     }
     return nullptr;
 }

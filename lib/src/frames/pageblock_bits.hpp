@@ -91,6 +91,10 @@ inline constexpr std::memory_order give_order = std::memory_order_acq_rel;
 inline constexpr std::memory_order claim_order = std::memory_order_acq_rel;
 inline constexpr std::memory_order unclaim_order = std::memory_order_release;
 inline constexpr std::memory_order claim_undo_order = std::memory_order_release;
+// The migratetype's copy in zone::pageblock_mt (mirror_type below).
+inline constexpr std::memory_order retype_cas_order = entry_cas_order;
+inline constexpr std::memory_order mirror_order = std::memory_order_acq_rel;
+inline constexpr std::memory_order mirror_recheck_order = entry_load_order;
 
 // One pageblock: its entry and bitfield, on a cache line of their own where possible. A
 // template over the atomic object's type and the number of bitfield words so that the
@@ -150,6 +154,23 @@ struct alignas(64) basic_pageblock_state {
             freed = pb_entry::make(frames, e.mt(), false);
         while (!cas(e, freed));
         return e;
+    }
+
+    // Changes the pageblock's type from `from` (any: MIGRATE_TYPES) to `to` if its entry
+    // allows (pred). True when the pageblock is of type `to` now: *old is the entry before,
+    // whose type differs from `to` only if this call changed it.
+    template <class Pred>
+    bool retype(unsigned from, migratetype to, Pred pred, pb_entry *old) noexcept {
+        pb_entry e = load();
+        for (;;) {
+            if ((from != MIGRATE_TYPES && e.mt() != from) || !pred(e))
+                return false;
+            if (e.mt() == to ||
+                entry.compare_exchange_weak(e.raw, e.with_mt(to).raw, retype_cas_order)) {
+                *old = e;
+                return true;
+            }
+        }
     }
 
     // Claims an aligned run of 2^order clear bits (order < pageblock_order) and returns the
@@ -226,5 +247,19 @@ struct alignas(64) basic_pageblock_state {
 };
 
 using pageblock_state = basic_pageblock_state<sync::atom, words_per_pageblock>;
+
+// Copies pageblock pb's migratetype into `mirror`, its byte of zone::pageblock_mt. The entry
+// is the truth; the mirror is what the rest of the System reads. Every retyper stores the
+// entry's type and checks it again afterwards, so that the last store of all is the entry's
+// final type.
+template <class State, class Byte>
+void mirror_type(const State &pb, Byte &mirror) noexcept {
+    for (;;) {
+        const migratetype mt = pb.load().mt();
+        mirror.exchange(std::uint8_t(mt), mirror_order);
+        if (pb_entry{pb.entry.load(mirror_recheck_order)}.mt() == mt)
+            return;
+    }
+}
 
 } // namespace gfplab::lockfree
