@@ -250,34 +250,21 @@ lockfree_backend::lockfree_backend(zone &z, unsigned cpus)
 }
 
 void lockfree_backend::mirror_type(unsigned long b) noexcept {
-    // The entry is the truth; zone::pageblock_mt is what the rest of the System reads. Every
-    // retyper stores the entry's type and checks it again afterwards, so the last store of
-    // all is the entry's final type.
-    const unsigned long pfn = z_.zone_start_pfn + (b << pageblock_order);
-    for (;;) {
-        const migratetype mt = blocks_[b].load().mt();
-        z_.set_pageblock_migratetype(pfn, mt);
-        if (blocks_[b].load().mt() == mt)
-            return;
-    }
+    // pageblock_mt is indexed by pageblock within the zone, as blocks_ is.
+    lockfree::mirror_type(blocks_[b], z_.pageblock_mt[b]);
 }
 
 template <class Pred>
 bool lockfree_backend::retype(unsigned long b, migratetype from, migratetype to,
                               Pred pred) noexcept {
-    pb_entry e = blocks_[b].load();
-    for (;;) {
-        if (e.mt() != from || !pred(e))
-            return false;
-        if (e.mt() == to)
-            return true;
-        const pb_entry next = e.with_mt(to);
-        if (blocks_[b].cas(e, next)) {
-            account(e, next);
-            mirror_type(b);
-            return true;
-        }
+    pb_entry old;
+    if (!blocks_[b].retype(from, to, pred, &old))
+        return false;
+    if (old.mt() != to) {
+        account(old, old.with_mt(to));
+        mirror_type(b);
     }
+    return true;
 }
 
 page *lockfree_backend::alloc_in(unsigned long b, unsigned order, migratetype mt,
@@ -309,15 +296,8 @@ page *lockfree_backend::alloc_whole(unsigned order, migratetype from, migratetyp
     for (unsigned long b = 0; b + span <= nr_blocks_; b += span) {
         unsigned long got = 0;
         pb_entry before[2];
-        for (; got < span; got++) {
-            pb_entry e = blocks_[b + got].load();
-            bool ok = false;
-            while (!ok && e.whole() && e.mt() == from)
-                ok = blocks_[b + got].cas(e, taken);
-            if (!ok)
-                break;
-            before[got] = e;
-        }
+        while (got < span && blocks_[b + got].take_whole(from, taken, &before[got]))
+            got++;
         if (got == span) {
             for (unsigned long i = 0; i < span; i++) {
                 account(before[i], taken);
@@ -327,9 +307,13 @@ page *lockfree_backend::alloc_whole(unsigned order, migratetype from, migratetyp
             trace_mm_page_alloc_zone_locked(z_, block_page(b, 0), order, as);
             return block_page(b, 0);
         }
-        // Only the holder changes a huge entry: a plain store gives it back.
-        while (got--)
-            blocks_[b + got].entry.store(before[got].raw, std::memory_order_release);
+        while (got--) {
+            blocks_[b + got].untake_whole(before[got]);
+            // Putting the old type back is a change of type too: a retyper racing with this
+            // one may have mirrored the type it was taken as.
+            if (before[got].mt() != as)
+                mirror_type(b + got);
+        }
     }
     return nullptr;
 }
@@ -512,13 +496,8 @@ void lockfree_backend::free_one(page *p, unsigned order, unsigned, fpi_t) {
     }
     const unsigned long b = pageblock_of(p);
     for (unsigned long i = 0; i < (1ul << (order - pageblock_order)); i++) {
-        // The holder is the only writer of a huge entry but for the highatomic retype of its
-        // own block, which it does not run while freeing; a CAS loop costs nothing more.
-        pb_entry e = blocks_[b + i].load(), freed;
-        do
-            freed = pb_entry::make(pageblock_nr_pages, e.mt(), false);
-        while (!blocks_[b + i].cas(e, freed));
-        account(e, freed);
+        const pb_entry e = blocks_[b + i].give_whole();
+        account(e, pb_entry::make(pageblock_nr_pages, e.mt(), false));
     }
 }
 

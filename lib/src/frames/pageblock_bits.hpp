@@ -18,6 +18,7 @@
 #include <gfplab/linux/mmzone.h>
 #include <gfplab/sync/atom.hpp>
 
+#include <atomic>
 #include <bit>
 #include <cstdint>
 
@@ -72,22 +73,53 @@ constexpr std::uint64_t run_mask(unsigned order, unsigned pos) noexcept {
     return (order == max_word_order ? ~0ull : ((1ull << (1u << order)) - 1)) << pos;
 }
 
-// One pageblock: its entry and bitfield, on a cache line of their own where possible.
-struct alignas(64) pageblock_state {
-    sync::atom<std::uint32_t> entry{0};
-    sync::atom<std::uint64_t> bits[words_per_pageblock]{};
+// The memory orders of the protocol, named so that the Relacy model checks
+// (tests/relacy/pageblock_*_test.cpp) can be shown to fail when one is weakened; docs/
+// backends.md lists which check catches which. The argument:
+//  - a block's frames pass from one owner to the next through its bits: unclaim releases
+//    the owner's writes, the next claim's CAS acquires them (directly, or through a
+//    cross-word claim that took the word in between and gave it back, hence the release on
+//    those give-back stores too);
+//  - a whole pageblock passes through its entry alone (no bits): give and the entry's CAS
+//    release what the frames' owners wrote and the whole-pageblock taker acquires it, and the
+//    same pair makes "a whole free count means an empty bitfield" true for whoever reads the
+//    bits after taking the count.
+inline constexpr std::memory_order entry_load_order = std::memory_order_acquire;
+inline constexpr std::memory_order entry_cas_order = std::memory_order_acq_rel;
+inline constexpr std::memory_order entry_store_order = std::memory_order_release;
+inline constexpr std::memory_order give_order = std::memory_order_acq_rel;
+inline constexpr std::memory_order claim_order = std::memory_order_acq_rel;
+inline constexpr std::memory_order unclaim_order = std::memory_order_release;
+inline constexpr std::memory_order claim_undo_order = std::memory_order_release;
+// The migratetype's copy in zone::pageblock_mt (mirror_type below).
+inline constexpr std::memory_order retype_cas_order = entry_cas_order;
+inline constexpr std::memory_order mirror_order = std::memory_order_acq_rel;
+inline constexpr std::memory_order mirror_recheck_order = entry_load_order;
 
-    pb_entry load() const noexcept { return {entry.load(std::memory_order_acquire)}; }
+// One pageblock: its entry and bitfield, on a cache line of their own where possible. A
+// template over the atomic object's type and the number of bitfield words so that the
+// Relacy model checks run this very code on Relacy's atomics and a smaller bitfield; the
+// library uses pageblock_state below.
+template <template <class> class Atom, unsigned Words>
+struct alignas(64) basic_pageblock_state {
+    static constexpr unsigned words = Words;
+    static constexpr unsigned frames = Words * 64;
+    static_assert(frames <= pb_entry::free_mask);
+
+    Atom<std::uint32_t> entry{0};
+    Atom<std::uint64_t> bits[Words]{};
+
+    pb_entry load() const noexcept { return {entry.load(entry_load_order)}; }
     bool cas(pb_entry &expected, pb_entry desired) noexcept {
-        return entry.compare_exchange_weak(expected.raw, desired.raw, std::memory_order_acq_rel);
+        return entry.compare_exchange_weak(expected.raw, desired.raw, entry_cas_order);
     }
 
-    // Takes n frames from the count if the pageblock is of type mt (any type when mt is
-    // MIGRATE_TYPES) and has them; the entry before the change in *old.
-    bool take(unsigned n, unsigned mt, pb_entry *old) noexcept {
+    // Takes n frames from the count if the pageblock is of type mt and has them; the entry
+    // before the change in *old.
+    bool take(unsigned n, migratetype mt, pb_entry *old) noexcept {
         pb_entry e = load();
         for (;;) {
-            if (e.huge() || e.free() < n || (mt != MIGRATE_TYPES && e.mt() != mt))
+            if (e.huge() || e.free() < n || e.mt() != mt)
                 return false;
             if (cas(e, e.with_free(e.free() - n))) {
                 *old = e;
@@ -96,7 +128,50 @@ struct alignas(64) pageblock_state {
         }
     }
     // Gives n frames back to the count; returns the entry before.
-    pb_entry give(unsigned n) noexcept { return {entry.fetch_add(n, std::memory_order_acq_rel)}; }
+    pb_entry give(unsigned n) noexcept { return {entry.fetch_add(n, give_order)}; }
+
+    // Takes the whole pageblock (a block of pageblock_order or more) if all its frames are
+    // free and it is of type mt: the entry becomes `taken` (no free
+    // frame, huge) and the bitfield is not touched. The entry before in *old.
+    bool take_whole(migratetype mt, pb_entry taken, pb_entry *old) noexcept {
+        pb_entry e = load();
+        while (!e.huge() && e.free() == frames && e.mt() == mt)
+            if (cas(e, taken)) {
+                *old = e;
+                return true;
+            }
+        return false;
+    }
+    // Undoes take_whole (the other pageblock of a pair was not free): only the holder
+    // changes a huge entry, so a plain store puts the old one back.
+    void untake_whole(pb_entry old) noexcept { entry.store(old.raw, entry_store_order); }
+    // Frees a pageblock taken whole: all frames free, its type kept; returns the entry before.
+    // The holder is the only writer of a huge entry but for the highatomic retype of its own
+    // block, which it does not run while freeing; a CAS loop costs nothing more.
+    pb_entry give_whole() noexcept {
+        pb_entry e = load(), freed;
+        do
+            freed = pb_entry::make(frames, e.mt(), false);
+        while (!cas(e, freed));
+        return e;
+    }
+
+    // Changes the pageblock's type from `from` to `to` if its entry
+    // allows (pred). True when the pageblock is of type `to` now: *old is the entry before,
+    // whose type differs from `to` only if this call changed it.
+    template <class Pred>
+    bool retype(migratetype from, migratetype to, Pred pred, pb_entry *old) noexcept {
+        pb_entry e = load();
+        for (;;) {
+            if (e.mt() != from || !pred(e))
+                return false;
+            if (e.mt() == to ||
+                entry.compare_exchange_weak(e.raw, e.with_mt(to).raw, retype_cas_order)) {
+                *old = e;
+                return true;
+            }
+        }
+    }
 
     // Claims an aligned run of 2^order clear bits (order < pageblock_order) and returns the
     // frame's index in the pageblock, or -1 when none is clear now. Within a word one CAS;
@@ -104,30 +179,29 @@ struct alignas(64) pageblock_state {
     // a thread stopped half way holds some words for a while, which others skip.
     int claim(unsigned order, unsigned first_word) noexcept {
         if (order <= max_word_order) {
-            for (unsigned i = 0; i < words_per_pageblock; i++) {
-                const unsigned w = (first_word + i) % words_per_pageblock;
+            for (unsigned i = 0; i < Words; i++) {
+                const unsigned w = (first_word + i) % Words;
                 std::uint64_t v = bits[w].load(std::memory_order_relaxed);
                 for (std::uint64_t runs; (runs = aligned_free_runs(v, order));) {
                     const unsigned pos = unsigned(std::countr_zero(runs));
-                    if (bits[w].compare_exchange_weak(v, v | run_mask(order, pos),
-                                                      std::memory_order_acq_rel))
+                    if (bits[w].compare_exchange_weak(v, v | run_mask(order, pos), claim_order))
                         return int(w * 64 + pos);
                 }
             }
             return -1;
         }
         const unsigned span = 1u << (order - max_word_order);
-        for (unsigned w0 = 0; w0 < words_per_pageblock; w0 += span) {
+        for (unsigned w0 = 0; w0 < Words; w0 += span) {
             unsigned got = 0;
             for (; got < span; got++) {
                 std::uint64_t zero = 0;
-                if (!bits[w0 + got].compare_exchange_strong(zero, ~0ull, std::memory_order_acq_rel))
+                if (!bits[w0 + got].compare_exchange_strong(zero, ~0ull, claim_order))
                     break;
             }
             if (got == span)
                 return int(w0 * 64);
             while (got--)
-                bits[w0 + got].store(0, std::memory_order_release);
+                bits[w0 + got].store(0, claim_undo_order);
         }
         return -1;
     }
@@ -135,7 +209,7 @@ struct alignas(64) pageblock_state {
     // Claims n single frames (order 0) that the caller took from the count, so they exist:
     // the lowest clear bits of each word in turn, one CAS per word. Writes their indexes.
     void claim_frames(unsigned n, unsigned first_word, std::uint16_t *out) noexcept {
-        for (unsigned i = first_word, got = 0; got < n; i = (i + 1) % words_per_pageblock) {
+        for (unsigned i = first_word, got = 0; got < n; i = (i + 1) % Words) {
             std::uint64_t v = bits[i].load(std::memory_order_relaxed);
             for (;;) {
                 std::uint64_t mask = 0;
@@ -144,7 +218,7 @@ struct alignas(64) pageblock_state {
                     mask |= clear & -clear;
                 if (!mask)
                     break;
-                if (bits[i].compare_exchange_weak(v, v | mask, std::memory_order_acq_rel)) {
+                if (bits[i].compare_exchange_weak(v, v | mask, claim_order)) {
                     for (; mask; mask &= mask - 1)
                         out[got++] = std::uint16_t(i * 64 + unsigned(std::countr_zero(mask)));
                     break;
@@ -157,11 +231,11 @@ struct alignas(64) pageblock_state {
     // owner's writes).
     void unclaim(unsigned index, unsigned order) noexcept {
         if (order <= max_word_order) {
-            bits[index / 64].fetch_and(~run_mask(order, index % 64), std::memory_order_release);
+            bits[index / 64].fetch_and(~run_mask(order, index % 64), unclaim_order);
             return;
         }
         for (unsigned w = index / 64, n = 1u << (order - max_word_order); n--; w++)
-            bits[w].store(0, std::memory_order_release);
+            bits[w].store(0, unclaim_order);
     }
 
     unsigned clear_bits() const noexcept {
@@ -171,5 +245,21 @@ struct alignas(64) pageblock_state {
         return n;
     }
 };
+
+using pageblock_state = basic_pageblock_state<sync::atom, words_per_pageblock>;
+
+// Copies pageblock pb's migratetype into `mirror`, its byte of zone::pageblock_mt. The entry
+// is the truth; the mirror is what the rest of the System reads. Every retyper stores the
+// entry's type and checks it again afterwards, so that the last store of all is the entry's
+// final type.
+template <class State, class Byte>
+void mirror_type(const State &pb, Byte &mirror) noexcept {
+    for (;;) {
+        const migratetype mt = pb.load().mt();
+        mirror.exchange(std::uint8_t(mt), mirror_order);
+        if (pb_entry{pb.entry.load(mirror_recheck_order)}.mt() == mt)
+            return;
+    }
+}
 
 } // namespace gfplab::lockfree
