@@ -358,6 +358,14 @@ class harness {
         return m;
     }
 
+    // The task flags this thread's own scope saves set (the reference oracle's model).
+    static unsigned task_flags_of(const std::vector<std::pair<unsigned, unsigned>> &scopes) {
+        unsigned flags = 0;
+        for (const auto &sc : scopes)
+            flags |= sc.first;
+        return flags;
+    }
+
     void do_alloc(unsigned t, const op &o,
                   const std::vector<std::pair<unsigned, unsigned>> &scopes) {
         slot &s = slots_[t][slot_of(o) % slots_per_thread];
@@ -370,9 +378,7 @@ class harness {
         set_current_vcpu(alloc_vcpu(o));
         // The reference oracle: placement and the watermark floor, with the task flags this
         // thread's own saves made (other threads' allocations in flight widen the bound).
-        unsigned flags = 0;
-        for (const auto &sc : scopes)
-            flags |= sc.first;
+        const unsigned flags = task_flags_of(scopes);
         const gfp_t eff = current_gfp_context(gfp);
         ref::alloc_checker::scope checked(
             ref_, {gfp, order, flags,
@@ -394,12 +400,9 @@ class harness {
         if (order > PAGE_ALLOC_COSTLY_ORDER)
             return;
         set_current_vcpu(o.arg[3] % nr_vcpus);
-        unsigned flags = 0;
-        for (const auto &sc : scopes)
-            flags |= sc.first;
         ref::alloc_request request{nolock_mask(o) | __GFP_NOWARN | __GFP_ZERO | __GFP_NOMEMALLOC |
                                        __GFP_COMP,
-                                   order, flags, -1};
+                                   order, task_flags_of(scopes), -1};
         request.nolock = true;
         ref::alloc_checker::scope checked(ref_, request);
         page *p = sys_.alloc_pages_nolock(nolock_mask(o), -1, order);

@@ -9,6 +9,8 @@
 
 #include "../lib/src/frames/backend.hpp"
 #include "../lib/src/frames/pageblock_bits.hpp"
+#include "support/backends.hpp"
+#include "support/memory.hpp"
 
 #include <gtest/gtest.h>
 
@@ -28,38 +30,16 @@ namespace {
 using namespace gfplab;
 using namespace std::chrono_literals;
 
+using test::expect_clean;
+using test::free_pages;
+
 system_config config(buddy_backend b, std::uint64_t mib = 64) {
-    system_config c;
-    c.memory_bytes = mib << 20;
-    c.dma32_limit = 32ull << 20;
-    c.cpus = 2;
-    c.pcp = pcp_mode::virtual_cpus;
-    c.buddy = b;
-    c.warn_alloc = false;
-    c.kswapd = false;
-    return c;
-}
-
-void expect_clean(System &s) {
-    for (const auto &v : s.verify())
-        ADD_FAILURE() << format_violation(v);
-}
-
-unsigned long free_pages(System &s) {
-    unsigned long n = 0;
-    for (auto &z : s.node(0).node_zones)
-        if (z.populated())
-            n += z.page_state_snapshot(NR_FREE_PAGES);
-    return n;
+    return test::backend_config(b, mib);
 }
 
 class Backends : public ::testing::TestWithParam<buddy_backend> {};
 
-INSTANTIATE_TEST_SUITE_P(Both, Backends,
-                         ::testing::Values(buddy_backend::kernel, buddy_backend::lockfree),
-                         [](const ::testing::TestParamInfo<buddy_backend> &p) {
-                             return std::string(buddy_backend_name(p.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Both, Backends, test::both_backends, test::backend_param_name);
 
 TEST_P(Backends, TheSystemSaysWhichItRuns) {
     System s(config(GetParam()));

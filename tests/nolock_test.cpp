@@ -5,6 +5,8 @@
 // 0..3 only), that they never wait for zone->lock (the kernel backend fails or defers
 // instead; the lock-free one has no lock to wait for), and that they never reclaim, wake
 // kswapd or go below the min watermark.
+#include "support/backends.hpp"
+#include "support/memory.hpp"
 #include "support/reports.hpp"
 
 #include <gfplab/memcontrol.hpp>
@@ -23,29 +25,11 @@ namespace {
 
 using namespace gfplab;
 
+using test::expect_clean;
+using test::free_pages;
+
 system_config config(buddy_backend b) {
-    system_config c;
-    c.memory_bytes = 64ull << 20;
-    c.dma32_limit = 32ull << 20;
-    c.cpus = 2;
-    c.pcp = pcp_mode::virtual_cpus;
-    c.buddy = b;
-    c.warn_alloc = false;
-    c.kswapd = false;
-    return c;
-}
-
-unsigned long free_pages(System &s) {
-    unsigned long n = 0;
-    for (auto &z : s.node(0).node_zones)
-        if (z.populated())
-            n += z.page_state_snapshot(NR_FREE_PAGES);
-    return n;
-}
-
-void expect_clean(System &s) {
-    for (const auto &v : s.verify())
-        ADD_FAILURE() << format_violation(v);
+    return test::backend_config(b);
 }
 
 // Another thread holds every zone's lock until released: what a zone->lock holder that was
@@ -84,11 +68,7 @@ class zone_locks_held {
 
 class Nolock : public ::testing::TestWithParam<buddy_backend> {};
 
-INSTANTIATE_TEST_SUITE_P(Both, Nolock,
-                         ::testing::Values(buddy_backend::kernel, buddy_backend::lockfree),
-                         [](const ::testing::TestParamInfo<buddy_backend> &p) {
-                             return std::string(buddy_backend_name(p.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Both, Nolock, test::both_backends, test::backend_param_name);
 
 TEST_P(Nolock, HandsOutZeroedCompoundBlocksOfTheListOrdersOnly) {
     System s(config(GetParam()));
@@ -255,7 +235,6 @@ TEST_P(Nolock, StopsAtTheMinWatermarkWithoutReclaim) {
     for (page *p : held)
         s.free_pages(p, 0);
     s.kswapd_unpark();
-    s.kswapd_park();
     expect_clean(s);
 }
 

@@ -66,19 +66,8 @@ bool range_free(const pageblock_state &pb, unsigned index, unsigned order) noexc
 // width. The lowest zero lane always shows (no lane below it borrows); a lane above it may
 // show wrongly, which leaves the answer right. Five operations where aligned_free_runs()
 // takes a loop of `order` steps.
-// (The lanes' low bits at namespace scope: a table local to the function is built on the
-// stack at every call.)
-constexpr std::uint64_t lane_low_bits[lockfree::max_word_order + 1] = {
-    ~0ull,
-    0x5555555555555555ull,
-    0x1111111111111111ull,
-    0x0101010101010101ull,
-    0x0001000100010001ull,
-    0x0000000100000001ull,
-    0x0000000000000001ull,
-};
 constexpr bool word_has_free_run(std::uint64_t word, unsigned order) noexcept {
-    const std::uint64_t low = lane_low_bits[order], high = low << ((1u << order) - 1);
+    const std::uint64_t low = lockfree::lane_low_bits[order], high = low << ((1u << order) - 1);
     return (word - low) & ~word & high;
 }
 static_assert(word_has_free_run(~0ull << 8, 3) && !word_has_free_run(~0ull << 4, 3));

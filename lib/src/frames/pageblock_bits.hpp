@@ -50,6 +50,18 @@ struct pb_entry {
     }
 };
 
+// The first bit of every aligned lane of 2^order bits in a word (at namespace scope: a table
+// local to a function is built on the stack at every call).
+inline constexpr std::uint64_t lane_low_bits[max_word_order + 1] = {
+    ~0ull,
+    0x5555555555555555ull,
+    0x1111111111111111ull,
+    0x0101010101010101ull,
+    0x0001000100010001ull,
+    0x0000000100000001ull,
+    0x0000000000000001ull,
+};
+
 // The bit positions in `word` where an aligned run of 2^order clear bits starts (order <= 6).
 constexpr std::uint64_t aligned_free_runs(std::uint64_t word, unsigned order) noexcept {
     std::uint64_t free = ~word;
@@ -57,16 +69,7 @@ constexpr std::uint64_t aligned_free_runs(std::uint64_t word, unsigned order) no
     for (unsigned i = 0; i < order; i++)
         free &= free >> (1u << i);
     // Keep the positions that are multiples of 2^order.
-    constexpr std::uint64_t starts[max_word_order + 1] = {
-        ~0ull,
-        0x5555555555555555ull,
-        0x1111111111111111ull,
-        0x0101010101010101ull,
-        0x0001000100010001ull,
-        0x0000000100000001ull,
-        0x0000000000000001ull,
-    };
-    return free & starts[order];
+    return free & lane_low_bits[order];
 }
 
 constexpr std::uint64_t run_mask(unsigned order, unsigned pos) noexcept {
