@@ -202,6 +202,35 @@ TEST_P(Nolock, AFreeThatFindsZoneLockBusyIsDeferredToTheNextLockedFree) {
     EXPECT_EQ(free_pages(s), start);
 }
 
+// free_unref_page_commit() with FPI_TRYLOCK: the list grows past high rather than drain
+// (a drain takes zone->lock); the next ordinary free drains it again.
+TEST_P(Nolock, AFreeNeverDrainsTheListPastHigh) {
+    System s(config(GetParam()));
+    zone &z = s.node(0).node_zones[ZONE_NORMAL];
+    set_current_vcpu(0);
+    s.drain_all_pages();
+    std::vector<page *> held;
+    for (unsigned long i = 0; i < 2 * z.pcp_high + 4 * z.pcp_batch; i++) {
+        page *p = s.alloc_pages(GFP_KERNEL, 0);
+        ASSERT_NE(p, nullptr);
+        ASSERT_EQ(&s.page_zone(p), &z);
+        held.push_back(p);
+    }
+    // The ordinary frees that follow: high is checked every few frees (pcp.hpp).
+    std::vector<page *> last(held.end() - 16, held.end());
+    held.resize(held.size() - 16);
+    s.drain_all_pages();
+    for (page *p : held)
+        s.free_pages_nolock(p, 0);
+    const unsigned long grown = s.pcp_count(z);
+    EXPECT_EQ(grown, held.size()) << "high " << z.pcp_high << ", batch " << z.pcp_batch;
+    EXPECT_GT(grown, z.pcp_high);
+    for (page *p : last)
+        s.free_pages(p, 0);
+    EXPECT_LT(s.pcp_count(z), grown) << "an ordinary free drains past high";
+    expect_clean(s);
+}
+
 // No reclaim, no kswapd, no reserves: a request fails once the zones are at their min
 // watermark, where GFP_ATOMIC would still be served.
 TEST_P(Nolock, StopsAtTheMinWatermarkWithoutReclaim) {

@@ -117,6 +117,31 @@ class pcp_chain {
     unsigned long n_ = 0;
 };
 
+// The other way, for free_bulk(): up to n blocks of the chain a per-CPU drain hands over
+// from `head`, taken off it one at a time with PG_pcp and the link cleared (the order stays
+// in page::order); nullptr once n are taken or the chain ends.
+class pcp_unchain {
+  public:
+    pcp_unchain(page *mem_map, std::uint32_t head, unsigned long n) noexcept
+        : mem_map_(mem_map), next_(head), left_(n) {}
+
+    page *pop() noexcept {
+        if (!left_ || next_ == pfn_nil)
+            return nullptr;
+        left_--;
+        page *p = mem_map_ + next_;
+        next_ = p->lru.next;
+        clear_page_flags(*p, PG_pcp);
+        p->lru.next = pfn_nil;
+        return p;
+    }
+
+  private:
+    page *const mem_map_;
+    std::uint32_t next_;
+    unsigned long left_;
+};
+
 // The backend of a zone, after the zone's memory map, counters and pageblocks are set up;
 // hands the whole zone over as free (memblock_free_all()).
 std::unique_ptr<frame_backend> make_kernel_backend(zone &z);

@@ -76,15 +76,12 @@ class kernel_backend final : public frame_backend {
 
     void free_bulk(std::uint32_t head, unsigned long n, unsigned cpu) override {
         zone_lock_guard guard(z_, cpu);
-        for (unsigned long i = 0; i < n && head != pfn_nil; i++) {
-            page *p = z_.mem_map + head;
-            const std::uint32_t next = p->lru.next;
+        pcp_unchain chain(z_.mem_map, head, n);
+        while (page *p = chain.pop()) {
+            const auto pfn = static_cast<unsigned long>(p - z_.mem_map);
             const unsigned order = p->order;
-            clear_page_flags(*p, PG_pcp);
-            p->lru.next = pfn_nil;
-            buddy::free_one_page(z_, p, head, order);
-            trace_mm_page_pcpu_drain(z_, p, order, z_.pageblock_migratetype(head));
-            head = next;
+            buddy::free_one_page(z_, p, pfn, order);
+            trace_mm_page_pcpu_drain(z_, p, order, z_.pageblock_migratetype(pfn));
         }
     }
 

@@ -494,19 +494,15 @@ void lockfree_backend::free_bulk(std::uint32_t head, unsigned long n, unsigned) 
     // Per-CPU blocks are below pageblock_order: each goes back with two atomics on its
     // pageblock; NR_FREE_PAGES takes the batch in one add.
     long freed = 0, highatomic = 0;
-    for (unsigned long i = 0; i < n && head != pfn_nil; i++) {
-        page *p = z_.mem_map + head;
-        const std::uint32_t next = p->lru.next;
+    pcp_unchain chain(z_.mem_map, head, n);
+    while (page *p = chain.pop()) {
         const unsigned order = p->order;
-        clear_page_flags(*p, PG_pcp);
-        p->lru.next = pfn_nil;
         p->order = 0;
         const pb_entry before = free_frames(p, order);
         if (before.mt() == MIGRATE_HIGHATOMIC)
             highatomic += 1l << order;
         trace_mm_page_pcpu_drain(z_, p, order, before.mt());
         freed += 1l << order;
-        head = next;
     }
     z_.vm_stat[NR_FREE_PAGES].fetch_add(freed, std::memory_order_relaxed);
     if (highatomic)
