@@ -51,6 +51,13 @@ enum zone_flags : unsigned {
     ZONE_BELOW_HIGH = 1u << 2,
 };
 
+// One CPU's vmstat deltas for a zone (the kernel's struct per_cpu_zonestat), a cache line
+// of their own: CPUs that change their deltas without zone->lock (the lock-free page-frame
+// backend) would otherwise take turns on one line, as on a zone-wide atomic.
+struct alignas(64) per_cpu_zonestat {
+    sync::atom<std::int8_t> vm_stat_diff[NR_VM_ZONE_STAT_ITEMS]{};
+};
+
 struct zone {
     page *mem_map = nullptr; // the System's page array (indexed by pfn)
     const char *name = "";
@@ -110,11 +117,12 @@ struct zone {
     std::unique_ptr<std::atomic<std::uint8_t>[]> pageblock_mt;
 
     // Counters, the vmstat way (mm/vmstat.c): a zone-wide atomic plus one small delta per
-    // CPU, folded into the atomic once it passes stat_threshold. Every update happens under
-    // `lock` (free list changes), so the deltas need no atomic read-modify-write; readers of
-    // page_state() see the atomic alone, off by at most drift_bound() pages (I3).
+    // CPU, folded into the atomic once it passes stat_threshold. On the kernel backend every
+    // update happens under `lock` (free list changes), so the deltas need no atomic
+    // read-modify-write (the lock-free backend uses one, mod_page_state_unlocked()); readers
+    // of page_state() see the atomic alone, off by at most drift_bound() pages (I3).
     std::array<sync::atom<long>, NR_VM_ZONE_STAT_ITEMS> vm_stat{};
-    std::unique_ptr<sync::atom<std::int8_t>[]> vm_stat_diff; // [cpu * items + item]
+    std::unique_ptr<per_cpu_zonestat[]> per_cpu_zonestats; // [cpu]
     unsigned stat_cpus = 1;
     // The fold threshold in force: calculate_normal_threshold()'s, or the lower
     // calculate_pressure_threshold()'s while the node's kswapd is awake (and the zone has a
@@ -148,23 +156,28 @@ struct zone {
     long page_state(zone_stat_item item) const noexcept { return vmstat_read(vm_stat[item]); }
     // zone_page_state_snapshot(): the atomic plus every CPU's delta.
     long page_state_snapshot(zone_stat_item item) const noexcept {
-        return vmstat_read_snapshot(vm_stat[item], &vm_stat_diff[item], NR_VM_ZONE_STAT_ITEMS,
-                                    stat_cpus);
+        return vmstat_read_snapshot(vm_stat[item], &per_cpu_zonestats[0].vm_stat_diff[item],
+                                    sizeof(per_cpu_zonestat), stat_cpus);
     }
     // The exported drift bound: each CPU's delta stays within +-normal_stat_threshold.
     long drift_bound() const noexcept { return long(stat_cpus) * normal_stat_threshold; }
     // __mod_zone_page_state() on the lock holder's CPU.
     void mod_page_state(zone_stat_item item, long delta) noexcept GFPLAB_REQUIRES(lock) {
-        vmstat_mod(vm_stat[item],
-                   vm_stat_diff[(lock_cpu % stat_cpus) * NR_VM_ZONE_STAT_ITEMS + item], delta,
+        vmstat_mod(vm_stat[item], per_cpu_zonestats[lock_cpu % stat_cpus].vm_stat_diff[item], delta,
                    stat_threshold.load(std::memory_order_relaxed));
+    }
+    // mod_zone_page_state() on CPU `cpu` by a writer that holds no lock (the lock-free
+    // page-frame backend's free counts).
+    void mod_page_state_unlocked(zone_stat_item item, long delta, unsigned cpu) noexcept {
+        vmstat_mod_unlocked(vm_stat[item], per_cpu_zonestats[cpu % stat_cpus].vm_stat_diff[item],
+                            delta, stat_threshold.load(std::memory_order_relaxed));
     }
     // refresh_cpu_vm_stats()'s zone part for one CPU: its deltas into the zone counters.
     // Returns how many counters changed.
     int fold_cpu_stats(unsigned cpu) noexcept GFPLAB_REQUIRES(lock) {
         int changes = 0;
         for (unsigned item = 0; item < NR_VM_ZONE_STAT_ITEMS; item++)
-            changes += vmstat_fold(vm_stat[item], vm_stat_diff[cpu * NR_VM_ZONE_STAT_ITEMS + item]);
+            changes += vmstat_fold(vm_stat[item], per_cpu_zonestats[cpu].vm_stat_diff[item]);
         return changes;
     }
 

@@ -251,8 +251,7 @@ void System::setup_zones() {
             z.stat_cpus = cpus_;
             z.normal_stat_threshold = calculate_normal_threshold(int(cpus_), z.managed_pages);
             z.stat_threshold.store(z.normal_stat_threshold, std::memory_order_relaxed);
-            z.vm_stat_diff =
-                std::make_unique<sync::atom<std::int8_t>[]>(cpus_ * NR_VM_ZONE_STAT_ITEMS);
+            z.per_cpu_zonestats = std::make_unique<per_cpu_zonestat[]>(cpus_);
             unsigned long blocks = z.spanned_pages >> pageblock_order;
             z.pageblock_mt = std::make_unique<std::atomic<std::uint8_t>[]>(blocks ? blocks : 1);
             // Boot marks every pageblock movable (memmap_init); fallbacks retype them later.
