@@ -9,6 +9,7 @@
 
 #include "../lib/src/frames/backend.hpp"
 #include "../lib/src/frames/pageblock_bits.hpp"
+#include "../lib/src/pcp/pcp.hpp"
 #include "support/backends.hpp"
 #include "support/memory.hpp"
 
@@ -231,7 +232,10 @@ class LockfreeFallback : public ::testing::Test {
         return -1;
     }
     page *take(unsigned order, migratetype mt, unsigned alloc_flags = 0) {
-        page *p = z.frames->rmqueue(order, mt, alloc_flags, 0);
+        return take_on(0, order, mt, alloc_flags);
+    }
+    page *take_on(unsigned cpu, unsigned order, migratetype mt, unsigned alloc_flags = 0) {
+        page *p = z.frames->rmqueue(order, mt, alloc_flags, cpu);
         if (p)
             held.push_back({p, order});
         return p;
@@ -439,6 +443,114 @@ TEST_F(LockfreeFallback, BulkRefillTakesAlignedRunsAndGivesBackTheRest) {
 
     z.frames->free_bulk(head, got, 0);
     EXPECT_EQ(z.page_state_snapshot(NR_FREE_PAGES), 192);
+}
+
+// LLFree's reservations: a CPU holds the pageblock it allocates from, and another CPU whose
+// type has room only there reserves a wholly free pageblock of its own (a claim, counted as
+// a fallback) rather than take turns with it on one entry and its bitfield words.
+TEST_F(LockfreeFallback, ACpuReservesAPageblockOfItsOwnRatherThanShareAnothers) {
+    free_pageblock(0);
+    free_pageblock(1);
+    page *a = take_on(0, 4, MIGRATE_UNMOVABLE);
+    page *b = take_on(1, 4, MIGRATE_UNMOVABLE);
+    ASSERT_NE(a, nullptr);
+    ASSERT_NE(b, nullptr);
+    ASSERT_GE(index_of(b), 0);
+    EXPECT_NE(index_of(a), index_of(b)) << "CPU 1 shares CPU 0's pageblock";
+    EXPECT_EQ(type_of(unsigned(index_of(b))), MIGRATE_UNMOVABLE);
+    EXPECT_EQ(new_fallbacks(), 2u) << "each claim is a fallback";
+    // Each keeps to its own from then on.
+    EXPECT_EQ(index_of(take_on(0, 4, MIGRATE_UNMOVABLE)), index_of(a));
+    EXPECT_EQ(index_of(take_on(1, 4, MIGRATE_UNMOVABLE)), index_of(b));
+    EXPECT_EQ(new_fallbacks(), 2u);
+}
+
+// A reservation only steers: with no free pageblock left to reserve, a CPU shares another's
+// rather than fall back to frames of another type or fail.
+TEST_F(LockfreeFallback, ACpuSharesAnothersPageblockWhenNoneIsFreeToReserve) {
+    free_pageblock(0);
+    page *a = take_on(0, 4, MIGRATE_UNMOVABLE);
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(new_fallbacks(), 1u);
+    page *b = take_on(1, 4, MIGRATE_UNMOVABLE);
+    ASSERT_NE(b, nullptr);
+    EXPECT_EQ(index_of(b), index_of(a));
+    EXPECT_EQ(new_fallbacks(), 1u);
+    EXPECT_EQ(z.watermark_boost.load(), 0u);
+}
+
+// Whole pageblocks are searched from where the CPU found its last one, and CPUs start apart
+// (CPU c of n at c/n of the zone), so that two CPUs do not race for the same entries, and one
+// that holds many does not walk past them all again.
+TEST_F(LockfreeFallback, WholePageblocksAreSearchedFromTheCpusOwnPart) {
+    const unsigned last = unsigned(blocks.size() - 1);
+    free_pageblock(0);
+    free_pageblock(last);
+    // CPU 1 starts half way through the zone; CPU 0 where SetUp() took its last pageblock.
+    EXPECT_EQ(index_of(take_on(1, pageblock_order, MIGRATE_MOVABLE)), int(last));
+    EXPECT_EQ(index_of(take_on(0, pageblock_order, MIGRATE_MOVABLE)), 0);
+}
+
+// The free count goes through the CPU's vmstat delta, as the kernel's counters do: a change
+// within the threshold leaves the zone-wide value (and its cache line) alone, and the exact
+// count follows at once; verify() (TearDown) checks the drift bound.
+TEST_F(LockfreeFallback, FreeCountsGoThroughTheCpusDelta) {
+    free_pageblock(0); // past the threshold: folded
+    ASSERT_GE(z.stat_threshold.load(), 1);
+    const long global = z.vm_stat[NR_FREE_PAGES].load();
+    page *p = take_on(1, 0, MIGRATE_MOVABLE);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(z.vm_stat[NR_FREE_PAGES].load(), global);
+    EXPECT_EQ(z.per_cpu_zonestats[1].vm_stat_diff[NR_FREE_PAGES].load(), -1);
+    EXPECT_EQ(z.page_state_snapshot(NR_FREE_PAGES), long(pageblock_nr_pages) - 1);
+    give_back(p); // on CPU 0
+    EXPECT_EQ(z.vm_stat[NR_FREE_PAGES].load(), global);
+    EXPECT_EQ(z.page_state_snapshot(NR_FREE_PAGES), long(pageblock_nr_pages));
+}
+
+// In locked mode a thread remembers its CPU between operations, and reads it again when a
+// per-CPU list is busy or refilled. Blocks the lists do not keep never find a list busy:
+// they read the CPU again every so often (every 64th operation), or two threads started on
+// one CPU would share that CPU's pageblocks on the lock-free backend for good. Seen here in
+// the per-CPU count of pages allocated straight from the backend.
+TEST(LockfreeCpu, BlocksBelowTheListsReadTheirCpuAgain) {
+    cpu_set_t allowed;
+    ASSERT_EQ(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+    std::vector<int> cpus;
+    for (int c = 0; c < CPU_SETSIZE && cpus.size() < 2; c++)
+        if (CPU_ISSET(c, &allowed))
+            cpus.push_back(c);
+    if (cpus.size() < 2)
+        GTEST_SKIP() << "needs two CPUs";
+    system_config c = config(buddy_backend::lockfree);
+    c.pcp = pcp_mode::locked;
+    c.cpus = unsigned(std::max(cpus[0], cpus[1]) + 1);
+    System s(c);
+    zone &z = s.node(0).node_zones[ZONE_NORMAL];
+    const auto pin = [](int cpu) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+    };
+    const auto from_backend = [&](int cpu) {
+        return s.pcp_area().events(z, unsigned(cpu)).ev[pcp::PCP_BUDDY_ALLOC];
+    };
+    std::thread t([&] {
+        pin(cpus[0]);
+        pcp::refresh_cpu_hint(s.pcp_area().ncpus()); // as an operation on a list does
+        pin(cpus[1]);
+        ASSERT_EQ(pcp::t_cpu_hint, unsigned(cpus[0]) + 1) << "the thread remembers cpus[0]";
+        ASSERT_EQ(from_backend(cpus[1]), 0u) << "nothing ran on that CPU yet";
+        for (int i = 0; i < 64; i++) {
+            page *p = s.alloc_pages_node(0, GFP_KERNEL | __GFP_THISNODE, 4);
+            ASSERT_NE(p, nullptr);
+            s.free_pages(p, 4);
+        }
+        EXPECT_GT(from_backend(cpus[1]), 0u) << "64 order-4 pairs never read the CPU again";
+    });
+    t.join();
+    expect_clean(s);
 }
 
 std::atomic<bool> parked{false}, release_parked{false};

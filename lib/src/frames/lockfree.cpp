@@ -134,10 +134,19 @@ unsigned claim_runs(pageblock_state &pb, unsigned order, unsigned n, unsigned fi
     return got;
 }
 
-// A CPU's hints: the pageblock each migratetype last allocated from.
+// A CPU's hints: the pageblock each migratetype last allocated from (which the CPU holds
+// reserved, see lockfree_backend::owner_), and where it found its last whole pageblock.
 struct alignas(64) cpu_hints {
     sync::atom<std::uint32_t> pageblock[MIGRATE_TYPES]{};
+    sync::atom<std::uint32_t> whole{};
 };
+
+// How far from its own pageblock a CPU looks for a wholly free pageblock to reserve when the
+// only room left in its type is in other CPUs' pageblocks: a bounded search, so that a
+// short zone costs a few more loads per allocation, not another scan of the zone.
+inline constexpr unsigned long reserve_window = 32;
+
+inline constexpr unsigned long no_pageblock = ~0ul;
 
 class lockfree_backend final : public frame_backend {
   public:
@@ -159,11 +168,13 @@ class lockfree_backend final : public frame_backend {
     unsigned long verify_free(free_frame_walker &w, unsigned long *highatomic) override;
 
   private:
-    // The accounting of one entry transition (see pageblock_bits.hpp).
-    void account(pb_entry before, pb_entry after) noexcept {
+    // The accounting of one entry transition (see pageblock_bits.hpp) on the CPU of `slot`:
+    // NR_FREE_PAGES through its per-CPU delta, as the kernel's counters go, so that CPUs do
+    // not take turns on the zone-wide counter's line at every block.
+    void account(pb_entry before, pb_entry after, unsigned slot) noexcept {
         const long d = long(after.free()) - long(before.free());
         if (d)
-            z_.vm_stat[NR_FREE_PAGES].fetch_add(d, std::memory_order_relaxed);
+            z_.mod_page_state_unlocked(NR_FREE_PAGES, d, slot);
         const long ha = (after.mt() == MIGRATE_HIGHATOMIC ? long(after.free()) : 0) -
                         (before.mt() == MIGRATE_HIGHATOMIC ? long(before.free()) : 0);
         if (ha)
@@ -182,15 +193,32 @@ class lockfree_backend final : public frame_backend {
         return (static_cast<unsigned long>(p - z_.mem_map) - z_.zone_start_pfn) >> pageblock_order;
     }
 
-    // A block of `order` from pageblocks of type mt, hint first.
-    page *alloc_typed(unsigned order, migratetype mt, unsigned slot) noexcept;
+    // A block of `order` from pageblocks of type mt, the CPU's own first. Without `share`,
+    // pageblocks other CPUs hold reserved are skipped, and *skipped says whether one had room.
+    page *alloc_typed(unsigned order, migratetype mt, unsigned slot, bool share = true,
+                      bool *skipped = nullptr) noexcept;
     page *alloc_in(unsigned long b, unsigned order, migratetype mt, unsigned slot) noexcept;
     sync::atom<std::uint32_t> &hint(unsigned slot, migratetype mt) noexcept {
         return hints_[slot].pageblock[mt];
     }
+    // LLFree's reservations. A CPU holds the pageblock it allocates from reserved (owner_ is
+    // its slot + 1, 0 for nobody), and the others look elsewhere first, so that two CPUs
+    // do not take turns on one pageblock's entry and bitfield words. A reservation only
+    // steers searches: the frames belong to the entry and the bits alone, so a stale or lost
+    // reservation costs speed, never correctness (and the Relacy models need not know).
+    bool reserved_by_other(unsigned long b, unsigned slot) const noexcept {
+        const std::uint32_t o = owner_[b].load(std::memory_order_relaxed);
+        return o && o != slot + 1;
+    }
+    // The CPU now allocates type mt from pageblock b: its hint moves there, it reserves b if
+    // nobody holds it, and gives up the pageblock it held before.
+    void settle(unsigned long b, unsigned slot, migratetype mt) noexcept;
+    // A wholly free pageblock of one of mt's fallback types near the CPU's own, retyped to
+    // mt for the CPU to reserve; no_pageblock if none within reserve_window.
+    unsigned long claim_nearby(migratetype mt, unsigned slot) noexcept;
     // A block of pageblock_order or more from wholly free pageblocks of type `from`, which
-    // become `as`.
-    page *alloc_whole(unsigned order, migratetype from, migratetype as) noexcept;
+    // become `as`, searched from where the CPU's last one ended.
+    page *alloc_whole(unsigned order, migratetype from, migratetype as, unsigned slot) noexcept;
     page *alloc_fallback(unsigned order, migratetype mt, unsigned alloc_flags,
                          unsigned cpu_slot) noexcept;
     page *alloc_one(unsigned order, migratetype mt, unsigned alloc_flags, unsigned cpu) noexcept;
@@ -198,10 +226,14 @@ class lockfree_backend final : public frame_backend {
     // mt, their count taken with one CAS on the entry and accounted once; their pfns in pfns.
     unsigned long take_blocks(unsigned long b, unsigned order, migratetype mt, unsigned slot,
                               unsigned long want, std::uint32_t *pfns) noexcept;
+    // take_blocks() from the type's pageblocks from `start` on, until the chain holds
+    // `count`; other CPUs' pageblocks as alloc_typed() treats them.
+    void take_bulk(unsigned order, migratetype mt, unsigned slot, unsigned long start,
+                   unsigned long count, pcp_chain &chain, bool share, bool *skipped) noexcept;
     // Gives n frames whose bits were never claimed back to pageblock b's count.
-    void give_back(unsigned long b, unsigned n) noexcept {
+    void give_back(unsigned long b, unsigned n, unsigned slot) noexcept {
         const pb_entry before = blocks_[b].give(n);
-        account(before, before.with_free(before.free() + n));
+        account(before, before.with_free(before.free() + n), slot);
     }
     // Clears a block's bits and gives its frames back to the count (order < pageblock_order);
     // returns the entry before, for the caller's accounting.
@@ -218,12 +250,14 @@ class lockfree_backend final : public frame_backend {
     std::unique_ptr<pageblock_state[]> blocks_;
     const unsigned nr_hints_;
     std::unique_ptr<cpu_hints[]> hints_;
+    std::unique_ptr<sync::atom<std::uint32_t>[]> owner_;
 };
 
 lockfree_backend::lockfree_backend(zone &z, unsigned cpus)
     : z_(z), nr_blocks_(z.spanned_pages >> pageblock_order),
       blocks_(std::make_unique<pageblock_state[]>(nr_blocks_)), nr_hints_(std::max(1u, cpus)),
-      hints_(std::make_unique<cpu_hints[]>(nr_hints_)) {
+      hints_(std::make_unique<cpu_hints[]>(nr_hints_)),
+      owner_(std::make_unique<sync::atom<std::uint32_t>[]>(nr_blocks_)) {
     // Zones are laid out in MAX_PAGE_ORDER blocks, so pageblocks come in aligned pairs.
     for (unsigned long b = 0; b < nr_blocks_; b++) {
         const migratetype mt = z.pageblock_migratetype(z.zone_start_pfn + (b << pageblock_order));
@@ -232,10 +266,30 @@ lockfree_backend::lockfree_backend(zone &z, unsigned cpus)
     }
     z.vm_stat[NR_FREE_PAGES].fetch_add(long(nr_blocks_ << pageblock_order),
                                        std::memory_order_relaxed);
-    // Spread the CPUs' starting points over the zone.
-    for (unsigned c = 0; c < nr_hints_; c++)
+    // Spread the CPUs' starting points over the zone (whole-pageblock searches start on a
+    // MAX_PAGE_ORDER boundary).
+    for (unsigned c = 0; c < nr_hints_; c++) {
+        const auto start = std::uint32_t(nr_blocks_ * c / nr_hints_);
         for (auto &h : hints_[c].pageblock)
-            h.store(std::uint32_t(nr_blocks_ * c / nr_hints_), std::memory_order_relaxed);
+            h.store(start, std::memory_order_relaxed);
+        hints_[c].whole.store(start & ~1u, std::memory_order_relaxed);
+    }
+}
+
+void lockfree_backend::settle(unsigned long b, unsigned slot, migratetype mt) noexcept {
+    auto &h = hint(slot, mt);
+    const unsigned long old = h.load(std::memory_order_relaxed);
+    const std::uint32_t me = slot + 1;
+    std::uint32_t o = owner_[b].load(std::memory_order_relaxed);
+    if (old == b && o) // where it was, reserved (by this CPU, or shared for want of room)
+        return;
+    if (!o)
+        owner_[b].compare_exchange_strong(o, me, std::memory_order_relaxed);
+    if (old == b)
+        return;
+    h.store(std::uint32_t(b), std::memory_order_relaxed);
+    if (old < nr_blocks_ && owner_[old].load(std::memory_order_relaxed) == me)
+        owner_[old].store(0, std::memory_order_relaxed);
 }
 
 void lockfree_backend::mirror_type(unsigned long b) noexcept {
@@ -250,7 +304,7 @@ bool lockfree_backend::retype(unsigned long b, migratetype from, migratetype to,
     if (!blocks_[b].retype(from, to, pred, &old))
         return false;
     if (old.mt() != to) {
-        account(old, old.with_mt(to));
+        account(old, old.with_mt(to), 0); // no free count changes: no CPU's delta either
         mirror_type(b);
     }
     return true;
@@ -262,37 +316,45 @@ page *lockfree_backend::alloc_in(unsigned long b, unsigned order, migratetype mt
     pb_entry old;
     if (!pb.take(1u << order, mt, &old))
         return nullptr;
-    account(old, old.with_free(old.free() - (1u << order)));
+    account(old, old.with_free(old.free() - (1u << order)), slot);
     // CPUs sharing a pageblock start their search in different words.
     const int index = pb.claim(order, slot % lockfree::words_per_pageblock);
     if (index < 0) {
         // The count had room but no aligned run is clear: give the frames back, accounted
         // as a transition of its own (the pageblock may have been retyped meanwhile).
-        give_back(b, 1u << order);
+        give_back(b, 1u << order, slot);
         return nullptr;
     }
-    hint(slot, old.mt()).store(std::uint32_t(b), std::memory_order_relaxed);
+    settle(b, slot, old.mt());
     page *p = block_page(b, unsigned(index));
     trace_mm_page_alloc_zone_locked(z_, p, order, old.mt());
     return p;
 }
 
-page *lockfree_backend::alloc_whole(unsigned order, migratetype from, migratetype as) noexcept {
+page *lockfree_backend::alloc_whole(unsigned order, migratetype from, migratetype as,
+                                    unsigned slot) noexcept {
     // Order pageblock_order: one wholly free pageblock; MAX_PAGE_ORDER: an aligned pair,
-    // taken one after the other and given back if the second is not free.
+    // taken one after the other and given back if the second is not free. The search starts
+    // where this CPU found its last one: CPUs start apart, and a CPU holding many does not
+    // walk past them all again (the pageblock count is even, see the constructor).
     const unsigned long span = 1ul << (order - pageblock_order);
     const pb_entry taken = pb_entry::make(0, as, true);
-    for (unsigned long b = 0; b + span <= nr_blocks_; b += span) {
+    unsigned long b =
+        (hints_[slot].whole.load(std::memory_order_relaxed) % nr_blocks_) & ~(span - 1);
+    for (unsigned long n = 0; n < nr_blocks_; n += span, b = b + span < nr_blocks_ ? b + span : 0) {
         unsigned long got = 0;
         pb_entry before[2];
         while (got < span && blocks_[b + got].take_whole(from, taken, &before[got]))
             got++;
         if (got == span) {
             for (unsigned long i = 0; i < span; i++) {
-                account(before[i], taken);
+                account(before[i], taken, slot);
                 if (before[i].mt() != as)
                     mirror_type(b + i);
             }
+            // Start there next time: a block freed at once is taken again while its struct
+            // pages are still cached, and one still held costs one step.
+            hints_[slot].whole.store(std::uint32_t(b), std::memory_order_relaxed);
             trace_mm_page_alloc_zone_locked(z_, block_page(b, 0), order, as);
             return block_page(b, 0);
         }
@@ -307,20 +369,39 @@ page *lockfree_backend::alloc_whole(unsigned order, migratetype from, migratetyp
     return nullptr;
 }
 
-page *lockfree_backend::alloc_typed(unsigned order, migratetype mt, unsigned slot) noexcept {
+page *lockfree_backend::alloc_typed(unsigned order, migratetype mt, unsigned slot, bool share,
+                                    bool *skipped) noexcept {
     if (order >= pageblock_order)
-        return alloc_whole(order, mt, mt);
+        return alloc_whole(order, mt, mt, slot);
     // From the pageblock this CPU used last for the type, onwards.
-    const unsigned long start = hint(slot, mt).load(std::memory_order_relaxed) % nr_blocks_;
-    for (unsigned long i = 0; i < nr_blocks_; i++) {
-        const unsigned long b = (start + i) % nr_blocks_;
+    unsigned long b = hint(slot, mt).load(std::memory_order_relaxed) % nr_blocks_;
+    for (unsigned long i = 0; i < nr_blocks_; i++, b = b + 1 < nr_blocks_ ? b + 1 : 0) {
         const pb_entry e = blocks_[b].load();
         if (e.huge() || e.free() < (1u << order) || e.mt() != mt)
             continue;
+        if (!share && i && reserved_by_other(b, slot)) {
+            *skipped = true;
+            continue;
+        }
         if (page *p = alloc_in(b, order, mt, slot))
             return p;
     }
     return nullptr;
+}
+
+unsigned long lockfree_backend::claim_nearby(migratetype mt, unsigned slot) noexcept {
+    const unsigned long start = hint(slot, mt).load(std::memory_order_relaxed) % nr_blocks_;
+    for (migratetype fb : buddy::fallbacks[mt]) {
+        unsigned long b = start;
+        for (unsigned long i = 0; i < std::min(reserve_window, nr_blocks_);
+             i++, b = b + 1 < nr_blocks_ ? b + 1 : 0)
+            if (!reserved_by_other(b, slot) &&
+                retype(b, fb, mt, [](pb_entry e) { return e.whole(); })) {
+                count_fallback();
+                return b;
+            }
+    }
+    return no_pageblock;
 }
 
 page *lockfree_backend::alloc_fallback(unsigned order, migratetype mt, unsigned alloc_flags,
@@ -328,13 +409,15 @@ page *lockfree_backend::alloc_fallback(unsigned order, migratetype mt, unsigned 
     // 1. A wholly free pageblock of a fallback type becomes ours: no mixing.
     for (migratetype fb : buddy::fallbacks[mt]) {
         if (order >= pageblock_order) {
-            if (page *p = alloc_whole(order, fb, mt)) {
+            if (page *p = alloc_whole(order, fb, mt, cpu_slot)) {
                 count_fallback();
                 return p;
             }
             continue;
         }
-        for (unsigned long b = 0; b < nr_blocks_; b++)
+        // From the CPU's own part of the zone, so that CPUs claim apart.
+        unsigned long b = hint(cpu_slot, mt).load(std::memory_order_relaxed) % nr_blocks_;
+        for (unsigned long i = 0; i < nr_blocks_; i++, b = b + 1 < nr_blocks_ ? b + 1 : 0)
             if (retype(b, fb, mt, [](pb_entry e) { return e.whole(); })) {
                 count_fallback();
                 if (page *p = alloc_in(b, order, mt, cpu_slot))
@@ -388,8 +471,21 @@ void lockfree_backend::boost_watermarks(unsigned alloc_flags) noexcept {
 page *lockfree_backend::alloc_one(unsigned order, migratetype mt, unsigned alloc_flags,
                                   unsigned cpu) noexcept {
     const unsigned slot = cpu % nr_hints_;
-    page *p = alloc_typed(order, mt, slot);
-    return p ? p : alloc_fallback(order, mt, alloc_flags, slot);
+    bool skipped = false;
+    if (page *p = alloc_typed(order, mt, slot, false, &skipped))
+        return p;
+    if (skipped) {
+        // The type has room only in other CPUs' pageblocks: reserve a free one nearby, as
+        // LLFree reserves a new tree, before sharing theirs (a claim, counted as the
+        // kernel's fallback to a whole pageblock is).
+        const unsigned long b = claim_nearby(mt, slot);
+        if (b != no_pageblock)
+            if (page *p = alloc_in(b, order, mt, slot))
+                return p;
+        if (page *p = alloc_typed(order, mt, slot))
+            return p;
+    }
+    return alloc_fallback(order, mt, alloc_flags, slot);
 }
 
 page *lockfree_backend::rmqueue(unsigned order, migratetype mt, unsigned alloc_flags,
@@ -417,7 +513,7 @@ unsigned long lockfree_backend::take_blocks(unsigned long b, unsigned order, mig
             return 0;
         n = unsigned(std::min<unsigned long>(want, e.free() >> order));
     } while (!pb.cas(e, e.with_free(e.free() - n * size)));
-    account(e, e.with_free(e.free() - n * size));
+    account(e, e.with_free(e.free() - n * size), slot);
     std::uint16_t index[pageblock_nr_pages];
     const unsigned first_word = slot % lockfree::words_per_pageblock;
     unsigned got = n;
@@ -427,11 +523,11 @@ unsigned long lockfree_backend::take_blocks(unsigned long b, unsigned order, mig
         // A count of free frames promises no aligned runs: what is not claimed goes back.
         got = claim_runs(pb, order, n, first_word, index);
         if (got < n)
-            give_back(b, (n - got) * size);
+            give_back(b, (n - got) * size, slot);
     }
     if (!got)
         return 0;
-    hint(slot, mt).store(std::uint32_t(b), std::memory_order_relaxed);
+    settle(b, slot, mt);
     const unsigned long pfn0 = z_.zone_start_pfn + (b << pageblock_order);
     for (unsigned i = 0; i < got; i++) {
         pfns[i] = std::uint32_t(pfn0 + index[i]);
@@ -450,14 +546,16 @@ unsigned long lockfree_backend::rmqueue_bulk(unsigned order, migratetype mt, uns
     pcp_chain chain(z_.mem_map, order, head, tail);
     const unsigned slot = cpu % nr_hints_;
     if (order <= lockfree::max_word_order) {
-        std::uint32_t run[pageblock_nr_pages];
-        const unsigned long start = hint(slot, mt).load(std::memory_order_relaxed) % nr_blocks_;
-        for (unsigned long i = 0; i < nr_blocks_ && chain.size() < count; i++) {
-            const unsigned long n =
-                take_blocks((start + i) % nr_blocks_, order, mt, slot,
-                            std::min<unsigned long>(count - chain.size(), std::size(run)), run);
-            for (unsigned long k = 0; k < n; k++)
-                chain.add(run[k]);
+        // The CPU's own pageblocks and nobody's; then a free one to reserve, as alloc_one()
+        // does; then other CPUs'.
+        const unsigned long own = hint(slot, mt).load(std::memory_order_relaxed) % nr_blocks_;
+        bool skipped = false;
+        take_bulk(order, mt, slot, own, count, chain, false, &skipped);
+        if (chain.size() < count && skipped) {
+            const unsigned long b = claim_nearby(mt, slot);
+            if (b != no_pageblock)
+                take_bulk(order, mt, slot, b, count, chain, false, &skipped);
+            take_bulk(order, mt, slot, own, count, chain, true, nullptr);
         }
     }
     while (chain.size() < count) {
@@ -469,6 +567,27 @@ unsigned long lockfree_backend::rmqueue_bulk(unsigned order, migratetype mt, uns
     return chain.finish();
 }
 
+void lockfree_backend::take_bulk(unsigned order, migratetype mt, unsigned slot, unsigned long start,
+                                 unsigned long count, pcp_chain &chain, bool share,
+                                 bool *skipped) noexcept {
+    std::uint32_t run[pageblock_nr_pages];
+    unsigned long b = start;
+    for (unsigned long i = 0; i < nr_blocks_ && chain.size() < count;
+         i++, b = b + 1 < nr_blocks_ ? b + 1 : 0) {
+        if (!share && i && reserved_by_other(b, slot)) {
+            const pb_entry e = blocks_[b].load();
+            if (e.huge() || e.free() < (1u << order) || e.mt() != mt)
+                continue;
+            *skipped = true;
+            continue;
+        }
+        const unsigned long n = take_blocks(
+            b, order, mt, slot, std::min<unsigned long>(count - chain.size(), std::size(run)), run);
+        for (unsigned long k = 0; k < n; k++)
+            chain.add(run[k]);
+    }
+}
+
 pb_entry lockfree_backend::free_frames(page *p, unsigned order) noexcept {
     const unsigned long b = pageblock_of(p);
     const auto index = unsigned((p - z_.mem_map) - z_.zone_start_pfn) & (pageblock_nr_pages - 1);
@@ -477,22 +596,22 @@ pb_entry lockfree_backend::free_frames(page *p, unsigned order) noexcept {
 }
 
 // FPI_TRYLOCK changes nothing: no path here waits for anyone.
-void lockfree_backend::free_one(page *p, unsigned order, unsigned, fpi_t) {
+void lockfree_backend::free_one(page *p, unsigned order, unsigned cpu, fpi_t) {
     if (order < pageblock_order) {
         const pb_entry before = free_frames(p, order);
-        account(before, before.with_free(before.free() + (1u << order)));
+        account(before, before.with_free(before.free() + (1u << order)), cpu);
         return;
     }
     const unsigned long b = pageblock_of(p);
     for (unsigned long i = 0; i < (1ul << (order - pageblock_order)); i++) {
         const pb_entry e = blocks_[b + i].give_whole();
-        account(e, pb_entry::make(pageblock_nr_pages, e.mt(), false));
+        account(e, pb_entry::make(pageblock_nr_pages, e.mt(), false), cpu);
     }
 }
 
-void lockfree_backend::free_bulk(std::uint32_t head, unsigned long n, unsigned) {
+void lockfree_backend::free_bulk(std::uint32_t head, unsigned long n, unsigned cpu) {
     // Per-CPU blocks are below pageblock_order: each goes back with two atomics on its
-    // pageblock; NR_FREE_PAGES takes the batch in one add.
+    // pageblock; NR_FREE_PAGES takes the batch in one change.
     long freed = 0, highatomic = 0;
     pcp_unchain chain(z_.mem_map, head, n);
     while (page *p = chain.pop()) {
@@ -504,23 +623,32 @@ void lockfree_backend::free_bulk(std::uint32_t head, unsigned long n, unsigned) 
         trace_mm_page_pcpu_drain(z_, p, order, before.mt());
         freed += 1l << order;
     }
-    z_.vm_stat[NR_FREE_PAGES].fetch_add(freed, std::memory_order_relaxed);
+    z_.mod_page_state_unlocked(NR_FREE_PAGES, freed, cpu);
     if (highatomic)
         z_.nr_free_highatomic.fetch_add(highatomic, std::memory_order_relaxed);
 }
+
+// Where this thread's last probe found its block (has_block()). The answer does not depend
+// on where the probe starts; starting there reads, most often, the pageblock the thread's CPU
+// allocates from and holds in its cache, rather than the zone's first pageblocks, which may be
+// another CPU's and change under it at every allocation.
+thread_local unsigned long t_probe_start;
 
 bool lockfree_backend::has_block(unsigned order, migratetype mt) const noexcept {
     // A free block of `order` within a pageblock of type mt: a wholly free pageblock (and its
     // buddy, for MAX_PAGE_ORDER), or an aligned run of clear bits.
     const unsigned need = order >= pageblock_order ? pageblock_nr_pages : 1u << order;
-    for (unsigned long b = 0; b < nr_blocks_; b++) {
+    unsigned long b = t_probe_start < nr_blocks_ ? t_probe_start : 0;
+    for (unsigned long i = 0; i < nr_blocks_; i++, b = b + 1 < nr_blocks_ ? b + 1 : 0) {
         const pb_entry e = blocks_[b].load();
         if (e.mt() != mt || e.huge() || e.free() < need)
             continue;
         if (order < pageblock_order    ? has_free_run(blocks_[b], order)
             : order == pageblock_order ? true
-                                       : blocks_[b ^ 1].load().whole())
+                                       : blocks_[b ^ 1].load().whole()) {
+            t_probe_start = b;
             return true;
+        }
     }
     return false;
 }

@@ -39,9 +39,10 @@ page *rmqueue(System &s, zone &z, unsigned order, unsigned alloc_flags, migratet
     // Small orders come from this CPU's list; a busy or exhausted list means the buddy
     // allocator itself, with the highatomic rules (rmqueue()).
     pcp::area &pcp = s.pcp_area();
-    const unsigned cpu = pcp.this_cpu();
+    const bool listed = pcp::pcp_allowed_order(order);
+    const unsigned cpu = listed ? pcp.this_cpu() : pcp.this_cpu_fresh();
     page *p = nullptr;
-    if (pcp::pcp_allowed_order(order))
+    if (listed)
         p = pcp.alloc(z, order, mt, alloc_flags, cpu);
     if (!p) {
         p = z.frames->rmqueue(order, mt, alloc_flags, cpu);

@@ -88,7 +88,7 @@ void page_allocator::free_pages_prepare_block(System &s, page *p, unsigned order
 }
 
 void page_allocator::free_to_buddy(System &s, zone &z, page *p, unsigned order, bool nolock) {
-    const unsigned cpu = current_cpu(s);
+    const unsigned cpu = s.pcp_area().this_cpu_fresh();
     z.frames->free_one(p, order, cpu, nolock ? FPI_TRYLOCK : FPI_NONE);
     s.pcp_area().count_event(z, cpu, pcp::PCP_BUDDY_FREE, 1ul << order); // pgfree (free_one_page())
 }

@@ -20,6 +20,7 @@ constexpr std::size_t cache_line = 64;
 
 __thread unsigned t_vcpu = 0;
 __thread unsigned t_cpu_hint = 0;
+__thread unsigned t_below_ops = 0;
 
 outcome rseq_pop_list(const percpu_region &r, std::size_t off, page *mem_map,
                       std::uint32_t *pfn) noexcept {

@@ -96,6 +96,8 @@ struct cpu_events {
 // sched_getcpu() reading plus one (0: read it again).
 extern __thread unsigned t_vcpu;
 extern __thread unsigned t_cpu_hint;
+// The calling thread's operations below the per-CPU lists in locked mode (this_cpu_fresh()).
+extern __thread unsigned t_below_ops;
 // Reads sched_getcpu() into t_cpu_hint; returns it modulo ncpus.
 unsigned refresh_cpu_hint(unsigned ncpus) noexcept;
 
@@ -143,6 +145,18 @@ class area {
         if (cpu >= region_.ncpus) [[unlikely]] // unread, or read for a System with more CPUs
             return refresh_cpu_hint(region_.ncpus);
         return cpu;
+    }
+    // this_cpu() for an operation below the per-CPU lists (a block the lists do not keep).
+    // In locked mode the CPU is read again at every 64th such operation: no list trylock is
+    // ever found busy there to tell a thread that it shares its remembered CPU with another,
+    // and the lock-free page-frame backend spreads CPUs over the zone by this number (two
+    // threads started on one CPU would share its pageblocks for good). Not at every one:
+    // sched_getcpu() is a load of glibc's rseq area where the kernel has rseq, tens of
+    // instructions where it has not (valgrind).
+    unsigned this_cpu_fresh() const noexcept {
+        if (mode_ == cpu_mode::locked && !(++t_below_ops % 64)) [[unlikely]]
+            return refresh_cpu_hint(region_.ncpus);
+        return this_cpu();
     }
 
     // rmqueue_pcplist(): a page from `cpu`'s list for (order, mt), refilling the list from
