@@ -11,10 +11,13 @@
 
 #include <gtest/gtest.h>
 
+#include "../lib/src/reclaim/kswapd.hpp"
 #include "support/memory.hpp"
 #include "support/page_shrinker.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <future>
 #include <mutex>
 #include <vector>
 
@@ -133,6 +136,29 @@ TEST(WakeupKswapd, HopelessNodeRecordsTheRequestButIsNotWoken) {
     EXPECT_EQ(s.alloc_pages(GFP_NOWAIT | __GFP_NOWARN, 0), nullptr);
     EXPECT_EQ(s.kswapd_statistics(0).wakeups, wakeups);
     EXPECT_EQ(s.kswapd_statistics(0).highest_zoneidx, int(ZONE_NORMAL));
+    release(s, held);
+}
+
+// wakeup_kswapd() runs in the slow path of atomic requests: while kswapd is awake (in a run,
+// off its wait queue) it records the request without kswapd's lock, as the kernel's
+// WRITE_ONCE()s do, and returns. Here the test holds that lock throughout.
+TEST(WakeupKswapd, AnAwakeKswapdIsAskedWithoutItsLock) {
+    System s(config());
+    auto held = exhaust(s); // below the low watermark: a request wakes kswapd
+    kswapd_state &k = reclaim_internals::kswapd(s, 0);
+    const auto wakeups = s.kswapd_statistics(0).wakeups;
+    std::unique_lock<std::mutex> lk(k.lock);
+    k.sleeping = false; // in a run
+    auto done =
+        std::async(std::launch::async, [&] { return s.alloc_pages(GFP_NOWAIT | __GFP_NOWARN, 0); });
+    const bool returned = done.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+    k.sleeping = true;
+    lk.unlock();
+    EXPECT_TRUE(returned) << "wakeup_kswapd() waited for kswapd's lock";
+    if (page *p = done.get())
+        s.free_pages(p, 0);
+    EXPECT_EQ(s.kswapd_statistics(0).highest_zoneidx, int(ZONE_NORMAL));
+    EXPECT_EQ(s.kswapd_statistics(0).wakeups, wakeups) << "an awake kswapd is not woken";
     release(s, held);
 }
 

@@ -53,7 +53,16 @@ bool prepare_kswapd_sleep(System &s, const kswapd_state &k, unsigned order,
 // kswapd_highest_zoneidx(): the zone the wakers asked for, or the previous run's when none
 // did (kswapd could not sleep, or runs for the first time).
 zone_type kswapd_highest_zoneidx(const kswapd_state &k, zone_type prev) {
-    return k.kswapd_highest_zoneidx < 0 ? prev : zone_type(k.kswapd_highest_zoneidx);
+    const int asked = k.kswapd_highest_zoneidx.load();
+    return asked < 0 ? prev : zone_type(asked);
+}
+
+// WRITE_ONCE(x, max(x, v)) of a request: wakers and kswapd race without a lock.
+template <class T>
+void raise_request(std::atomic<T> &x, T v) {
+    T cur = x.load();
+    while (cur < v && !x.compare_exchange_weak(cur, v)) {
+    }
 }
 
 // The run about to start takes the recorded request.
@@ -190,17 +199,24 @@ void kswapd_try_to_sleep(System &s, kswapd_state &k, std::unique_lock<std::mutex
     if (may_sleep()) {
         premature = k.wait.wait_for(lk, kswapd_nap, woken);
         if (premature) {
-            k.kswapd_highest_zoneidx = int(kswapd_highest_zoneidx(k, highest_zoneidx));
-            k.kswapd_order = std::max(k.kswapd_order, reclaim_order);
+            int none = -1; // no waker asked for a zone: the run's
+            k.kswapd_highest_zoneidx.compare_exchange_strong(none, int(highest_zoneidx));
+            raise_request(k.kswapd_order, reclaim_order);
         }
     }
     if (!premature && may_sleep()) {
         trace_mm_vmscan_kswapd_sleep(s.tracepoints(), k.nid);
         // Asleep, the node's counters fold at the normal threshold; awake, at the tighter
-        // pressure one, so that kswapd's watermark checks see less drift.
+        // pressure one, so that kswapd's watermark checks see less drift. Without the lock:
+        // the fold takes every zone lock, and a waker must not wait that long for it (the
+        // wait below checks `woken` before it sleeps, so no wake-up is lost meanwhile).
+        lk.unlock();
         set_pgdat_percpu_threshold(s.node(k.nid), calculate_normal_threshold);
+        lk.lock();
         k.wait.wait(lk, woken);
+        lk.unlock();
         set_pgdat_percpu_threshold(s.node(k.nid), calculate_pressure_threshold);
+        lk.lock();
     }
     // Parked, kswapd keeps the wake-up and the request for later but does not act on them.
     k.wait.wait(lk, [&] { return k.stop || !k.parked; });
@@ -287,15 +303,17 @@ void wakeup_kswapd(System &s, zone &z, gfp_t gfp, unsigned order, zone_type high
     if (!z.populated() || !reclaim_internals::has_kswapd(s))
         return;
     kswapd_state &k = reclaim_internals::kswapd(s, z.node);
-    {
-        // The request is recorded whatever comes next: kswapd finds it when it next looks.
-        std::lock_guard<std::mutex> g(k.lock);
-        k.kswapd_highest_zoneidx = std::max(k.kswapd_highest_zoneidx, int(highest_zoneidx));
-        k.kswapd_order = std::max(k.kswapd_order, order);
-        // Awake already (not on kswapd_wait): nothing to wake.
-        if (!k.sleeping)
-            return;
-    }
+    // The request is recorded whatever comes next, without a lock as the kernel's
+    // WRITE_ONCE()s: kswapd finds it when it next looks. The caller may be atomic (the
+    // slow path of GFP_ATOMIC wakes kswapd), so nothing here waits for kswapd's own work.
+    raise_request(k.kswapd_highest_zoneidx, int(highest_zoneidx));
+    raise_request(k.kswapd_order, order);
+    // Awake already (not on kswapd_wait, waitqueue_active()): nothing to wake. A sequentially
+    // consistent pair with kswapd's store of `sleeping` before it looks at the node, as
+    // prepare_to_wait()'s barrier pairs with the waker's: either this sees it going to sleep,
+    // or its look at the node comes after whatever made this caller wake it.
+    if (!k.sleeping)
+        return;
     // Hopeless nodes are left to direct reclaim, and balanced ones need nothing unless
     // boosted. (6.12 wakes kcompactd here for callers that cannot reclaim: no compaction
     // in the model.)
@@ -304,7 +322,8 @@ void wakeup_kswapd(System &s, zone &z, gfp_t gfp, unsigned order, zone_type high
         return;
     (void)gfp;
     {
-        // wake_up_interruptible(): a no-op if kswapd got up meanwhile.
+        // wake_up_interruptible(): a no-op if kswapd got up meanwhile. The waitqueue's lock,
+        // held briefly by kswapd too (it folds the counters without it).
         std::lock_guard<std::mutex> g(k.lock);
         if (!k.sleeping)
             return;
@@ -361,7 +380,7 @@ void System::kswapd_park() {
         std::unique_lock<std::mutex> lk(k->lock);
         k->parked = true;
         if (k->thread.joinable())
-            k->parked_cv.wait(lk, [&] { return k->sleeping; });
+            k->parked_cv.wait(lk, [&] { return k->sleeping.load(); });
     }
     kfree_rcu_of(*this).park();
 }
@@ -387,7 +406,7 @@ unsigned long System::kswapd_run_once(int nid) {
     bool woken;
     {
         std::lock_guard<std::mutex> g(k.lock);
-        sleep_order = k.order_dropped ? k.reclaim_order : k.kswapd_order;
+        sleep_order = k.order_dropped ? k.reclaim_order : k.kswapd_order.load();
         sleep_zoneidx =
             k.order_dropped ? k.highest_zoneidx : kswapd_highest_zoneidx(k, k.highest_zoneidx);
         woken = k.woken;
@@ -431,7 +450,6 @@ kswapd_stats System::kswapd_statistics(int nid) const {
     st.scanned = k.scanned.load();
     st.failures = k.failures.load();
     st.running = k.thread.joinable();
-    std::lock_guard<std::mutex> g(k.lock);
     st.order = k.kswapd_order;
     st.highest_zoneidx = k.kswapd_highest_zoneidx;
     return st;

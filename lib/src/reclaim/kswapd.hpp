@@ -16,14 +16,17 @@ namespace gfplab {
 
 struct kswapd_state {
     int nid = 0;
-    mutable std::mutex lock;         // the kswapd_wait queue and the requests below
-    std::condition_variable wait;    // pgdat->kswapd_wait
-    unsigned kswapd_order = 0;       // the largest order asked for since the last run
-    int kswapd_highest_zoneidx = -1; // the highest zone asked for (-1: MAX_NR_ZONES, none)
+    mutable std::mutex lock;      // the kswapd_wait queue
+    std::condition_variable wait; // pgdat->kswapd_wait
+    // The largest order and the highest zone asked for since the last run (-1: none): the
+    // kernel's pgdat->kswapd_order and kswapd_highest_zoneidx, which wakers write without a
+    // lock (wakeup_kswapd() runs in atomic context), hence atomic.
+    std::atomic<unsigned> kswapd_order{0};
+    std::atomic<int> kswapd_highest_zoneidx{-1};
     // On kswapd_wait (waitqueue_active): from kswapd_try_to_sleep()'s prepare_to_wait() to
     // its finish_wait(). A System without the thread keeps its kswapd asleep there between
-    // kswapd_run_once() turns.
-    bool sleeping = false;
+    // kswapd_run_once() turns. Written under `lock`, read by wakers without it first.
+    std::atomic<bool> sleeping{false};
     bool woken = false; // a wake_up() that kswapd has not yet come out of its sleep for
     bool stop = false;
     bool parked = false;               // kswapd_park(): finish the run, then wait
