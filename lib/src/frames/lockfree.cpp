@@ -471,6 +471,10 @@ void lockfree_backend::boost_watermarks(unsigned alloc_flags) noexcept {
 page *lockfree_backend::alloc_one(unsigned order, migratetype mt, unsigned alloc_flags,
                                   unsigned cpu) noexcept {
     const unsigned slot = cpu % nr_hints_;
+    if (order >= pageblock_order) { // whole pageblocks: nobody reserves them
+        page *p = alloc_whole(order, mt, mt, slot);
+        return p ? p : alloc_fallback(order, mt, alloc_flags, slot);
+    }
     bool skipped = false;
     if (page *p = alloc_typed(order, mt, slot, false, &skipped))
         return p;
