@@ -129,10 +129,11 @@ void print_summary(const campaign_config &c, shared_state &st, const campaign_re
                    "reclaim); reserve allocations {}\n",
                    get(outcome::atomic_ok), get(outcome::atomic_failed), a.reserve_allocs.load());
     if (c.sc.nolock_share > 0)
-        fmt::print("  nolock share: alloc_pages_nolock() {} served, {} failed (busy or short; "
-                   "never reclaims); {} frees by free_pages_nolock()\n",
-                   get(outcome::nolock_ok), get(outcome::nolock_failed),
-                   get(outcome::nolock_frees));
+        fmt::print("  nolock share: alloc_pages_nolock() {} served, {} failed (never reclaims; "
+                   "in the System {} failures, {} of them finding a zone->lock busy, the rest "
+                   "memory short); {} frees by free_pages_nolock()\n",
+                   get(outcome::nolock_ok), get(outcome::nolock_failed), a.nolock_failures.load(),
+                   a.nolock_busy.load(), get(outcome::nolock_frees));
     if (st.sys.nr_nodes() > 1 || c.sc.thisnode_share > 0)
         fmt::print("  nodes {}: __GFP_THISNODE {} served on their node, {} failed; other "
                    "allocations {} node-local, {} remote\n",

@@ -145,6 +145,7 @@ TEST_P(Nolock, NeverWaitsForZoneLock) {
     const bool lockfree = GetParam() == buddy_backend::lockfree;
     s.drain_all_pages();
     std::vector<std::pair<page *, unsigned>> got;
+    const auto busy = s.stats().nolock_busy.load(), failed = s.stats().nolock_failures.load();
     {
         zone_locks_held locks(s);
         for (unsigned order = 0; order <= 3; order++) {
@@ -154,6 +155,9 @@ TEST_P(Nolock, NeverWaitsForZoneLock) {
                 got.emplace_back(p, order);
         }
     }
+    // Each failure is counted as one that found a lock busy (gfplab_alloc_nolock_busy).
+    EXPECT_EQ(s.stats().nolock_failures.load(), failed + (lockfree ? 0 : 4));
+    EXPECT_EQ(s.stats().nolock_busy.load(), busy + (lockfree ? 0 : 4));
     // Free again: nothing is left behind.
     for (auto [p, order] : got)
         s.free_pages_nolock(p, order);
@@ -246,8 +250,12 @@ TEST_P(Nolock, StopsAtTheMinWatermarkWithoutReclaim) {
     const auto wakeups = s.kswapd_statistics(0).wakeups;
     const auto stalls = s.stats().allocstall_total();
     std::vector<page *> nolock;
+    const auto busy = s.stats().nolock_busy.load(), failed = s.stats().nolock_failures.load();
     while (page *p = s.alloc_pages_nolock(0, -1, 0))
         nolock.push_back(p);
+    // The one that failed found memory short, no lock busy.
+    EXPECT_EQ(s.stats().nolock_failures.load(), failed + 1);
+    EXPECT_EQ(s.stats().nolock_busy.load(), busy);
     for (auto &z : s.node(0).node_zones)
         if (z.populated() && z.idx <= ZONE_NORMAL) {
             // A refill may take the lists' batch from below the mark, as in the kernel.

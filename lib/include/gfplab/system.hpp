@@ -190,6 +190,9 @@ struct alloc_stats {
     std::atomic<std::uint64_t> kswapd_wakeups{0};    // wake requests for a boosted zone (rmqueue)
     std::atomic<std::uint64_t> refused{0};           // bad input refused (I16)
     std::atomic<std::uint64_t> injected{0};          // failures injected by fail_page_alloc
+    // alloc_pages_nolock() failures, and those of them that found a zone->lock busy on the
+    // way (the rest found memory short, or asked for an order above 3).
+    std::atomic<std::uint64_t> nolock_failures{0}, nolock_busy{0};
 
     // Direct reclaim entries over every zone.
     std::uint64_t allocstall_total() const noexcept {

@@ -39,6 +39,11 @@ using fpi_t = unsigned;
 inline constexpr fpi_t FPI_NONE = 0;
 inline constexpr fpi_t FPI_TRYLOCK = 1u << 2;
 
+// Set when an ALLOC_TRYLOCK request of this thread found a lock it would otherwise have waited
+// for busy (the kernel backend's zone->lock; the lock-free backend has none), so that
+// alloc_pages_nolock() can tell "busy" from "short" when it fails. Its reader clears it.
+extern thread_local bool t_trylock_busy;
+
 class frame_backend {
   public:
     virtual ~frame_backend() = default;

@@ -16,6 +16,9 @@
 #include <fmt/format.h>
 
 namespace gfplab {
+
+thread_local bool t_trylock_busy = false;
+
 namespace {
 
 class kernel_backend final : public frame_backend {
@@ -36,8 +39,10 @@ class kernel_backend final : public frame_backend {
     page *rmqueue(unsigned order, migratetype mt, unsigned alloc_flags, unsigned cpu) override {
         // rmqueue_buddy() since 6.15: an ALLOC_TRYLOCK request gives up rather than wait.
         if (alloc_flags & ALLOC_TRYLOCK) {
-            if (!zone_trylock(z_))
+            if (!zone_trylock(z_)) {
+                t_trylock_busy = true;
                 return nullptr;
+            }
             zone_lock_guard guard(z_, cpu, std::adopt_lock);
             return buddy::rmqueue(z_, order, mt, alloc_flags);
         }
@@ -49,8 +54,10 @@ class kernel_backend final : public frame_backend {
                                unsigned long count, std::uint32_t *head,
                                std::uint32_t *tail) override {
         if (alloc_flags & ALLOC_TRYLOCK) {
-            if (!zone_trylock(z_))
+            if (!zone_trylock(z_)) {
+                t_trylock_busy = true;
                 return 0;
+            }
             zone_lock_guard guard(z_, cpu, std::adopt_lock);
             return take_bulk(order, mt, alloc_flags, count, head, tail);
         }

@@ -9,6 +9,7 @@
 #include "fastpath.hpp"
 
 #include "../check/report.hpp"
+#include "../frames/backend.hpp"
 
 namespace gfplab {
 
@@ -28,6 +29,7 @@ page *page_allocator::alloc_nolock(System &s, gfp_t gfp, int nid, unsigned order
     // Only the per-CPU lists' orders: a larger block may need compaction or more locks.
     if (!pcp::pcp_allowed_order(order)) {
         s.stats_.failures.fetch_add(1, std::memory_order_relaxed);
+        s.stats_.nolock_failures.fetch_add(1, std::memory_order_relaxed);
         return nullptr;
     }
     // Zeroed for its BPF users, compound, no warning and no reserves. With no reclaim bit
@@ -42,14 +44,20 @@ page *page_allocator::alloc_nolock(System &s, gfp_t gfp, int nid, unsigned order
     ac.zonelist = s.node(nid).zonelists[gfp_zonelist(alloc_gfp)].data();
     // ALLOC_TRYLOCK and nothing else: the min watermark, no fragmentation avoidance (that
     // is the fast path's, alloc_flags_nofragment()), no reserves.
+    t_trylock_busy = false;
     page *p = get_page_from_freelist(s, alloc_gfp, order, ALLOC_TRYLOCK, ac);
     // Unlike alloc_pages() there is no slow path.
     if (p && (gfp & __GFP_ACCOUNT) && !s.memcg_charge(p, alloc_gfp, order)) {
         free<true>(s, p, order);
         p = nullptr;
     }
-    if (!p)
+    if (!p) {
         s.stats_.failures.fetch_add(1, std::memory_order_relaxed);
+        s.stats_.nolock_failures.fetch_add(1, std::memory_order_relaxed);
+        // Busy: some zone's lock was taken (memory may have been short as well).
+        if (t_trylock_busy)
+            s.stats_.nolock_busy.fetch_add(1, std::memory_order_relaxed);
+    }
     trace_mm_page_alloc(s.trace_, p, order, alloc_gfp, ac.mt);
     return p;
 }

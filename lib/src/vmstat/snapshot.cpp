@@ -193,6 +193,8 @@ vmstat_snapshot take_vmstat_snapshot(System &s) {
     c.emplace_back("gfplab_reclaim_recursion_hazards", a.recursion_hazards.load());
     c.emplace_back("gfplab_refused_bad_input", a.refused.load());
     c.emplace_back("gfplab_fail_page_alloc_injected", a.injected.load());
+    c.emplace_back("gfplab_alloc_nolock_fail", a.nolock_failures.load());
+    c.emplace_back("gfplab_alloc_nolock_busy", a.nolock_busy.load());
     c.emplace_back("gfplab_failslab_injected", s.failslab().injected());
     c.emplace_back("gfplab_kvfree_rcu_queued", k.queued);
     c.emplace_back("gfplab_kvfree_rcu_freed", k.freed);
