@@ -2,10 +2,10 @@
 //
 // The lock-free backend: a non-blocking page-frame allocator after LLFree (Wrenger et al.,
 // ATC'23): per pageblock a bitfield and an atomic entry (pageblock_bits.hpp), per CPU and
-// migratetype a hint of the pageblock it last allocated from, so that CPUs fill different
-// pageblocks and rarely touch the same cache lines. No lock anywhere: every step is a CAS
-// or an atomic add on one word, and a thread stopped between two steps holds frames that
-// others skip, never a lock that they wait for.
+// migratetype the pageblock it allocates from, which it holds reserved so that the other
+// CPUs look elsewhere first: CPUs fill different pageblocks and rarely touch the same cache
+// lines. No lock anywhere: every step is a CAS or an atomic add on one word, and a thread
+// stopped between two steps holds frames that others skip, never a lock that they wait for.
 //
 // Orders 0..6 are an aligned run of bits in one word, 7 and 8 whole words, 9 a whole
 // pageblock (its entry marked `huge`), 10 two buddy pageblocks. There is no splitting and
@@ -22,8 +22,8 @@
 //  - the highatomic reserve is whole pageblocks retyped MIGRATE_HIGHATOMIC, as in the
 //    kernel, within the same 1% limit; unreserving picks a reserved pageblock with free
 //    frames.
-//  - NR_FREE_PAGES is updated with one atomic add per operation (no per-CPU delta, so the
-//    cheap read is exact but for operations in flight).
+//  - NR_FREE_PAGES goes through the CPU's vmstat delta with a compare-and-swap (no zone lock
+//    serialises its writers); a change past the threshold goes to the zone-wide value.
 //  - "a free block of order o" (the watermark probe, buddyinfo) is found by scanning the
 //    pageblocks' bitfields where the kernel reads a list head.
 #include "../buddy/buddy.hpp"
@@ -217,7 +217,7 @@ class lockfree_backend final : public frame_backend {
     // mt for the CPU to reserve; no_pageblock if none within reserve_window.
     unsigned long claim_nearby(migratetype mt, unsigned slot) noexcept;
     // A block of pageblock_order or more from wholly free pageblocks of type `from`, which
-    // become `as`, searched from where the CPU's last one ended.
+    // become `as`, searched from where the CPU found its last one.
     page *alloc_whole(unsigned order, migratetype from, migratetype as, unsigned slot) noexcept;
     page *alloc_fallback(unsigned order, migratetype mt, unsigned alloc_flags,
                          unsigned cpu_slot) noexcept;
