@@ -188,8 +188,10 @@ class harness {
         if (verbose())
             std::fprintf(stderr,
                          "%u threads: %zu scheduling points, %zu switches, %zu of %zu "
-                         "schedule bytes; %u alloc_pages_nolock() failed\n",
-                         nthreads, st.steps, st.switches, st.bytes_used, p.nbytes, nolock_failed_);
+                         "schedule bytes; %u alloc_pages_nolock() failed (%llu finding a "
+                         "zone->lock busy)\n",
+                         nthreads, st.steps, st.switches, st.bytes_used, p.nbytes, nolock_failed_,
+                         static_cast<unsigned long long>(sys_.stats().nolock_busy.load()));
         finish();
     }
 
