@@ -89,6 +89,10 @@ system_config make_system_config(const campaign_config &c) {
     configure(c.sc.vm, s);
     // Anon pages in the page cache go to swap under reclaim.
     s.kswapd = c.sc.kswapd;
+    // Without kswapd nothing should move on its own, so that a one-worker run replays
+    // exactly: kvfree_rcu()'s monitor thread would free batches when its timer says (its
+    // batches are then freed by the shrinker and at the end).
+    s.kfree_rcu_thread = c.sc.kswapd;
     s.swap_pages = c.sc.swap_pages ? c.sc.swap_pages : (c.memory >> PAGE_SHIFT) / 4;
     // All three zones, as on a small x86-64 machine scaled down: DMA a sixteenth, DMA32 up
     // to a quarter, on pageblock-friendly 4 MiB boundaries.

@@ -176,8 +176,9 @@ void add_options(CLI::App &app, options &o) {
                    "default 10)")
         ->check(CLI::Range(0.0, 86400.0));
     app.add_flag("--no-kswapd", o.no_kswapd,
-                 "no background reclaim thread: a one-worker run is then a pure function of "
-                 "its seed, report included");
+                 "no background reclaim thread, nor kvfree_rcu's monitor thread (its batches "
+                 "are freed by its shrinker and at the end): a one-worker run is then a pure "
+                 "function of its seed, report included");
     app.add_option("--workload", o.workloads,
                    "load a workload plugin (PATH.so, or PATH.so,ARGS to pass ARGS to its "
                    "init): kernel-style code built against <gfplab/workload.h> whose "
