@@ -72,6 +72,30 @@ TEST(SlabArithmetic, OrderFollowsTheCpuCountAndTheWasteFractions) {
     EXPECT_EQ(calculate_order(unsigned(PAGE_SIZE << MAX_PAGE_ORDER) + 8, 8), -1);
 }
 
+// /sys/kernel/slab/*/cpu_partial of a 6.12 kernel (CONFIG_SLUB_CPU_PARTIAL=y) on 8 CPUs,
+// and the slab limit slub_set_cpu_partial() derives from it at half-full slabs.
+TEST(SlabArithmetic, CpuPartialMatchesTheKernel) {
+    struct row {
+        unsigned size, objects, cpu_partial, slabs;
+    };
+    const row rows[] = {{8, 512, 120, 1},  {64, 64, 120, 4}, {192, 21, 120, 12},
+                        {256, 32, 52, 4},  {512, 32, 52, 4}, {1024, 32, 24, 2},
+                        {2048, 16, 24, 3}, {4096, 8, 6, 2},  {8192, 4, 6, 3}};
+    for (const row &r : rows) {
+        const cpu_partial_limits l = set_cpu_partial(0, r.size, r.objects);
+        EXPECT_EQ(l.objects, r.cpu_partial) << "size " << r.size;
+        EXPECT_EQ(l.slabs, r.slabs) << "size " << r.size;
+    }
+    // Debug caches keep none.
+    for (slab_flags_t f :
+         {SLAB_RED_ZONE, SLAB_POISON, SLAB_STORE_USER, SLAB_TRACE, SLAB_CONSISTENCY_CHECKS})
+        EXPECT_EQ(set_cpu_partial(f, 64, 64).slabs, 0u) << f;
+    System s(small_config());
+    kmem_cache_info k = kmem_cache_stats(kmalloc_cache(s, KMALLOC_NORMAL, 6));
+    EXPECT_EQ(k.cpu_partial.objects, 120u);
+    EXPECT_EQ(k.cpu_partial.slabs, 4u);
+}
+
 TEST(SlabArithmetic, AlignmentHalvesTheCacheLineForSmallObjects) {
     EXPECT_EQ(calculate_alignment(SLAB_HWCACHE_ALIGN, 0, 24), 32u);
     EXPECT_EQ(calculate_alignment(SLAB_HWCACHE_ALIGN, 0, 8), 8u);
@@ -186,6 +210,81 @@ TEST(SlabCaches, DestroyGivesEveryPageBack) {
     kmem_cache_destroy(c);
     s.drain_all_pages();
     expect_clean(s);
+    EXPECT_EQ(s.report_count(), 0u);
+}
+
+// CONFIG_SLUB_CPU_PARTIAL: a full slab that gets an object back goes on the freeing CPU's
+// partial list, not the node's; the CPU takes from that list first when its slab runs out;
+// a list at its limit goes to the node when the next one comes; a shrink empties it.
+TEST(SlabCaches, FullSlabsGetAnObjectBackOntoTheCpusPartialList) {
+    system_config cfg = small_config(1);
+    cfg.pcp = pcp_mode::virtual_cpus;
+    System s(cfg);
+    kmem_cache *c = kmem_cache_create(s, "partials", 64, nullptr, 0);
+    const kmem_cache_info k0 = kmem_cache_stats(c);
+    const unsigned per = k0.objects, limit = k0.cpu_partial.slabs;
+    ASSERT_GT(limit, 0u);
+    // limit + 2 full slabs (each slab's objects are allocated in a row), then one object
+    // of a last slab that stays the CPU's.
+    const unsigned full = limit + 2;
+    std::vector<std::vector<void *>> slabs(full);
+    for (auto &v : slabs)
+        for (unsigned i = 0; i < per; i++)
+            v.push_back(kmem_cache_alloc(c, GFP_KERNEL));
+    void *last = kmem_cache_alloc(c, GFP_KERNEL);
+    EXPECT_EQ(kmem_cache_stats(c).partial_slabs, 0u);
+    EXPECT_EQ(kmem_cache_stats(c).slabs_cpu_partial, 0u);
+    // One object back into each of the first `limit` full slabs: all on the CPU's list.
+    for (unsigned i = 0; i < limit; i++) {
+        kmem_cache_free(c, slabs[i].back());
+        slabs[i].pop_back();
+        EXPECT_EQ(kmem_cache_stats(c).slabs_cpu_partial, i + 1);
+        EXPECT_EQ(kmem_cache_stats(c).partial_slabs, 0u);
+    }
+    // The list is at its limit: the next slab sends the list to the node and starts anew.
+    void *freed_last = slabs[limit].back();
+    kmem_cache_free(c, freed_last);
+    slabs[limit].pop_back();
+    EXPECT_EQ(kmem_cache_stats(c).slabs_cpu_partial, 1u);
+    EXPECT_EQ(kmem_cache_stats(c).partial_slabs, limit);
+    // The CPU's slab runs out: its next slab is the one on its own list, not a node's.
+    for (unsigned i = 1; i < per; i++)
+        slabs.back().push_back(kmem_cache_alloc(c, GFP_KERNEL));
+    void *from_list = kmem_cache_alloc(c, GFP_KERNEL);
+    EXPECT_EQ(kmem_cache_stats(c).slabs_cpu_partial, 0u);
+    EXPECT_EQ(kmem_cache_stats(c).partial_slabs, limit);
+    // The object handed out is the one freed into slab `limit` (its only free one).
+    EXPECT_EQ(from_list, freed_last);
+    kmem_cache_free(c, from_list);
+    kmem_cache_free(c, last);
+    for (auto &v : slabs)
+        for (void *p : v)
+            kmem_cache_free(c, p);
+    kmem_cache_shrink(c);
+    EXPECT_EQ(kmem_cache_stats(c).slabs_cpu_partial, 0u);
+    EXPECT_EQ(kmem_cache_stats(c).num_slabs, 0u);
+    kmem_cache_destroy(c);
+    EXPECT_EQ(s.report_count(), 0u);
+    expect_clean(s);
+}
+
+// A debug cache keeps no CPU partial list: the slab goes to the node's list at once.
+TEST(SlabCaches, DebugCachesPutPartialSlabsOnTheNodeList) {
+    system_config cfg = small_config(1);
+    cfg.pcp = pcp_mode::virtual_cpus;
+    System s(cfg);
+    kmem_cache *c = kmem_cache_create(s, "debug", 64, nullptr, SLAB_RED_ZONE);
+    const unsigned per = kmem_cache_stats(c).objects;
+    EXPECT_EQ(kmem_cache_stats(c).cpu_partial.slabs, 0u);
+    std::vector<void *> v;
+    for (unsigned i = 0; i <= per; i++)
+        v.push_back(kmem_cache_alloc(c, GFP_KERNEL));
+    kmem_cache_free(c, v.front());
+    EXPECT_EQ(kmem_cache_stats(c).partial_slabs, 1u);
+    EXPECT_EQ(kmem_cache_stats(c).slabs_cpu_partial, 0u);
+    for (std::size_t i = 1; i < v.size(); i++)
+        kmem_cache_free(c, v[i]);
+    kmem_cache_destroy(c);
     EXPECT_EQ(s.report_count(), 0u);
 }
 

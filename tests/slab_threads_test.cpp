@@ -14,6 +14,7 @@
 #include <deque>
 #include <mutex>
 #include <random>
+#include <sched.h>
 #include <thread>
 #include <vector>
 
@@ -149,6 +150,79 @@ TEST(SlabThreads, ThreadsSharingOneCpu) {
     EXPECT_EQ(s.report_count(), 0u);
     kmem_cache_destroy(c);
     EXPECT_EQ(s.report_count(), 0u); // nothing live: destroyed
+}
+
+// The CPU freelists in rseq mode (restartable sequences, slab/rseq_freelist.hpp): four
+// threads on a cache keep moving between the CPUs they may use, so that sequences abort
+// and slow paths find themselves on another CPU than the one whose word they lock, while
+// a fifth flushes every CPU's slab again and again (a remote lock: compare-and-swap, then
+// membarrier's fence). A lost update would hand an object out twice: the marks and the
+// oracle see it.
+TEST(SlabThreads, RseqFreelistsUnderMigrationAndRemoteFlushes) {
+    system_config cfg = threads_config();
+    cfg.cpus = 0;
+    cfg.pcp = pcp_mode::rseq;
+    System s(cfg);
+    kmem_cache *c = kmem_cache_create(s, "migrating", 40, nullptr, 0);
+    if (!s.pcp_uses_rseq())
+        GTEST_SKIP() << "no restartable sequences here (the tests above cover the other modes)";
+    ASSERT_TRUE(kmem_cache_stats(c).rseq);
+    EXPECT_TRUE(kmem_cache_stats(kmalloc_cache(s, KMALLOC_NORMAL, 6)).rseq);
+    cpu_set_t allowed;
+    ASSERT_EQ(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+    std::vector<int> cpus;
+    for (int i = 0; i < CPU_SETSIZE; i++)
+        if (CPU_ISSET(i, &allowed))
+            cpus.push_back(i);
+    std::atomic<unsigned long> bad{0};
+    std::atomic<bool> done{false};
+    auto worker = [&](unsigned id) {
+        std::vector<unsigned long *> mine;
+        std::mt19937 rng(id);
+        for (int i = 0; i < 40000; i++) {
+            if (i % 64 == 0) {
+                cpu_set_t one;
+                CPU_ZERO(&one);
+                CPU_SET(cpus[rng() % cpus.size()], &one);
+                sched_setaffinity(0, sizeof one, &one);
+            }
+            if (mine.size() < 100 && (mine.empty() || rng() % 2)) {
+                auto *p = static_cast<unsigned long *>(kmem_cache_alloc(c, GFP_KERNEL));
+                if (!p) {
+                    bad++;
+                    continue;
+                }
+                p[0] = id;
+                p[4] = id;
+                mine.push_back(p);
+            } else {
+                const std::size_t k = rng() % mine.size();
+                unsigned long *p = mine[k];
+                if (p[0] != id || p[4] != id)
+                    bad++;
+                mine[k] = mine.back();
+                mine.pop_back();
+                kmem_cache_free(c, p);
+            }
+        }
+        for (unsigned long *p : mine)
+            kmem_cache_free(c, p);
+    };
+    std::thread flusher([&] {
+        while (!done.load())
+            kmem_cache_shrink(c);
+    });
+    std::vector<std::thread> t;
+    for (unsigned i = 0; i < 4; i++)
+        t.emplace_back(worker, i + 1);
+    for (auto &x : t)
+        x.join();
+    done = true;
+    flusher.join();
+    EXPECT_EQ(bad.load(), 0u);
+    EXPECT_EQ(s.report_count(), 0u);
+    kmem_cache_destroy(c);
+    EXPECT_EQ(s.report_count(), 0u);
 }
 
 } // namespace

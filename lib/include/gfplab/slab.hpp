@@ -27,6 +27,14 @@ class System;
 int calculate_order(unsigned size, unsigned nr_cpus) noexcept;
 // calculate_alignment(): SLAB_HWCACHE_ALIGN halves the cache line while two objects fit.
 unsigned calculate_alignment(slab_flags_t flags, unsigned align, unsigned size) noexcept;
+// set_cpu_partial() (CONFIG_SLUB_CPU_PARTIAL): the objects a CPU's partial list is sized for,
+// by the stride `size` (0 for a debug cache: red zones, poison, user tracking, tracing or
+// consistency checks), and the slabs that makes when they are half full, `objects` per slab.
+struct cpu_partial_limits {
+    unsigned objects = 0;
+    unsigned slabs = 0;
+};
+cpu_partial_limits set_cpu_partial(slab_flags_t flags, unsigned size, unsigned objects) noexcept;
 
 // The kmalloc caches: index 1 is kmalloc-96, 2 kmalloc-192, 3..13 the powers of two 8..8k.
 inline constexpr unsigned KMALLOC_INDEX_MAX = KMALLOC_SHIFT_HIGH;
@@ -82,7 +90,12 @@ struct kmem_cache_info {
     unsigned objects = 0;   // per slab at that order
     unsigned min_order = 0; // the fallback when the order above cannot be had (min)
     unsigned long min_partial = 0;
-    gfp_t allocflags = 0; // added to every slab page allocation
+    cpu_partial_limits cpu_partial;      // sysfs cpu_partial, and in slabs
+    unsigned long slabs_cpu_partial = 0; // slabs on the CPUs' partial lists now
+    gfp_t allocflags = 0;                // added to every slab page allocation
+    // The CPU freelists are reached by restartable sequences (the System's per-CPU lists
+    // run in rseq mode), else by a compare-and-swap (docs/slab.md).
+    bool rseq = false;
     // Like /proc/slabinfo: objects on per-CPU freelists count as active.
     unsigned long active_objs = 0;
     unsigned long num_objs = 0;

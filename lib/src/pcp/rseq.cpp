@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 //
 // Whether restartable sequences can be used, and membarrier's rseq fence.
-#include "rseq_list.hpp"
+#include "rseq_cs.hpp"
 
 #include <linux/membarrier.h>
 #include <mutex>

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <sys/mman.h>
+#include <sys/sysinfo.h>
 
 namespace gfplab {
 namespace {
@@ -90,6 +91,7 @@ bool calculate_sizes(kmem_cache &c, const kmem_cache_args &args, unsigned nr_cpu
     // set_min_partial(s, ilog2(s->size) / 2).
     c.min_partial =
         std::clamp<unsigned long>((std::bit_width(size) - 1) / 2, MIN_PARTIAL, MAX_PARTIAL);
+    c.cpu_partial = set_cpu_partial(c.flags, size, c.objects);
     return true;
 }
 
@@ -264,7 +266,11 @@ kmem_cache *create_cache(System &s, slab_state &st, const char *name, unsigned o
     c->hooks = c->red_zone || c->poison || c->init_on_free;
     c->track = s.config().checking != check_level::off;
     c->random = st.next_random() & OBJREF_MASK;
-    c->ncpus = s.nr_cpus();
+    // rseq mode indexes the CPU freelists by the kernel's CPU number, as the per-CPU page
+    // lists do: one per possible CPU, and only if the lists have that many.
+    const pcp::area &pcp = s.pcp_area();
+    c->rseq = GFPLAB_HAVE_RSEQ && pcp.uses_rseq() && pcp.ncpus() >= unsigned(get_nprocs_conf());
+    c->ncpus = c->rseq ? pcp.ncpus() : s.nr_cpus();
     c->cpu = std::make_unique<kmem_cache_cpu[]>(c->ncpus);
     for (int n = 0; n < s.nr_nodes(); n++)
         c->node.push_back(std::make_unique<kmem_cache_node>());
@@ -304,6 +310,9 @@ kmem_cache_info kmem_cache_stats(const kmem_cache *c) {
     i.min_order = c->min_order;
     i.min_partial = c->min_partial;
     i.allocflags = c->allocflags;
+    i.cpu_partial = c->cpu_partial;
+    i.slabs_cpu_partial = slab_allocator::cpu_partial_slabs(c);
+    i.rseq = c->rseq;
     for (const auto &n : c->node) {
         i.num_slabs += n->nr_slabs.load(std::memory_order_relaxed);
         i.num_objs += n->total_objects.load(std::memory_order_relaxed);

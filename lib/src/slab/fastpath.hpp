@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: MIT
 //
 // The slab fast paths (mm/slub.c 6.12: slab_alloc_node with its __slab_alloc fallback,
-// do_slab_free with its __slab_free fallback), inline: one compare-and-swap on the CPU's
-// freelist word each way, with the oracle's object check (I17) in the same pass. Whatever
-// is rare (a node, a bad mask, held locks, failslab, red zones or poison, an empty
-// freelist, a free into another slab) is one test and a call out of line. Private to the
+// do_slab_free with its __slab_free fallback), inline: one restartable sequence, or one
+// compare-and-swap, on the CPU's freelist word each way, with the oracle's object check (I17) in
+// the same pass. Whatever is rare (a node, a bad mask, held locks, failslab, red zones or poison,
+// an empty freelist, a free into another slab) is one test and a call out of line. Private to the
 // library.
 #pragma once
 
 #include "../check/held_count.hpp"
 #include "../page_alloc/fail_nth.hpp"
 #include "../pcp/pcp.hpp"
+#include "rseq_freelist.hpp"
 #include "slab.hpp"
 
 #include <cstring>
@@ -79,8 +80,17 @@ struct slab_allocator {
         return obj;
     }
 
-    // The CPU's freelist: one compare-and-swap that also bumps the tid.
+    // The CPU's freelist: a restartable sequence (rseq_freelist.hpp), else one
+    // compare-and-swap that also bumps the tid.
     GFPLAB_ALWAYS_INLINE static void *alloc_from_cpu(kmem_cache *c, gfp_t gfp) {
+#if GFPLAB_HAVE_RSEQ
+        if (c->rseq) [[likely]] {
+            const objref head = slab_rseq::pop(*c);
+            if (head == OBJ_NIL) [[unlikely]]
+                return __slab_alloc(c, gfp, NUMA_NO_NODE);
+            return to_ptr(c->mem, head);
+        }
+#endif
         kmem_cache_cpu &cc = this_cpu(*c);
         std::uint64_t w = cc.word.load(std::memory_order_acquire);
         for (;;) {
@@ -136,6 +146,14 @@ struct slab_allocator {
         }
         if (c->hooks) [[unlikely]]
             free_hooks(c, obj);
+#if GFPLAB_HAVE_RSEQ
+        if (c->rseq) [[likely]] {
+            if (!slab_rseq::push(*c, sl, static_cast<std::uint8_t *>(obj) + c->offset, r))
+                [[unlikely]]
+                __slab_free(c, sl, obj, obj, 1);
+            return;
+        }
+#endif
         kmem_cache_cpu &cc = this_cpu(*c);
         std::uint64_t w = cc.word.load(std::memory_order_acquire);
         for (;;) {
@@ -173,7 +191,16 @@ struct slab_allocator {
     static void free_slab(kmem_cache *c, slab *sl);
     // deactivate_slab(): a CPU's slab and its CPU freelist back to the node's lists.
     static void deactivate_slab(kmem_cache *c, slab *sl, objref freelist);
-    // flush_cpu_slab() for one CPU, and for every CPU (flush_all()).
+    // put_cpu_partial(): a slab that was full and got an object back goes on this CPU's
+    // partial list; with `drain`, a list at the cache's limit goes to the nodes first.
+    static void put_cpu_partial(kmem_cache *c, slab *sl, bool drain);
+    // __put_partials(): a detached CPU partial list to the nodes' lists, discarding the
+    // empty slabs a node does not need.
+    static void put_partials(kmem_cache *c, slab *list);
+    // Slabs on the CPUs' partial lists now (sysfs slabs_cpu_partial).
+    static unsigned long cpu_partial_slabs(const kmem_cache *c);
+    // flush_cpu_slab() for one CPU (its slab and its partial slabs), and for every CPU
+    // (flush_all()).
     static void flush_cpu_slab(kmem_cache *c, unsigned cpu);
     static void flush_all(kmem_cache *c);
     // Frees every empty slab on the partial lists; returns how many.

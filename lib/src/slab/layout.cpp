@@ -52,6 +52,18 @@ unsigned calculate_alignment(slab_flags_t flags, unsigned align, unsigned size) 
     return (align + 7) & ~7u;
 }
 
+cpu_partial_limits set_cpu_partial(slab_flags_t flags, unsigned size, unsigned objects) noexcept {
+    // kmem_cache_debug(): a debug cache takes SLUB's locked path and keeps no CPU partials.
+    constexpr slab_flags_t debug_flags =
+        SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | SLAB_TRACE;
+    if (flags & debug_flags)
+        return {};
+    // Big objects are expensive to hold on a CPU: fewer of them the bigger they are.
+    const unsigned n = size >= PAGE_SIZE ? 6 : size >= 1024 ? 24 : size >= 256 ? 52 : 120;
+    // slub_set_cpu_partial(): the limit is kept in slabs, assumed half full.
+    return {n, (n * 2 + objects - 1) / std::max(objects, 1u)};
+}
+
 int calculate_order(unsigned size, unsigned nr_cpus) noexcept {
     // The kernel bases min_objects on the CPUs present (nr_cpu_ids when only one is):
     // bigger machines get bigger slabs, so their slow paths run less often.

@@ -6,8 +6,9 @@
 //
 // Concurrency, as SLUB does it without this_cpu_cmpxchg_double:
 //  - a CPU's freelist and transaction id share one 64-bit word (kmem_cache_cpu::word), so
-//    the fast paths are one compare-and-swap, and any change of the CPU's slab goes through
-//    the word (it is LOCKED while the slow path works), which fails every racing fast path;
+//    the fast paths are one restartable sequence (kmem_cache::rseq, rseq_freelist.hpp) or
+//    one compare-and-swap, and any change of the CPU's slab goes through the word (it is
+//    LOCKED while the slow path works), which fails every racing fast path;
 //  - a slab's freelist, inuse count and frozen bit share one 64-bit word (slab::state), the
 //    kernel's freelist + counters double word, changed only by compare-and-swap;
 //  - the per-node partial list is under the node's list_lock; a frozen slab (a CPU's) is on
@@ -50,13 +51,16 @@ struct slab {
     // freelist (36 bits) | inuse (15 bits) << 36 | frozen << 51
     sync::atom<std::uint64_t> state{0};
     kmem_cache *cache = nullptr;
-    // The node's partial list (under its list_lock).
+    // The node's partial list (under its list_lock), or a CPU's (next only, under the
+    // CPU's lock).
     slab *next = nullptr;
     slab *prev = nullptr;
     std::uint8_t *base = nullptr; // the first object (after the left red zone)
     std::uint16_t objects = 0;
     std::uint8_t node = 0;
     bool on_partial = false; // the kernel's slab_test_node_partial() (under list_lock)
+    // At the head of a CPU's partial list: how many slabs the list holds (slab->slabs).
+    std::uint16_t slabs = 0;
 };
 static_assert(sizeof(slab) == 48, "docs/slab.md gives the descriptor's cost");
 
@@ -88,14 +92,17 @@ struct slab_memory {
     std::uint8_t *obj_map = nullptr; // checking on: one byte per 8 bytes, lazily committed
 };
 
-// One CPU's part of a cache: its freelist + tid word, its (frozen) slab, and the lock that
-// serialises its slow path (the kernel's local_lock: threads, unlike a CPU's code, can run
-// one CPU's slow path twice at once).
+// One CPU's part of a cache: its freelist + tid word, its (frozen) slab, its partial slabs,
+// and the lock that serialises its slow path (the kernel's local_lock: threads, unlike a
+// CPU's code, can run one CPU's slow path twice at once).
 struct alignas(64) kmem_cache_cpu {
     // freelist (36 bits) | tid << 36
     sync::atom<std::uint64_t> word{0};
     std::atomic<slab *> cpu_slab{nullptr}; // changed only while word is LOCKED
     sync::mutex lock;
+    // CONFIG_SLUB_CPU_PARTIAL: slabs with free objects that belong to no CPU and no node
+    // list (not frozen), linked through slab::next; the head's slabs counts them.
+    slab *partial GFPLAB_GUARDED_BY(lock) = nullptr;
 };
 
 struct kmem_cache_node {
@@ -112,6 +119,9 @@ struct kmem_cache {
     slab_memory mem;
     std::unique_ptr<kmem_cache_cpu[]> cpu; // ncpus of them
     unsigned ncpus = 0;
+    // The CPU freelists are reached by restartable sequences (rseq_freelist.hpp): the
+    // System's per-CPU lists run in rseq mode and every possible CPU number has a slot.
+    bool rseq = false;
     bool hooks = false; // red zones, poison or init_on_free: allocation and free take the hooks
     bool track = false; // checking on: object states in mem.obj_map
     std::string name;
@@ -119,6 +129,9 @@ struct kmem_cache {
     unsigned object_size = 0, size = 0, align = 0, offset = 0, inuse = 0, red_left_pad = 0;
     unsigned order = 0, objects = 0, min_order = 0, min_objects = 0;
     unsigned long min_partial = 0;
+    // set_cpu_partial(): objects a CPU's partial list is sized for (sysfs cpu_partial), and
+    // the slabs that makes at half full (0: no per-CPU partial lists, as for debug caches).
+    cpu_partial_limits cpu_partial;
     gfp_t allocflags = 0;
     void (*ctor)(void *) = nullptr;
     std::uint64_t random = 0; // freelist hardening: free pointers are stored xor this

@@ -5,8 +5,11 @@
 // into a slab that is not the CPU's, with the node list moves it implies),
 // deactivate_slab(), new_slab()/allocate_slab(), discard_slab(), flush_all().
 //
-// Modelled as CONFIG_SLUB_CPU_PARTIAL=n: a CPU keeps one slab, and slabs that become
-// partial go straight to the node's list (docs/slab.md).
+// With CONFIG_SLUB_CPU_PARTIAL=y, as distributions build it: besides its slab a CPU keeps a
+// list of partial slabs, unfrozen and on no node list. A full slab that gets an object back
+// goes on the freeing CPU's list, and a CPU that runs out takes from its list before the
+// node's (whose lock it then also tops its list up under), so most moves take no list_lock.
+// Debug caches keep no such list (set_cpu_partial()).
 #include "../check/report.hpp"
 #include "fastpath.hpp"
 
@@ -16,9 +19,32 @@
 namespace gfplab {
 namespace {
 
-// Takes the CPU's word for the slow path: LOCKED, so that racing fast paths fail their
-// compare-and-swap and come here. Returns the word as it was.
-std::uint64_t lock_cpu_word(kmem_cache_cpu &cc) {
+// Takes CPU cpu's word for the slow path (its lock held): LOCKED, so that racing fast
+// paths fail and come here. Returns the word as it was.
+std::uint64_t lock_cpu_word(kmem_cache *c, unsigned cpu) {
+    kmem_cache_cpu &cc = c->cpu[cpu];
+#if GFPLAB_HAVE_RSEQ
+    if (c->rseq) {
+        std::uint64_t old;
+        // On that CPU: a sequence of its own, serialised with the CPU's fast paths.
+        if (slab_rseq::lock_word(*c, cpu, &old)) [[likely]]
+            return old;
+        // Elsewhere: the CPU's sequences store plainly, so a compare-and-swap may be
+        // overwritten by one that read the word before it. The fence restarts every
+        // sequence still running there; if the word is still ours after it, none committed
+        // over it, and none that starts later will (they see LOCKED).
+        for (;;) {
+            old = cc.word.load(std::memory_order_acquire);
+            const std::uint64_t mine =
+                OBJ_LOCKED | ((old & ~OBJREF_MASK) + slab_allocator::TID_ONE);
+            if (!cc.word.compare_exchange_strong(old, mine, std::memory_order_seq_cst))
+                continue;
+            pcp::rseq_fence_cpu(cpu);
+            if (cc.word.load(std::memory_order_seq_cst) == mine)
+                return old;
+        }
+    }
+#endif
     std::uint64_t w = cc.word.load(std::memory_order_acquire);
     while (!cc.word.compare_exchange_weak(
         w, OBJ_LOCKED | ((w & ~OBJREF_MASK) + slab_allocator::TID_ONE),
@@ -83,27 +109,60 @@ objref freeze_slab(slab *sl) {
     return take_freelist(sl, true);
 }
 
-// get_partial_node() for one node: the first partial slab, off the list.
-slab *get_partial_node(kmem_cache_node &n) {
+// Puts sl at the head of CPU cc's partial list; with `drain`, a list already at the
+// cache's limit is detached first and returned, for the caller to give back to the nodes
+// once it has let go of the CPU's lock (put_cpu_partial()).
+slab *add_cpu_partial(kmem_cache *c, kmem_cache_cpu &cc, slab *sl, bool drain)
+    GFPLAB_REQUIRES(cc.lock) {
+    slab *old = cc.partial;
+    slab *to_put = nullptr;
+    unsigned slabs = 0;
+    if (old) {
+        if (drain && old->slabs >= c->cpu_partial.slabs) {
+            to_put = old;
+            old = nullptr;
+        } else {
+            slabs = old->slabs;
+        }
+    }
+    sl->slabs = std::uint16_t(slabs + 1);
+    sl->next = old;
+    cc.partial = sl;
+    return to_put;
+}
+
+// get_partial_node() for one node: the first partial slab, off the list, for the CPU; with
+// CPU partial lists, up to half the limit more go onto cc's (whose lock the caller holds).
+slab *get_partial_node(kmem_cache *c, kmem_cache_cpu &cc, kmem_cache_node &n)
+    GFPLAB_REQUIRES(cc.lock) {
     if (!n.nr_partial.load(std::memory_order_relaxed))
         return nullptr; // the kernel's racy peek before taking the lock
     sync::lock_guard g(n.list_lock);
-    slab *sl = n.partial;
-    if (sl)
+    slab *first = n.partial;
+    if (!first)
+        return nullptr;
+    remove_partial(n, first);
+    for (unsigned moved = 0; c->cpu_partial.slabs && n.partial;) {
+        slab *sl = n.partial;
         remove_partial(n, sl);
-    return sl;
+        add_cpu_partial(c, cc, sl, false);
+        if (++moved > c->cpu_partial.slabs / 2)
+            break;
+    }
+    return first;
 }
 
 // get_partial(): the requested (or this CPU's) node, then any other unless __GFP_THISNODE.
-slab *get_partial(kmem_cache *c, gfp_t gfp, int node, int local) {
+slab *get_partial(kmem_cache *c, kmem_cache_cpu &cc, gfp_t gfp, int node, int local)
+    GFPLAB_REQUIRES(cc.lock) {
     const int first = node == NUMA_NO_NODE ? local : node;
-    if (slab *sl = get_partial_node(*c->node[first]))
+    if (slab *sl = get_partial_node(c, cc, *c->node[first]))
         return sl;
     if (node != NUMA_NO_NODE && (gfp & __GFP_THISNODE))
         return nullptr;
     for (int n = 0; n < int(c->node.size()); n++)
         if (n != first)
-            if (slab *sl = get_partial_node(*c->node[n]))
+            if (slab *sl = get_partial_node(c, cc, *c->node[n]))
                 return sl;
     return nullptr;
 }
@@ -117,7 +176,7 @@ void *slab_allocator::__slab_alloc(kmem_cache *c, gfp_t gfp, int node) {
     const int local = s.cpu_to_node(cpu);
     {
         sync::lock_guard g(cc.lock);
-        objref fl = lock_cpu_word(cc) & OBJREF_MASK;
+        objref fl = lock_cpu_word(c, cpu) & OBJREF_MASK;
         slab *sl = cc.cpu_slab.load(std::memory_order_relaxed);
         // A request for another node gives the CPU's slab back (node_match()).
         if (sl && node != NUMA_NO_NODE && sl->node != node) {
@@ -133,8 +192,20 @@ void *slab_allocator::__slab_alloc(kmem_cache *c, gfp_t gfp, int node) {
                 sl = nullptr;
             }
         }
+        // The CPU's partial slabs before the node's: no list_lock (CONFIG_SLUB_CPU_PARTIAL).
+        while (fl == OBJ_NIL && cc.partial) {
+            slab *p = cc.partial;
+            cc.partial = p->next;
+            p->next = nullptr;
+            if (node == NUMA_NO_NODE || p->node == node) {
+                fl = freeze_slab(p); // it has objects: only a CPU slab's are handed out
+                cc.cpu_slab.store(p, std::memory_order_relaxed);
+            } else {
+                put_partials(c, p); // another node's: back to its list
+            }
+        }
         if (fl == OBJ_NIL) {
-            if ((sl = get_partial(c, gfp, node, local))) {
+            if ((sl = get_partial(c, cc, gfp, node, local))) {
                 fl = freeze_slab(sl);
                 cc.cpu_slab.store(sl, std::memory_order_relaxed);
             }
@@ -153,7 +224,7 @@ void *slab_allocator::__slab_alloc(kmem_cache *c, gfp_t gfp, int node) {
         return nullptr;
     objref fl = freeze_slab(sl);
     sync::lock_guard g(cc.lock);
-    const std::uint64_t old = lock_cpu_word(cc);
+    const std::uint64_t old = lock_cpu_word(c, cpu);
     // Someone installed a slab meanwhile: it goes back (the kernel's retry_load_slab).
     if (slab *other = cc.cpu_slab.load(std::memory_order_relaxed))
         deactivate_slab(c, other, old & OBJREF_MASK);
@@ -184,8 +255,10 @@ void slab_allocator::__slab_free(kmem_cache *c, slab *sl, void *head, void *tail
         next.inuse -= cnt;
         next.freelist = head_ref;
         // An unfrozen slab that becomes empty, or stops being full, may have to move
-        // between lists: the list_lock is taken before the change is made visible.
-        if ((!next.inuse || prior.freelist == OBJ_NIL) && !prior.frozen && !locked) {
+        // between lists: the list_lock is taken before the change is made visible. A full
+        // one goes to this CPU's partial list instead, where there are such lists.
+        if ((!next.inuse || prior.freelist == OBJ_NIL) && !prior.frozen && !locked &&
+            (!c->cpu_partial.slabs || prior.freelist != OBJ_NIL)) {
             n.list_lock.lock();
             locked = true;
             on_node_partial = sl->on_partial;
@@ -197,9 +270,14 @@ void slab_allocator::__slab_free(kmem_cache *c, slab *sl, void *head, void *tail
             locked = false;
         }
     }
-    if (!locked)
-        return; // a frozen slab, or a partial one that stays partial
-    // Partial but not on the list: a deactivation is about to put it there.
+    if (!locked) {
+        // A full slab that got an object back: this CPU's partial list.
+        if (!prior.frozen && prior.freelist == OBJ_NIL && c->cpu_partial.slabs)
+            put_cpu_partial(c, sl, true);
+        return; // else a frozen slab, or a partial one that stays partial
+    }
+    // Partial but not on the list: on a CPU's partial list, or a deactivation is about to
+    // put it on the node's.
     if (prior.freelist != OBJ_NIL && !on_node_partial) {
         n.list_lock.unlock();
         return;
@@ -353,16 +431,66 @@ void slab_allocator::free_slab(kmem_cache *c, slab *sl) {
 void slab_allocator::flush_cpu_slab(kmem_cache *c, unsigned cpu) {
     kmem_cache_cpu &cc = c->cpu[cpu];
     slab *sl;
+    slab *partial;
     objref fl;
     {
         sync::lock_guard g(cc.lock);
-        fl = lock_cpu_word(cc) & OBJREF_MASK;
+        fl = lock_cpu_word(c, cpu) & OBJREF_MASK;
         sl = cc.cpu_slab.load(std::memory_order_relaxed);
         cc.cpu_slab.store(nullptr, std::memory_order_relaxed);
         unlock_cpu_word(cc, OBJ_NIL);
+        partial = cc.partial;
+        cc.partial = nullptr;
     }
     if (sl)
         deactivate_slab(c, sl, fl);
+    if (partial)
+        put_partials(c, partial);
+}
+
+void slab_allocator::put_cpu_partial(kmem_cache *c, slab *sl, bool drain) {
+    kmem_cache_cpu &cc = this_cpu(*c);
+    slab *to_put;
+    {
+        sync::lock_guard g(cc.lock);
+        to_put = add_cpu_partial(c, cc, sl, drain);
+    }
+    if (to_put)
+        put_partials(c, to_put);
+}
+
+void slab_allocator::put_partials(kmem_cache *c, slab *list) {
+    slab *discard = nullptr;
+    while (list) {
+        slab *sl = list;
+        list = sl->next;
+        kmem_cache_node &n = node_of(c, sl);
+        sync::lock_guard g(n.list_lock);
+        // Emptied while it waited on the CPU: gone, when the node has enough partial slabs.
+        if (!unpack(sl->state.load(std::memory_order_acquire)).inuse &&
+            n.nr_partial.load(std::memory_order_relaxed) >= c->min_partial) {
+            sl->next = discard;
+            discard = sl;
+        } else {
+            add_partial(n, sl);
+        }
+    }
+    while (discard) {
+        slab *sl = discard;
+        discard = sl->next;
+        discard_slab(c, sl);
+    }
+}
+
+unsigned long slab_allocator::cpu_partial_slabs(const kmem_cache *c) {
+    unsigned long total = 0;
+    for (unsigned cpu = 0; cpu < c->ncpus; cpu++) {
+        kmem_cache_cpu &cc = c->cpu[cpu];
+        sync::lock_guard g(cc.lock);
+        if (cc.partial)
+            total += cc.partial->slabs;
+    }
+    return total;
 }
 
 void slab_allocator::flush_all(kmem_cache *c) {
