@@ -142,9 +142,11 @@ void print_summary(const campaign_config &c, shared_state &st, const campaign_re
     for (unsigned id : st.memcgs)
         if (const mem_cgroup *g = st.sys.memcg(id))
             fmt::print("  memcg {}: limit {}, max usage {} pages, {} charges refused at the limit "
-                       "(expected), {} forced (NOFAIL)\n",
+                       "(expected), {} forced (NOFAIL); slab objects still charged: {} bytes "
+                       "reclaimable, {} unreclaimable\n",
                        g->name, g->limit_pages ? fmt::format("{} pages", g->limit_pages) : "none",
-                       g->max_usage_pages.load(), g->failcnt.load(), g->forced.load());
+                       g->max_usage_pages.load(), g->failcnt.load(), g->forced.load(),
+                       g->slab_reclaimable.load(), g->slab_unreclaimable.load());
     {
         const auto pcs = st.sys.page_cache().stats();
         fmt::print("  page cache: {} pages added, {} taken by reclaim first; reclaim scanned {}, "
@@ -245,7 +247,9 @@ nlohmann::json report_json(const campaign_config &c, shared_state &st, const cam
                               {"limit_pages", g->limit_pages},
                               {"max_usage_pages", g->max_usage_pages.load()},
                               {"failcnt", g->failcnt.load()},
-                              {"forced", g->forced.load()}});
+                              {"forced", g->forced.load()},
+                              {"slab_reclaimable", g->slab_reclaimable.load()},
+                              {"slab_unreclaimable", g->slab_unreclaimable.load()}});
     const auto pcs = st.sys.page_cache().stats();
     json violations = json::array();
     for (const auto &v : o.violations())

@@ -195,15 +195,24 @@ class harness {
                  fmt::format("verify() {} reported: {}", when, format_violation(reports_.back())));
     }
 
-    // Every group's usage is what the model charged it (the allocation checks that only
-    // forced charges went past a limit).
-    void check_memcg() {
+    // Every group's usage is the pages the model charged it (the allocation checks that
+    // only forced charges went past a limit) and the pages its slab objects' bytes took: the
+    // objects' bytes, the bytes set aside when a CPU's stock changed hands, and what the CPU
+    // stocks hold (less than an object and a page each, an object at most two pages and a
+    // word; none after drain_all_stock(), `drained`).
+    void check_memcg(bool drained = false) {
         for (unsigned g = 1; g < nr_memcgs; g++) {
             const mem_cgroup *m = sys_.memcg(memcg_ids_[g]);
-            const std::uint64_t usage = m->usage_pages.load();
-            if (usage != memcg_usage_[g])
-                fail(2, fmt::format("memcg {}: usage {} pages, the model charged {}", m->name,
-                                    usage, memcg_usage_[g]));
+            const std::uint64_t usage = m->usage_pages.load() * PAGE_SIZE;
+            const std::uint64_t objects = m->slab_reclaimable.load() +
+                                          m->slab_unreclaimable.load() + m->nr_charged_bytes.load();
+            const std::uint64_t low = memcg_usage_[g] * PAGE_SIZE + objects;
+            const std::uint64_t high = low + (drained ? 0 : 4 * PAGE_SIZE * nr_vcpus);
+            if (usage < low || usage > high)
+                fail(2, fmt::format("memcg {}: usage {} pages, the model charged {} and its slab "
+                                    "objects hold {} bytes{}",
+                                    m->name, usage / PAGE_SIZE, memcg_usage_[g], objects,
+                                    drained ? " (CPU stocks drained)" : ""));
         }
     }
 
@@ -954,10 +963,18 @@ class harness {
         if (reports_.size() != before)
             fail(id(reports_.back().inv), "unplanned report while cleaning up");
         after_op();
-        for (unsigned g = 1; g < nr_memcgs; g++)
+        for (unsigned g = 1; g < nr_memcgs; g++) {
             if (memcg_usage_[g])
                 fail(2, fmt::format("memcg group {} still charged {} pages after every free", g,
                                     memcg_usage_[g]));
+            const mem_cgroup *m = sys_.memcg(memcg_ids_[g]);
+            if (m->slab_reclaimable.load() || m->slab_unreclaimable.load())
+                fail(2, fmt::format("memcg group {} still charged {} bytes of slab objects "
+                                    "after every free",
+                                    g, m->slab_reclaimable.load() + m->slab_unreclaimable.load()));
+        }
+        drain_all_stock(sys_);
+        check_memcg(true);
         sys_.drain_all_pages();
         check_verify("at the end");
         for (int nid = 0; nid < sys_.nr_nodes(); nid++)

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <gfplab/gfp.hpp>
+#include <gfplab/memcontrol.hpp>
 #include <gfplab/scope.hpp>
 #include <gfplab/zone.hpp>
 
@@ -59,6 +60,17 @@ page *alloc_pages_slowpath(System &s, gfp_t gfp, unsigned order, alloc_context &
 slowpath_trace &current_slowpath_trace() noexcept;
 // The CPU the calling thread's operation runs on, within the System's CPUs.
 unsigned current_cpu(System &s) noexcept;
+
+// --- accounting groups (page_alloc/memcontrol.cpp) ----------------------------------------
+// Group id of s, writable; nullptr for the root and for an id s does not have.
+mem_cgroup *memcg_group(System &s, unsigned id) noexcept;
+// try_charge_memcg(): nr_pages more for g, refused past its limit (failcnt) unless the
+// request may not fail or may use reserves, or is reclaim itself (forced).
+bool try_charge_memcg(System &s, mem_cgroup &g, gfp_t gfp, std::uint64_t nr_pages);
+// page_counter_uncharge().
+inline void memcg_uncharge_pages(mem_cgroup &g, std::uint64_t nr_pages) noexcept {
+    g.usage_pages.fetch_sub(nr_pages, std::memory_order_relaxed);
+}
 
 // Free order-0 pages compaction wants above the watermark to have migration targets (twice
 // the request): the slow path's compaction and kswapd's switch to order 0 both use it.

@@ -8,6 +8,10 @@
 // allocation returns NULL. __GFP_NOFAIL charges are forced past the limit. The root group
 // is never charged. The model has no memcg reclaim: a charge over the limit fails at once
 // (the kernel would first try to reclaim from the group).
+//
+// Slab objects of SLAB_ACCOUNT caches, or allocated with __GFP_ACCOUNT, are charged too, at
+// byte granularity (6.12's obj_cgroup charging): whole pages go through the same limit
+// check, the bytes left over wait in a per-CPU stock (docs/slab.md).
 #pragma once
 
 #include <atomic>
@@ -26,6 +30,13 @@ struct mem_cgroup {
     std::atomic<std::uint64_t> max_usage_pages{0};
     std::atomic<std::uint64_t> failcnt{0}; // charges refused at the limit
     std::atomic<std::uint64_t> forced{0};  // __GFP_NOFAIL charges taken past the limit
+    // Bytes of charged pages no object uses, left by a per-CPU object stock that changed
+    // hands (obj_cgroup::nr_charged_bytes; the next stock of this group takes them).
+    std::atomic<std::uint64_t> nr_charged_bytes{0};
+    // memory.stat's slab_reclaimable / slab_unreclaimable: bytes of the group's charged slab
+    // objects (obj_full_size() each), SLAB_RECLAIM_ACCOUNT caches in the first.
+    std::atomic<std::uint64_t> slab_reclaimable{0};
+    std::atomic<std::uint64_t> slab_unreclaimable{0};
 };
 
 // set_active_memcg(): the group this thread's __GFP_ACCOUNT allocations charge, in every

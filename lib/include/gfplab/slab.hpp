@@ -139,4 +139,19 @@ unsigned long kmem_cache_shrink_all(System &s);
 // /proc/slabinfo: every cache of s, in creation order (racy while others run).
 std::vector<kmem_cache_info> slabinfo(System &s);
 
+// --- accounting groups (gfplab/memcontrol.hpp) -------------------------------------------
+// An object of a SLAB_ACCOUNT cache, or allocated with __GFP_ACCOUNT, while the thread's
+// group (set_active_memcg()) is not the root is charged to that group; if the group refuses,
+// the allocation returns NULL. The object's charge goes back to that group when it is freed,
+// whoever frees it.
+
+// obj_full_size(): the bytes one charged object of c costs its group (its slot, c's size,
+// and the pointer to its group the kernel keeps beside it).
+std::size_t obj_full_size(const kmem_cache *c) noexcept;
+// drain_all_stock(): every CPU's stock of charged bytes back to its group (whole pages
+// uncharged, the rest kept in the group's nr_charged_bytes).
+void drain_all_stock(System &s);
+// The group a live object of s is charged to (root_mem_cgroup: none).
+unsigned mem_cgroup_from_slab_obj(System &s, const void *obj) noexcept;
+
 } // namespace gfplab

@@ -358,6 +358,7 @@ class System {
     friend slab_state &slab_of(System &s) noexcept;
     friend kfree_rcu_state &kfree_rcu_of(System &s) noexcept;
     friend vmap_state &vmap_of(System &s) noexcept;
+    friend mem_cgroup *memcg_group(System &s, unsigned id) noexcept;
     bool memcg_charge(page *p, gfp_t gfp, unsigned order);
     void memcg_uncharge(page *p, unsigned order);
     void setup_memory();

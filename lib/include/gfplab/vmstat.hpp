@@ -75,6 +75,8 @@ struct memcg_snapshot {
     unsigned id = 0;
     std::string name;
     std::uint64_t limit = 0, usage = 0, max_usage = 0, failcnt = 0;
+    // memory.stat's slab_reclaimable / slab_unreclaimable: bytes of charged slab objects.
+    std::uint64_t slab_reclaimable = 0, slab_unreclaimable = 0;
 };
 
 // One line of /proc/slabinfo.

@@ -6,6 +6,7 @@
 #include "../check/report.hpp"
 #include "../internal.hpp"
 #include "fastpath.hpp"
+#include "memcontrol.hpp"
 
 #include <gfplab/rcu.hpp>
 
@@ -127,6 +128,7 @@ slab_state::slab_state(System &s) : sys_(s), random_state_(s.serial() * 0x2545f4
             throw std::bad_alloc();
         mem_.obj_map = static_cast<std::uint8_t *>(m);
     }
+    memcg_ = std::make_unique<memcg_objects>(s);
     nchunks_ = (s.max_pfn() >> CHUNK_SHIFT) + 1;
     chunks_ = std::make_unique<std::atomic<slab *>[]>(nchunks_);
     // create_kmalloc_caches(): every type and size, aligned to their size when it is a
@@ -263,7 +265,9 @@ kmem_cache *create_cache(System &s, slab_state &st, const char *name, unsigned o
             c->zero_or = __GFP_ZERO;
     }
     c->init_on_free = s.config().init_on_free && !keeps_contents;
-    c->hooks = c->red_zone || c->poison || c->init_on_free;
+    // SLAB_ACCOUNT: every object may be charged (memcg_slab_post_alloc_hook()).
+    c->hooks = c->red_zone || c->poison || c->init_on_free || (flags & SLAB_ACCOUNT);
+    c->free_hook.store(c->hooks, std::memory_order_relaxed);
     c->track = s.config().checking != check_level::off;
     c->random = st.next_random() & OBJREF_MASK;
     // rseq mode indexes the CPU freelists by the kernel's CPU number, as the per-CPU page

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 //
 // The object checks (I17) and the slab page check (I18): the hooked allocation path (a bad
-// mask fixed up as kmalloc_fix_flags() does, might_alloc's lock check, failslab, a node), SLUB's
+// mask fixed up as kmalloc_fix_flags() does, might_alloc's lock check, failslab, a node, the
+// memcg charge), SLUB's
 // debug features SLAB_RED_ZONE and SLAB_POISON (init_object(), check_object()) and the
 // reports of a free the oracle refuses.
 #include "../check/report.hpp"
 #include "../internal.hpp"
 #include "fastpath.hpp"
+#include "memcontrol.hpp"
 
 #include <gfplab/gfp.hpp>
 
@@ -81,6 +83,8 @@ void slab_allocator::alloc_hooks(kmem_cache *c, void *obj) {
 }
 
 void slab_allocator::free_hooks(kmem_cache *c, void *obj) {
+    // slab_free(): the memcg uncharge before the debug hooks.
+    memcg_slab_free_hook(c, obj);
     auto *o = static_cast<std::uint8_t *>(obj);
     if (c->red_zone)
         check_red_zones(*c, o, SLUB_RED_ACTIVE, "freeing");
@@ -126,6 +130,11 @@ void *slab_allocator::alloc_hooked(kmem_cache *c, gfp_t gfp, int node, std::size
     if (c->hooks)
         alloc_hooks(c, obj);
     post_alloc(c, obj, gfp);
+    // slab_post_alloc_hook()'s last step: a charge the group refuses fails the allocation.
+    if (!memcg_slab_post_alloc_hook(c, gfp, obj)) [[unlikely]] {
+        memcg_alloc_abort_single(c, obj);
+        return nullptr;
+    }
     return obj;
 }
 

@@ -2,10 +2,11 @@
 //
 // The slab fast paths (mm/slub.c 6.12: slab_alloc_node with its __slab_alloc fallback,
 // do_slab_free with its __slab_free fallback), inline: one restartable sequence, or one
-// compare-and-swap, on the CPU's freelist word each way, with the oracle's object check (I17) in
-// the same pass. Whatever is rare (a node, a bad mask, held locks, failslab, red zones or poison,
-// an empty freelist, a free into another slab) is one test and a call out of line. Private to the
-// library.
+// compare-and-swap, on the CPU's freelist word each way, with the oracle's object check (I17)
+// in the same pass. Whatever is rare (a node, a bad mask, __GFP_ACCOUNT or a SLAB_ACCOUNT
+// cache, held locks, failslab, red zones or poison, a cache that has charged objects, an
+// empty freelist, a free into another slab) is one test and a call out of line. Private to
+// the library.
 #pragma once
 
 #include "../check/held_count.hpp"
@@ -70,7 +71,7 @@ struct slab_allocator {
     // slab_alloc_node(): the CPU's freelist, else the slow path; then the object's hooks.
     GFPLAB_ALWAYS_INLINE static void *alloc(kmem_cache *c, gfp_t gfp, int node,
                                             std::size_t orig_size) {
-        if ((gfp & GFP_SLAB_BUG_MASK) || node != NUMA_NO_NODE || c->hooks ||
+        if ((gfp & (GFP_SLAB_BUG_MASK | __GFP_ACCOUNT)) || node != NUMA_NO_NODE || c->hooks ||
             (detail::t_held_count | detail::t_fail_nth) || c->sys->failslab().armed()) [[unlikely]]
             return alloc_hooked(c, gfp, node, orig_size);
         void *obj = alloc_from_cpu(c, gfp);
@@ -144,7 +145,7 @@ struct slab_allocator {
                 return free_refused(c, sl, obj);
             set_obj_state(c->mem, r, obj_free);
         }
-        if (c->hooks) [[unlikely]]
+        if (c->free_hook.load(std::memory_order_relaxed)) [[unlikely]]
             free_hooks(c, obj);
 #if GFPLAB_HAVE_RSEQ
         if (c->rseq) [[likely]] {
@@ -168,7 +169,8 @@ struct slab_allocator {
     }
 
     // --- out of line (slub.cpp, debug.cpp) ---------------------------------------------------
-    // The checks the fast path skips (mask, node, locks, failslab, red zones, poison).
+    // The checks the fast path skips (mask, node, locks, failslab, red zones, poison), and
+    // the memcg charge (memcontrol.cpp).
     [[gnu::noinline]] static void *alloc_hooked(kmem_cache *c, gfp_t gfp, int node,
                                                 std::size_t orig_size);
     // ___slab_alloc(): the CPU's slab, a partial slab, a new slab.
@@ -177,7 +179,7 @@ struct slab_allocator {
     [[gnu::noinline]] static void __slab_free(kmem_cache *c, slab *sl, void *head, void *tail,
                                               unsigned cnt) GFPLAB_NO_THREAD_SAFETY_ANALYSIS;
     // Red zones and poison: checked and set when an object is handed out and given back,
-    // and set on a new slab's objects (init_object()).
+    // and set on a new slab's objects (init_object()); free_hooks() uncharges first.
     static void alloc_hooks(kmem_cache *c, void *obj);
     [[gnu::noinline]] static void free_hooks(kmem_cache *c, void *obj);
     static void init_object_free(kmem_cache *c, void *obj);

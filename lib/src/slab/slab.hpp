@@ -32,6 +32,7 @@
 namespace gfplab {
 
 class slab_state;
+class memcg_objects; // memcontrol.hpp
 
 // An object's address as a number: (address - start of the System's memory) / 8 + 1, so
 // that 0 is the empty list. 36 bits reach 512 GiB of simulated memory.
@@ -122,7 +123,12 @@ struct kmem_cache {
     // The CPU freelists are reached by restartable sequences (rseq_freelist.hpp): the
     // System's per-CPU lists run in rseq mode and every possible CPU number has a slot.
     bool rseq = false;
-    bool hooks = false; // red zones, poison or init_on_free: allocation and free take the hooks
+    // Red zones, poison, init_on_free or SLAB_ACCOUNT: allocation takes the hooked path.
+    bool hooks = false;
+    // hooks, or an object of the cache was ever charged to a group (memcontrol.cpp): free
+    // takes free_hooks(). Set once, never cleared; the object's hand-over to whoever frees
+    // it orders the store before that thread's load.
+    std::atomic<bool> free_hook{false};
     bool track = false; // checking on: object states in mem.obj_map
     std::string name;
     slab_flags_t flags = 0;
@@ -174,11 +180,14 @@ class slab_state {
     std::atomic<long> rcu_slabs_pending{0};
     // rcu_barrier() when any are: before a cache or the System goes.
     void wait_for_rcu_slabs();
+    // The per-CPU object stocks and each charged object's group (memcontrol.cpp).
+    memcg_objects &memcg() noexcept { return *memcg_; }
 
   private:
     System &sys_;
     slab_memory mem_;
     std::unique_ptr<std::atomic<slab *>[]> chunks_;
+    std::unique_ptr<memcg_objects> memcg_;
     std::size_t nchunks_ = 0;
     std::mutex slab_mutex_;
     std::vector<std::unique_ptr<kmem_cache>> caches_;

@@ -116,7 +116,8 @@ vmstat_snapshot take_vmstat_snapshot(System &s) {
     for (unsigned id = 1; id < max_mem_cgroups; id++)
         if (const mem_cgroup *g = s.memcg(id))
             v.memcgs.push_back({id, g->name, g->limit_pages, g->usage_pages.load(),
-                                g->max_usage_pages.load(), g->failcnt.load()});
+                                g->max_usage_pages.load(), g->failcnt.load(),
+                                g->slab_reclaimable.load(), g->slab_unreclaimable.load()});
     // nr_slab_reclaimable / nr_slab_unreclaimable, in pages, from the caches that hold
     // slabs (large kmallocs count as unreclaimable, as NR_SLAB_UNRECLAIMABLE_B does).
     std::uint64_t slab_reclaimable = 0, slab_unreclaimable = 0;
@@ -275,8 +276,10 @@ std::string format_vmstat(const vmstat_snapshot &v) {
         out += fmt::format("shrinker {} calls {} scanned {} freed {} stops {} deferred {}\n",
                            sh.name, sh.calls, sh.scanned, sh.freed, sh.stops, sh.deferred);
     for (const auto &g : v.memcgs)
-        out += fmt::format("memcg {} ({}) usage {} max {} limit {} failcnt {}\n", g.id, g.name,
-                           g.usage, g.max_usage, g.limit, g.failcnt);
+        out += fmt::format("memcg {} ({}) usage {} max {} limit {} failcnt {} slab_reclaimable {} "
+                           "slab_unreclaimable {}\n",
+                           g.id, g.name, g.usage, g.max_usage, g.limit, g.failcnt,
+                           g.slab_reclaimable, g.slab_unreclaimable);
     out += "# /proc/slabinfo\n";
     out += "# name            <active_objs> <num_objs> <objsize> <objperslab> "
            "<pagesperslab> : slabdata <num_slabs>\n";
@@ -388,7 +391,9 @@ std::string vmstat_json(const vmstat_snapshot &v) {
                                {"limit", g.limit},
                                {"usage", g.usage},
                                {"max_usage", g.max_usage},
-                               {"failcnt", g.failcnt}});
+                               {"failcnt", g.failcnt},
+                               {"slab_reclaimable", g.slab_reclaimable},
+                               {"slab_unreclaimable", g.slab_unreclaimable}});
     j["slabinfo"] = json::array();
     for (const auto &c : v.slabinfo)
         j["slabinfo"].push_back({{"name", c.name},
