@@ -153,6 +153,18 @@ TEST(SlabMemcg, LargeObjectsChargeSeveralPages) {
     EXPECT_EQ(cg.usage_pages.load(), 3u);
     kfree(s, p); // 12288 bytes in the stock: three whole pages back, nothing stays
     EXPECT_EQ(cg.usage_pages.load(), 0u);
+    // A charge's spare bytes never give a page back at once: two 4104-byte objects charge
+    // two pages each, and the stock keeps 4088 + 4088 bytes, enough for a third.
+    void *k[3];
+    for (int i = 0; i < 3; i++) {
+        k[i] = kmalloc(s, 4096, GFP_KERNEL_ACCOUNT);
+        ASSERT_NE(k[i], nullptr);
+        EXPECT_EQ(cg.usage_pages.load(), i ? 4u : 2u) << "after object " << i;
+    }
+    for (void *q : k)
+        kfree(s, q);
+    drain_all_stock(s);
+    EXPECT_EQ(cg.usage_pages.load(), 0u);
 }
 
 // --- the limit -------------------------------------------------------------------------
