@@ -255,6 +255,15 @@ TEST(SlabCaches, FullSlabsGetAnObjectBackOntoTheCpusPartialList) {
     EXPECT_EQ(kmem_cache_stats(c).partial_slabs, limit);
     // The object handed out is the one freed into slab `limit` (its only free one).
     EXPECT_EQ(from_list, freed_last);
+    // SLUB's counters saw the same (/sys/kernel/slab/<cache>/cpu_partial_* ...).
+    const kmem_cache_info k1 = kmem_cache_stats(c);
+    EXPECT_EQ(k1.stat[CPU_PARTIAL_FREE], limit + 1);
+    EXPECT_EQ(k1.stat[CPU_PARTIAL_DRAIN], 1u);
+    EXPECT_EQ(k1.stat[CPU_PARTIAL_ALLOC], 1u);
+    EXPECT_EQ(k1.stat[ALLOC_SLAB], full + 1);
+    EXPECT_EQ(k1.stat[ALLOC_FROM_PARTIAL], 0u);
+    EXPECT_EQ(k1.stat[FREE_ADD_PARTIAL], 0u);
+    EXPECT_STREQ(slub_stat_name(CPU_PARTIAL_DRAIN), "cpu_partial_drain");
     kmem_cache_free(c, from_list);
     kmem_cache_free(c, last);
     for (auto &v : slabs)
@@ -282,6 +291,8 @@ TEST(SlabCaches, DebugCachesPutPartialSlabsOnTheNodeList) {
     kmem_cache_free(c, v.front());
     EXPECT_EQ(kmem_cache_stats(c).partial_slabs, 1u);
     EXPECT_EQ(kmem_cache_stats(c).slabs_cpu_partial, 0u);
+    EXPECT_EQ(kmem_cache_stats(c).stat[FREE_ADD_PARTIAL], 1u);
+    EXPECT_EQ(kmem_cache_stats(c).stat[CPU_PARTIAL_FREE], 0u);
     for (std::size_t i = 1; i < v.size(); i++)
         kmem_cache_free(c, v[i]);
     kmem_cache_destroy(c);

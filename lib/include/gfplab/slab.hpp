@@ -76,6 +76,32 @@ constexpr kmalloc_cache_type kmalloc_type(gfp_t flags) noexcept {
 
 // --- caches -----------------------------------------------------------------------------
 
+// SLUB's event counters (CONFIG_SLUB_STATS, /sys/kernel/slab/<cache>/<name>), the slow
+// paths' part: the fast paths count nothing, so that they stay what they measure.
+enum slub_stat_item : unsigned {
+    ALLOC_SLOWPATH,      // the CPU's freelist was empty: ___slab_alloc()
+    FREE_SLOWPATH,       // a free into a slab that is not the CPU's
+    FREE_FROZEN,         // ... into another CPU's slab
+    FREE_ADD_PARTIAL,    // ... made a full slab partial: onto the node's list
+    FREE_REMOVE_PARTIAL, // ... emptied a slab on the node's list: off it
+    ALLOC_FROM_PARTIAL,  // the CPU took a slab from a node's partial list
+    ALLOC_SLAB,          // the CPU took a new slab from the page allocator
+    ALLOC_REFILL,        // the CPU refilled from its own slab's remote frees
+    ALLOC_NODE_MISMATCH, // the CPU's slab was of another node than asked
+    FREE_SLAB,           // an empty slab went back to the page allocator
+    CPUSLAB_FLUSH,       // a CPU's slab was flushed (shrink, destroy)
+    DEACTIVATE_FULL,     // a CPU slab left full
+    DEACTIVATE_EMPTY,    // a CPU slab left empty
+    ORDER_FALLBACK,      // the cache's order could not be had: its minimum order
+    CPU_PARTIAL_ALLOC,   // the CPU took a slab from its own partial list
+    CPU_PARTIAL_FREE,    // a full slab that got an object back went onto the CPU's list
+    CPU_PARTIAL_NODE,    // a slab moved from a node's list to the CPU's
+    CPU_PARTIAL_DRAIN,   // a CPU's partial list went back to the nodes
+    NR_SLUB_STAT_ITEMS,
+};
+// The sysfs file name of a counter ("alloc_slowpath", ...).
+const char *slub_stat_name(slub_stat_item i) noexcept;
+
 // A cache's geometry and what it holds, as /proc/slabinfo and /sys/kernel/slab show it.
 struct kmem_cache_info {
     std::string name;
@@ -90,9 +116,10 @@ struct kmem_cache_info {
     unsigned objects = 0;   // per slab at that order
     unsigned min_order = 0; // the fallback when the order above cannot be had (min)
     unsigned long min_partial = 0;
-    cpu_partial_limits cpu_partial;      // sysfs cpu_partial, and in slabs
-    unsigned long slabs_cpu_partial = 0; // slabs on the CPUs' partial lists now
-    gfp_t allocflags = 0;                // added to every slab page allocation
+    cpu_partial_limits cpu_partial;              // sysfs cpu_partial, and in slabs
+    unsigned long slabs_cpu_partial = 0;         // slabs on the CPUs' partial lists now
+    std::uint64_t stat[NR_SLUB_STAT_ITEMS] = {}; // summed over the CPUs
+    gfp_t allocflags = 0;                        // added to every slab page allocation
     // The CPU freelists are reached by restartable sequences (the System's per-CPU lists
     // run in rseq mode), else by a compare-and-swap (docs/slab.md).
     bool rseq = false;

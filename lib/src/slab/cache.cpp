@@ -316,6 +316,9 @@ kmem_cache_info kmem_cache_stats(const kmem_cache *c) {
     i.allocflags = c->allocflags;
     i.cpu_partial = c->cpu_partial;
     i.slabs_cpu_partial = slab_allocator::cpu_partial_slabs(c);
+    for (unsigned cpu = 0; cpu < c->ncpus; cpu++)
+        for (unsigned k = 0; k < NR_SLUB_STAT_ITEMS; k++)
+            i.stat[k] += c->cpu[cpu].stat[k].load(std::memory_order_relaxed);
     i.rseq = c->rseq;
     for (const auto &n : c->node) {
         i.num_slabs += n->nr_slabs.load(std::memory_order_relaxed);

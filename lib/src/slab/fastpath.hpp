@@ -59,6 +59,11 @@ struct slab_allocator {
         return c.cpu[cpu < c.ncpus ? cpu : cpu % c.ncpus];
     }
 
+    // stat(): one of the CPU's slow-path events.
+    static void stat(kmem_cache *c, slub_stat_item i) noexcept {
+        this_cpu(*c).stat[i].fetch_add(1, std::memory_order_relaxed);
+    }
+
     // The checking byte of an object start (obj_map is only there with checking on).
     GFPLAB_ALWAYS_INLINE static std::uint8_t obj_state(const slab_memory &m, objref r) noexcept {
         return __atomic_load_n(m.obj_map + (r - 1), __ATOMIC_RELAXED);

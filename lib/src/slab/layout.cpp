@@ -64,6 +64,16 @@ cpu_partial_limits set_cpu_partial(slab_flags_t flags, unsigned size, unsigned o
     return {n, (n * 2 + objects - 1) / std::max(objects, 1u)};
 }
 
+const char *slub_stat_name(slub_stat_item i) noexcept {
+    static constexpr const char *names[NR_SLUB_STAT_ITEMS] = {
+        "alloc_slowpath",      "free_slowpath",      "free_frozen",       "free_add_partial",
+        "free_remove_partial", "alloc_from_partial", "alloc_slab",        "alloc_refill",
+        "alloc_node_mismatch", "free_slab",          "cpuslab_flush",     "deactivate_full",
+        "deactivate_empty",    "order_fallback",     "cpu_partial_alloc", "cpu_partial_free",
+        "cpu_partial_node",    "cpu_partial_drain"};
+    return i < NR_SLUB_STAT_ITEMS ? names[i] : "?";
+}
+
 int calculate_order(unsigned size, unsigned nr_cpus) noexcept {
     // The kernel bases min_objects on the CPUs present (nr_cpu_ids when only one is):
     // bigger machines get bigger slabs, so their slow paths run less often.

@@ -60,6 +60,11 @@ void unlock_cpu_word(kmem_cache_cpu &cc, objref freelist) {
                   std::memory_order_release);
 }
 
+// One of CPU cc's slow-path events (slub_stat_item).
+void count(kmem_cache_cpu &cc, slub_stat_item i) {
+    cc.stat[i].fetch_add(1, std::memory_order_relaxed);
+}
+
 kmem_cache_node &node_of(kmem_cache *c, const slab *sl) {
     return *c->node[sl->node];
 }
@@ -146,6 +151,7 @@ slab *get_partial_node(kmem_cache *c, kmem_cache_cpu &cc, kmem_cache_node &n)
         slab *sl = n.partial;
         remove_partial(n, sl);
         add_cpu_partial(c, cc, sl, false);
+        count(cc, CPU_PARTIAL_NODE);
         if (++moved > c->cpu_partial.slabs / 2)
             break;
     }
@@ -176,10 +182,12 @@ void *slab_allocator::__slab_alloc(kmem_cache *c, gfp_t gfp, int node) {
     const int local = s.cpu_to_node(cpu);
     {
         sync::lock_guard g(cc.lock);
+        count(cc, ALLOC_SLOWPATH);
         objref fl = lock_cpu_word(c, cpu) & OBJREF_MASK;
         slab *sl = cc.cpu_slab.load(std::memory_order_relaxed);
         // A request for another node gives the CPU's slab back (node_match()).
         if (sl && node != NUMA_NO_NODE && sl->node != node) {
+            count(cc, ALLOC_NODE_MISMATCH);
             cc.cpu_slab.store(nullptr, std::memory_order_relaxed);
             deactivate_slab(c, sl, fl);
             sl = nullptr;
@@ -188,8 +196,11 @@ void *slab_allocator::__slab_alloc(kmem_cache *c, gfp_t gfp, int node) {
         if (fl == OBJ_NIL && sl) {
             fl = get_freelist(sl);
             if (fl == OBJ_NIL) { // full: it leaves the CPU, on no list
+                count(cc, DEACTIVATE_FULL);
                 cc.cpu_slab.store(nullptr, std::memory_order_relaxed);
                 sl = nullptr;
+            } else {
+                count(cc, ALLOC_REFILL);
             }
         }
         // The CPU's partial slabs before the node's: no list_lock (CONFIG_SLUB_CPU_PARTIAL).
@@ -200,6 +211,7 @@ void *slab_allocator::__slab_alloc(kmem_cache *c, gfp_t gfp, int node) {
             if (node == NUMA_NO_NODE || p->node == node) {
                 fl = freeze_slab(p); // it has objects: only a CPU slab's are handed out
                 cc.cpu_slab.store(p, std::memory_order_relaxed);
+                count(cc, CPU_PARTIAL_ALLOC);
             } else {
                 put_partials(c, p); // another node's: back to its list
             }
@@ -208,6 +220,7 @@ void *slab_allocator::__slab_alloc(kmem_cache *c, gfp_t gfp, int node) {
             if ((sl = get_partial(c, cc, gfp, node, local))) {
                 fl = freeze_slab(sl);
                 cc.cpu_slab.store(sl, std::memory_order_relaxed);
+                count(cc, ALLOC_FROM_PARTIAL);
             }
         }
         if (fl != OBJ_NIL) {
@@ -224,6 +237,7 @@ void *slab_allocator::__slab_alloc(kmem_cache *c, gfp_t gfp, int node) {
         return nullptr;
     objref fl = freeze_slab(sl);
     sync::lock_guard g(cc.lock);
+    count(cc, ALLOC_SLAB);
     const std::uint64_t old = lock_cpu_word(c, cpu);
     // Someone installed a slab meanwhile: it goes back (the kernel's retry_load_slab).
     if (slab *other = cc.cpu_slab.load(std::memory_order_relaxed))
@@ -242,6 +256,7 @@ void *slab_allocator::__slab_alloc(kmem_cache *c, gfp_t gfp, int node) {
 }
 
 void slab_allocator::__slab_free(kmem_cache *c, slab *sl, void *head, void *tail, unsigned cnt) {
+    stat(c, FREE_SLOWPATH);
     kmem_cache_node &n = node_of(c, sl);
     const objref head_ref = to_ref(c->mem, head);
     bool locked = false;
@@ -272,9 +287,13 @@ void slab_allocator::__slab_free(kmem_cache *c, slab *sl, void *head, void *tail
     }
     if (!locked) {
         // A full slab that got an object back: this CPU's partial list.
-        if (!prior.frozen && prior.freelist == OBJ_NIL && c->cpu_partial.slabs)
+        if (prior.frozen) {
+            stat(c, FREE_FROZEN);
+        } else if (prior.freelist == OBJ_NIL && c->cpu_partial.slabs) {
             put_cpu_partial(c, sl, true);
-        return; // else a frozen slab, or a partial one that stays partial
+            stat(c, CPU_PARTIAL_FREE);
+        }
+        return; // else a partial one that stays partial
     }
     // Partial but not on the list: on a CPU's partial list, or a deactivation is about to
     // put it on the node's.
@@ -283,14 +302,18 @@ void slab_allocator::__slab_free(kmem_cache *c, slab *sl, void *head, void *tail
         return;
     }
     if (!next.inuse && n.nr_partial.load(std::memory_order_relaxed) >= c->min_partial) {
-        if (prior.freelist != OBJ_NIL)
+        if (prior.freelist != OBJ_NIL) {
             remove_partial(n, sl);
+            stat(c, FREE_REMOVE_PARTIAL);
+        }
         n.list_lock.unlock();
         discard_slab(c, sl);
         return;
     }
-    if (prior.freelist == OBJ_NIL)
+    if (prior.freelist == OBJ_NIL) {
         add_partial(n, sl); // was full: now partial
+        stat(c, FREE_ADD_PARTIAL);
+    }
     n.list_lock.unlock();
 }
 
@@ -321,6 +344,7 @@ void slab_allocator::deactivate_slab(kmem_cache *c, slab *sl, objref freelist) {
     // Stage three: the list it now belongs on.
     kmem_cache_node &n = node_of(c, sl);
     if (!next.inuse && n.nr_partial.load(std::memory_order_relaxed) >= c->min_partial) {
+        stat(c, DEACTIVATE_EMPTY);
         discard_slab(c, sl);
     } else if (next.freelist != OBJ_NIL) {
         sync::lock_guard g(n.list_lock);
@@ -345,6 +369,7 @@ slab *slab_allocator::new_slab(kmem_cache *c, gfp_t gfp, int node) {
     if (!p) {
         // ...then the smallest order that holds an object, as the caller asked.
         order = c->min_order;
+        stat(c, ORDER_FALLBACK);
         p = s.alloc_pages_node(node, flags, order);
         if (!p)
             return nullptr;
@@ -392,6 +417,7 @@ struct rcu_slab_free {
 } // namespace
 
 void slab_allocator::discard_slab(kmem_cache *c, slab *sl) {
+    stat(c, FREE_SLAB);
     kmem_cache_node &n = node_of(c, sl);
     const unsigned objects = sl->objects;
     n.nr_slabs.fetch_sub(1, std::memory_order_relaxed);
@@ -442,8 +468,10 @@ void slab_allocator::flush_cpu_slab(kmem_cache *c, unsigned cpu) {
         partial = cc.partial;
         cc.partial = nullptr;
     }
-    if (sl)
+    if (sl) {
+        stat(c, CPUSLAB_FLUSH);
         deactivate_slab(c, sl, fl);
+    }
     if (partial)
         put_partials(c, partial);
 }
@@ -455,8 +483,10 @@ void slab_allocator::put_cpu_partial(kmem_cache *c, slab *sl, bool drain) {
         sync::lock_guard g(cc.lock);
         to_put = add_cpu_partial(c, cc, sl, drain);
     }
-    if (to_put)
+    if (to_put) {
         put_partials(c, to_put);
+        stat(c, CPU_PARTIAL_DRAIN);
+    }
 }
 
 void slab_allocator::put_partials(kmem_cache *c, slab *list) {
