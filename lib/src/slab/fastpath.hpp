@@ -59,10 +59,14 @@ struct slab_allocator {
         return c.cpu[cpu < c.ncpus ? cpu : cpu % c.ncpus];
     }
 
-    // stat(): one of the CPU's slow-path events.
-    static void stat(kmem_cache *c, slub_stat_item i) noexcept {
-        this_cpu(*c).stat[i].fetch_add(1, std::memory_order_relaxed);
+    // stat(): one of the CPU's slow-path events. A load and a store, as the kernel's
+    // raw_cpu_inc(): a locked add on every slow free cost 8% of a 512-objects round. Two
+    // threads sharing a CPU slot may lose a count between them, as a preempted
+    // raw_cpu_inc() may.
+    static void count_stat(kmem_cache_cpu &cc, slub_stat_item i) noexcept {
+        cc.stat[i].store(cc.stat[i].load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     }
+    static void stat(kmem_cache *c, slub_stat_item i) noexcept { count_stat(this_cpu(*c), i); }
 
     // The checking byte of an object start (obj_map is only there with checking on).
     GFPLAB_ALWAYS_INLINE static std::uint8_t obj_state(const slab_memory &m, objref r) noexcept {

@@ -104,7 +104,8 @@ struct alignas(64) kmem_cache_cpu {
     // CONFIG_SLUB_CPU_PARTIAL: slabs with free objects that belong to no CPU and no node
     // list (not frozen), linked through slab::next; the head's slabs counts them.
     slab *partial GFPLAB_GUARDED_BY(lock) = nullptr;
-    // The CPU's slow-path events (slub_stat_item), relaxed: threads may share the CPU.
+    // The CPU's slow-path events (slub_stat_item): atomic words, so that readers and
+    // threads sharing the CPU never race, counted without a locked add (count_stat()).
     std::atomic<std::uint64_t> stat[NR_SLUB_STAT_ITEMS] = {};
 };
 

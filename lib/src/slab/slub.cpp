@@ -62,7 +62,7 @@ void unlock_cpu_word(kmem_cache_cpu &cc, objref freelist) {
 
 // One of CPU cc's slow-path events (slub_stat_item).
 void count(kmem_cache_cpu &cc, slub_stat_item i) {
-    cc.stat[i].fetch_add(1, std::memory_order_relaxed);
+    slab_allocator::count_stat(cc, i);
 }
 
 kmem_cache_node &node_of(kmem_cache *c, const slab *sl) {
