@@ -107,6 +107,39 @@ TEST(SlabThreads, CrossThreadKfree) {
         ADD_FAILURE() << format_violation(v);
 }
 
+// One worker's random allocations and frees of objects of c, at most `cap` held, each
+// marked with `id` while held (a second holder would overwrite the mark); `every64` runs
+// before every 64th step. Wrong marks and failed allocations count in `bad`.
+template <class F>
+void churn(kmem_cache *c, unsigned id, int steps, std::size_t cap, std::atomic<unsigned long> &bad,
+           std::mt19937 &rng, F &&every64) {
+    std::vector<unsigned long *> mine;
+    for (int i = 0; i < steps; i++) {
+        if (i % 64 == 0)
+            every64();
+        if (mine.size() < cap && (mine.empty() || rng() % 2)) {
+            auto *p = static_cast<unsigned long *>(kmem_cache_alloc(c, GFP_KERNEL));
+            if (!p) {
+                bad++;
+                continue;
+            }
+            p[0] = id;
+            p[4] = id;
+            mine.push_back(p);
+        } else {
+            const std::size_t k = rng() % mine.size();
+            unsigned long *p = mine[k];
+            if (p[0] != id || p[4] != id)
+                bad++;
+            mine[k] = mine.back();
+            mine.pop_back();
+            kmem_cache_free(c, p);
+        }
+    }
+    for (unsigned long *p : mine)
+        kmem_cache_free(c, p);
+}
+
 // Four threads on one CPU: their fast paths race on one freelist word and their slow paths
 // take turns on its lock. Each object holds its thread's mark while held: a second holder
 // would overwrite it (and the oracle would report the object handed out twice).
@@ -116,30 +149,8 @@ TEST(SlabThreads, ThreadsSharingOneCpu) {
     std::atomic<unsigned long> bad{0};
     auto worker = [&](unsigned id) {
         set_current_vcpu(0);
-        std::vector<unsigned long *> mine;
         std::mt19937 rng(id);
-        for (int i = 0; i < 20000; i++) {
-            if (mine.size() < 64 && (mine.empty() || rng() % 2)) {
-                auto *p = static_cast<unsigned long *>(kmem_cache_alloc(c, GFP_KERNEL));
-                if (!p) {
-                    bad++;
-                    continue;
-                }
-                p[0] = id;
-                p[4] = id;
-                mine.push_back(p);
-            } else {
-                const std::size_t k = rng() % mine.size();
-                unsigned long *p = mine[k];
-                if (p[0] != id || p[4] != id)
-                    bad++;
-                mine[k] = mine.back();
-                mine.pop_back();
-                kmem_cache_free(c, p);
-            }
-        }
-        for (unsigned long *p : mine)
-            kmem_cache_free(c, p);
+        churn(c, id, 20000, 64, bad, rng, [] {});
     };
     std::vector<std::thread> t;
     for (unsigned i = 0; i < 4; i++)
@@ -177,36 +188,13 @@ TEST(SlabThreads, RseqFreelistsUnderMigrationAndRemoteFlushes) {
     std::atomic<unsigned long> bad{0};
     std::atomic<bool> done{false};
     auto worker = [&](unsigned id) {
-        std::vector<unsigned long *> mine;
         std::mt19937 rng(id);
-        for (int i = 0; i < 40000; i++) {
-            if (i % 64 == 0) {
-                cpu_set_t one;
-                CPU_ZERO(&one);
-                CPU_SET(cpus[rng() % cpus.size()], &one);
-                sched_setaffinity(0, sizeof one, &one);
-            }
-            if (mine.size() < 100 && (mine.empty() || rng() % 2)) {
-                auto *p = static_cast<unsigned long *>(kmem_cache_alloc(c, GFP_KERNEL));
-                if (!p) {
-                    bad++;
-                    continue;
-                }
-                p[0] = id;
-                p[4] = id;
-                mine.push_back(p);
-            } else {
-                const std::size_t k = rng() % mine.size();
-                unsigned long *p = mine[k];
-                if (p[0] != id || p[4] != id)
-                    bad++;
-                mine[k] = mine.back();
-                mine.pop_back();
-                kmem_cache_free(c, p);
-            }
-        }
-        for (unsigned long *p : mine)
-            kmem_cache_free(c, p);
+        churn(c, id, 40000, 100, bad, rng, [&] {
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(cpus[rng() % cpus.size()], &one);
+            sched_setaffinity(0, sizeof one, &one);
+        });
     };
     std::thread flusher([&] {
         while (!done.load())
