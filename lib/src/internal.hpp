@@ -66,7 +66,7 @@ unsigned current_cpu(System &s) noexcept;
 mem_cgroup *memcg_group(System &s, unsigned id) noexcept;
 // try_charge_memcg(): nr_pages more for g, refused past its limit (failcnt) unless the
 // request may not fail or may use reserves, or is reclaim itself (forced).
-bool try_charge_memcg(System &s, mem_cgroup &g, gfp_t gfp, std::uint64_t nr_pages);
+bool try_charge_memcg(mem_cgroup &g, gfp_t gfp, std::uint64_t nr_pages);
 // page_counter_uncharge().
 inline void memcg_uncharge_pages(mem_cgroup &g, std::uint64_t nr_pages) noexcept {
     g.usage_pages.fetch_sub(nr_pages, std::memory_order_relaxed);

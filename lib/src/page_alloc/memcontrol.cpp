@@ -47,7 +47,7 @@ mem_cgroup *memcg_group(System &s, unsigned id) noexcept {
     return id ? s.memcgs_[id % max_mem_cgroups].load(std::memory_order_acquire) : nullptr;
 }
 
-bool try_charge_memcg(System &, mem_cgroup &g, gfp_t gfp, std::uint64_t nr_pages) {
+bool try_charge_memcg(mem_cgroup &g, gfp_t gfp, std::uint64_t nr_pages) {
     std::uint64_t now = g.usage_pages.fetch_add(nr_pages, std::memory_order_relaxed) + nr_pages;
     if (g.limit_pages && now > g.limit_pages) {
         // Reclaim itself (PF_MEMALLOC) and requests that may not fail or may use reserves
@@ -71,7 +71,7 @@ bool System::memcg_charge(page *p, gfp_t gfp, unsigned order) {
     mem_cgroup *g = memcg_group(*this, id);
     if (!g)
         return true; // the root, or a group of another System: nothing to charge
-    if (!try_charge_memcg(*this, *g, gfp, 1ull << order))
+    if (!try_charge_memcg(*g, gfp, 1ull << order))
         return false;
     p->lru.prev = id;
     set_page_flags(*p, PG_memcg);

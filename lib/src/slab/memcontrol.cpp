@@ -113,7 +113,7 @@ bool memcg_objects::charge(unsigned id, mem_cgroup &g, gfp_t gfp, std::size_t si
     // is whole new pages, and the stock keeps what the last one leaves over.
     const unsigned nr_bytes = unsigned(size & (PAGE_SIZE - 1));
     const std::uint64_t nr_pages = (size >> PAGE_SHIFT) + (nr_bytes ? 1 : 0);
-    if (!try_charge_memcg(sys_, g, gfp, nr_pages))
+    if (!try_charge_memcg(g, gfp, nr_pages))
         return false;
     if (nr_bytes)
         refill_obj_stock(id, g, unsigned(PAGE_SIZE) - nr_bytes, false);
